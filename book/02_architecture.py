@@ -1,0 +1,155 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The max-pooling network and the fully connected baseline
+#
+# This chapter builds the network that the paper analyses and the fully connected network it is
+# compared with (paper.md §2 "Network, initialisation, loss, optimiser" and §3 "Fully-connected
+# baseline"). It counts their parameters on the same input and trains the CNN once with the paper's
+# algorithm: full-batch gradient descent on the hinge loss.
+#
+# ## The network
+#
+# The convolutional layer has $2k$ filters in $\R^d$. Each filter is as wide as a patch and moves by
+# one patch, so patches do not overlap, and there is no bias. A ReLU $\relu(z) = \max\{0, z\}$
+# follows, then a global max-pool over the $n$ positions of each channel. The output layer is
+# **fixed**: weight $+1$ for the $k$ filters $w_1,\dots,w_k$ and $-1$ for the $k$ filters
+# $u_1,\dots,u_k$. With $W = (w_1,\dots,w_k,u_1,\dots,u_k)$,
+#
+# $$
+# N_W(x) = \sum_{i=1}^{k} \max_{j \in [n]} \relu(w_i \cdot x_j) \;-\; \sum_{i=1}^{k} \max_{j \in [n]} \relu(u_i \cdot x_j).
+# $$
+#
+# Over-parameterization means a large $k$. The filters start i.i.d. $\mathcal N(0, \sigma_g^2 I_d)$
+# with a small $\sigma_g$. Training minimises the hinge loss
+#
+# $$
+# L_S(W) = \frac1m \sum_{s=1}^{m} \max\{0,\; 1 - y_s N_W(x_s)\}
+# $$
+#
+# with gradient descent, $W_{t+1} = W_t - \eta \nabla L_S(W_t)$, until $L_S = 0$. Zero is a **global
+# minimum** of this non-negative loss. The gradient of a channel flows only through the patch that
+# wins its max-pool, and only when that winner is active ($\relu'(0) = 0$).
+#
+# ```{admonition} Our reconstruction
+# :class: warning
+# The architecture (conv with $2k$ channels, ReLU, global max-pool, fixed $\pm1$ output) is the one
+# of the authors' XOR paper {cite:p}`brutzkus2019xor`, with $d$-dimensional patches; the paper's
+# abstracts confirm a "convolutional max-pooling" network. **Our reconstruction** (paper.md §2,
+# tagged [R]/[I]) supplies the initialisation scale $\sigma_g = 10^{-3}$, the step size
+# $\eta$, the hinge loss and the stopping rule "zero training loss". They are the defaults of
+# `MaxPoolCNN(init_std=...)` and `train(lr=..., loss=...)`. The fully connected baseline (two or
+# three ReLU layers, all trained, biases, $\mathcal N(0, 1/\text{fan-in})$ initialisation) is **our
+# choice**: the paper's FCN widths, depths and tuning are unknown.
+# ```
+
+# %% tags=["remove-output"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from myst_nb import glue
+
+import lib
+from lib import FullyConnected, MaxPoolCNN, OrthogonalPatterns
+from lib.diagrams import draw_network
+from lib.plotting import set_theme
+from lib.stats import mean_ci
+
+set_theme()
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's network, drawn with $n=6$ patches and $k=3$ filters per sign. Every filter sees every patch with the same weights (weight sharing). Each channel keeps only its largest ReLU activation over the positions, and the fixed output layer adds the $w$-channels (blue, $+1$) and subtracts the $u$-channels (orange, $-1$). Only the filters are trained.", "name": "fig-network"}}
+fig, ax = plt.subplots(figsize=(8.5, 4.2))
+draw_network(ax, n=6, k=3)
+plt.show()
+
+# %% [markdown]
+# ## One forward call, many models
+#
+# `MaxPoolCNN` holds $R$ independent replicas of the network, with parameters `w` and `u` of shape
+# $(R, k, d)$. One forward call evaluates all of them as a single batched matrix product, the scores
+# $w_c \cdot x_{s,j}$ for every replica, filter, point and position, followed by a max over positions.
+# The unit tests check this forward pass against a literal double loop over $i$ and $j$ of the
+# formula above and against `conv1d` plus max-pooling. They also check the hand-written gradient,
+# which touches only the winning patches, against autograd.
+
+# %%
+dist = OrthogonalPatterns(n=20, d=30)
+X, y = dist.sample(5, seed=0)
+net = MaxPoolCNN(d=30, k=50, replicas=3, init_std=1e-3, seed=0)
+print("X:", tuple(X.shape), " w, u:", tuple(net.w.shape), " N_W(X):", tuple(net(X).shape))
+
+# %% [markdown]
+# ## Parameter counts on the same input
+#
+# The CNN has $2kd$ parameters whatever the number of patches $n$, because its filters are shared
+# across positions. A fully connected network sees the flattened input of dimension $nd$, so its
+# first layer alone has $nd \times \text{width}$ weights, and a detector of $\pplus$ has to be
+# learned separately at each of the $n$ positions.
+
+# %% tags=["hide-input"]
+n, d = 20, 30
+rows = [{"model": f"CNN, k = {k}", "parameters": MaxPoolCNN(d, k).num_parameters} for k in (5, 50, 500)]
+rows += [
+    {"model": f"FCN, depth {depth}, width {w}", "parameters": FullyConnected(n * d, w, depth=depth).num_parameters}
+    for depth, w in ((2, 100), (2, 1000), (3, 1000))
+]
+counts = pd.DataFrame(rows).set_index("model")
+counts["parameters"] = counts["parameters"].map("{:,}".format)
+counts
+
+# %% [markdown]
+# ## A first training run
+#
+# Ten CNNs with $k = 50$, each trained on its own sample of $m = 50$ points ($n = 20$, $d = 30$) by
+# full-batch GD on the hinge loss with $\eta = 0.1$ and $\sigma_g = 10^{-3}$, until the training loss
+# is exactly zero. Each is then tested on 2,000 fresh points. The experiment is
+# `lib.run("first_run")`, and its results are cached. The quick profile used by the tests trains 5
+# replicas instead of 10.
+
+# %%
+runs = lib.run("first_run")
+acc_mean, acc_ci = mean_ci(runs["test_accuracy"])
+summary = pd.Series(
+    {
+        "replicas": len(runs),
+        "reached zero training loss": f"{int(runs['fitted'].sum())} / {len(runs)}",
+        "GD steps to zero loss (min, median, max)": "{:.0f}, {:.0f}, {:.0f}".format(
+            *runs["steps_to_fit"].quantile([0, 0.5, 1]).tolist()
+        ),
+        "test accuracy, mean ± 95% CI": f"{acc_mean:.4f} ± {acc_ci:.4f}",
+        "test accuracy, worst replica": f"{runs['test_accuracy'].min():.4f}",
+    },
+    name="first run",
+)
+glue("first_fitted", f"{int(runs['fitted'].sum())} / {len(runs)}", display=False)
+glue("first_acc", acc_mean, display=False)
+glue("first_steps", float(runs["steps_to_fit"].max()), display=False)
+summary.to_frame()
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Training hinge loss against the GD step, one line per replica ($n=20$, $d=30$, $k=50$, $m=50$, $\\eta=0.1$). The loss starts near 1, because the small initialisation gives $N_W(x) \\approx 0$, and falls to exactly zero within a few steps for every replica. Zero is a global minimum (the log axis cannot show it, so each curve ends at its last positive value).", "name": "fig-first-loss"}}
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+for r, curve in enumerate(runs["loss_curve"]):
+    values = np.array([float(v) for v in curve.split(",")])
+    ax.plot(np.arange(len(values)), np.where(values > 0, values, np.nan), marker="o", ms=3, lw=1)
+ax.set_yscale("log")
+ax.set_xlabel("GD step t")
+ax.set_ylabel("training hinge loss $L_S(W_t)$")
+ax.set_title("every replica reaches zero training loss")
+plt.show()
+
+# %% [markdown]
+# {glue:text}`first_fitted` replicas reached zero training loss, the slowest after
+# {glue:text}`first_steps:.0f` GD steps, and the mean test accuracy on fresh points is
+# {glue:text}`first_acc:.4f`. That is with only 50 training points, for a network with
+# 3,000 parameters. Whether this always happens, and why, is the subject of the optimization and
+# generalization chapters.

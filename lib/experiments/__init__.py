@@ -1,0 +1,8 @@
+"""Every experiment of the book, one module per chapter; importing this package registers them all.
+
+Run one with `lib.run(name, profile)` (or `python -m lib run NAME`), which returns a tidy DataFrame.
+"""
+from lib.experiments import architecture  # noqa: F401
+from lib.sweep import REGISTRY, get, run
+
+__all__ = ["REGISTRY", "get", "run"]

@@ -1,0 +1,221 @@
+"""The paper's max-pooling CNN and the fully connected baseline, batched over a leading replica axis.
+
+Every model holds R independent replicas: parameters have shape (R, ...), and `forward(X)` returns the
+outputs of all replicas, shape (R, m). X is either shared by all replicas, shape (m, n, d), or one
+training set per replica, shape (R, m, n, d).
+
+Both models carry an analytic backward pass (`forward_train` + `backward`), so the trainer needs no
+autograd graph: for the CNN the gradient of a channel flows only through its max-pooling winner
+(paper.md §2, "Gradient convention"), which is a gather, not a dense max-pool backward.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from lib._checks import check_float, check_int
+
+
+def replica_seeds(seed: int | Sequence[int], replicas: int) -> list[int]:
+    """Seeds of the R replicas: an int `seed` gives seed, seed + 1, ..., seed + R - 1 (so replica r of
+    seed s is the model of seed s + r, whatever R), a sequence gives one seed per replica."""
+    if isinstance(seed, Sequence):
+        seeds = [check_int("seed", s, 0) for s in seed]
+        if len(seeds) != replicas:
+            raise ValueError(f"seed must hold one seed per replica ({replicas}), got {len(seeds)}")
+        return seeds
+    seed = check_int("seed", seed, 0)
+    return [seed + r for r in range(replicas)]
+
+
+def _normal(shape: tuple[int, ...], std: float | Sequence[float], seeds: list[int], dtype, device) -> torch.Tensor:
+    """One N(0, std^2) tensor of `shape` per replica, each drawn on the CPU from its own seed (so a
+    replica's initial weights do not depend on R or on the device)."""
+    out = []
+    for s in seeds:
+        g = torch.Generator().manual_seed(s)
+        out.append(torch.randn(shape, generator=g, dtype=torch.float64) * std)
+    return torch.stack(out).to(dtype=dtype, device=device)
+
+
+def _check_dtype(dtype: Any) -> torch.dtype:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
+    return dtype
+
+
+class _Replicated(nn.Module):
+    """What both models share: the replica count, input checks and the (R, m) output convention."""
+
+    replicas: int
+
+    def _flat_inputs(self, X: torch.Tensor, feature_dim: int, what: str) -> torch.Tensor:
+        """Check X and return it as (1 or R, m, n, feature) with the model's dtype and device."""
+        if not isinstance(X, torch.Tensor):
+            raise ValueError(f"X must be a torch.Tensor of shape (m, n, d) or (R, m, n, d), got {type(X).__name__}")
+        if X.dim() == 3:
+            X = X.unsqueeze(0)
+        if X.dim() != 4 or X.shape[0] not in (1, self.replicas):
+            raise ValueError(
+                f"X must have shape (m, n, d) or (R={self.replicas}, m, n, d), got {tuple(X.shape)}"
+            )
+        if what == "patch" and X.shape[-1] != feature_dim:
+            raise ValueError(f"X has patches of dimension {X.shape[-1]}, but the model has d={feature_dim}")
+        if what == "flat" and X.shape[-2] * X.shape[-1] != feature_dim:
+            raise ValueError(
+                f"X flattens to n*d={X.shape[-2] * X.shape[-1]} features, but the model has input_dim={feature_dim}"
+            )
+        param = next(self.parameters())
+        return X.to(dtype=param.dtype, device=param.device)
+
+    @property
+    def num_parameters(self) -> int:
+        """Number of trainable parameters of one replica."""
+        return sum(p[0].numel() for p in self.parameters())
+
+
+class MaxPoolCNN(_Replicated):
+    """The paper's network (paper.md §2):
+
+        N_W(x) = sum_{i=1..k} max_j relu(<w_i, x_j>) - sum_{i=1..k} max_j relu(<u_i, x_j>)
+
+    2k filters in R^d (w: output weight +1, u: output weight -1), filter size = stride = d, no bias,
+    a global max-pool over the n patches and a fixed, untrained output layer.
+
+    Parameters
+    ----------
+    d : filter dimension. k : filters per sign (k >= 1). replicas : independent models R.
+    init_std : sigma_g of the N(0, sigma_g^2) initialisation (paper.md §2 [R]: small; default 1e-3).
+    seed : int (replica r gets seed + r) or one seed per replica.
+    """
+
+    def __init__(
+        self,
+        d: int,
+        k: int,
+        *,
+        replicas: int = 1,
+        init_std: float = 1e-3,
+        seed: int | Sequence[int] = 0,
+        dtype: torch.dtype = torch.float32,
+        device: str | torch.device | None = None,
+    ) -> None:
+        super().__init__()
+        self.d = check_int("d", d, 1)
+        self.k = check_int("k", k, 1)
+        self.replicas = check_int("replicas", replicas, 1)
+        self.init_std = check_float("init_std", init_std, 0.0)
+        seeds = replica_seeds(seed, self.replicas)
+        dtype = _check_dtype(dtype)
+        filters = _normal((2 * self.k, self.d), self.init_std, seeds, dtype, device)
+        self.w = nn.Parameter(filters[:, : self.k].contiguous())
+        self.u = nn.Parameter(filters[:, self.k :].contiguous())
+        self.register_buffer("signs", torch.cat([torch.ones(self.k), -torch.ones(self.k)]).to(dtype=dtype, device=device))
+
+    def filters(self) -> torch.Tensor:
+        """All 2k filters of every replica, shape (R, 2k, d): the w's then the u's."""
+        return torch.cat([self.w, self.u], dim=1)
+
+    def pooled(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+        """Max-pooled pre-activations. Returns (values, winners, patches, n): values and winners of
+        shape (R, 2k, m) hold max_j <f_c, x_j> and its arg-max j; patches is X as (1 or R, m*n, d)."""
+        X = self._flat_inputs(X, self.d, "patch")
+        m, n = X.shape[1], X.shape[2]
+        patches = X.reshape(X.shape[0], m * n, self.d)
+        scores = torch.matmul(self.filters(), patches.transpose(1, 2))  # (R, 2k, m*n): one batched GEMM
+        values, winners = scores.view(self.replicas, 2 * self.k, m, n).max(dim=3)
+        return values, winners, patches, n
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """N_W(x) for every replica and point, shape (R, m)."""
+        values = self.pooled(X)[0]
+        return torch.einsum("c,rcm->rm", self.signs, torch.relu(values))
+
+    def forward_train(self, X: torch.Tensor) -> tuple[torch.Tensor, tuple]:
+        """Outputs (R, m) and the context `backward` needs."""
+        ctx = self.pooled(X)
+        return torch.einsum("c,rcm->rm", self.signs, torch.relu(ctx[0])), ctx
+
+    def backward(self, ctx: tuple, grad_out: torch.Tensor) -> list[torch.Tensor]:
+        """Gradients of a loss with dL/dN = grad_out (R, m), for [w, u].
+
+        dL/df_c = sum_s grad_out[s] * sign_c * 1[max_j <f_c, x_sj> > 0] * x_{s, j*(c, s)}: only the
+        winning patch of each channel receives gradient, and none when the winner is inactive
+        (relu'(0) = 0)."""
+        values, winners, patches, n = ctx
+        R, C, m = values.shape
+        coef = grad_out[:, None, :] * self.signs[None, :, None] * (values > 0)
+        onehot = torch.zeros(R, C, m, n, dtype=values.dtype, device=values.device)
+        onehot.scatter_(3, winners.unsqueeze(3), coef.unsqueeze(3))
+        grad = torch.matmul(onehot.view(R, C, m * n), patches)  # (R, 2k, d)
+        return [grad[:, : self.k], grad[:, self.k :]]
+
+    def dot_products(self, patterns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The tables a_{i,p} = <w_i, o_p> and b_{i,p} = <u_i, o_p> of paper.md §2, each (R, k, P)
+        for patterns of shape (P, d)."""
+        patterns = patterns.to(dtype=self.w.dtype, device=self.w.device)
+        return self.w.detach() @ patterns.T, self.u.detach() @ patterns.T
+
+
+class FullyConnected(_Replicated):
+    """The fully connected baseline (paper.md §3 [I]): a ReLU network on the flattened input of
+    dimension n*d with `depth` layers (depth - 1 hidden layers of `width` units), all layers trained,
+    biases, N(0, 1/fan_in) weights and zero biases at initialisation."""
+
+    def __init__(
+        self,
+        input_dim: int,
+        width: int,
+        *,
+        depth: int = 2,
+        replicas: int = 1,
+        seed: int | Sequence[int] = 0,
+        dtype: torch.dtype = torch.float32,
+        device: str | torch.device | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_dim = check_int("input_dim", input_dim, 1)
+        self.width = check_int("width", width, 1)
+        self.depth = check_int("depth", depth, 2)
+        self.replicas = check_int("replicas", replicas, 1)
+        seeds = replica_seeds(seed, self.replicas)
+        dtype = _check_dtype(dtype)
+        sizes = [self.input_dim] + [self.width] * (self.depth - 1) + [1]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layer_seeds = [s * 1000 + layer for s in seeds]  # distinct streams per layer and replica
+            self.weights.append(nn.Parameter(_normal((fan_out, fan_in), fan_in**-0.5, layer_seeds, dtype, device)))
+            self.biases.append(nn.Parameter(torch.zeros(self.replicas, fan_out, dtype=dtype, device=device)))
+
+    def forward_train(self, X: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Outputs (R, m) and the layer inputs (post-activations) that `backward` needs."""
+        X = self._flat_inputs(X, self.input_dim, "flat")
+        h = X.reshape(X.shape[0], X.shape[1], self.input_dim)
+        acts = []
+        last = len(self.weights) - 1
+        for layer, (W, b) in enumerate(zip(self.weights, self.biases)):
+            acts.append(h)
+            z = torch.baddbmm(b[:, None, :], h.expand(self.replicas, -1, -1), W.transpose(1, 2))
+            h = z if layer == last else torch.relu(z)
+        return h.squeeze(2), acts
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Outputs of every replica, shape (R, m)."""
+        return self.forward_train(X)[0]
+
+    def backward(self, acts: list[torch.Tensor], grad_out: torch.Tensor) -> list[torch.Tensor]:
+        """Gradients for the parameters in `parameters()` order (weights then biases), given
+        dL/doutput = grad_out of shape (R, m)."""
+        delta = grad_out.unsqueeze(2)  # (R, m, 1)
+        grads_w, grads_b = [], []
+        for layer in range(len(self.weights) - 1, -1, -1):
+            h = acts[layer].expand(self.replicas, -1, -1)
+            grads_w.append(torch.bmm(delta.transpose(1, 2), h))
+            grads_b.append(delta.sum(1))
+            if layer > 0:
+                delta = torch.bmm(delta, self.weights[layer]) * (h > 0)
+        return grads_w[::-1] + grads_b[::-1]

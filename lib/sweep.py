@@ -1,0 +1,168 @@
+"""Experiments as sweeps over a grid of points, each point computed once and cached.
+
+An experiment is registered with `@experiment(name, summary, grid)`: `grid(profile)` lists the points
+(dicts of JSON-able parameters) for the profile "quick" (CI, nbval: seconds) or "full" (the paper's
+scale), and the decorated function computes one point and returns a tidy DataFrame. `run(name,
+profile)` goes through the points in order, reads each from the cache or computes and stores it, so an
+interrupted sweep resumes where it stopped, and returns all points' rows in one DataFrame.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import torch
+
+from lib._checks import check_choice, check_int
+from lib.cache import ResultsCache, canonical
+from lib.training import default_device
+
+PROFILES = ("quick", "full")
+
+
+def current_profile() -> str:
+    """The profile of this build: $BOOK_PROFILE ("quick" or "full"), default "full"."""
+    return check_choice("BOOK_PROFILE", os.environ.get("BOOK_PROFILE", "full"), PROFILES)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment: its name, a one-line summary, its grid and its point function."""
+
+    name: str
+    summary: str
+    grid: Callable[[str], list[dict[str, Any]]]
+    compute: Callable[..., pd.DataFrame]
+
+    def points(self, profile: str) -> list[dict[str, Any]]:
+        check_choice("profile", profile, PROFILES)
+        return self.grid(profile)
+
+
+REGISTRY: dict[str, Experiment] = {}
+
+
+def experiment(name: str, summary: str, grid: Callable[[str], list[dict[str, Any]]]):
+    """Register the decorated point function `compute(**point, device=...) -> DataFrame`."""
+
+    def register(compute: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+        if name in REGISTRY:
+            raise ValueError(f"experiment {name!r} is registered twice")
+        REGISTRY[name] = Experiment(name, summary, grid, compute)
+        return compute
+
+    return register
+
+
+def get(name: str) -> Experiment:
+    """The registered experiment `name` (ValueError listing the known names otherwise)."""
+    import lib.experiments  # noqa: F401  (registers every experiment)
+
+    if name not in REGISTRY:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+def point_config(exp: Experiment, profile: str, point: dict[str, Any]) -> dict[str, Any]:
+    """The full configuration a point is cached under."""
+    return {"experiment": exp.name, "profile": profile, "point": point}
+
+
+def _compute_point(name: str, point: dict[str, Any], device: str, threads: int | None) -> tuple[pd.DataFrame, float]:
+    if threads is not None:
+        torch.set_num_threads(threads)
+    exp = get(name)
+    start = time.perf_counter()
+    df = exp.compute(**point, device=device)
+    return df, time.perf_counter() - start
+
+
+def run(
+    name: str,
+    profile: str | None = None,
+    *,
+    jobs: int = 1,
+    device: str | None = None,
+    cache: ResultsCache | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """All points of experiment `name` in `profile` (default: `current_profile()`) as one DataFrame.
+
+    Points found in the cache are read; the others are computed (in `jobs` processes when jobs > 1)
+    and stored as soon as each finishes. `df.attrs` holds the seconds spent computing, the number of
+    points read from the cache, and the device.
+    """
+    exp = get(name)
+    profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
+    jobs = check_int("jobs", jobs, 1, 64)
+    device = check_choice("device", device if device is not None else default_device(), ("cpu", "cuda"))
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for, but torch sees no GPU; use device='cpu'")
+    cache = cache if cache is not None else ResultsCache()
+    points = exp.points(profile)
+    for point in points:
+        canonical(point)  # a grid must be JSON-able: fail before any work
+    tables: dict[int, pd.DataFrame] = {}
+    seconds: dict[int, float] = {}
+    todo = []
+    for i, point in enumerate(points):
+        hit = cache.get(point_config(exp, profile, point))
+        if hit is None:
+            todo.append(i)
+        else:
+            tables[i], seconds[i] = hit[0], float(hit[1].get("seconds", 0.0))
+    bar = _progress(len(points), len(points) - len(todo), name, profile) if progress else None
+
+    def store(i: int, df: pd.DataFrame, sec: float) -> None:
+        cache.put(point_config(exp, profile, points[i]), df, {"seconds": sec, "device": device})
+        tables[i], seconds[i] = df, sec
+        if bar is not None:
+            bar.update(1)
+
+    computed = 0.0
+    if jobs == 1 or len(todo) <= 1:
+        for i in todo:
+            df, sec = _compute_point(name, points[i], device, None)
+            store(i, df, sec)
+            computed += sec
+    else:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(_compute_point, name, points[i], device, threads): i for i in todo}
+            for fut in as_completed(futures):
+                df, sec = fut.result()
+                store(futures[fut], df, sec)
+                computed += sec
+    if bar is not None:
+        bar.close()
+    out = pd.concat([_with_point(tables[i], points[i]) for i in range(len(points))], ignore_index=True)
+    out.attrs.update(
+        experiment=name,
+        profile=profile,
+        seconds=sum(seconds.values()),
+        seconds_computed=computed,
+        cached_points=len(points) - len(todo),
+        points=len(points),
+        device=device,
+    )
+    return out
+
+
+def _with_point(df: pd.DataFrame, point: dict[str, Any]) -> pd.DataFrame:
+    """Add the point's scalar parameters as columns the table does not already have."""
+    df = df.copy()
+    for key, value in point.items():
+        if key not in df.columns and isinstance(value, (int, float, str, bool)):
+            df[key] = value
+    return df
+
+
+def _progress(total: int, done: int, name: str, profile: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=done, desc=f"{name} [{profile}]", unit="point")

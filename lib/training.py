@@ -1,0 +1,212 @@
+"""Training every replica at once: full-batch gradient descent (the paper's algorithm, paper.md §2) or
+minibatch SGD, on the hinge loss (the paper's) or the logistic loss.
+
+The trainer uses the models' analytic backward pass (no autograd graph) and updates parameters in
+place. A replica that has reached zero hinge loss (every training margin y N(x) >= 1: a global
+minimum) is frozen from then on, so a replica's trajectory never depends on the others.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from lib._checks import check_choice, check_float, check_int
+
+LOSSES = ("hinge", "logistic")
+
+
+def default_device() -> str:
+    """'cuda' when a GPU is visible to torch, else 'cpu'."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class TrainingDivergedError(RuntimeError):
+    """The training loss became NaN or infinite (learning rate too large for the problem)."""
+
+
+@dataclass
+class TrainResult:
+    """What `train` returns.
+
+    loss : (steps_run + 1, R) full training loss after 0, 1, ..., steps_run updates.
+    steps_to_fit : (R,) first step at which the replica had zero hinge loss (all margins >= 1), -1 if never.
+    fitted : (R,) whether the replica reached zero hinge loss.
+    steps_run : number of updates of the longest-running replica.
+    snapshots : (step, {parameter name: tensor}) every `record_every` steps, when asked.
+    seconds : wall time of the training loop.
+    """
+
+    loss: torch.Tensor
+    steps_to_fit: torch.Tensor
+    fitted: torch.Tensor
+    steps_run: int
+    snapshots: list[tuple[int, dict[str, torch.Tensor]]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def loss_and_grad(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss per replica (R,) and its gradient with respect to the outputs out (R, m).
+
+    hinge: (1/m) sum_s max(0, 1 - y_s N(x_s)); logistic: (1/m) sum_s log(1 + exp(-y_s N(x_s)))."""
+    margins = y * out
+    m = out.shape[-1]
+    if loss == "hinge":
+        value = torch.clamp(1.0 - margins, min=0.0).mean(-1)
+        grad = -y * (margins < 1.0).to(out.dtype) / m
+    else:
+        value = torch.nn.functional.softplus(-margins).mean(-1)
+        grad = -y * torch.sigmoid(-margins) / m
+    return value, grad
+
+
+def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *, batch: int = 4096) -> torch.Tensor:
+    """Fraction of points with sign(N(x)) == y, per replica (R,). An output of exactly 0 is an error."""
+    y = _check_labels(y, X)
+    correct = []
+    with torch.no_grad():
+        for start in range(0, max(X.shape[-3], 1), batch):
+            sl = slice(start, start + batch)
+            out = model(X[..., sl, :, :])
+            correct.append((torch.sign(out) == y[..., sl].to(out.device)).sum(-1))
+    return (torch.stack(correct).sum(0).double() / max(X.shape[-3], 1)).cpu()
+
+
+def train(
+    model: torch.nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    lr: float | Sequence[float] | torch.Tensor,
+    steps: int,
+    loss: str = "hinge",
+    batch_size: int | None = None,
+    seed: int = 0,
+    early_stop: bool = True,
+    record_every: int | None = None,
+) -> TrainResult:
+    """Train all replicas of `model` on (X, y) at once.
+
+    Parameters
+    ----------
+    X : (m, n, d) shared by all replicas, or (R, m, n, d) one training set per replica.
+    y : (m,) or (R, m) labels in {-1, +1}.
+    lr : step size eta, one for all replicas or one per replica (a learning-rate grid in one call).
+    steps : maximal number of updates T.
+    loss : "hinge" (the paper's) or "logistic".
+    batch_size : None for full-batch GD (the paper's algorithm), else minibatch SGD with batches drawn
+        uniformly without replacement at each step, from `seed`, shared by all replicas.
+    early_stop : stop a replica (freeze it) once it has zero hinge loss, and the loop once all have.
+    record_every : keep a copy of the parameters every this many steps (and at the end).
+    """
+    if not hasattr(model, "backward") or not hasattr(model, "replicas"):
+        raise ValueError(f"model must be a MaxPoolCNN or FullyConnected, got {type(model).__name__}")
+    steps = check_int("steps", steps, 0)
+    loss = check_choice("loss", loss, LOSSES)
+    seed = check_int("seed", seed, 0)
+    y = _check_labels(y, X)
+    m = X.shape[-3]
+    if m < 1:
+        raise ValueError("X must hold at least one training point (m >= 1)")
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, 1, m)
+    if record_every is not None:
+        record_every = check_int("record_every", record_every, 1)
+    params = list(model.parameters())
+    device, dtype = params[0].device, params[0].dtype
+    R = model.replicas
+    lr_t = _check_lr(lr, R).to(device=device, dtype=dtype)
+    X = model._flat_inputs(X, *_feature_spec(model))
+    y = y.to(device=device, dtype=dtype)
+    if y.dim() == 1:
+        y = y.unsqueeze(0)
+    gen = torch.Generator().manual_seed(seed)
+
+    def margins_ok(out: torch.Tensor, yy: torch.Tensor) -> torch.Tensor:
+        return (yy * out >= 1.0).all(-1)
+
+    history: list[torch.Tensor] = []
+    snapshots: list[tuple[int, dict[str, torch.Tensor]]] = []
+    done = torch.zeros(R, dtype=torch.bool, device=device)
+    steps_to_fit = torch.full((R,), -1, dtype=torch.long, device=device)
+    start = time.perf_counter()
+    t = 0
+    with torch.no_grad():
+        while True:
+            if batch_size is None:
+                out, ctx = model.forward_train(X)
+                value, grad_out = loss_and_grad(out, y, loss)
+                fit_now = margins_ok(out, y)
+            else:
+                full_out = model(X)
+                value = loss_and_grad(full_out, y, loss)[0]
+                fit_now = margins_ok(full_out, y)
+            history.append(value)
+            newly = fit_now & ~done
+            steps_to_fit = torch.where(newly, torch.full_like(steps_to_fit, t), steps_to_fit)
+            if early_stop:
+                done = done | fit_now
+            if record_every is not None and (t % record_every == 0):
+                snapshots.append((t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()}))
+            finite, all_done = torch.stack([torch.isfinite(value).all(), done.all()]).tolist()
+            if not finite:
+                bad = (~torch.isfinite(value)).nonzero().flatten().tolist()
+                raise TrainingDivergedError(
+                    f"training loss became non-finite at step {t} for replicas {bad} "
+                    f"(lr={lr_t[bad].tolist()}): lower the learning rate"
+                )
+            if t >= steps or (early_stop and all_done):
+                break
+            if batch_size is not None:
+                batch = torch.randperm(m, generator=gen)[:batch_size].to(device)
+                out, ctx = model.forward_train(X[:, batch])
+                _, grad_out = loss_and_grad(out, y[:, batch], loss)
+            active = (~done).to(dtype)
+            for p, g in zip(params, model.backward(ctx, grad_out)):
+                p.sub_((lr_t * active).view(R, *[1] * (g.dim() - 1)) * g)
+            t += 1
+    if record_every is not None and snapshots[-1][0] != t:
+        snapshots.append((t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()}))
+    return TrainResult(
+        loss=torch.stack(history).cpu(),
+        steps_to_fit=steps_to_fit.cpu(),
+        fitted=(steps_to_fit >= 0).cpu(),
+        steps_run=t,
+        snapshots=snapshots,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _feature_spec(model) -> tuple[int, str]:
+    return (model.d, "patch") if hasattr(model, "k") else (model.input_dim, "flat")
+
+
+def _check_labels(y: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    if not isinstance(X, torch.Tensor) or X.dim() not in (3, 4):
+        raise ValueError(f"X must be a tensor of shape (m, n, d) or (R, m, n, d), got {getattr(X, 'shape', X)!r}")
+    if not torch.isfinite(X).all():
+        raise ValueError("X must be finite (it contains NaN or inf)")
+    if not isinstance(y, torch.Tensor):
+        raise ValueError(f"y must be a torch.Tensor of labels in {{-1, +1}}, got {type(y).__name__}")
+    if y.shape[-1] != X.shape[-3] or y.dim() > 2:
+        raise ValueError(f"y must have shape (m,) or (R, m) with m={X.shape[-3]} as in X, got {tuple(y.shape)}")
+    if not ((y == 1) | (y == -1)).all():
+        raise ValueError("y must hold labels in {-1, +1} only")
+    return y
+
+
+def _check_lr(lr, replicas: int) -> torch.Tensor:
+    if isinstance(lr, (int, float)) and not isinstance(lr, bool):
+        lrs = [check_float("lr", lr, 0.0, low_open=True)]
+    else:
+        try:
+            lrs = [check_float("lr", float(v), 0.0, low_open=True) for v in torch.as_tensor(lr).flatten()]
+        except (TypeError, RuntimeError) as exc:
+            raise ValueError(f"lr must be a positive number or one per replica, got {lr!r}") from exc
+    if len(lrs) == 1:
+        lrs = lrs * replicas
+    if len(lrs) != replicas:
+        raise ValueError(f"lr must be one number or one per replica ({replicas}), got {len(lrs)} values")
+    return torch.tensor(lrs, dtype=torch.float64)

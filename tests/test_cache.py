@@ -1,0 +1,66 @@
+import pandas as pd
+import pytest
+
+from lib import sweep
+from lib.cache import ResultsCache, cache_key
+
+
+def test_round_trip_exact(tmp_path):
+    cache = ResultsCache(tmp_path)
+    df = pd.DataFrame({"a": [1, 2], "b": [0.1 + 0.2, 1 / 3], "c": ["x", "y"], "d": [True, False]})
+    cache.put({"x": 1}, df, {"seconds": 1.5})
+    got, meta = cache.get({"x": 1})
+    pd.testing.assert_frame_equal(got, df)
+    assert meta["seconds"] == 1.5 and "torch" in meta["versions"]
+    assert cache.get({"x": 2}) is None
+
+
+def test_key_changes_with_every_parameter():
+    base = {"experiment": "e", "profile": "quick", "point": {"n": 3, "lr": 0.1, "seed": 0}}
+    keys = {cache_key(base)}
+    for field, value in [("n", 4), ("lr", 0.2), ("seed", 1)]:
+        keys.add(cache_key({**base, "point": {**base["point"], field: value}}))
+    keys.add(cache_key({**base, "profile": "full"}))
+    assert len(keys) == 5
+
+
+def test_corrupt_or_truncated_entry_reads_as_missing(tmp_path):
+    cache = ResultsCache(tmp_path)
+    path = cache.put({"x": 1}, pd.DataFrame({"a": [1.0]}))
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2])
+    assert cache.get({"x": 1}) is None
+    path.write_text(text.replace("1.0", "2.0"))
+    assert cache.get({"x": 1}) is None
+
+
+def test_sweep_resumes_after_a_failure(tmp_path, monkeypatch):
+    calls = []
+
+    def grid(profile):
+        return [{"i": i} for i in range(4)]
+
+    def compute(*, i, device):
+        calls.append(i)
+        if i == 2 and len(calls) == 3:
+            raise RuntimeError("boom")
+        return pd.DataFrame({"value": [i * 10]})
+
+    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "toy", grid, compute))
+    cache = ResultsCache(tmp_path)
+    with pytest.raises(RuntimeError):
+        sweep.run("toy", "quick", cache=cache, device="cpu")
+    assert calls == [0, 1, 2]
+    df = sweep.run("toy", "quick", cache=cache, device="cpu")
+    assert calls == [0, 1, 2, 2, 3]
+    assert df["value"].tolist() == [0, 10, 20, 30] and df["i"].tolist() == [0, 1, 2, 3]
+    assert df.attrs["cached_points"] == 2
+    again = sweep.run("toy", "quick", cache=cache, device="cpu")
+    assert again.attrs["cached_points"] == 4 and calls == [0, 1, 2, 2, 3]
+
+
+def test_unknown_experiment_and_profile():
+    with pytest.raises(ValueError, match="unknown experiment"):
+        sweep.run("nope")
+    with pytest.raises(ValueError, match="profile"):
+        sweep.run("first_run", "huge")
