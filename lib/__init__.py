@@ -4,13 +4,15 @@ Public names: the distribution (`OrthogonalPatterns`), the models (`MaxPoolCNN`,
 batched over a leading replica axis), the trainer (`train`, `accuracy`), and experiments run through
 the results cache (`run`, `current_profile`).
 """
-from lib.distributions import OrthogonalPatterns, pattern_statistics
+from lib.distributions import DigitPatterns, NoisyOrthogonalPatterns, OrthogonalPatterns, pattern_statistics
 from lib.models import FullyConnected, MaxPoolCNN
 from lib.sweep import current_profile, run
 from lib.training import TrainingDivergedError, TrainResult, accuracy, default_device, train
 
 __all__ = [
     "OrthogonalPatterns",
+    "NoisyOrthogonalPatterns",
+    "DigitPatterns",
     "pattern_statistics",
     "MaxPoolCNN",
     "FullyConnected",

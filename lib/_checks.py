@@ -1,20 +1,32 @@
 """Argument checks shared by every public function: each failure is a ValueError that names the
-parameter, the value it got and the range it allows."""
+parameter, the value it got and the range it allows (never a TypeError, OverflowError or a torch
+error from deeper down)."""
 from __future__ import annotations
 
 import math
 import numbers
 from typing import Any
 
+INT_MAX = 2**63 - 1  # no size, count or seed may exceed what torch stores in an int64
+SEED_MAX = 2**32 - 1  # seeds are integers in [0, SEED_MAX], as in numpy; derived seeds (offsets,
+# one stream per layer) stay far below what torch.Generator.manual_seed accepts (2**64 - 1)
+
 
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """Return `value` as an int if it is an integer in [low, high] (high=None: no upper bound)."""
+    """Return `value` as an int if it is an integer in [low, high] (high=None: up to INT_MAX)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer in {_range(low, high)}, got {value!r}")
+        raise ValueError(f"{name} must be an integer in {_range(low, high)}, got {show(value)}")
     value = int(value)
     if value < low or (high is not None and value > high):
-        raise ValueError(f"{name} must be an integer in {_range(low, high)}, got {value}")
+        raise ValueError(f"{name} must be an integer in {_range(low, high)}, got {show(value)}")
+    if value > INT_MAX:
+        raise ValueError(f"{name} must be an integer in {_range(low, high)} below 2**63, got {show(value)}")
     return value
+
+
+def check_seed(name: str, value: Any) -> int:
+    """Return `value` as an int if it is a valid seed, an integer in [0, SEED_MAX]."""
+    return check_int(name, value, 0, SEED_MAX)
 
 
 def check_float(
@@ -26,19 +38,23 @@ def check_float(
     low_open: bool = False,
 ) -> float:
     """Return `value` as a finite float in [low, high] ((low, high] when low_open)."""
+    allowed = _frange(low, high, low_open)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number in {_frange(low, high, low_open)}, got {value!r}")
-    value = float(value)
+        raise ValueError(f"{name} must be a real number in {allowed}, got {show(value)}")
+    try:
+        value = float(value)
+    except OverflowError:  # an int or fraction too large for a float
+        raise ValueError(f"{name} must be a finite number in {allowed}, got {show(value)}") from None
     too_low = value <= low if low_open else value < low
     if not math.isfinite(value) or too_low or value > high:
-        raise ValueError(f"{name} must be a finite number in {_frange(low, high, low_open)}, got {value}")
+        raise ValueError(f"{name} must be a finite number in {allowed}, got {value}")
     return value
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    """Return `value` if it is one of `choices`."""
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
+    """Return `value` if it is one of the strings `choices`."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {show(value)}")
     return value
 
 
@@ -48,3 +64,13 @@ def _range(low: int, high: int | None) -> str:
 
 def _frange(low: float, high: float, low_open: bool) -> str:
     return f"{'(' if low_open else '['}{low:g}, {high:g}]"
+
+
+def show(value: Any, limit: int = 80) -> str:
+    """repr of a bad value for an error message, cut to `limit` characters (a reader may pass a huge
+    tensor or a huge integer)."""
+    try:
+        text = repr(value)
+    except Exception:  # a broken __repr__ must not hide the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -4,17 +4,21 @@ The key is a SHA-256 of the canonical JSON of the configuration (experiment name
 parameter and seed) plus the code version of `lib` (a hash of its source files), so a changed parameter
 or a changed `lib` recomputes. Each file also records the library versions, the device and the wall
 time. Writes go to a temporary file that is renamed into place (atomic), and every file carries a
-checksum of its content: a truncated or corrupt entry reads as missing and is recomputed.
-No pickle: entries are plain JSON.
+checksum of its content: a truncated or corrupt entry reads as missing and is recomputed. A process
+that computes a point can hold `lock(config)` (an fcntl lock released by the kernel even when the
+process is killed), so a second process running the same sweep waits for the entry instead of
+computing it again. No pickle: entries are plain JSON, and tables hold only bools, numbers and strings.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import os
 import platform
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +26,15 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lib._checks import show
+
+try:  # POSIX; elsewhere `lock` is a no-op and the atomic rename alone keeps entries whole
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
 FORMAT = 1
+CELL_TYPES = (bool, int, float, str, type(None))  # what a table cell may hold (JSON scalars)
 ROOT = Path(__file__).resolve().parent.parent
 _CODE_VERSION: str | None = None
 
@@ -56,12 +68,12 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def canonical(config: dict[str, Any]) -> str:
+def canonical(config: dict[str, Any], name: str = "config") -> str:
     """Canonical JSON of a configuration (sorted keys, no whitespace); rejects what JSON cannot hold."""
     try:
         return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"config must be JSON-serialisable with finite numbers: {exc}") from exc
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"{name} must be JSON-serialisable with finite numbers, got {show(config)}: {exc}") from exc
 
 
 def cache_key(config: dict[str, Any]) -> str:
@@ -73,11 +85,34 @@ class ResultsCache:
     """A directory of cached experiment points (`get`/`put` by configuration)."""
 
     def __init__(self, root: str | os.PathLike | None = None) -> None:
+        if root is not None and not isinstance(root, (str, os.PathLike)):
+            raise ValueError(f"root must be a directory path (str or os.PathLike) or None, got {show(root)}")
         self.root = Path(root) if root is not None else default_cache_dir()
 
     def path(self, config: dict[str, Any]) -> Path:
+        """The file that holds (or will hold) the entry of `config`."""
+        if not isinstance(config, dict):
+            raise ValueError(f"config must be a dict of JSON-able values, got {show(config)}")
         key = cache_key(config)
         return self.root / key[:2] / f"{key}.json"
+
+    @contextlib.contextmanager
+    def lock(self, config: dict[str, Any]) -> Iterator[None]:
+        """Hold an exclusive lock on the entry of `config` (blocks while another process holds it).
+
+        The lock is an fcntl lock on a sibling `.lock` file: the kernel releases it when its holder
+        exits, even by SIGKILL, so a crash never leaves a point locked. Use it around "read, else
+        compute and store" so that concurrent runs of a sweep compute each point once."""
+        path = self.path(config).with_suffix(".lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a") as fh:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
     def get(self, config: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         """The stored (table, metadata) of `config`, or None when absent, truncated or corrupt."""
@@ -89,32 +124,29 @@ class ResultsCache:
                 return None
             if body["config"] != json.loads(canonical(config)):
                 return None
-            table = body["table"]
-            df = pd.DataFrame(table["data"], columns=table["columns"])
-            df = df.astype(dict(zip(table["columns"], table["dtypes"])))
-            return df, body["meta"]
-        except (OSError, ValueError, KeyError, TypeError):
+            return _table(body["table"]), body["meta"]
+        except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
             return None
 
     def put(self, config: dict[str, Any], df: pd.DataFrame, meta: dict[str, Any] | None = None) -> Path:
-        """Store `df` under `config`, atomically (write a temporary file, then rename)."""
-        if not isinstance(df, pd.DataFrame):
-            raise ValueError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+        """Store `df` under `config`, atomically (write a temporary file, then rename).
+
+        `df` must be tidy: unique string column names, columns of dtype bool, integer, float, string or
+        object holding str/bool/int/float/None; its index is not stored. Floats come back bit for bit
+        (including NaN and +-inf). `meta` is a dict of JSON-able values stored with the entry."""
+        path = self.path(config)
+        if meta is not None and not isinstance(meta, dict):
+            raise ValueError(f"meta must be a dict of JSON-able values or None, got {show(meta)}")
         body = {
             "config": json.loads(canonical(config)),
             "meta": {
                 "versions": library_versions(),
                 "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-                **(meta or {}),
+                **json.loads(canonical(meta or {}, "meta")),
             },
-            "table": {
-                "columns": [str(c) for c in df.columns],
-                "dtypes": [str(t) for t in df.dtypes],
-                "data": [[_plain(v) for v in row] for row in df.itertuples(index=False)],
-            },
+            "table": _plain_table(df),
         }
         text = json.dumps({"format": FORMAT, "sha256": _digest(body), "body": body})
-        path = self.path(config)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
@@ -129,11 +161,39 @@ class ResultsCache:
         return path
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-native Python value for one table cell."""
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    return value
+def _plain_table(df: pd.DataFrame) -> dict[str, list]:
+    """`df` as JSON-native lists (columns, dtypes, rows); ValueError naming what JSON cannot hold."""
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+    columns = list(df.columns)
+    if not all(isinstance(c, str) for c in columns) or len(set(columns)) != len(columns):
+        raise ValueError(f"df must have unique string column names, got {show(columns)}")
+    for name, dtype in df.dtypes.items():
+        if not (isinstance(dtype, pd.StringDtype) or isinstance(dtype, np.dtype) and dtype.kind in "biufO"):
+            raise ValueError(
+                f"df column {name!r} has dtype {dtype}; allowed: bool, integer, float, string or object columns"
+            )
+    data = [[v.item() if isinstance(v, np.generic) else v for v in row] for row in df.itertuples(index=False)]
+    for row in data:
+        for name, value in zip(columns, row):
+            if not isinstance(value, CELL_TYPES):
+                raise ValueError(
+                    f"df column {name!r} holds {show(value)}; table cells must be str, bool, int, float or None"
+                )
+    return {"columns": columns, "dtypes": [str(t) for t in df.dtypes], "data": data}
+
+
+def _table(table: dict[str, list]) -> pd.DataFrame:
+    """The DataFrame stored by `_plain_table`, built column by column (no float round trip of ints)."""
+    columns, dtypes, data = table["columns"], table["dtypes"], table["data"]
+    if len(columns) != len(dtypes) or any(len(row) != len(columns) for row in data):
+        raise ValueError("inconsistent table")
+    cells = list(zip(*data)) if data else [()] * len(columns)
+    return pd.DataFrame(
+        {c: pd.Series(list(v), dtype=object).astype(t) for c, v, t in zip(columns, cells, dtypes)},
+        index=pd.RangeIndex(len(data)),
+        columns=columns,
+    )
 
 
 def _digest(body: dict[str, Any]) -> str:

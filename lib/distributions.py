@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import torch
 
-from lib._checks import check_float, check_int
+from lib._checks import check_float, check_int, check_seed, show
 
 P_PLUS, P_MINUS = 0, 1  # indices of the discriminative patterns in `patterns`
 
@@ -68,7 +68,7 @@ class OrthogonalPatterns:
         if rotation_seed is None:
             self.patterns = torch.eye(self.d, dtype=dtype)
         else:
-            check_int("rotation_seed", rotation_seed, 0)
+            check_seed("rotation_seed", rotation_seed)
             g = torch.Generator().manual_seed(rotation_seed)
             q, r = torch.linalg.qr(torch.randn(self.d, self.d, generator=g, dtype=torch.float64))
             q = q * torch.sign(torch.diagonal(r))  # Haar-distributed orthogonal matrix
@@ -97,7 +97,7 @@ class OrthogonalPatterns:
         pattern at position j of point s, and `y` a float tensor of shape (m,) with values in {-1, +1}.
         """
         m = check_int("m", m, 0)
-        seed = check_int("seed", seed, 0)
+        seed = check_seed("seed", seed)
         g = torch.Generator().manual_seed(seed)
         y = torch.where(torch.rand(m, generator=g) < self.p_positive, 1.0, -1.0).to(self.dtype)
         idx = torch.empty(m, self.n, dtype=torch.long)
@@ -155,12 +155,16 @@ def _spurious_law(name: str, probs, d: int) -> torch.Tensor:
     try:
         t = torch.as_tensor(probs, dtype=torch.float64).flatten()
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise ValueError(f"{name} must be a sequence of d - 2 = {d - 2} non-negative weights, got {probs!r}") from exc
-    if t.numel() != d - 2 or not torch.isfinite(t).all() or (t < 0).any() or t.sum() <= 0:
         raise ValueError(
-            f"{name} must hold d - 2 = {d - 2} finite non-negative weights with a positive sum, got {probs!r}"
+            f"{name} must be a sequence of d - 2 = {d - 2} non-negative weights, got {show(probs)}"
+        ) from exc
+    total = t.sum()
+    if t.numel() != d - 2 or not torch.isfinite(t).all() or (t < 0).any() or not 0 < total < torch.inf:
+        raise ValueError(
+            f"{name} must hold d - 2 = {d - 2} finite non-negative weights with a positive finite sum, "
+            f"got {show(probs)}"
         )
-    return t / t.sum()
+    return t / total
 
 
 def stack_samples(dist, m: int, seeds: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,3 +172,161 @@ def stack_samples(dist, m: int, seeds: list[int]) -> tuple[torch.Tensor, torch.T
     (R, m, n, d) and y of shape (R, m), for `train` with one data set per replica."""
     sets = [dist.sample(m, seed=s) for s in seeds]
     return torch.stack([X for X, _ in sets]), torch.stack([y for _, y in sets])
+
+
+NOISE_SEED_OFFSET = 10**9  # the noise of `NoisyOrthogonalPatterns.sample(m, seed)` comes from seed + this
+
+
+class NoisyOrthogonalPatterns(OrthogonalPatterns):
+    """`OrthogonalPatterns` with i.i.d. Gaussian noise added to every patch (chapter 6, our [I]
+    non-orthogonal variant): x_j = o_{p(j)} + xi_j with xi_j ~ N(0, noise^2 / d I_d), so that
+    E||xi_j||^2 = noise^2. The label rule is that of the noiseless pattern indices.
+
+    Parameters: those of `OrthogonalPatterns`, plus `noise` >= 0 (0 gives back the orthogonal case)."""
+
+    def __init__(self, n: int, d: int, *, noise: float, **kwargs) -> None:
+        super().__init__(n, d, **kwargs)
+        self.noise = check_float("noise", noise, 0.0)
+
+    def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """m points: `X` (m, n, d) = patterns plus noise, `y` (m,) in {-1, +1}."""
+        X, y = super().sample(m, seed)
+        g = torch.Generator().manual_seed(seed + NOISE_SEED_OFFSET)
+        xi = torch.randn(X.shape, generator=g, dtype=torch.float64) * (self.noise / self.d**0.5)
+        return X + xi.to(self.dtype), y
+
+    def __repr__(self) -> str:
+        return f"NoisyOrthogonalPatterns(n={self.n}, d={self.d}, noise={self.noise}, copies={self.copies})"
+
+
+DIGIT_DIM = 64  # an 8 x 8 digit image, flattened
+
+
+def _digit_pools(split_seed: int, test_fraction: float) -> tuple[dict[int, torch.Tensor], dict[int, torch.Tensor]]:
+    """sklearn's bundled 8x8 digits (no download), unit-normalised and split per class into disjoint
+    train/test pools: {digit: (P_c, 64) tensor}."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    images = torch.as_tensor(data.data, dtype=torch.float64)
+    images = images / images.norm(dim=1, keepdim=True)
+    labels = torch.as_tensor(data.target)
+    g = torch.Generator().manual_seed(split_seed)
+    train, test = {}, {}
+    for c in range(10):
+        rows = (labels == c).nonzero().flatten()
+        rows = rows[torch.randperm(len(rows), generator=g)]
+        cut = int(round(len(rows) * test_fraction))
+        test[c], train[c] = images[rows[:cut]], images[rows[cut:]]
+    return train, test
+
+
+class DigitPatterns:
+    """The detection task of `OrthogonalPatterns` with real images as patterns (paper.md §1,
+    "Non-orthogonal / MNIST variant", our [I] construction): every patch is an 8x8 handwritten digit
+    from scikit-learn's `load_digits`, unit-normalised (d = 64). Digit class `positive_class` plays
+    p_plus, `negative_class` plays p_minus, the classes in `spurious_classes` are the spurious
+    patterns. The layout of classes over the n positions (and the label rule) is exactly that of
+    `OrthogonalPatterns(n, 2 + len(spurious_classes), copies=...)`; each patch is then a different
+    image of its class (drawn without replacement within a point, with replacement across points).
+
+    Parameters
+    ----------
+    n : patches per input (1 <= n <= the smallest class pool). pool : "train" or "test": two disjoint
+    halves of each class's images (split by `split_seed`, `test_fraction` of them in "test").
+    positive_class, negative_class : digits in 0..9, distinct. spurious_classes : other digits
+    (default: the remaining eight). copies, p_positive : as in `OrthogonalPatterns`.
+    """
+
+    d = DIGIT_DIM
+
+    def __init__(
+        self,
+        n: int,
+        *,
+        pool: str = "train",
+        positive_class: int = 0,
+        negative_class: int = 1,
+        spurious_classes: Sequence[int] | None = None,
+        copies: int = 1,
+        p_positive: float = 0.5,
+        split_seed: int = 0,
+        test_fraction: float = 0.5,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        from lib._checks import check_choice
+
+        self.pool = check_choice("pool", pool, ("train", "test"))
+        pos = check_int("positive_class", positive_class, 0, 9)
+        neg = check_int("negative_class", negative_class, 0, 9)
+        if pos == neg:
+            raise ValueError(f"negative_class must differ from positive_class={pos}, got {neg}")
+        if spurious_classes is None:
+            spurious_classes = [c for c in range(10) if c not in (pos, neg)]
+        spurious = [check_int("spurious_classes[i]", c, 0, 9) for c in spurious_classes]
+        if not spurious or len(set(spurious)) != len(spurious) or {pos, neg} & set(spurious):
+            raise ValueError(
+                f"spurious_classes must be distinct digits in 0..9 other than {pos} and {neg}, got {spurious_classes!r}"
+            )
+        self.classes = [pos, neg, *spurious]  # index 0 = p_plus class, 1 = p_minus class, 2.. spurious
+        self.test_fraction = check_float("test_fraction", test_fraction, 0.0, 1.0, low_open=True)
+        if self.test_fraction >= 1.0:
+            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        self.split_seed = check_int("split_seed", split_seed, 0)
+        self.dtype = dtype
+        train, test = _digit_pools(self.split_seed, self.test_fraction)
+        pools = train if self.pool == "train" else test
+        self.images = [pools[c].to(dtype) for c in self.classes]  # one (P_c, 64) tensor per pattern index
+        smallest = min(len(p) for p in self.images)
+        self.n = check_int("n", n, 1, smallest)
+        self.layout = OrthogonalPatterns(self.n, len(self.classes), copies=copies, p_positive=p_positive)
+        self.copies = self.layout.copies
+        means = torch.stack([p.mean(0) for p in self.images])
+        self.patterns = means / means.norm(dim=1, keepdim=True)  # unit-normalised class means, one a row
+
+    @property
+    def p_plus(self) -> torch.Tensor:
+        """The unit-normalised mean image of the positive class (row 0 of `patterns`)."""
+        return self.patterns[P_PLUS]
+
+    @property
+    def p_minus(self) -> torch.Tensor:
+        """The unit-normalised mean image of the negative class (row 1 of `patterns`)."""
+        return self.patterns[P_MINUS]
+
+    @property
+    def input_dim(self) -> int:
+        """Dimension n * 64 of a flattened input."""
+        return self.n * self.d
+
+    def sample_indices(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Class layout of m points: `idx` (m, n), entry = index into `classes` (0: p_plus class,
+        1: p_minus class, >= 2: spurious), and `y` (m,) in {-1, +1}. Same law as `OrthogonalPatterns`."""
+        return self.layout.sample_indices(m, seed)
+
+    def sample_images(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """`(idx, img, y)`: the class layout, `img` (m, n) the row of each patch in its class pool, and
+        the labels. The k-th patch of class c in a point is row (start + k) mod P_c of the (randomly
+        ordered) pool, with `start` uniform: each patch is uniform over the pool, and the images of one
+        class within a point are distinct."""
+        idx, y = self.sample_indices(m, seed)
+        g = torch.Generator().manual_seed(seed + NOISE_SEED_OFFSET)
+        img = torch.zeros_like(idx)
+        for c, pool in enumerate(self.images):
+            here = idx == c
+            rank = here.long().cumsum(1) - 1  # j-th occurrence of class c in the point
+            start = torch.randint(len(pool), (idx.shape[0], 1), generator=g)  # uniform per point and class
+            img = torch.where(here, (start + rank) % len(pool), img)  # consecutive rows: distinct (n <= pool)
+        return idx, img, y
+
+    def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """m points: `X` (m, n, 64), every patch a unit-norm digit image, `y` (m,) in {-1, +1}."""
+        idx, img, y = self.sample_images(m, seed)
+        X = torch.empty(idx.shape[0], self.n, self.d, dtype=self.dtype)
+        for c, pool in enumerate(self.images):
+            here = idx == c
+            X[here] = pool[img[here]]
+        return X, y
+
+    def __repr__(self) -> str:
+        return f"DigitPatterns(n={self.n}, pool={self.pool!r}, classes={self.classes}, copies={self.copies})"

@@ -7,6 +7,16 @@ training set per replica, shape (R, m, n, d).
 Both models carry an analytic backward pass (`forward_train` + `backward`), so the trainer needs no
 autograd graph: for the CNN the gradient of a channel flows only through its max-pooling winner
 (paper.md §2, "Gradient convention"), which is a gather, not a dense max-pool backward.
+
+Cost of one CNN step: the forward is one batched GEMM for all R * 2k * m * n filter-patch dot products
+and a max over the n patches; the backward gathers the m winning patches of each channel
+(`embedding_bag`, 2 R 2k m d flops). For orthogonal patterns o_p the scores are entries of the tables
+a_{i,p} = <w_i, o_p>, b_{i,p} = <u_i, o_p> (`dot_products`; paper.md §2, last paragraph), so the
+GEMM could be replaced by a gather at the pattern indices (tested in tests/test_speed_paths.py). We
+measured it on the standard grid of `python -m lib.bench` (2 CPU cores): 1.0-1.3x per step, because
+writing and reducing the R * 2k * m * n scores costs the same whether they come from a GEMM or a
+gather; `torch.compile` of gather + max did not pay either (38 s to compile, same speed). Both are
+therefore not used: one code path serves every input, orthogonal or not.
 """
 from __future__ import annotations
 
@@ -144,13 +154,17 @@ class MaxPoolCNN(_Replicated):
 
         dL/df_c = sum_s grad_out[s] * sign_c * 1[max_j <f_c, x_sj> > 0] * x_{s, j*(c, s)}: only the
         winning patch of each channel receives gradient, and none when the winner is inactive
-        (relu'(0) = 0)."""
+        (relu'(0) = 0). This is a weighted sum of m gathered patches per channel, computed by one
+        `embedding_bag` (2 R 2k m d flops, no dense (R, 2k, m, n) one-hot)."""
         values, winners, patches, n = ctx
         R, C, m = values.shape
         coef = grad_out[:, None, :] * self.signs[None, :, None] * (values > 0)
-        onehot = torch.zeros(R, C, m, n, dtype=values.dtype, device=values.device)
-        onehot.scatter_(3, winners.unsqueeze(3), coef.unsqueeze(3))
-        grad = torch.matmul(onehot.view(R, C, m * n), patches)  # (R, 2k, d)
+        rows = winners + torch.arange(0, m * n, n, device=winners.device)  # row of x_{s, j*} in patches
+        if patches.shape[0] > 1:  # one training set per replica: patches of replica r start at r*m*n
+            rows = rows + torch.arange(0, R * m * n, m * n, device=winners.device).view(R, 1, 1)
+        grad = nn.functional.embedding_bag(
+            rows.view(R * C, m), patches.reshape(-1, self.d), per_sample_weights=coef.reshape(R * C, m), mode="sum"
+        ).view(R, C, self.d)
         return [grad[:, : self.k], grad[:, self.k :]]
 
     def dot_products(self, patterns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

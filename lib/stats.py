@@ -39,3 +39,16 @@ def summarize(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
         key = key if isinstance(key, tuple) else (key,)
         rows.append({**dict(zip(by, key)), "mean": mean, "ci95": half, "runs": int(group[value].notna().sum())})
     return pd.DataFrame(rows)
+
+
+def wilson_ci(successes: int, trials: int) -> tuple[float, float, float]:
+    """Proportion successes/trials with its 95% Wilson score interval (lower, upper); suited to
+    fractions near 0 or 1, such as "fraction of runs that reached zero loss"."""
+    if trials < 1 or not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials and trials >= 1, got {successes}/{trials}")
+    z = 1.959964
+    p = successes / trials
+    denom = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return p, max(0.0, centre - half), min(1.0, centre + half)

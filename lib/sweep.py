@@ -4,14 +4,17 @@ An experiment is registered with `@experiment(name, summary, grid)`: `grid(profi
 (dicts of JSON-able parameters) for the profile "quick" (CI, nbval: seconds) or "full" (the paper's
 scale), and the decorated function computes one point and returns a tidy DataFrame. `run(name,
 profile)` goes through the points in order, reads each from the cache or computes and stores it, so an
-interrupted sweep resumes where it stopped, and returns all points' rows in one DataFrame.
+interrupted sweep resumes where it stopped, and returns all points' rows in one DataFrame. A point is
+computed under a lock on its cache entry, so two runs of one sweep at once compute each point once.
+`python -m lib run NAME --jobs N` (lib/__main__.py) is the same function from the command line.
 """
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +76,14 @@ def point_config(exp: Experiment, profile: str, point: dict[str, Any]) -> dict[s
     return {"experiment": exp.name, "profile": profile, "point": point}
 
 
+def cached_points(name: str, profile: str, cache: ResultsCache | None = None) -> tuple[int, int]:
+    """(points of experiment `name` in `profile` already in the cache, points in all)."""
+    exp = get(name)
+    cache = cache if cache is not None else ResultsCache()
+    points = exp.points(profile)
+    return sum(cache.get(point_config(exp, profile, p)) is not None for p in points), len(points)
+
+
 def _compute_point(name: str, point: dict[str, Any], device: str, threads: int | None) -> tuple[pd.DataFrame, float]:
     if threads is not None:
         torch.set_num_threads(threads)
@@ -93,9 +104,9 @@ def run(
 ) -> pd.DataFrame:
     """All points of experiment `name` in `profile` (default: `current_profile()`) as one DataFrame.
 
-    Points found in the cache are read; the others are computed (in `jobs` processes when jobs > 1)
-    and stored as soon as each finishes. `df.attrs` holds the seconds spent computing, the number of
-    points read from the cache, and the device.
+    Points found in the cache are read; the others are computed (in `jobs` processes when jobs > 1,
+    see `_compute_parallel`) and stored as soon as each finishes. `df.attrs` holds the seconds
+    spent computing, the number of points read from the cache, and the device.
     """
     exp = get(name)
     profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
@@ -109,35 +120,44 @@ def run(
         canonical(point)  # a grid must be JSON-able: fail before any work
     tables: dict[int, pd.DataFrame] = {}
     seconds: dict[int, float] = {}
-    todo = []
-    for i, point in enumerate(points):
-        hit = cache.get(point_config(exp, profile, point))
-        if hit is None:
-            todo.append(i)
-        else:
+
+    def read(i: int) -> bool:
+        hit = cache.get(point_config(exp, profile, points[i]))
+        if hit is not None:
             tables[i], seconds[i] = hit[0], float(hit[1].get("seconds", 0.0))
+        return hit is not None
+
+    todo = [i for i in range(len(points)) if not read(i)]
     bar = _progress(len(points), len(points) - len(todo), name, profile) if progress else None
+    computed: list[float] = []
+
+    def claim(i: int) -> ExitStack | None:
+        """Lock the entry of point i, so that a concurrent run of the sweep waits instead of computing
+        it too; None (lock released) when that run stored it meanwhile."""
+        lock = ExitStack()
+        lock.enter_context(cache.lock(point_config(exp, profile, points[i])))
+        if read(i):
+            lock.close()
+            if bar is not None:
+                bar.update(1)
+            return None
+        return lock
 
     def store(i: int, df: pd.DataFrame, sec: float) -> None:
         cache.put(point_config(exp, profile, points[i]), df, {"seconds": sec, "device": device})
         tables[i], seconds[i] = df, sec
+        computed.append(sec)
         if bar is not None:
             bar.update(1)
 
-    computed = 0.0
     if jobs == 1 or len(todo) <= 1:
         for i in todo:
-            df, sec = _compute_point(name, points[i], device, None)
-            store(i, df, sec)
-            computed += sec
+            lock = claim(i)
+            if lock is not None:
+                with lock:
+                    store(i, *_compute_point(name, points[i], device, None))
     else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(_compute_point, name, points[i], device, threads): i for i in todo}
-            for fut in as_completed(futures):
-                df, sec = fut.result()
-                store(futures[fut], df, sec)
-                computed += sec
+        _compute_parallel(name, points, todo, device, jobs, claim, store)
     if bar is not None:
         bar.close()
     out = pd.concat([_with_point(tables[i], points[i]) for i in range(len(points))], ignore_index=True)
@@ -145,12 +165,56 @@ def run(
         experiment=name,
         profile=profile,
         seconds=sum(seconds.values()),
-        seconds_computed=computed,
-        cached_points=len(points) - len(todo),
+        seconds_computed=sum(computed),
+        cached_points=len(points) - len(computed),
         points=len(points),
         device=device,
     )
     return out
+
+
+def _compute_parallel(
+    name: str,
+    points: list[dict[str, Any]],
+    todo: list[int],
+    device: str,
+    jobs: int,
+    claim: Callable[[int], ExitStack | None],
+    store: Callable[[int, pd.DataFrame, float], None],
+) -> None:
+    """Compute points[i] for i in `todo` in `jobs` processes (cpu_count // jobs torch threads each):
+    `claim` each point's cache entry before submitting it (skipping those stored meanwhile), `store`
+    each as it finishes. At most `jobs` points are submitted at a time, so after a failure or an
+    interrupt (Ctrl-C) only the points already running are finished and none is started; a failure is
+    re-raised once they are stored."""
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    error: BaseException | None = None
+    pending = iter(todo)
+    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs) as pool:
+        running: dict[Future, tuple[int, ExitStack]] = {}
+
+        def submit_next() -> None:
+            for i in pending:
+                lock = claim(i)
+                if lock is not None:
+                    held.push(lock)  # released at the latest when the pool is done
+                    running[pool.submit(_compute_point, name, points[i], device, threads)] = (i, lock)
+                    return
+
+        for _ in range(jobs):
+            submit_next()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i, lock = running.pop(fut)
+                with lock:
+                    if fut.exception() is not None:
+                        error, pending = error or fut.exception(), iter(())
+                        continue
+                    store(i, *fut.result())
+                submit_next()
+    if error is not None:
+        raise error
 
 
 def _with_point(df: pd.DataFrame, point: dict[str, Any]) -> pd.DataFrame:

@@ -16,6 +16,9 @@ import torch
 from lib._checks import check_choice, check_float, check_int
 
 LOSSES = ("hinge", "logistic")
+# Steps between the loop's host-device syncs (stop and divergence checks) per device type: every step
+# on the CPU, where a sync is free; on a GPU the loop runs ahead and trims the steps past the stop.
+SYNC_EVERY = {"cpu": 1, "cuda": 32}
 
 
 def default_device() -> str:
@@ -56,9 +59,11 @@ def loss_and_grad(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.
     if loss == "hinge":
         value = torch.clamp(1.0 - margins, min=0.0).mean(-1)
         grad = -y * (margins < 1.0).to(out.dtype) / m
-    else:
-        value = torch.nn.functional.softplus(-margins).mean(-1)
-        grad = -y * torch.sigmoid(-margins) / m
+    else:  # in float64, cast back: torch's vectorised and scalar sigmoid differ in the last float32 bit,
+        # which would make a replica's curve depend on where it falls in the batch
+        wide = margins.double()
+        value = torch.nn.functional.softplus(-wide).mean(-1).to(out.dtype)
+        grad = (-y.double() * torch.sigmoid(-wide) / m).to(out.dtype)
     return value, grad
 
 
@@ -131,6 +136,8 @@ def train(
     snapshots: list[tuple[int, dict[str, torch.Tensor]]] = []
     done = torch.zeros(R, dtype=torch.bool, device=device)
     steps_to_fit = torch.full((R,), -1, dtype=torch.long, device=device)
+    sync_every = SYNC_EVERY.get(device.type, 1)
+    finite = torch.ones((), dtype=torch.bool, device=device)  # no non-finite loss so far
     start = time.perf_counter()
     t = 0
     with torch.no_grad():
@@ -144,21 +151,19 @@ def train(
                 value = loss_and_grad(full_out, y, loss)[0]
                 fit_now = margins_ok(full_out, y)
             history.append(value)
+            finite = finite & torch.isfinite(value).all()
             newly = fit_now & ~done
             steps_to_fit = torch.where(newly, torch.full_like(steps_to_fit, t), steps_to_fit)
             if early_stop:
                 done = done | fit_now
             if record_every is not None and (t % record_every == 0):
                 snapshots.append((t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()}))
-            finite, all_done = torch.stack([torch.isfinite(value).all(), done.all()]).tolist()
-            if not finite:
-                bad = (~torch.isfinite(value)).nonzero().flatten().tolist()
-                raise TrainingDivergedError(
-                    f"training loss became non-finite at step {t} for replicas {bad} "
-                    f"(lr={lr_t[bad].tolist()}): lower the learning rate"
-                )
-            if t >= steps or (early_stop and all_done):
-                break
+            if t >= steps or t % sync_every == 0:  # the only host-device syncs of the loop
+                all_finite, all_done = torch.stack([finite, done.all()]).tolist()
+                if not all_finite:
+                    _raise_diverged(history, lr_t)
+                if t >= steps or (early_stop and all_done):
+                    break
             if batch_size is not None:
                 batch = torch.randperm(m, generator=gen)[:batch_size].to(device)
                 out, ctx = model.forward_train(X[:, batch])
@@ -167,6 +172,11 @@ def train(
             for p, g in zip(params, model.backward(ctx, grad_out)):
                 p.sub_((lr_t * active).view(R, *[1] * (g.dim() - 1)) * g)
             t += 1
+    if early_stop and t > 0 and bool(done.all()):
+        # the loop noticed late that every replica was frozen: the extra steps changed nothing, drop them
+        t = int(steps_to_fit.max())
+        history = history[: t + 1]
+        snapshots = [snap for snap in snapshots if snap[0] <= t]
     if record_every is not None and snapshots[-1][0] != t:
         snapshots.append((t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()}))
     return TrainResult(
@@ -176,6 +186,17 @@ def train(
         steps_run=t,
         snapshots=snapshots,
         seconds=time.perf_counter() - start,
+    )
+
+
+def _raise_diverged(history: list[torch.Tensor], lr_t: torch.Tensor) -> None:
+    """Report the first step at which some replica's loss was non-finite, and those replicas."""
+    bad_steps = (~torch.isfinite(torch.stack(history))).any(1).nonzero().flatten()
+    t = int(bad_steps[0])
+    bad = (~torch.isfinite(history[t])).nonzero().flatten().tolist()
+    raise TrainingDivergedError(
+        f"training loss became non-finite at step {t} for replicas {bad} "
+        f"(lr={lr_t[bad].tolist()}): lower the learning rate"
     )
 
 

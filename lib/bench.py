@@ -1,0 +1,268 @@
+"""`python -m lib.bench`: how fast the batched trainer is, on a fixed standard grid.
+
+The standard grid is the paper's CNN with n=20, d=30, k=50, m=500 (one training set per replica), 10
+replicas, 1,000 full-batch GD steps on the hinge loss (early stopping off, so every run does the same
+work), and the fully connected baseline of width 1,000 on the same data. For each it prints the wall
+time, the achieved GFLOP/s, the ratio to the machine's fp32 matmul rate (a plain large `torch.mm`), the
+speed-up over a naive baseline (the same 10 models as ordinary `nn.Module`s trained one after another
+with `torch.optim.SGD` and autograd) and the peak memory. No asserts: these are measurements.
+
+Flop counts are those of the computation the math needs, not of what a kernel happens to execute:
+CNN forward 2 R 2k m n d (all filter-patch dot products), CNN backward 2 R 2k m d (only the winning
+patch of each channel gets gradient); FCN 2 R m P forward and 4 R m P backward minus the input layer's
+unused input gradient, with P the weights of one replica.
+The naive baseline is timed over `--naive-steps` steps per model and scaled to `--steps` (its cost per
+step is constant: full-batch GD, no early stopping); its losses are checked against the batched run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from lib.distributions import OrthogonalPatterns
+from lib.experiments.common import training_sets
+from lib.models import FullyConnected, MaxPoolCNN
+from lib.training import default_device, train
+
+GRID = dict(n=20, d=30, k=50, m=500, replicas=10, width=1000, cnn_lr=0.1, fcn_lr=0.01)
+
+
+@dataclass
+class Measurement:
+    """One batched run and its naive baseline."""
+
+    name: str
+    seconds: float
+    flops: float
+    naive_seconds: float
+    peak_bytes: int
+    loss_gap: float  # max |batched loss - naive loss| after the naive steps (same models, same data)
+
+    def gflops(self) -> float:
+        return self.flops / self.seconds / 1e9
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def matmul_gflops(device: str, size: int | None = None, repeats: int = 5) -> float:
+    """The machine's fp32 matmul rate: best of `repeats` plain `torch.mm` of two size x size matrices."""
+    size = size or (8192 if device == "cuda" else 2048)
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        torch.mm(a, b)
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
+
+
+class _PeakMemory:
+    """Peak memory during a block: the CUDA allocator's peak, or on the CPU the peak resident set size
+    above its value at entry (sampled every 2 ms from /proc/self/statm)."""
+
+    def __init__(self, device: str) -> None:
+        self.device, self.peak = device, 0
+
+    def __enter__(self) -> _PeakMemory:
+        if self.device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+            self.base = torch.cuda.memory_allocated()
+        else:
+            self.base = self.current = _rss()
+            self.stop = threading.Event()
+            self.thread = threading.Thread(target=self._sample, daemon=True)
+            self.thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self.stop.wait(0.002):
+            self.current = max(self.current, _rss())
+
+    def __exit__(self, *exc) -> None:
+        if self.device == "cuda":
+            self.peak = torch.cuda.max_memory_allocated() - self.base
+        else:
+            self.stop.set()
+            self.thread.join()
+            self.peak = max(self.current, _rss()) - self.base
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class NaiveCNN(nn.Module):
+    """One CNN written the ordinary way: `nn.Conv1d` with filter size = stride = d, ReLU, global
+    max-pool, fixed +1/-1 output layer."""
+
+    def __init__(self, w: torch.Tensor, u: torch.Tensor) -> None:
+        super().__init__()
+        k, d = w.shape
+        self.conv = nn.Conv1d(1, 2 * k, kernel_size=d, stride=d, bias=False)
+        with torch.no_grad():
+            self.conv.weight.copy_(torch.cat([w, u]).unsqueeze(1))
+        self.register_buffer("signs", torch.cat([torch.ones(k), -torch.ones(k)]).to(w))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        pooled = torch.relu(self.conv(X.reshape(X.shape[0], 1, -1))).amax(-1)
+        return pooled @ self.signs
+
+
+def naive_fcn(weights: list[torch.Tensor], biases: list[torch.Tensor]) -> nn.Module:
+    """One FCN written the ordinary way: `nn.Linear` layers with ReLU between them."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    for i, (W, b) in enumerate(zip(weights, biases)):
+        lin = nn.Linear(W.shape[1], W.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(W)
+            lin.bias.copy_(b)
+        layers += [lin] if i == len(weights) - 1 else [lin, nn.ReLU()]
+    return nn.Sequential(*layers, nn.Flatten(0))
+
+
+def train_naive(models: list[nn.Module], X: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> tuple[float, torch.Tensor]:
+    """Train the models one after another (autograd, `torch.optim.SGD`, hinge loss); returns the
+    seconds and the final training losses."""
+    device = X.device.type
+    losses = []
+    _sync(device)
+    start = time.perf_counter()
+    for r, model in enumerate(models):
+        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        for _ in range(steps):
+            opt.zero_grad()
+            loss = torch.clamp(1 - y[r] * model(X[r]), min=0).mean()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            losses.append(torch.clamp(1 - y[r] * model(X[r]), min=0).mean())
+    _sync(device)
+    return time.perf_counter() - start, torch.stack(losses).cpu()
+
+
+def measure(
+    name: str,
+    make: Callable[[], nn.Module],
+    naive: Callable[[nn.Module], list[nn.Module]],
+    X: torch.Tensor,
+    y: torch.Tensor,
+    lr: float,
+    steps: int,
+    naive_steps: int,
+    flops_per_step: float,
+) -> Measurement:
+    """Time `steps` batched GD steps of a fresh `make()` and the naive baseline of the same models."""
+    device = X.device.type
+    train(make(), X[..., :8, :, :], y[..., :8], lr=lr, steps=3, early_stop=False)  # warm-up
+    model = make()
+    naive_models = naive(model)
+    with _PeakMemory(device) as mem:
+        _sync(device)
+        start = time.perf_counter()
+        res = train(model, X, y, lr=lr, steps=steps, early_stop=False)
+        _sync(device)
+        seconds = time.perf_counter() - start
+    naive_seconds, naive_loss = train_naive(naive_models, X, y, lr, naive_steps)
+    gap = (res.loss[min(naive_steps, steps)] - naive_loss).abs().max().item()
+    return Measurement(name, seconds, flops_per_step * steps, naive_seconds * steps / naive_steps, mem.peak, gap)
+
+
+def run_bench(steps: int = 1000, naive_steps: int = 20, device: str | None = None) -> Iterator[Measurement]:
+    """The CNN and FCN measurements on the standard grid, each as soon as it is done."""
+    device = device or default_device()
+    g = GRID
+    R, n, d, k, m, width = g["replicas"], g["n"], g["d"], g["k"], g["m"], g["width"]
+    X, y = training_sets(OrthogonalPatterns(n, d), m, 0, R)
+    X, y = X.to(device), y.to(device)
+    cnn_flops = 2 * R * 2 * k * m * n * d + 2 * R * 2 * k * m * d
+    yield measure(
+        "CNN",
+        lambda: MaxPoolCNN(d, k, replicas=R, seed=0, device=device),
+        lambda net: [NaiveCNN(net.w[r].detach(), net.u[r].detach()).to(device) for r in range(R)],
+        X, y, g["cnn_lr"], steps, naive_steps, cnn_flops,
+    )
+    P_in, P_out = n * d * width, width  # input-layer and output-layer weights of one replica
+    fcn_flops = 2 * R * m * (P_in + P_out) + 2 * R * m * (P_in + 2 * P_out)
+    yield measure(
+        "FCN",
+        lambda: FullyConnected(n * d, width, replicas=R, seed=0, device=device),
+        lambda net: [
+            naive_fcn([W[r].detach() for W in net.weights], [b[r].detach() for b in net.biases]).to(device)
+            for r in range(R)
+        ],
+        X, y, g["fcn_lr"], steps, naive_steps, fcn_flops,
+    )
+
+
+def header(mm: float, steps: int, naive_steps: int, device: str) -> str:
+    g = GRID
+    return "\n".join([
+        f"device: {device}  torch {torch.__version__}  threads: {torch.get_num_threads()}  "
+        f"load average (1/5/15 min): {_load()}",
+        f"standard grid: n={g['n']} d={g['d']} k={g['k']} m={g['m']}, {g['replicas']} replicas, {steps} GD steps "
+        f"(FCN width {g['width']}); naive baseline timed over {naive_steps} steps per model, scaled to {steps}",
+        f"plain torch.mm fp32: {mm:.1f} GFLOP/s",
+        "",
+        f"{'model':<5} {'seconds':>8} {'GFLOP/s':>8} {'of mm':>6} {'naive s':>9} {'naive GFLOP/s':>14} "
+        f"{'speed-up':>9} {'peak MiB':>9} {'loss gap':>9}",
+    ])
+
+
+def row(r: Measurement, mm: float) -> str:
+    naive = r.flops / r.naive_seconds / 1e9
+    return (
+        f"{r.name:<5} {r.seconds:8.2f} {r.gflops():8.2f} {r.gflops() / mm:6.1%} {r.naive_seconds:9.1f} "
+        f"{naive:14.2f} {r.naive_seconds / r.seconds:8.1f}x {r.peak_bytes / 2**20:9.1f} {r.loss_gap:9.1e}"
+    )
+
+
+FOOTER = (
+    "targets: speed-up >= 10x; FCN >= 30% and CNN >= 15% of the mm rate. The speed-up can reach at most\n"
+    "(mm GFLOP/s) / (naive GFLOP/s). 'loss gap': max |batched - naive| training loss after the naive\n"
+    "steps (same initial weights and data, so ~0)."
+)
+
+
+def _load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=1000, help="GD steps of the batched runs (default 1000)")
+    parser.add_argument("--naive-steps", type=int, default=20, help="steps per naive model actually timed (default 20)")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: cuda when present")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    args = parser.parse_args(argv)
+    if args.steps < 1 or not 1 <= args.naive_steps <= args.steps or (args.threads is not None and args.threads < 1):
+        parser.error("need --steps >= 1, 1 <= --naive-steps <= --steps and --threads >= 1")
+    device = args.device or default_device()
+    if device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch sees no GPU")
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    mm = matmul_gflops(device)
+    print(header(mm, args.steps, args.naive_steps, device), flush=True)
+    for result in run_bench(args.steps, args.naive_steps, device):
+        print(row(result, mm), flush=True)
+    print(f"\nload average at the end: {_load()}\n{FOOTER}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

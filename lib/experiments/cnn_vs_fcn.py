@@ -1,0 +1,242 @@
+"""Chapter 5 (CNN vs FCN): test accuracy against the training-set size m for the paper's CNN and for
+fully connected networks (paper.md §5.1 E3), the growth of the sample-size gap with n and d (§6.4), and
+the shattering construction behind the FCN lower bound (§4.5).
+
+Every model is trained by full-batch GD on the hinge loss until zero training loss (or a step cap).
+A learning-rate grid and the seeds share one replica axis: replica r = s * L + l is seed s with the
+l-th learning rate. The learning rate of a (model, m) point is the one with the best mean accuracy on
+a validation sample (ties: the first of the grid), and the table marks those replicas `selected`.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import pandas as pd
+import torch
+
+from lib.distributions import OrthogonalPatterns
+from lib.experiments.common import TEST_SEED_OFFSET, test_set, training_sets
+from lib.models import FullyConnected, MaxPoolCNN
+from lib.sweep import experiment
+from lib.training import accuracy, train
+
+VAL_SEED_OFFSET = 2_000_000  # the validation sample of base seed s is drawn from seed VAL_SEED_OFFSET + s
+VAL_SIZE = 1_000
+
+# model name -> architecture and learning-rate grid (the grids are documented in chapter 5)
+MODELS = {
+    "CNN k=50": dict(kind="cnn", k=50, lrs=[0.02, 0.05, 0.1], steps=2000),
+    "FCN-2 w=100": dict(kind="fcn", width=100, depth=2, lrs=[0.5, 1.0, 2.0], steps=300),
+    "FCN-2 w=1000": dict(kind="fcn", width=1000, depth=2, lrs=[0.5, 1.0, 2.0], steps=300),
+    "FCN-3 w=100": dict(kind="fcn", width=100, depth=3, lrs=[0.25, 0.5, 1.0], steps=300),
+}
+
+
+def make_model(model: str, n: int, d: int, seeds: list[int], device: str) -> torch.nn.Module:
+    """The replicated network `model` (a key of MODELS) for inputs of n patches in R^d."""
+    spec = MODELS[model]
+    if spec["kind"] == "cnn":
+        return MaxPoolCNN(d, spec["k"], replicas=len(seeds), init_std=1e-3, seed=seeds, device=device)
+    return FullyConnected(n * d, spec["width"], depth=spec["depth"], replicas=len(seeds), seed=seeds, device=device)
+
+
+def fit_and_score(
+    model: str, train_dist, eval_dist, *, m: int, seeds: int, seed: int, lrs: list[float] | None = None, device: str
+) -> pd.DataFrame:
+    """Train `seeds` x len(lrs) replicas of `model` (one training set of m points from `train_dist`
+    per seed, shared by its learning rates), pick the learning rate on a validation sample from
+    `train_dist`, and test every replica on a test sample from `eval_dist`.
+    One row per (seed, lr): fitted, steps_to_fit, val_accuracy, test_accuracy, selected."""
+    spec = MODELS[model]
+    lrs = list(spec["lrs"] if lrs is None else lrs)
+    L = len(lrs)
+    X, y = training_sets(train_dist, m, seed, seeds)
+    X, y = X.repeat_interleave(L, 0), y.repeat_interleave(L, 0)
+    net = make_model(model, train_dist.n, train_dist.d, [seed + s for s in range(seeds) for _ in lrs], device)
+    res = train(net, X, y, lr=[lr for _ in range(seeds) for lr in lrs], steps=spec["steps"])
+    val = accuracy(net, *train_dist.sample(VAL_SIZE, seed=VAL_SEED_OFFSET + seed)).view(seeds, L)
+    test = accuracy(net, *test_set(eval_dist, seed)).view(seeds, L)
+    best = int(val.mean(0).argmax())
+    return pd.DataFrame(
+        {
+            "model": model,
+            "kind": spec["kind"],
+            "seed": [s for s in range(seeds) for _ in lrs],
+            "lr": lrs * seeds,
+            "fitted": res.fitted.numpy(),
+            "steps_to_fit": res.steps_to_fit.numpy(),
+            "val_accuracy": val.flatten().numpy(),
+            "test_accuracy": test.flatten().numpy(),
+            "selected": [l == best for _ in range(seeds) for l in range(L)],
+            "parameters": net.num_parameters,
+        }
+    )
+
+
+# ---------------------------------------------------------------- E3: accuracy against m
+
+
+def _cnn_vs_fcn_grid(profile: str) -> list[dict]:
+    if profile == "quick":
+        ms = {"CNN k=50": [5, 20, 100], "FCN-2 w=100": [5, 20, 100], "FCN-3 w=100": [20]}
+        seeds = 3
+    else:
+        small, large = [5, 10, 20, 50, 100, 200], [500, 1000]
+        ms = {
+            "CNN k=50": small + large + [2000, 5000],
+            "FCN-2 w=100": small + large,
+            "FCN-2 w=1000": [5, 10, 20, 50],
+            "FCN-3 w=100": small + large,
+        }
+        seeds = 10
+    return [dict(model=mod, m=m, n=10, d=30, seeds=seeds, seed=0) for mod, m_list in ms.items() for m in m_list]
+
+
+@experiment(
+    "cnn_vs_fcn",
+    "Test accuracy against m: the paper's CNN and FCNs of depth 2 and 3, learning rate tuned on validation (n=10, d=30)",
+    _cnn_vs_fcn_grid,
+)
+def cnn_vs_fcn(*, model, m, n, d, seeds, seed, device) -> pd.DataFrame:
+    """One (model, m) point on the orthogonal-pattern distribution (paper.md §1 sampler)."""
+    dist = OrthogonalPatterns(n, d)
+    return fit_and_score(model, dist, dist, m=m, seeds=seeds, seed=seed, device=device)
+
+
+# ---------------------------------------------------------------- the gap against n and d
+
+GAP_LR = {"CNN k=50": 0.05, "FCN-2 w=100": 1.0}  # one learning rate per model (middle of its grid)
+
+
+def _sample_gap_grid(profile: str) -> list[dict]:
+    if profile == "quick":
+        shapes, seeds = [(5, 30), (10, 30)], 3
+        ms = {"CNN k=50": [10, 50], "FCN-2 w=100": [50, 200]}
+    else:
+        shapes, seeds = [(5, 30), (10, 30), (20, 30), (10, 15), (10, 60)], 10
+        ms = {"CNN k=50": [5, 10, 20, 50, 100, 200], "FCN-2 w=100": [20, 50, 100, 200, 500, 1000]}
+    return [
+        dict(model=mod, m=m, n=n, d=d, seeds=seeds, seed=0)
+        for (n, d) in shapes
+        for mod, m_list in ms.items()
+        for m in m_list
+    ]
+
+
+@experiment(
+    "sample_gap",
+    "Test accuracy against m for the CNN and a depth-2 FCN as the number of patches n and the dimension d vary",
+    _sample_gap_grid,
+)
+def sample_gap(*, model, m, n, d, seeds, seed, device) -> pd.DataFrame:
+    """One (n, d, model, m) point, with the fixed learning rate GAP_LR[model] (no tuning)."""
+    dist = OrthogonalPatterns(n, d)
+    return fit_and_score(model, dist, dist, m=m, seeds=seeds, seed=seed, lrs=[GAP_LR[model]], device=device)
+
+
+# ---------------------------------------------------------------- the FCN lower bound: shattering
+
+
+def support_inputs(n: int, d: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every distinct input of the support of D (copies = 1): pattern indices (N, n) with exactly one
+    discriminative pattern, N = 2 n (d - 2)^(n - 1), and the label of each, y (N,)."""
+    rows, labels = [], []
+    for label, disc in ((1.0, 0), (-1.0, 1)):
+        for pos in range(n):
+            for fill in itertools.product(range(2, d), repeat=n - 1):
+                rows.append(list(fill[:pos]) + [disc] + list(fill[pos:]))
+                labels.append(label)
+    return torch.tensor(rows), torch.tensor(labels)
+
+
+def count_support(n: int, d: int) -> dict[str, int]:
+    """Number of distinct inputs of supp D (what an FCN sees: ordered patches) and of distinct
+    pattern sets (all that the CNN's output depends on, for orthogonal patterns)."""
+    sets = sum(math.comb(d - 2, j) for j in range(1, n))
+    return {"inputs": 2 * n * (d - 2) ** (n - 1), "pattern_sets": 2 * sets}
+
+
+def shattering_net(X: torch.Tensor, y: torch.Tensor) -> FullyConnected:
+    """The two-layer FCN of the chapter's theorem: one hidden unit relu(<x_s, z> - (n - 1)) per
+    input x_s (rows of X, shape (N, n, d), one-hot patches), output weight y_s, no output bias. It
+    outputs exactly y_s on x_s, for every labelling y."""
+    N, n, d = X.shape
+    net = FullyConnected(n * d, N, depth=2)
+    with torch.no_grad():
+        net.weights[0][0] = X.reshape(N, n * d)
+        net.biases[0][0] = -(n - 1.0)
+        net.weights[1][0] = y[None, :]
+        net.biases[1][0] = 0.0
+    return net
+
+
+SHATTER_STEPS = 500  # GD cap; a network that cannot fit a labelling would otherwise run to any cap
+
+
+def _shattering_grid(profile: str) -> list[dict]:
+    seeds = 3 if profile == "quick" else 10
+    shapes = [(3, 5)] if profile == "quick" else [(3, 5), (4, 6)]
+    return [dict(n=n, d=d, labels=lab, seeds=seeds, seed=0) for n, d in shapes for lab in ("true", "random")]
+
+
+@experiment(
+    "fcn_shattering",
+    "Every input of a small support with true or random labels: the explicit shattering FCN, GD on an FCN, GD on the CNN",
+    _shattering_grid,
+)
+def fcn_shattering(*, n, d, labels, seeds, seed, device) -> pd.DataFrame:
+    """All N = 2n(d-2)^(n-1) distinct inputs, with their true labels or `seeds` random labellings.
+    Rows: for each labelling, the training accuracy and zero-loss flag of (a) the explicit FCN of the
+    theorem, (b) a depth-2 FCN (width 1000) trained by GD, (c) the CNN (k=50) trained by GD (both at most
+    SHATTER_STEPS steps; training accuracy at the end)."""
+    dist = OrthogonalPatterns(n, d)
+    idx, y_true = support_inputs(n, d)
+    X = dist.to_inputs(idx)
+    N = len(y_true)
+    g = torch.Generator().manual_seed(TEST_SEED_OFFSET + seed)
+    Y = torch.stack(
+        [y_true if labels == "true" else torch.where(torch.rand(N, generator=g) < 0.5, 1.0, -1.0) for _ in range(seeds)]
+    )
+    rows = []
+    explicit = [shattering_net(X, Y[r]) for r in range(seeds)]
+    for r, net in enumerate(explicit):
+        with torch.no_grad():
+            margins = Y[r] * net(X)[0]
+        rows.append(dict(method="explicit FCN (theorem)", seed=r, train_accuracy=float((margins > 0).double().mean()),
+                         fitted=bool((margins >= 1 - 1e-5).all())))
+    Xr = X.expand(seeds, *X.shape)
+    for method, net, lr in (
+        ("FCN-2 w=1000, GD", FullyConnected(n * d, 1000, depth=2, replicas=seeds, seed=seed, device=device), 1.0),
+        ("CNN k=50, GD", MaxPoolCNN(d, 50, replicas=seeds, init_std=1e-3, seed=seed, device=device), 0.05),
+    ):
+        res = train(net, Xr, Y, lr=lr, steps=SHATTER_STEPS)
+        with torch.no_grad():
+            acc = (torch.sign(net(Xr)) == Y.to(device)).double().mean(1).cpu()
+        rows += [dict(method=method, seed=r, train_accuracy=float(acc[r]), fitted=bool(res.fitted[r])) for r in range(seeds)]
+    counts = count_support(n, d)
+    df = pd.DataFrame(rows)
+    df["inputs"], df["pattern_sets"] = counts["inputs"], counts["pattern_sets"]
+    return df
+
+
+# ---------------------------------------------------------------- helpers for the chapters' tables
+
+
+def selected_accuracy(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean test accuracy with its 95% CI over seeds (`lib.stats.summarize`), per group of `by`,
+    over the replicas whose learning rate was selected on validation."""
+    from lib.stats import summarize
+
+    return summarize(df[df["selected"]], by, "test_accuracy")
+
+
+def smallest_m(table: pd.DataFrame, by: list[str], threshold: float = 0.95) -> pd.DataFrame:
+    """Per group of `by` in a `selected_accuracy` table (with column m): the smallest m whose mean
+    test accuracy is >= threshold (NaN if none in the grid) and the largest m tried."""
+    rows = []
+    for key, g in table.groupby(by, sort=False):
+        hit = g.loc[g["mean"] >= threshold, "m"]
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key)), "m_star": float(hit.min()) if len(hit) else math.nan, "m_max": int(g["m"].max())})
+    return pd.DataFrame(rows)

@@ -1,0 +1,185 @@
+"""Chapter 4 (generalization): test accuracy against the width k and the sample size m, the theorem's
+sample-size requirement, and the pattern-statistics (PSI) view of the learned filters (paper.md §4.2-4.3,
+our reconstruction in lib/theory.py)."""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from lib import theory
+from lib.distributions import OrthogonalPatterns, pattern_statistics
+from lib.experiments.common import TRAIN_SEED_OFFSET, test_set
+from lib.experiments.optimization import D, N, step_cap, step_size, train_cnn
+from lib.models import MaxPoolCNN
+from lib.sweep import experiment
+from lib.training import accuracy, train
+
+
+def _accuracy_rows(run, k: int, m: int, lr: float, seed: int) -> pd.DataFrame:
+    """One row per replica of a `train_cnn` run: test accuracy on 2,000 fresh points, whether and when
+    GD reached zero training loss, and the T-GEN bound on the test error (theory.test_error_bound)."""
+    n, d = run.dist.n, run.dist.d
+    return pd.DataFrame(
+        {
+            "replica": range(run.net.replicas),
+            "lr": lr,
+            "fitted": run.res.fitted.numpy(),
+            "steps_to_fit": run.res.steps_to_fit.numpy(),
+            "test_accuracy": accuracy(run.net, *test_set(run.dist, seed), batch=512).numpy(),
+            "error_bound": theory.test_error_bound(m, n, d),
+            "m_required": theory.sample_size_requirement(n, d),
+        }
+    )
+
+
+def _width_grid(profile: str) -> list[dict]:
+    """eta = 2/k over all widths, and the fixed eta = 0.1 contrast at a few widths (at k = 20 the two
+    rules coincide)."""
+    if profile == "quick":
+        scaled, fixed, replicas = (2, 200), (200,), 3
+    else:
+        scaled, fixed, replicas = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), (5, 50, 200, 1000), 20
+    return [
+        dict(n=N, d=D, k=k, m=20, replicas=replicas, eta_rule=rule, init_std=1e-3, steps=step_cap(profile), seed=0)
+        for rule, widths in (("2/k", scaled), ("0.1", fixed))
+        for k in widths
+    ]
+
+
+@experiment("gen_width", "T-GEN: test accuracy against the width k at fixed m (eta = 2/k and fixed eta = 0.1)", _width_grid)
+def gen_width(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+    """Test accuracy of `replicas` CNNs of width k, each trained on its own m points."""
+    lr = step_size(eta_rule, k)
+    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=lr, init_std=init_std, steps=steps, seed=seed, device=device)
+    return _accuracy_rows(run, k, m, lr, seed)
+
+
+def _samples_grid(profile: str) -> list[dict]:
+    if profile == "quick":
+        widths, sizes, replicas = (5, 20), (5, 20, 100), 3
+    else:
+        widths, sizes, replicas = (5, 20, 200), (5, 10, 20, 50, 100, 300, 1200), 20
+    return [
+        dict(n=N, d=D, k=k, m=m, replicas=replicas, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)
+        for k in widths
+        for m in sizes
+    ]
+
+
+@experiment("gen_samples", "T-GEN: test accuracy against the sample size m for several k, with the theorem's requirement", _samples_grid)
+def gen_samples(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+    """Test accuracy of `replicas` CNNs of width k, each trained on its own m points."""
+    lr = step_size(eta_rule, k)
+    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=lr, init_std=init_std, steps=steps, seed=seed, device=device)
+    return _accuracy_rows(run, k, m, lr, seed)
+
+
+def _complexity_grid(profile: str) -> list[dict]:
+    if profile == "quick":
+        dims, sizes, replicas = (10, 30), (10, 50), 3
+    else:
+        dims, sizes, replicas = (10, 20, 30, 50), (5, 10, 20, 50, 100, 200, 500), 10
+    return [
+        dict(n=d // 2, d=d, k=50, m=m, replicas=replicas, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)
+        for d in dims
+        for m in sizes
+    ]
+
+
+@experiment("gen_sample_complexity", "T-SC: test accuracy against m for several d (n = d/2), to compare with d^2 log d", _complexity_grid)
+def gen_sample_complexity(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+    """Test accuracy of `replicas` CNNs with k = 50 on inputs of n = d/2 patches out of d patterns."""
+    lr = step_size(eta_rule, k)
+    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=lr, init_std=init_std, steps=steps, seed=seed, device=device)
+    rows = _accuracy_rows(run, k, m, lr, seed)
+    rows["m_sc"] = theory.sample_complexity(d)
+    return rows
+
+
+def _pattern_rows(net: MaxPoolCNN, dist: OrthogonalPatterns, idx: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
+    """One row per (replica, pattern): the training-set statistics p̂⁺_p, p̂⁻_p, Delta_p = p̂⁺_p - p̂⁻_p,
+    and the learned detector score s_p = sum_i relu(<w_i, o_p>) - sum_i relu(<u_i, o_p>) (paper.md §4.2).
+    idx (R, m, n) holds the pattern indices of each replica's training set, y (R, m) its labels."""
+    a, b = net.dot_products(dist.patterns)
+    score = (torch.relu(a).sum(1) - torch.relu(b).sum(1)).cpu()  # (R, P)
+    rows = []
+    for r in range(net.replicas):
+        frac_pos, frac_neg = pattern_statistics(idx[r], y[r], dist.d)
+        for p in range(dist.d):
+            kind = "p_plus" if p == 0 else "p_minus" if p == 1 else "spurious"
+            rows.append((r, p, kind, float(frac_pos[p]), float(frac_neg[p]), float(frac_pos[p] - frac_neg[p]), float(score[r, p])))
+    return pd.DataFrame(rows, columns=["replica", "pattern", "kind", "frac_pos", "frac_neg", "delta", "score"])
+
+
+def _psi_grid(profile: str) -> list[dict]:
+    sizes, replicas = ((20, 100), 3) if profile == "quick" else ((20, 50, 100, 300), 20)
+    return [dict(n=N, d=D, k=50, m=m, replicas=replicas, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0) for m in sizes]
+
+
+@experiment("gen_psi", "PSI (E1): learned detector scores s_p against the training-set statistics Delta_p", _psi_grid)
+def gen_psi(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+    """Per replica and pattern: the training statistics and the learned score (see `_pattern_rows`),
+    plus whether the replica reached zero training loss."""
+    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=step_size(eta_rule, k), init_std=init_std, steps=steps, seed=seed, device=device)
+    rows = _pattern_rows(run.net, run.dist, run.X.argmax(-1), run.y)  # standard-basis patterns: index = argmax
+    rows["fitted"] = run.res.fitted.numpy()[rows["replica"]]
+    return rows
+
+
+def _two_points_grid(profile: str) -> list[dict]:
+    return [dict(n=N, d=D, k=50, replicas=5 if profile == "quick" else 50, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)]
+
+
+@experiment("psi_two_points", "T-PSI-2pts: detector scores after training on one positive and one negative point", _two_points_grid)
+def psi_two_points(*, n, d, k, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+    """Each replica trains on its own pair (one positive point, one negative point, each from D
+    conditioned on its label). One row per (replica, pattern) as in `_pattern_rows`, plus the score at
+    initialisation `score_init`."""
+    draws = []
+    for r in range(replicas):
+        s = TRAIN_SEED_OFFSET + seed + r
+        pos = OrthogonalPatterns(n, d, p_positive=1.0).sample_indices(1, seed=s)
+        neg = OrthogonalPatterns(n, d, p_positive=0.0).sample_indices(1, seed=s)
+        draws.append((torch.cat([pos[0], neg[0]]), torch.cat([pos[1], neg[1]])))
+    idx, y = torch.stack([i for i, _ in draws]), torch.stack([t for _, t in draws])
+    dist = OrthogonalPatterns(n, d)
+    init = MaxPoolCNN(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
+    net = MaxPoolCNN(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
+    res = train(net, dist.to_inputs(idx), y, lr=step_size(eta_rule, k), steps=steps)
+    rows = _pattern_rows(net, dist, idx, y)
+    rows["score_init"] = _pattern_rows(init, dist, idx, y)["score"]
+    rows["fitted"] = res.fitted.numpy()[rows["replica"]]
+    return rows
+
+
+def two_point_checks(rows: pd.DataFrame, tol: float = 1e-6) -> pd.DataFrame:
+    """The predictions of T-PSI-2pts, checked per replica of a `psi_two_points` table: s(p_plus) > 0,
+    s(p_minus) < 0, a pattern only in the positive point ends at or above its initial score, one only in
+    the negative point at or below, one in neither point unchanged, and the run fitted. One row per
+    replica, one boolean column per prediction, and `all` (every prediction holds)."""
+    where = pattern_location(rows)
+    score, init = rows["score"], rows["score_init"]
+    tests = {
+        "s(p_plus) > 0": (where != "p_plus") | (score > 0),
+        "s(p_minus) < 0": (where != "p_minus") | (score < 0),
+        "only in x+: s_p >= initial s_p": (where != "only in x+") | (score >= init - tol),
+        "only in x-: s_p <= initial s_p": (where != "only in x-") | (score <= init + tol),
+        "in neither: s_p unchanged": (where != "in neither") | ((score - init).abs() <= tol),
+        "run fitted": rows["fitted"].astype(bool),
+    }
+    per_replica = pd.DataFrame(tests).groupby(rows["replica"]).all()
+    per_replica["all"] = per_replica.all(axis=1)
+    return per_replica
+
+
+def pattern_location(rows: pd.DataFrame) -> pd.Series:
+    """Where each pattern of a `psi_two_points` table occurs: p_plus, p_minus, only in x+, only in x-,
+    in both, or in neither."""
+    pos, neg = rows["frac_pos"] > 0, rows["frac_neg"] > 0
+    labels = pd.Series("in neither", index=rows.index)
+    labels[pos & ~neg] = "only in x+"
+    labels[~pos & neg] = "only in x-"
+    labels[pos & neg] = "in both"
+    labels[rows["kind"] == "p_plus"] = "p_plus"
+    labels[rows["kind"] == "p_minus"] = "p_minus"
+    return labels

@@ -1,0 +1,211 @@
+"""Chapter 3 (optimization): does GD reach zero training loss, how fast against the T-OPT bound, by
+what mechanism, and where does the guarantee stop (paper.md §4.4, our reconstruction in lib/theory.py)."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pandas as pd
+import torch
+
+from lib import theory
+from lib.distributions import P_MINUS, P_PLUS, OrthogonalPatterns
+from lib.experiments.common import test_set, training_sets
+from lib.models import MaxPoolCNN
+from lib.sweep import experiment
+from lib.training import TrainResult, accuracy, train
+
+N, D = 10, 30  # the chapters' problem size: n patches, d patterns
+RECORD_STEPS = 100  # `record=True` keeps the filters after each of the first RECORD_STEPS steps
+
+
+def step_cap(profile: str) -> int:
+    """The cap T on GD steps: 2,000 in the full profile (a run that has not fitted by then counts as
+    not reaching zero loss), 300 in the quick profile."""
+    return 2_000 if profile == "full" else 300
+
+
+def step_size(eta_rule: str, k: int) -> float:
+    """eta for a rule: "2/k" (eta = 2/k, the paper.md §5.2 scaling) or a fixed number such as "0.1"."""
+    return 2.0 / k if eta_rule == "2/k" else float(eta_rule)
+
+
+class CNNRun(NamedTuple):
+    """What `train_cnn` returns: the distribution, the trained net, its training sets X (R, m, n, d) and
+    y (R, m), the TrainResult, and per replica the detector counts at initialisation."""
+
+    dist: OrthogonalPatterns
+    net: MaxPoolCNN
+    X: torch.Tensor
+    y: torch.Tensor
+    res: TrainResult
+    detectors_plus: torch.Tensor
+    detectors_minus: torch.Tensor
+
+
+def train_cnn(
+    *, n: int, d: int, k: int, m: int, replicas: int, lr: float, init_std: float, steps: int, seed: int,
+    device: str, record: bool = False,
+) -> CNNRun:
+    """`replicas` CNNs (model seeds seed + r) trained at once, each on its own training set of m points,
+    by full-batch GD on the hinge loss for at most `steps` steps (with `record`, a snapshot of the filters
+    after each of the first RECORD_STEPS steps)."""
+    dist = OrthogonalPatterns(n, d)
+    X, y = training_sets(dist, m, seed, replicas)
+    net = MaxPoolCNN(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
+    det_plus, det_minus = detector_counts(net, dist.patterns)
+    res = _train_recorded(net, X, y, lr, steps) if record else train(net, X, y, lr=lr, steps=steps)
+    return CNNRun(dist, net, X, y, res, det_plus, det_minus)
+
+
+def _train_recorded(net: MaxPoolCNN, X: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> TrainResult:
+    """GD for `steps` steps with snapshots of the first RECORD_STEPS only: two `train` calls, the second
+    continuing the first (replicas that fitted in the first call stay frozen). Same trajectory as one call."""
+    first = train(net, X, y, lr=lr, steps=min(steps, RECORD_STEPS), record_every=1)
+    if bool(first.fitted.all()) or steps <= RECORD_STEPS:
+        return first
+    rest = train(net, X, y, lr=lr, steps=steps - RECORD_STEPS)
+    later = torch.where(rest.fitted, rest.steps_to_fit + RECORD_STEPS, -1)
+    steps_to_fit = torch.where(first.fitted, first.steps_to_fit, later)
+    return TrainResult(
+        loss=torch.cat([first.loss, rest.loss[1:]]),
+        steps_to_fit=steps_to_fit,
+        fitted=steps_to_fit >= 0,
+        steps_run=RECORD_STEPS + rest.steps_run,
+        snapshots=first.snapshots,
+        seconds=first.seconds + rest.seconds,
+    )
+
+
+def detector_counts(net: MaxPoolCNN, patterns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per replica, the number of w-filters that detect p_plus and of u-filters that detect p_minus:
+    the filter's dot product with that pattern is its largest and is positive (`theory.detector_probability`)."""
+    a, b = net.dot_products(patterns)
+
+    def count(t: torch.Tensor, p: int) -> torch.Tensor:
+        return ((t.argmax(-1) == p) & (t[..., p] > 0)).sum(-1)
+
+    return count(a, P_PLUS).cpu(), count(b, P_MINUS).cpu()
+
+
+def interference(net: MaxPoolCNN, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per replica, the largest output of the opposite-sign filters on a training point:
+    max_s of sum_i max_j relu(<u_i, x_sj>) if y_s = +1, or sum_i max_j relu(<w_i, x_sj>) if y_s = -1."""
+    with torch.no_grad():
+        act = torch.relu(net.pooled(X)[0])  # (R, 2k, m)
+        from_w, from_u = act[:, : net.k].sum(1), act[:, net.k :].sum(1)
+        return torch.where(y.to(act.device) > 0, from_u, from_w).max(-1).values.cpu()
+
+
+def max_interference(run: CNNRun) -> torch.Tensor:
+    """`interference` maximised over the recorded steps (the first RECORD_STEPS) of a
+    `train_cnn(..., record=True)` run."""
+    net, X, y, res = run.net, run.X, run.y, run.res
+    final = {name: p.detach().clone() for name, p in net.named_parameters()}
+    worst = torch.zeros(net.replicas, dtype=torch.float64)
+    for _, snap in res.snapshots:
+        net.load_state_dict({**net.state_dict(), **snap})
+        worst = torch.maximum(worst, interference(net, X, y).double())
+    net.load_state_dict({**net.state_dict(), **final})
+    return worst
+
+
+def _fit_grid(profile: str) -> list[dict]:
+    if profile == "quick":
+        widths, sizes, replicas = (1, 20, 200), (20,), 3
+    else:
+        widths, sizes, replicas = (1, 2, 5, 20, 100, 200, 1000), (20, 100), 20
+    return [
+        dict(n=N, d=D, k=k, m=m, replicas=replicas, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)
+        for k in widths
+        for m in sizes
+    ]
+
+
+@experiment("opt_fit", "T-OPT: fraction of GD runs reaching zero training loss and steps needed vs the bound", _fit_grid)
+def opt_fit(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+    """One row per replica: whether GD reached zero hinge loss within the step cap, the step it did, the
+    T-OPT bound (theory.iteration_bound with its default c_I = 1, and with c_I = the measured
+    interference), the detector counts at initialisation and the measured interference."""
+    lr = step_size(eta_rule, k)
+    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=lr, init_std=init_std, steps=steps, seed=seed, device=device, record=True)
+    worst = max_interference(run)
+    return pd.DataFrame(
+        {
+            "replica": range(replicas),
+            "lr": lr,
+            "step_cap": steps,
+            "fitted": run.res.fitted.numpy(),
+            "steps_to_fit": run.res.steps_to_fit.numpy(),
+            "final_train_loss": run.res.loss[-1].numpy().astype(float),
+            "bound": theory.iteration_bound(m, k, d, lr),
+            "bound_measured_interference": [theory.iteration_bound(m, k, d, lr, interference=float(c)) for c in worst],
+            "min_width": theory.min_width(d),
+            "detectors_plus": run.detectors_plus.numpy(),
+            "detectors_minus": run.detectors_minus.numpy(),
+            "interference": worst.numpy(),
+        }
+    )
+
+
+def _dynamics_grid(profile: str) -> list[dict]:
+    return [dict(n=N, d=D, k=8, m=50, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)]
+
+
+@experiment("opt_dynamics", "The proof's mechanism: filter/pattern dot products and max-pool winners during GD", _dynamics_grid)
+def opt_dynamics(*, n, d, k, m, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+    """One row per (GD step, sign, filter, pattern) of one run: the dot product (a_{i,p} for sign "w",
+    b_{i,p} for "u"), `wins` = the fraction of the filter's own-class training points (positive for w,
+    negative for u) whose active max-pool winner is pattern p, and the training loss at that step."""
+    dist, net, X, y, res, _, _ = train_cnn(
+        n=n, d=d, k=k, m=m, replicas=1, lr=step_size(eta_rule, k), init_std=init_std, steps=steps, seed=seed, device=device,
+        record=True,
+    )
+    idx = X[0].argmax(-1)  # (m, n) pattern index of every patch (standard-basis patterns)
+    rows = []
+    for step, snap in res.snapshots:
+        net.load_state_dict({**net.state_dict(), **snap})
+        values, winners, _, _ = net.pooled(X)
+        win_pattern = torch.gather(idx.T[None].expand(2 * k, n, m), 1, winners[0][:, None, :])[:, 0]  # (2k, m)
+        dots = torch.cat(net.dot_products(dist.patterns), dim=1)[0]  # (2k, P)
+        pos = (y[0] > 0).expand(k, m)
+        own = torch.cat([pos, ~pos])  # (2k, m): the filter's own-class points (positive for w, negative for u)
+        active = values[0] > 0
+        wins = torch.stack([((win_pattern == p) & active & own).sum(1) for p in range(d)], 1) / own.sum(1, keepdim=True)
+        for c in range(2 * k):
+            for p in range(d):
+                rows.append(
+                    (step, "w" if c < k else "u", c % k, p, float(dots[c, p]), float(wins[c, p]), float(res.loss[step, 0]))
+                )
+    return pd.DataFrame(rows, columns=["step", "sign", "filter", "pattern", "dot", "wins", "train_loss"])
+
+
+# (eta * k, sigma_g): the chapter's default, then larger initialisation scales, then larger step sizes
+_OUTSIDE = [(2.0, 1e-3), (2.0, 1e-2), (2.0, 1e-1), (2.0, 1.0), (20.0, 1e-3), (200.0, 1e-3), (2000.0, 1e-3)]
+
+
+def _outside_grid(profile: str) -> list[dict]:
+    settings = _OUTSIDE if profile == "full" else [_OUTSIDE[0], _OUTSIDE[3], _OUTSIDE[5]]
+    replicas = 20 if profile == "full" else 3
+    return [
+        dict(n=N, d=D, k=200, m=20, replicas=replicas, eta_rule=f"{lk / 200:g}", init_std=s, steps=step_cap(profile), seed=0)
+        for lk, s in settings
+    ]
+
+
+@experiment("opt_outside", "Where the T-OPT guarantee stops: large initialisation scale or learning rate", _outside_grid)
+def opt_outside(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+    """One row per replica: fitted, steps to zero loss, the T-OPT bound, the measured interference
+    (the bound assumes <= 1) and the test accuracy on 2,000 fresh points."""
+    lr = step_size(eta_rule, k)
+    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=lr, init_std=init_std, steps=steps, seed=seed, device=device, record=True)
+    return pd.DataFrame(
+        {
+            "replica": range(replicas),
+            "lr": lr,
+            "fitted": run.res.fitted.numpy(),
+            "steps_to_fit": run.res.steps_to_fit.numpy(),
+            "bound": theory.iteration_bound(m, k, d, lr),
+            "interference": max_interference(run).numpy(),
+            "test_accuracy": accuracy(run.net, *test_set(run.dist, seed)).numpy(),
+        }
+    )

@@ -1,0 +1,113 @@
+"""The fast paths of the engine give the numbers of the plain computation they replace."""
+import pytest
+import torch
+
+from lib import training
+from lib.distributions import OrthogonalPatterns
+from lib.models import FullyConnected, MaxPoolCNN
+from lib.training import TrainingDivergedError, train
+
+
+def dense_onehot_backward(net, ctx, grad_out):
+    """The reference gradient: a dense (R, 2k, m, n) one-hot of the max-pool winners times the patches."""
+    values, winners, patches, n = ctx
+    R, C, m = values.shape
+    coef = grad_out[:, None, :] * net.signs[None, :, None] * (values > 0)
+    onehot = torch.zeros(R, C, m, n, dtype=values.dtype)
+    onehot.scatter_(3, winners.unsqueeze(3), coef.unsqueeze(3))
+    grad = torch.matmul(onehot.view(R, C, m * n), patches)
+    return [grad[:, : net.k], grad[:, net.k :]]
+
+
+@pytest.mark.parametrize("shared", [True, False])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_gathered_backward_equals_dense_onehot(shared, dtype):
+    """Orthogonal-pattern inputs repeat patches (tied scores) and small filters leave channels inactive."""
+    dist = OrthogonalPatterns(7, 9, rotation_seed=2, dtype=dtype)
+    X, _ = dist.sample(23, seed=0) if shared else (torch.stack([dist.sample(23, seed=s)[0] for s in range(4)]), None)
+    net = MaxPoolCNN(9, 5, replicas=4, init_std=1.0, seed=3, dtype=dtype)
+    g = torch.randn(4, 23, dtype=dtype, generator=torch.Generator().manual_seed(1))
+    _, ctx = net.forward_train(X)
+    assert (ctx[0] <= 0).any() and (ctx[0] > 0).any()  # both active and inactive channels occur
+    tol = 1e-12 if dtype == torch.float64 else 1e-5
+    for fast, ref in zip(net.backward(ctx, g), dense_onehot_backward(net, ctx, g)):
+        assert torch.allclose(fast, ref, atol=tol)
+
+
+def test_network_depends_only_on_the_dot_product_tables():
+    """paper.md §2: with orthogonal patterns N_W(x) = sum_i max_j relu(a_{i, p(j)}) - sum_i max_j relu(b_{i, p(j)}),
+    a gather in the tables a = w o^T, b = u o^T at the pattern indices p(j) of x."""
+    dist = OrthogonalPatterns(6, 8, rotation_seed=4, dtype=torch.float64)
+    idx, _ = dist.sample_indices(30, seed=1)
+    net = MaxPoolCNN(8, 4, replicas=3, init_std=1.0, seed=0, dtype=torch.float64)
+    a, b = net.dot_products(dist.patterns)  # (R, k, d) each
+    pooled = [torch.relu(t[:, :, idx].amax(-1)).sum(1) for t in (a, b)]  # (R, m)
+    assert torch.allclose(net(dist.to_inputs(idx)), pooled[0] - pooled[1], atol=1e-12)
+
+
+def _same_result(a, b):
+    assert a.steps_run == b.steps_run
+    assert torch.equal(a.loss, b.loss) and torch.equal(a.steps_to_fit, b.steps_to_fit)
+    assert [s for s, _ in a.snapshots] == [s for s, _ in b.snapshots]
+    for (_, pa), (_, pb) in zip(a.snapshots, b.snapshots):
+        assert all(torch.equal(pa[k], pb[k]) for k in pa)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(steps=400),  # early stop of every replica
+        dict(steps=5),  # step limit first
+        dict(steps=60, early_stop=False, batch_size=8),
+        dict(steps=400, record_every=3),
+    ],
+)
+def test_deferred_syncs_change_nothing(monkeypatch, kwargs):
+    """Checking the stop condition every 7 steps (as on a GPU) gives the same run as every step."""
+    dist = OrthogonalPatterns(5, 8)
+    X, y = dist.sample(30, seed=0)
+    results = []
+    for every in (1, 7):
+        monkeypatch.setitem(training.SYNC_EVERY, "cpu", every)
+        net = MaxPoolCNN(8, 6, replicas=3, seed=2)
+        results.append(train(net, X, y, lr=[0.05, 0.1, 0.3], **kwargs))
+        if every == 1:
+            params = net.w.clone()
+    assert torch.equal(params, net.w)
+    _same_result(*results)
+    if kwargs["steps"] == 400 and "batch_size" not in kwargs:
+        assert results[0].fitted.all() and results[0].steps_run % 7 != 0  # the trim was exercised
+
+
+def test_deferred_syncs_report_the_first_diverged_step(monkeypatch):
+    dist = OrthogonalPatterns(4, 8)
+    X, y = dist.sample(30, seed=0)
+    messages = []
+    for every in (1, 5):
+        monkeypatch.setitem(training.SYNC_EVERY, "cpu", every)
+        net = FullyConnected(32, 64, depth=3, replicas=2, seed=0)
+        with pytest.raises(TrainingDivergedError) as exc:
+            train(net, X * 1e6, y, lr=[1e-9, 1e10], steps=100, loss="logistic", early_stop=False)
+        messages.append(str(exc.value))
+    assert messages[0] == messages[1] and "replicas [1]" in messages[0]
+
+
+def test_bench_naive_baseline_trains_the_same_models():
+    """`python -m lib.bench` compares with ordinary nn.Modules: they must be the same networks, and
+    autograd + torch.optim.SGD must follow the same trajectory as the batched analytic trainer."""
+    from lib.bench import NaiveCNN, naive_fcn, train_naive
+    from lib.experiments.common import training_sets
+
+    dist = OrthogonalPatterns(5, 8)
+    X, y = training_sets(dist, 24, 0, 3)
+    for net, naive, lr in (
+        (MaxPoolCNN(8, 4, replicas=3, init_std=0.1, seed=1), lambda n, r: NaiveCNN(n.w[r].detach(), n.u[r].detach()), 0.1),
+        (FullyConnected(40, 16, replicas=3, seed=1),
+         lambda n, r: naive_fcn([W[r].detach() for W in n.weights], [b[r].detach() for b in n.biases]), 0.05),
+    ):
+        models = [naive(net, r) for r in range(3)]
+        with torch.no_grad():
+            assert torch.allclose(torch.stack([mod(X[r]) for r, mod in enumerate(models)]), net(X), atol=1e-6)
+        res = train(net, X, y, lr=lr, steps=5, early_stop=False)
+        _, naive_loss = train_naive(models, X, y, lr, 5)
+        assert torch.allclose(res.loss[-1], naive_loss, atol=1e-5)
