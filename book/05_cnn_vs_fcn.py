@@ -50,7 +50,7 @@ from myst_nb import glue
 
 import lib
 from lib.experiments.cnn_vs_fcn import count_support, selected_accuracy, smallest_m
-from lib.plotting import ci_lines, set_theme
+from lib.plotting import accuracy_vs_m, ci_lines, set_theme
 
 set_theme()
 
@@ -64,13 +64,7 @@ fit = runs[runs["selected"]].groupby("model")["fitted"].mean()
 acc.pivot(index="m", columns="model", values="mean").round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ (log axis), mean over seeds with 95% Student-t bands, each model at its validation-selected learning rate ($n=10$, $d=30$). The CNN is near-perfect from a few dozen points; every FCN needs one to two orders of magnitude more data. This agrees with the paper's claim E3 (CNN much better than FCN).", "name": "fig-cnn-vs-fcn"}}
-fig, ax = plt.subplots(figsize=(7, 4))
-ci_lines(ax, acc, "m", hue="model")
-ax.axhline(0.95, color="grey", lw=0.8, ls="--")
-ax.set_xscale("log")
-ax.set_xlabel("training points m")
-ax.set_ylabel("test accuracy")
-ax.legend(title="model", fontsize=8)
+accuracy_vs_m(acc)
 plt.show()
 
 # %% [markdown]

@@ -40,7 +40,7 @@ import numpy as np
 import lib
 from lib.distributions import DigitPatterns
 from lib.experiments.cnn_vs_fcn import selected_accuracy, smallest_m
-from lib.plotting import ci_lines, set_theme
+from lib.plotting import accuracy_vs_m, ci_lines, set_theme
 
 set_theme()
 
@@ -83,13 +83,7 @@ digit_acc = selected_accuracy(digits, ["model", "m"])
 digit_acc.pivot(index="m", columns="model", values="mean").round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against $m$ on digit patterns (test points built from held-out images), mean and 95% bands over seeds. Compare the two curves at each $m$, and the table below for the smallest $m$ reaching 95%: the patterns here are neither orthogonal nor fixed within a class, outside the paper's theorems (its E2 reports CNNs 'in line with' the analysis on such patches).", "name": "fig-digits-acc"}}
-fig, ax = plt.subplots(figsize=(7, 4))
-ci_lines(ax, digit_acc, "m", hue="model")
-ax.axhline(0.95, color="grey", lw=0.8, ls="--")
-ax.set_xscale("log")
-ax.set_xlabel("training points m")
-ax.set_ylabel("test accuracy")
-ax.legend(title="model")
+accuracy_vs_m(digit_acc)
 plt.show()
 
 # %% tags=["hide-input"]

@@ -37,7 +37,7 @@
 # follow.
 # ```
 
-# %% tags=["remove-output"]
+# %% tags=["remove-output", "hide-input"]
 import html
 
 import pandas as pd
@@ -56,17 +56,15 @@ COLORS = {"reproduced": "#1a7f37", "partly": "#9a6700", "not reproduced": "#cf22
 
 def _row(r: pd.Series) -> str:
     cells = [
-        f'<a href="{html.escape(r["where"])}"><b>{html.escape(r["claim"])}</b></a>',
-        html.escape(r["statement"]),
-        html.escape(r["paper reports"]),
-        f'{html.escape(r["we measured"])}<br><small>{html.escape(r["settings"])}</small>',
-        html.escape(r["test"]),
+        f'<a href="{html.escape(r["where"])}"><b>{html.escape(r["claim"])}</b></a><br><small>{html.escape(r["statement"])}</small>',
         f'<b style="color:{COLORS[r["verdict"]]}">{r["verdict"]}</b>',
+        f'{html.escape(r["we measured"])}<br><small>{html.escape(r["settings"])}</small>',
+        f'{html.escape(r["test"])}<br><small>paper: {html.escape(r["paper reports"])}</small>',
     ]
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-header = "".join(f"<th>{h}</th>" for h in ("claim", "statement", "the paper reports", "we measured (95% interval; settings)", "test", "verdict"))
+header = "".join(f"<th>{h}</th>" for h in ("claim", "verdict", "we measured (95% interval; settings)", "test (and what the paper reports)"))
 HTML(f'<table class="table scorecard"><thead><tr>{header}</tr></thead><tbody>{"".join(_row(r) for _, r in card.iterrows())}</tbody></table>')
 
 # %% [markdown]

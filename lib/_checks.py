@@ -7,6 +7,8 @@ import math
 import numbers
 from typing import Any
 
+import torch
+
 INT_MAX = 2**63 - 1  # no size, count or seed may exceed what torch stores in an int64
 SEED_MAX = 2**32 - 1  # seeds are integers in [0, SEED_MAX], as in numpy; derived seeds (offsets,
 # one stream per layer) stay far below what torch.Generator.manual_seed accepts (2**64 - 1)
@@ -56,6 +58,27 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {show(value)}")
     return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return `value` if it is True or False (a truthy string such as 'no' is refused)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {show(value)}")
+    return value
+
+
+def check_labels(name: str, y: Any, m: int, replicas: int | None = None) -> torch.Tensor:
+    """Return `y` if it is a tensor of labels in {-1, +1} of shape (m,), or, when `replicas` R is given,
+    (R', m) with R' in (1, R)."""
+    shapes = f"(m,) or (1 or R={replicas}, m)" if replicas is not None else "(m,)"
+    if not isinstance(y, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor of labels in {{-1, +1}}, got {type(y).__name__}")
+    rows_ok = y.dim() == 1 or (replicas is not None and y.dim() == 2 and y.shape[0] in (1, replicas))
+    if not rows_ok or y.shape[-1] != m:
+        raise ValueError(f"{name} must have shape {shapes} with m={m}, got {tuple(y.shape)}")
+    if y.is_complex() or not ((y == 1) | (y == -1)).all():
+        raise ValueError(f"{name} must hold labels in {{-1, +1}} only")
+    return y
 
 
 def _range(low: int, high: int | None) -> str:

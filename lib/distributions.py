@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import torch
 
-from lib._checks import check_float, check_int, check_seed, show
+from lib._checks import check_float, check_int, check_labels, check_seed, show
 
 P_PLUS, P_MINUS = 0, 1  # indices of the discriminative patterns in `patterns`
 
@@ -132,7 +132,16 @@ class OrthogonalPatterns:
 
 
 def pattern_presence(idx: torch.Tensor, num_patterns: int) -> torch.Tensor:
-    """Boolean tensor (m, num_patterns): entry (s, p) says whether pattern p occurs in point s."""
+    """Boolean tensor (m, num_patterns): entry (s, p) says whether pattern p occurs in point s, for
+    pattern indices idx, an integer tensor (m, n) with entries in [0, num_patterns)."""
+    num_patterns = check_int("num_patterns", num_patterns, 1)
+    if (
+        not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long
+        or (idx.numel() and not (0 <= int(idx.min()) <= int(idx.max()) < num_patterns))
+    ):
+        raise ValueError(
+            f"idx must be a long tensor of shape (m, n) with entries in [0, {num_patterns}), got {show(idx)}"
+        )
     presence = torch.zeros(idx.shape[0], num_patterns, dtype=torch.bool)
     presence.scatter_(1, idx, True)
     return presence
@@ -143,6 +152,7 @@ def pattern_statistics(idx: torch.Tensor, y: torch.Tensor, num_patterns: int) ->
     positive points that contain p (p̂⁺_p) and the fraction of negative points that contain p (p̂⁻_p).
     Returns two float tensors of shape (num_patterns,); a label with no points gives zeros."""
     presence = pattern_presence(idx, num_patterns).double()
+    y = check_labels("y", y, idx.shape[0])
     pos, neg = y > 0, y < 0
     frac_pos = presence[pos].mean(0) if pos.any() else torch.zeros(num_patterns, dtype=torch.float64)
     frac_neg = presence[neg].mean(0) if neg.any() else torch.zeros(num_patterns, dtype=torch.float64)
@@ -170,6 +180,8 @@ def _spurious_law(name: str, probs, d: int) -> torch.Tensor:
 def stack_samples(dist, m: int, seeds: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
     """One training set of m points per seed, stacked on a leading replica axis: X of shape
     (R, m, n, d) and y of shape (R, m), for `train` with one data set per replica."""
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty list of seeds, got {show(seeds)}")
     sets = [dist.sample(m, seed=s) for s in seeds]
     return torch.stack([X for X, _ in sets]), torch.stack([y for _, y in sets])
 

@@ -26,18 +26,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from lib._checks import check_float, check_int
+from lib._checks import check_choice, check_float, check_int, check_seed, show
 
 
 def replica_seeds(seed: int | Sequence[int], replicas: int) -> list[int]:
     """Seeds of the R replicas: an int `seed` gives seed, seed + 1, ..., seed + R - 1 (so replica r of
     seed s is the model of seed s + r, whatever R), a sequence gives one seed per replica."""
     if isinstance(seed, Sequence):
-        seeds = [check_int("seed", s, 0) for s in seed]
+        seeds = [check_seed("seed", s) for s in seed]
         if len(seeds) != replicas:
             raise ValueError(f"seed must hold one seed per replica ({replicas}), got {len(seeds)}")
         return seeds
-    seed = check_int("seed", seed, 0)
+    seed = check_seed("seed", seed)
     return [seed + r for r in range(replicas)]
 
 
@@ -51,6 +51,19 @@ def _normal(shape: tuple[int, ...], std: float | Sequence[float], seeds: list[in
     return torch.stack(out).to(dtype=dtype, device=device)
 
 
+def _check_device(device: Any) -> str | torch.device | None:
+    if device is None or isinstance(device, torch.device):
+        return device
+    return check_choice("device", device, ("cpu", "cuda"))
+
+
+def _check_finite_init(name: str, value: float, weights: torch.Tensor) -> torch.Tensor:
+    """Refuse an initialisation scale whose weights overflow the dtype (inf weights)."""
+    if not torch.isfinite(weights).all():
+        raise ValueError(f"{name}={value:g} draws weights that overflow {weights.dtype}; use a smaller {name}")
+    return weights
+
+
 def _check_dtype(dtype: Any) -> torch.dtype:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
@@ -62,8 +75,9 @@ class _Replicated(nn.Module):
 
     replicas: int
 
-    def _flat_inputs(self, X: torch.Tensor, feature_dim: int, what: str) -> torch.Tensor:
-        """Check X and return it as (1 or R, m, n, feature) with the model's dtype and device."""
+    def _flat_inputs(self, X: torch.Tensor, feature_dim: int, what: str, *, finite: bool = False) -> torch.Tensor:
+        """Check X and return it as (1 or R, m, n, feature) with the model's dtype and device; with
+        `finite`, also refuse NaN and inf (a pass over X: done once per public call, not per step)."""
         if not isinstance(X, torch.Tensor):
             raise ValueError(f"X must be a torch.Tensor of shape (m, n, d) or (R, m, n, d), got {type(X).__name__}")
         if X.dim() == 3:
@@ -78,6 +92,12 @@ class _Replicated(nn.Module):
             raise ValueError(
                 f"X flattens to n*d={X.shape[-2] * X.shape[-1]} features, but the model has input_dim={feature_dim}"
             )
+        if X.shape[2] == 0:
+            raise ValueError(f"X must hold n >= 1 patches per point, got shape {tuple(X.shape)}")
+        if X.is_complex() or X.dtype == torch.bool:
+            raise ValueError(f"X must be a real tensor, got dtype {X.dtype}")
+        if finite and not torch.isfinite(X).all():
+            raise ValueError("X must be finite (it contains NaN or inf)")
         param = next(self.parameters())
         return X.to(dtype=param.dtype, device=param.device)
 
@@ -120,7 +140,9 @@ class MaxPoolCNN(_Replicated):
         self.init_std = check_float("init_std", init_std, 0.0)
         seeds = replica_seeds(seed, self.replicas)
         dtype = _check_dtype(dtype)
+        device = _check_device(device)
         filters = _normal((2 * self.k, self.d), self.init_std, seeds, dtype, device)
+        _check_finite_init("init_std", self.init_std, filters)
         self.w = nn.Parameter(filters[:, : self.k].contiguous())
         self.u = nn.Parameter(filters[:, self.k :].contiguous())
         self.register_buffer("signs", torch.cat([torch.ones(self.k), -torch.ones(self.k)]).to(dtype=dtype, device=device))
@@ -141,7 +163,7 @@ class MaxPoolCNN(_Replicated):
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """N_W(x) for every replica and point, shape (R, m)."""
-        values = self.pooled(X)[0]
+        values = self.pooled(self._flat_inputs(X, self.d, "patch", finite=True))[0]
         return torch.einsum("c,rcm->rm", self.signs, torch.relu(values))
 
     def forward_train(self, X: torch.Tensor) -> tuple[torch.Tensor, tuple]:
@@ -170,6 +192,9 @@ class MaxPoolCNN(_Replicated):
     def dot_products(self, patterns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The tables a_{i,p} = <w_i, o_p> and b_{i,p} = <u_i, o_p> of paper.md §2, each (R, k, P)
         for patterns of shape (P, d)."""
+        if not isinstance(patterns, torch.Tensor) or patterns.dim() != 2 or patterns.shape[1] != self.d:
+            got = show(getattr(patterns, "shape", patterns))
+            raise ValueError(f"patterns must be a tensor of shape (P, d={self.d}), got {got}")
         patterns = patterns.to(dtype=self.w.dtype, device=self.w.device)
         return self.w.detach() @ patterns.T, self.u.detach() @ patterns.T
 
@@ -197,6 +222,7 @@ class FullyConnected(_Replicated):
         self.replicas = check_int("replicas", replicas, 1)
         seeds = replica_seeds(seed, self.replicas)
         dtype = _check_dtype(dtype)
+        device = _check_device(device)
         sizes = [self.input_dim] + [self.width] * (self.depth - 1) + [1]
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
@@ -213,13 +239,13 @@ class FullyConnected(_Replicated):
         last = len(self.weights) - 1
         for layer, (W, b) in enumerate(zip(self.weights, self.biases)):
             acts.append(h)
-            z = torch.baddbmm(b[:, None, :], h.expand(self.replicas, -1, -1), W.transpose(1, 2))
+            z = _bmm(h.expand(self.replicas, -1, -1), W.transpose(1, 2), bias=b[:, None, :])
             h = z if layer == last else torch.relu(z)
         return h.squeeze(2), acts
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Outputs of every replica, shape (R, m)."""
-        return self.forward_train(X)[0]
+        return self.forward_train(self._flat_inputs(X, self.input_dim, "flat", finite=True))[0]
 
     def backward(self, acts: list[torch.Tensor], grad_out: torch.Tensor) -> list[torch.Tensor]:
         """Gradients for the parameters in `parameters()` order (weights then biases), given
@@ -228,8 +254,22 @@ class FullyConnected(_Replicated):
         grads_w, grads_b = [], []
         for layer in range(len(self.weights) - 1, -1, -1):
             h = acts[layer].expand(self.replicas, -1, -1)
-            grads_w.append(torch.bmm(delta.transpose(1, 2), h))
+            grads_w.append(_bmm(delta.transpose(1, 2), h))
             grads_b.append(delta.sum(1))
             if layer > 0:
-                delta = torch.bmm(delta, self.weights[layer]) * (h > 0)
+                delta = _bmm(delta, self.weights[layer]) * (h > 0)
         return grads_w[::-1] + grads_b[::-1]
+
+
+def _bmm(a: torch.Tensor, b: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """bias + a @ b over the replica axis (torch.baddbmm, or torch.bmm without bias).
+
+    A single replica (R=1) runs as a batch of two equal replicas, of which the first is kept: BLAS
+    computes a batch of one by another path (one gemm or gemv) than a batch, whose results differ in
+    the last bits, so a replica trained alone would not be bit-identical to the same replica trained
+    in a batch (tests/test_reproducibility.py). The pair is an expand (no copy) and costs one extra
+    product, only when R=1."""
+    if a.shape[0] == 1:
+        pair = [t.expand(2, *t.shape[1:]) for t in (a, b)]
+        return _bmm(*pair, bias=None if bias is None else bias.expand(2, *bias.shape[1:]))[:1]
+    return torch.bmm(a, b) if bias is None else torch.baddbmm(bias, a, b)

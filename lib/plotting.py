@@ -50,3 +50,16 @@ def ci_lines(ax, table: pd.DataFrame, x: str, hue: str | None = None, *, label: 
         lines = ax.plot(g[x], g["mean"], marker="o", ms=4, label=str(name) if name is not None else None, **kw)
         half = g["ci95"].fillna(0.0)
         ax.fill_between(g[x], g["mean"] - half, g["mean"] + half, alpha=0.2, color=lines[0].get_color(), lw=0)
+
+
+def accuracy_vs_m(table: pd.DataFrame, hue: str = "model", *, figsize=(7, 4)):
+    """The book's "test accuracy against m" figure: mean lines with 95% bands per `hue` from a
+    `summarize`-style table (columns m, mean, ci95), a log m axis and the 95% level dashed."""
+    fig, ax = plt.subplots(figsize=figsize)
+    ci_lines(ax, table, "m", hue=hue)
+    ax.axhline(0.95, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_xlabel("training points m")
+    ax.set_ylabel("test accuracy")
+    ax.legend(title=hue, fontsize=8)
+    return fig, ax

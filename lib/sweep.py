@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from lib._checks import check_choice, check_int
+from lib._checks import check_choice, check_int, show
 from lib.cache import ResultsCache, canonical
 from lib.training import default_device
 
@@ -66,6 +66,8 @@ def get(name: str) -> Experiment:
     """The registered experiment `name` (ValueError listing the known names otherwise)."""
     import lib.experiments  # noqa: F401  (registers every experiment)
 
+    if not isinstance(name, str):
+        raise ValueError(f"name must be the name (a str) of an experiment, got {show(name)}")
     if name not in REGISTRY:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
     return REGISTRY[name]
@@ -79,9 +81,18 @@ def point_config(exp: Experiment, profile: str, point: dict[str, Any]) -> dict[s
 def cached_points(name: str, profile: str, cache: ResultsCache | None = None) -> tuple[int, int]:
     """(points of experiment `name` in `profile` already in the cache, points in all)."""
     exp = get(name)
-    cache = cache if cache is not None else ResultsCache()
+    cache = _cache(cache)
     points = exp.points(profile)
     return sum(cache.get(point_config(exp, profile, p)) is not None for p in points), len(points)
+
+
+def _cache(cache: ResultsCache | None) -> ResultsCache:
+    """`cache`, or the default cache for None."""
+    if cache is None:
+        return ResultsCache()
+    if not isinstance(cache, ResultsCache):
+        raise ValueError(f"cache must be a ResultsCache or None, got {show(cache)}")
+    return cache
 
 
 def _compute_point(name: str, point: dict[str, Any], device: str, threads: int | None) -> tuple[pd.DataFrame, float]:
@@ -114,7 +125,7 @@ def run(
     device = check_choice("device", device if device is not None else default_device(), ("cpu", "cuda"))
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was asked for, but torch sees no GPU; use device='cpu'")
-    cache = cache if cache is not None else ResultsCache()
+    cache = _cache(cache)
     points = exp.points(profile)
     for point in points:
         canonical(point)  # a grid must be JSON-able: fail before any work

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import torch
 
-from lib._checks import check_choice, check_float, check_int
+from lib._checks import check_bool, check_choice, check_float, check_int, check_labels, check_seed, show
+from lib.models import _Replicated
 
 LOSSES = ("hinge", "logistic")
 # Steps between the loop's host-device syncs (stop and divergence checks) per device type: every step
@@ -69,14 +70,16 @@ def loss_and_grad(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.
 
 def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *, batch: int = 4096) -> torch.Tensor:
     """Fraction of points with sign(N(x)) == y, per replica (R,). An output of exactly 0 is an error."""
-    y = _check_labels(y, X)
+    batch = check_int("batch", batch, 1)
+    X, y = _check_data(model, X, y)
+    m = X.shape[1]
     correct = []
     with torch.no_grad():
-        for start in range(0, max(X.shape[-3], 1), batch):
+        for start in range(0, m, batch):
             sl = slice(start, start + batch)
-            out = model(X[..., sl, :, :])
+            out = model(X[:, sl])
             correct.append((torch.sign(out) == y[..., sl].to(out.device)).sum(-1))
-    return (torch.stack(correct).sum(0).double() / max(X.shape[-3], 1)).cpu()
+    return (torch.stack(correct).sum(0).double() / m).cpu()
 
 
 def train(
@@ -106,15 +109,12 @@ def train(
     early_stop : stop a replica (freeze it) once it has zero hinge loss, and the loop once all have.
     record_every : keep a copy of the parameters every this many steps (and at the end).
     """
-    if not hasattr(model, "backward") or not hasattr(model, "replicas"):
-        raise ValueError(f"model must be a MaxPoolCNN or FullyConnected, got {type(model).__name__}")
     steps = check_int("steps", steps, 0)
     loss = check_choice("loss", loss, LOSSES)
-    seed = check_int("seed", seed, 0)
-    y = _check_labels(y, X)
-    m = X.shape[-3]
-    if m < 1:
-        raise ValueError("X must hold at least one training point (m >= 1)")
+    seed = check_seed("seed", seed)
+    early_stop = check_bool("early_stop", early_stop)
+    X, y = _check_data(model, X, y)
+    m = X.shape[1]
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1, m)
     if record_every is not None:
@@ -123,7 +123,6 @@ def train(
     device, dtype = params[0].device, params[0].dtype
     R = model.replicas
     lr_t = _check_lr(lr, R).to(device=device, dtype=dtype)
-    X = model._flat_inputs(X, *_feature_spec(model))
     y = y.to(device=device, dtype=dtype)
     if y.dim() == 1:
         y = y.unsqueeze(0)
@@ -147,7 +146,7 @@ def train(
                 value, grad_out = loss_and_grad(out, y, loss)
                 fit_now = margins_ok(out, y)
             else:
-                full_out = model(X)
+                full_out = model.forward_train(X)[0]  # X was checked above: no finiteness check per step
                 value = loss_and_grad(full_out, y, loss)[0]
                 fit_now = margins_ok(full_out, y)
             history.append(value)
@@ -204,28 +203,28 @@ def _feature_spec(model) -> tuple[int, str]:
     return (model.d, "patch") if hasattr(model, "k") else (model.input_dim, "flat")
 
 
-def _check_labels(y: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
-    if not isinstance(X, torch.Tensor) or X.dim() not in (3, 4):
-        raise ValueError(f"X must be a tensor of shape (m, n, d) or (R, m, n, d), got {getattr(X, 'shape', X)!r}")
-    if not torch.isfinite(X).all():
-        raise ValueError("X must be finite (it contains NaN or inf)")
-    if not isinstance(y, torch.Tensor):
-        raise ValueError(f"y must be a torch.Tensor of labels in {{-1, +1}}, got {type(y).__name__}")
-    if y.shape[-1] != X.shape[-3] or y.dim() > 2:
-        raise ValueError(f"y must have shape (m,) or (R, m) with m={X.shape[-3]} as in X, got {tuple(y.shape)}")
-    if not ((y == 1) | (y == -1)).all():
-        raise ValueError("y must hold labels in {-1, +1} only")
-    return y
+def _check_data(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check the model and (X, y) against each other, for `train` and `accuracy`: returns X as
+    (1 or R, m, n, feature) with the model's dtype and device (finite, m >= 1) and y unchanged."""
+    if not isinstance(model, _Replicated):
+        raise ValueError(f"model must be a MaxPoolCNN or FullyConnected, got {type(model).__name__}")
+    X = model._flat_inputs(X, *_feature_spec(model), finite=True)
+    if X.shape[1] < 1:
+        raise ValueError(f"X must hold at least one point (m >= 1), got shape {tuple(X.shape)}")
+    return X, check_labels("y", y, X.shape[1], model.replicas)
 
 
 def _check_lr(lr, replicas: int) -> torch.Tensor:
-    if isinstance(lr, (int, float)) and not isinstance(lr, bool):
+    if isinstance(lr, (int, float, bool)):
         lrs = [check_float("lr", lr, 0.0, low_open=True)]
     else:
         try:
-            lrs = [check_float("lr", float(v), 0.0, low_open=True) for v in torch.as_tensor(lr).flatten()]
-        except (TypeError, RuntimeError) as exc:
-            raise ValueError(f"lr must be a positive number or one per replica, got {lr!r}") from exc
+            values = torch.as_tensor(lr)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise ValueError(f"lr must be a positive number or one per replica, got {show(lr)}") from exc
+        if values.dtype == torch.bool or values.is_complex():
+            raise ValueError(f"lr must be a positive real number or one per replica, got {show(lr)}")
+        lrs = [check_float("lr", float(v), 0.0, low_open=True) for v in values.flatten()]
     if len(lrs) == 1:
         lrs = lrs * replicas
     if len(lrs) != replicas:

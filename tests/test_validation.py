@@ -1,9 +1,7 @@
 """Every public function refuses bad input clearly (issue 7, item 1).
 
 A bad value raises ValueError whose message names the parameter, shows the value and states the
-allowed range. Tests marked xfail(strict=True) document a missing check in a file this test's author
-does not own: each names the requested change, and turns red (XPASS) once the change lands, so the
-marker is removed then.
+allowed range.
 """
 from __future__ import annotations
 
@@ -109,17 +107,7 @@ def test_divergence_names_the_step_and_the_learning_rate(data):
         train(net, X * 1e6, y, lr=2.0**100, steps=100, loss="logistic", early_stop=False)
 
 
-# ---- requested from the owners of other files (xfail until the change lands) ---------------------
-
-
-def _xfail(owner: str, change: str):
-    return pytest.mark.xfail(strict=True, reason=f"requested from {owner}: {change}")
-
-
-TRAINING = "helper C (lib/training.py)"
-MODELS = "helper C (lib/models.py)"
-SWEEP = "helper C (lib/sweep.py)"
-DISTRIBUTIONS = "the lead / helper B (lib/distributions.py, outside OrthogonalPatterns)"
+# ---- checks first requested from the owners of other files (issue 7) --------------------------------
 
 
 def _value_error_naming(name: str, call) -> None:
@@ -131,60 +119,42 @@ def _value_error_naming(name: str, call) -> None:
 @pytest.mark.parametrize(
     "name, make_call",
     [
-        pytest.param("y", lambda X, y: train(MaxPoolCNN(6, 2), X, torch.tensor(1.0), lr=0.1, steps=1),
-                     marks=_xfail(TRAINING, "_check_labels refuses a 0-dim y (IndexError now)"), id="train-y-0d"),
+        pytest.param("y", lambda X, y: train(MaxPoolCNN(6, 2), X, torch.tensor(1.0), lr=0.1, steps=1), id="train-y-0d"),
         pytest.param("y", lambda X, y: train(MaxPoolCNN(6, 2, replicas=2), X, torch.stack([y] * 3), lr=0.1, steps=1),
-                     marks=_xfail(TRAINING, "y of shape (R', m) needs R' in (1, R) (RuntimeError now)"), id="train-y-rows"),
+                     id="train-y-rows"),
         pytest.param("y", lambda X, y: accuracy(MaxPoolCNN(6, 2, replicas=2), X, torch.stack([y] * 3)),
-                     marks=_xfail(TRAINING, "same check in accuracy (RuntimeError now)"), id="accuracy-y-rows"),
-        pytest.param("lr", lambda X, y: train(MaxPoolCNN(6, 2), X, y, lr=True, steps=1),
-                     marks=_xfail(TRAINING, "_check_lr refuses bools (lr=True trains with lr=1.0 now)"), id="train-lr-bool"),
+                     id="accuracy-y-rows"),
+        pytest.param("lr", lambda X, y: train(MaxPoolCNN(6, 2), X, y, lr=True, steps=1), id="train-lr-bool"),
         pytest.param("lr", lambda X, y: train(MaxPoolCNN(6, 2), X, y, lr=[[0.1], [0.1, 0.2]], steps=1),
-                     marks=_xfail(TRAINING, "_check_lr also catches torch's ValueError, to name lr"), id="train-lr-ragged"),
+                     id="train-lr-ragged"),
         pytest.param("early_stop", lambda X, y: train(MaxPoolCNN(6, 2), X, y, lr=0.1, steps=1, early_stop="no"),
-                     marks=_xfail(TRAINING, "early_stop must be a bool ('no' is truthy now)"), id="train-early-stop"),
+                     id="train-early-stop"),
         pytest.param("seed", lambda X, y: train(MaxPoolCNN(6, 2), X, y, lr=0.1, steps=1, seed=SEED_MAX + 1),
-                     marks=_xfail(TRAINING, "seed through check_seed: [0, 2**32 - 1]"), id="train-seed"),
+                     id="train-seed"),
         pytest.param("X", lambda X, y: train(MaxPoolCNN(6, 2), X.to(torch.complex64), y, lr=0.1, steps=1),
-                     marks=[_xfail(TRAINING, "X must be real (the imaginary part is dropped with a warning now)"),
-                            pytest.mark.filterwarnings("ignore:Casting complex values")],
                      id="train-X-complex"),
-        pytest.param("batch", lambda X, y: accuracy(MaxPoolCNN(6, 2), X, y, batch=0),
-                     marks=_xfail(TRAINING, "check_int('batch', batch, 1) in accuracy"), id="accuracy-batch-0"),
-        pytest.param("batch", lambda X, y: accuracy(MaxPoolCNN(6, 2), X, y, batch=-1),
-                     marks=_xfail(TRAINING, "same (RuntimeError now)"), id="accuracy-batch-neg"),
-        pytest.param("X", lambda X, y: accuracy(MaxPoolCNN(6, 2), X[:0], y[:0]),
-                     marks=_xfail(TRAINING, "accuracy of 0 points is undefined (returns 0.0 now)"), id="accuracy-empty"),
-        pytest.param("model", lambda X, y: accuracy(None, X, y),
-                     marks=_xfail(TRAINING, "accuracy checks its model like train (TypeError now)"), id="accuracy-model"),
+        pytest.param("batch", lambda X, y: accuracy(MaxPoolCNN(6, 2), X, y, batch=0), id="accuracy-batch-0"),
+        pytest.param("batch", lambda X, y: accuracy(MaxPoolCNN(6, 2), X, y, batch=-1), id="accuracy-batch-neg"),
+        pytest.param("X", lambda X, y: accuracy(MaxPoolCNN(6, 2), X[:0], y[:0]), id="accuracy-empty"),
+        pytest.param("model", lambda X, y: accuracy(None, X, y), id="accuracy-model"),
         pytest.param("device", lambda X, y: MaxPoolCNN(6, 2, device="tpu"),
-                     marks=_xfail(MODELS, "device checked: 'cpu', 'cuda' or a torch.device (RuntimeError now)"),
                      id="cnn-device"),
-        pytest.param("seed", lambda X, y: FullyConnected(24, 2, seed=2**62),
-                     marks=_xfail(MODELS, "replica_seeds uses check_seed (overflow in s * 1000 + layer now)"), id="fcn-seed"),
+        pytest.param("seed", lambda X, y: FullyConnected(24, 2, seed=2**62), id="fcn-seed"),
         pytest.param("init_std", lambda X, y: MaxPoolCNN(6, 2, init_std=1e300),
-                     marks=_xfail(MODELS, "refuse an init_std whose weights overflow the dtype (inf weights now)"),
                      id="cnn-init-std"),
-        pytest.param("X", lambda X, y: MaxPoolCNN(6, 2)(torch.zeros(3, 0, 6)),
-                     marks=_xfail(MODELS, "_flat_inputs refuses n = 0 patches (IndexError now)"), id="cnn-n0"),
-        pytest.param("X", lambda X, y: MaxPoolCNN(6, 2)(torch.full((2, 3, 6), math.nan)),
-                     marks=_xfail(MODELS, "_flat_inputs refuses NaN/inf like train does (NaN outputs now)"), id="cnn-nan"),
+        pytest.param("X", lambda X, y: MaxPoolCNN(6, 2)(torch.zeros(3, 0, 6)), id="cnn-n0"),
+        pytest.param("X", lambda X, y: MaxPoolCNN(6, 2)(torch.full((2, 3, 6), math.nan)), id="cnn-nan"),
         pytest.param("patterns", lambda X, y: MaxPoolCNN(6, 2).dot_products(torch.zeros(3, 5)),
-                     marks=_xfail(MODELS, "dot_products checks patterns of shape (P, d) (RuntimeError now)"),
                      id="cnn-dot-products"),
-        pytest.param("name", lambda X, y: sweep.run(["first_run"]),
-                     marks=_xfail(SWEEP, "get(name) requires a str (TypeError: unhashable now)"), id="run-name"),
-        pytest.param("cache", lambda X, y: sweep.run("first_run", "quick", cache="results"),
-                     marks=_xfail(SWEEP, "cache must be a ResultsCache or None (AttributeError now)"), id="run-cache"),
+        pytest.param("name", lambda X, y: sweep.run(["first_run"]), id="run-name"),
+        pytest.param("cache", lambda X, y: sweep.run("first_run", "quick", cache="results"), id="run-cache"),
         pytest.param("idx", lambda X, y: pattern_statistics(torch.tensor([[0, 9]]), torch.tensor([1.0]), 3),
-                     marks=_xfail(DISTRIBUTIONS, "idx: long (m, n) in [0, num_patterns) (RuntimeError now)"),
                      id="pattern-statistics-idx"),
         pytest.param("y", lambda X, y: pattern_statistics(torch.tensor([[0, 1]]), torch.tensor([1.0, -1.0]), 3),
-                     marks=_xfail(DISTRIBUTIONS, "y: (m,) in {-1, +1} (IndexError now)"), id="pattern-statistics-y"),
+                     id="pattern-statistics-y"),
         pytest.param("seeds", lambda X, y: stack_samples(OrthogonalPatterns(3, 5), 3, []),
-                     marks=_xfail(DISTRIBUTIONS, "seeds: a non-empty list of seeds (RuntimeError now)"),
                      id="stack-samples-seeds"),
     ],
 )
-def test_missing_checks_requested_from_other_owners(data, name, make_call):
+def test_more_bad_inputs_name_the_parameter(data, name, make_call):
     _value_error_naming(name, lambda: make_call(*data))

@@ -46,12 +46,17 @@ def _width_grid(profile: str) -> list[dict]:
     ]
 
 
-@experiment("gen_width", "T-GEN: test accuracy against the width k at fixed m (eta = 2/k and fixed eta = 0.1)", _width_grid)
-def gen_width(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
-    """Test accuracy of `replicas` CNNs of width k, each trained on its own m points."""
+def cnn_test_accuracy(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+    """Test accuracy of `replicas` CNNs of width k, each trained on its own m points (the point
+    function of both `gen_width` and `gen_samples`)."""
     lr = step_size(eta_rule, k)
     run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=lr, init_std=init_std, steps=steps, seed=seed, device=device)
     return _accuracy_rows(run, k, m, lr, seed)
+
+
+experiment("gen_width", "T-GEN: test accuracy against the width k at fixed m (eta = 2/k and fixed eta = 0.1)", _width_grid)(
+    cnn_test_accuracy
+)
 
 
 def _samples_grid(profile: str) -> list[dict]:
@@ -66,12 +71,9 @@ def _samples_grid(profile: str) -> list[dict]:
     ]
 
 
-@experiment("gen_samples", "T-GEN: test accuracy against the sample size m for several k, with the theorem's requirement", _samples_grid)
-def gen_samples(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
-    """Test accuracy of `replicas` CNNs of width k, each trained on its own m points."""
-    lr = step_size(eta_rule, k)
-    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=lr, init_std=init_std, steps=steps, seed=seed, device=device)
-    return _accuracy_rows(run, k, m, lr, seed)
+experiment("gen_samples", "T-GEN: test accuracy against the sample size m for several k, with the theorem's requirement", _samples_grid)(
+    cnn_test_accuracy
+)
 
 
 def _complexity_grid(profile: str) -> list[dict]:
