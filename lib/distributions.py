@@ -22,7 +22,31 @@ from lib._checks import check_float, check_int, check_labels, check_seed, show
 P_PLUS, P_MINUS = 0, 1  # indices of the discriminative patterns in `patterns`
 
 
-class OrthogonalPatterns:
+class _PatternRows:
+    """What every distribution of the book shares: `patterns` holds one pattern per row, with p_plus
+    in row 0 and p_minus in row 1, and inputs have n patches of dimension d."""
+
+    patterns: torch.Tensor
+    n: int
+    d: int
+
+    @property
+    def p_plus(self) -> torch.Tensor:
+        """The positive discriminative pattern (row 0 of `patterns`)."""
+        return self.patterns[P_PLUS]
+
+    @property
+    def p_minus(self) -> torch.Tensor:
+        """The negative discriminative pattern (row 1 of `patterns`)."""
+        return self.patterns[P_MINUS]
+
+    @property
+    def input_dim(self) -> int:
+        """Dimension n * d of a flattened input (what a fully connected network sees)."""
+        return self.n * self.d
+
+
+class OrthogonalPatterns(_PatternRows):
     """The distribution D over inputs of `n` patches in R^d with orthonormal patterns.
 
     Parameters
@@ -74,21 +98,6 @@ class OrthogonalPatterns:
             q = q * torch.sign(torch.diagonal(r))  # Haar-distributed orthogonal matrix
             self.patterns = q.T.contiguous().to(dtype)
         self.rotation_seed = rotation_seed
-
-    @property
-    def p_plus(self) -> torch.Tensor:
-        """The positive discriminative pattern (row 0 of `patterns`)."""
-        return self.patterns[P_PLUS]
-
-    @property
-    def p_minus(self) -> torch.Tensor:
-        """The negative discriminative pattern (row 1 of `patterns`)."""
-        return self.patterns[P_MINUS]
-
-    @property
-    def input_dim(self) -> int:
-        """Dimension n * d of a flattened input (what a fully connected network sees)."""
-        return self.n * self.d
 
     def sample_indices(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw m points as pattern indices.
@@ -233,7 +242,7 @@ def _digit_pools(split_seed: int, test_fraction: float) -> tuple[dict[int, torch
     return train, test
 
 
-class DigitPatterns:
+class DigitPatterns(_PatternRows):
     """The detection task of `OrthogonalPatterns` with real images as patterns (paper.md §1,
     "Non-orthogonal / MNIST variant", our [I] construction): every patch is an 8x8 handwritten digit
     from scikit-learn's `load_digits`, unit-normalised (d = 64). Digit class `positive_class` plays
@@ -295,21 +304,6 @@ class DigitPatterns:
         self.copies = self.layout.copies
         means = torch.stack([p.mean(0) for p in self.images])
         self.patterns = means / means.norm(dim=1, keepdim=True)  # unit-normalised class means, one a row
-
-    @property
-    def p_plus(self) -> torch.Tensor:
-        """The unit-normalised mean image of the positive class (row 0 of `patterns`)."""
-        return self.patterns[P_PLUS]
-
-    @property
-    def p_minus(self) -> torch.Tensor:
-        """The unit-normalised mean image of the negative class (row 1 of `patterns`)."""
-        return self.patterns[P_MINUS]
-
-    @property
-    def input_dim(self) -> int:
-        """Dimension n * 64 of a flattened input."""
-        return self.n * self.d
 
     def sample_indices(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Class layout of m points: `idx` (m, n), entry = index into `classes` (0: p_plus class,
