@@ -8,25 +8,34 @@ Both models carry an analytic backward pass (`forward_train` + `backward`), so t
 autograd graph: for the CNN the gradient of a channel flows only through its max-pooling winner
 (paper.md §2, "Gradient convention"), which is a gather, not a dense max-pool backward.
 
-Cost of one CNN step: the forward is one batched GEMM for all R * 2k * m * n filter-patch dot products
+Cost of one CNN step, general path: one batched GEMM for all R * 2k * m * n filter-patch dot products
 and a max over the n patches; the backward gathers the m winning patches of each channel
-(`embedding_bag`, 2 R 2k m d flops). For orthogonal patterns o_p the scores are entries of the tables
-a_{i,p} = <w_i, o_p>, b_{i,p} = <u_i, o_p> (`dot_products`; paper.md §2, last paragraph), so the
-GEMM could be replaced by a gather at the pattern indices (tested in tests/test_speed_paths.py). We
-measured it on the standard grid of `python -m lib.bench` (2 CPU cores): 1.0-1.3x per step, because
-writing and reducing the R * 2k * m * n scores costs the same whether they come from a GEMM or a
-gather; `torch.compile` of gather + max did not pay either (38 s to compile, same speed). Both are
-therefore not used: one code path serves every input, orthogonal or not.
+(`embedding_bag`, 2 R 2k m d flops). The max with its arg-max over the (R, 2k, m, n) scores is the
+bottleneck (about 2 ns per score on our 2-core machine): it is memory-bound, and neither a gather of
+the scores nor `torch.compile` made it cheaper.
+
+Pattern-search path. When every patch is a standard basis vector e_p (the paper's orthogonal patterns,
+paper.md §1, o_p = e_p), <f_c, x_j> is the coordinate f_c[p] of the pattern at position j, so the
+network depends only on the tables a_{i,p} = <w_i, o_p>, b_{i,p} = <u_i, o_p> (paper.md §2, last
+paragraph): here, the filters themselves. Then max_j <f_c, x_sj> is f_c at the best-ranked pattern
+present in point s. `train` finds it by ranking the d coordinates of each filter once per step and
+scanning the ranks against a (d, m) table of which patterns each point holds (`PatternPresence`):
+uint8 passes over R * 2k * m entries, about 2 on average for the paper's sampler, instead of a max over
+R * 2k * m * n scores. Values are bit-identical to the general path; ties between two present patterns
+with exactly equal coordinates go to the lower pattern index (the general path takes the first
+position). It is exact, so it is used whenever it applies (`MaxPoolCNN(pattern_search=True)`, the
+default); rotated patterns, noisy patches and digits take the general path.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-from lib._checks import check_choice, check_float, check_int, check_seed, show
+from lib._checks import check_bool, check_choice, check_float, check_int, check_seed, show
 
 
 def replica_seeds(seed: int | Sequence[int], replicas: int) -> list[int]:
@@ -101,10 +110,39 @@ class _Replicated(nn.Module):
         param = next(self.parameters())
         return X.to(dtype=param.dtype, device=param.device)
 
+    def prepare(self, X: torch.Tensor) -> torch.Tensor:
+        """What `train` feeds to `forward_train` at every step: X as (1 or R, m, n, feature)."""
+        return X
+
     @property
     def num_parameters(self) -> int:
         """Number of trainable parameters of one replica."""
         return sum(p[0].numel() for p in self.parameters())
+
+
+@dataclass(frozen=True)
+class PatternPresence:
+    """Inputs whose patches are all standard basis vectors e_p (paper.md §1), kept as which patterns
+    each point holds: presence[b, p, s] is True when e_p is a patch of point s (b: 0, or the replica
+    of a per-replica training set). All the pattern-search path of `MaxPoolCNN` needs."""
+
+    presence: torch.Tensor  # (1 or R, d, m) bool
+
+    @classmethod
+    def of(cls, X: torch.Tensor) -> PatternPresence | None:
+        """The presence table of X (1 or R, m, n, d), or None when some patch is not a standard basis
+        vector (or d > 255: ranks are counted in uint8)."""
+        d = X.shape[-1]
+        if d > 255 or not bool(((X == 0) | (X == 1)).all()) or not bool((X.sum(-1) == 1).all()):
+            return None
+        index = X.argmax(-1)  # (B, m, n): the pattern at each position
+        presence = torch.zeros(X.shape[0], X.shape[1], d, dtype=torch.bool, device=X.device)
+        presence.scatter_(2, index, True)
+        return cls(presence.transpose(1, 2).contiguous())
+
+    def points(self, batch: torch.Tensor) -> PatternPresence:
+        """The inputs of the points `batch` (a minibatch)."""
+        return PatternPresence(self.presence[:, :, batch])
 
 
 class MaxPoolCNN(_Replicated):
@@ -120,6 +158,8 @@ class MaxPoolCNN(_Replicated):
     d : filter dimension. k : filters per sign (k >= 1). replicas : independent models R.
     init_std : sigma_g of the N(0, sigma_g^2) initialisation (paper.md §2 [R]: small; default 1e-3).
     seed : int (replica r gets seed + r) or one seed per replica.
+    pattern_search : let `train` use the pattern-search path (module docstring) on inputs whose patches
+        are all standard basis vectors; False forces the general path (for comparisons).
     """
 
     def __init__(
@@ -132,9 +172,11 @@ class MaxPoolCNN(_Replicated):
         seed: int | Sequence[int] = 0,
         dtype: torch.dtype = torch.float32,
         device: str | torch.device | None = None,
+        pattern_search: bool = True,
     ) -> None:
         super().__init__()
         self.d = check_int("d", d, 1)
+        self.pattern_search = check_bool("pattern_search", pattern_search)
         self.k = check_int("k", k, 1)
         self.replicas = check_int("replicas", replicas, 1)
         self.init_std = check_float("init_std", init_std, 0.0)
@@ -157,18 +199,75 @@ class MaxPoolCNN(_Replicated):
         X = self._flat_inputs(X, self.d, "patch")
         m, n = X.shape[1], X.shape[2]
         patches = X.reshape(X.shape[0], m * n, self.d)
-        scores = torch.matmul(self.filters(), patches.transpose(1, 2))  # (R, 2k, m*n): one batched GEMM
+        if torch.is_grad_enabled() and self.w.requires_grad:  # autograd cannot write into a buffer
+            scores = torch.matmul(self.filters(), patches.transpose(1, 2))
+        else:
+            scores = self._scores_buffer(m * n, patches.dtype)
+            torch.matmul(self.filters(), patches.transpose(1, 2), out=scores)  # (R, 2k, m*n): one batched GEMM
         values, winners = scores.view(self.replicas, 2 * self.k, m, n).max(dim=3)
         return values, winners, patches, n
 
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """N_W(x) for every replica and point, shape (R, m)."""
-        values = self.pooled(self._flat_inputs(X, self.d, "patch", finite=True))[0]
-        return torch.einsum("c,rcm->rm", self.signs, torch.relu(values))
+    def _scores_buffer(self, mn: int, dtype: torch.dtype) -> torch.Tensor:
+        """The (R, 2k, m*n) score tensor, reused from call to call. It never leaves `pooled` (only its
+        max and arg-max do), so reuse cannot alias a result. A fresh tensor of this size (40 MB on the
+        standard grid of lib.bench) is handed back to the OS when freed and page-faulted in again at the
+        next step: reusing it made a training step 1.4x faster on our 2-core machine."""
+        shape = (self.replicas, 2 * self.k, mn)
+        buf = self.__dict__.get("_scores")
+        if buf is None or buf.shape != shape or buf.dtype != dtype or buf.device != self.w.device:
+            buf = torch.empty(shape, dtype=dtype, device=self.w.device)
+            self.__dict__["_scores"] = buf
+        return buf
 
-    def forward_train(self, X: torch.Tensor) -> tuple[torch.Tensor, tuple]:
-        """Outputs (R, m) and the context `backward` needs."""
-        ctx = self.pooled(X)
+    def prepare(self, X: torch.Tensor) -> torch.Tensor | PatternPresence:
+        """What `train` feeds to `forward_train` at every step: X as (1 or R, m, n, d), or its
+        `PatternPresence` when every patch is a standard basis vector and `pattern_search` is on."""
+        X = self._flat_inputs(X, self.d, "patch")
+        if self.pattern_search:
+            return PatternPresence.of(X) or X
+        return X
+
+    def pooled_patterns(self, inputs: PatternPresence) -> tuple[torch.Tensor, torch.Tensor]:
+        """`pooled` for standard-basis patches: (values, best) of shape (R, 2k, m), with best the
+        pattern index p of the winning patch e_p, found by a search over the filters' ranked
+        coordinates (module docstring)."""
+        if not isinstance(inputs, PatternPresence):
+            raise ValueError(
+                f"inputs must be a PatternPresence (what prepare(X) returns for standard-basis patches), "
+                f"got {type(inputs).__name__}"
+            )
+        F = self.filters()
+        R, C, d = F.shape
+        presence = inputs.presence.to(F.device)
+        if presence.shape[1] != d:
+            raise ValueError(f"inputs hold {presence.shape[1]} patterns, but the model has d={d}")
+        B, m = presence.shape[0], presence.shape[2]
+        order = torch.argsort(F, dim=2, descending=True, stable=True)  # (R, 2k, d): ranks of the patterns
+        rows = order if B == 1 else order + torch.arange(0, R * d, d, device=F.device).view(R, 1, 1)
+        rows = rows.permute(2, 0, 1).reshape(d, R * C)  # rows[t]: table row of each channel's rank-t pattern
+        absent = (~presence).reshape(B * d, m).view(torch.uint8)  # 1 where pattern p is not in point s
+        unseen = torch.ones(R * C, m, dtype=torch.uint8, device=F.device)  # 1: no pattern ranked <= t present
+        rank = torch.zeros(R * C, m, dtype=torch.uint8, device=F.device)  # rank of the best present pattern
+        here = torch.empty(R * C, m, dtype=torch.uint8, device=F.device)
+        for t in range(d - 1):  # every point holds a pattern, so the last rank needs no look
+            unseen.bitwise_and_(torch.index_select(absent, 0, rows[t], out=here))
+            rank.add_(unseen)
+            if t % 4 == 3 and not bool(unseen.any()):
+                break
+        best = torch.gather(order, 2, rank.view(R, C, m).long())
+        return torch.gather(F, 2, best), best
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """N_W(x) for every replica and point, shape (R, m) (on the pattern-search path when it applies)."""
+        return self.forward_train(self.prepare(self._flat_inputs(X, self.d, "patch", finite=True)))[0]
+
+    def forward_train(self, X: torch.Tensor | PatternPresence) -> tuple[torch.Tensor, tuple]:
+        """Outputs (R, m) and the context `backward` needs, from X or from `prepare(X)`."""
+        if isinstance(X, PatternPresence):
+            values, best = self.pooled_patterns(X)
+            ctx: tuple = (values, best)
+        else:
+            ctx = self.pooled(X)
         return torch.einsum("c,rcm->rm", self.signs, torch.relu(ctx[0])), ctx
 
     def backward(self, ctx: tuple, grad_out: torch.Tensor) -> list[torch.Tensor]:
@@ -177,10 +276,15 @@ class MaxPoolCNN(_Replicated):
         dL/df_c = sum_s grad_out[s] * sign_c * 1[max_j <f_c, x_sj> > 0] * x_{s, j*(c, s)}: only the
         winning patch of each channel receives gradient, and none when the winner is inactive
         (relu'(0) = 0). This is a weighted sum of m gathered patches per channel, computed by one
-        `embedding_bag` (2 R 2k m d flops, no dense (R, 2k, m, n) one-hot)."""
-        values, winners, patches, n = ctx
+        `embedding_bag` (2 R 2k m d flops, no dense (R, 2k, m, n) one-hot); on the pattern-search
+        path the winning patch is e_p, so the sum is a scatter-add into coordinate p."""
+        values = ctx[0]
         R, C, m = values.shape
         coef = grad_out[:, None, :] * self.signs[None, :, None] * (values > 0)
+        if len(ctx) == 2:  # pattern-search path: ctx = (values, best pattern)
+            grad = torch.zeros(R, C, self.d, dtype=coef.dtype, device=coef.device).scatter_add_(2, ctx[1], coef)
+            return [grad[:, : self.k], grad[:, self.k :]]
+        _, winners, patches, n = ctx
         rows = winners + torch.arange(0, m * n, n, device=winners.device)  # row of x_{s, j*} in patches
         if patches.shape[0] > 1:  # one training set per replica: patches of replica r start at r*m*n
             rows = rows + torch.arange(0, R * m * n, m * n, device=winners.device).view(R, 1, 1)
@@ -240,7 +344,7 @@ class FullyConnected(_Replicated):
         for layer, (W, b) in enumerate(zip(self.weights, self.biases)):
             acts.append(h)
             z = _bmm(h.expand(self.replicas, -1, -1), W.transpose(1, 2), bias=b[:, None, :])
-            h = z if layer == last else torch.relu(z)
+            h = z if layer == last else z.relu_()  # in place: z is fresh, and one 20 MB tensor fewer per layer
         return h.squeeze(2), acts
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
@@ -257,7 +361,7 @@ class FullyConnected(_Replicated):
             grads_w.append(_bmm(delta.transpose(1, 2), h))
             grads_b.append(delta.sum(1))
             if layer > 0:
-                delta = _bmm(delta, self.weights[layer]) * (h > 0)
+                delta = _bmm(delta, self.weights[layer]).mul_(h > 0)
         return grads_w[::-1] + grads_b[::-1]
 
 

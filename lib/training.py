@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from lib._checks import check_bool, check_choice, check_float, check_int, check_labels, check_seed, show
-from lib.models import _Replicated
+from lib.models import PatternPresence, _Replicated
 
 LOSSES = ("hinge", "logistic")
 # Steps between the loop's host-device syncs (stop and divergence checks) per device type: every step
@@ -117,6 +117,7 @@ def train(
     m = X.shape[1]
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1, m)
+    inputs = model.prepare(X)  # X, or what a faster exact path needs (MaxPoolCNN: PatternPresence)
     if record_every is not None:
         record_every = check_int("record_every", record_every, 1)
     params = list(model.parameters())
@@ -142,11 +143,11 @@ def train(
     with torch.no_grad():
         while True:
             if batch_size is None:
-                out, ctx = model.forward_train(X)
+                out, ctx = model.forward_train(inputs)
                 value, grad_out = loss_and_grad(out, y, loss)
                 fit_now = margins_ok(out, y)
             else:
-                full_out = model.forward_train(X)[0]  # X was checked above: no finiteness check per step
+                full_out = model.forward_train(inputs)[0]  # X was checked above: no finiteness check per step
                 value = loss_and_grad(full_out, y, loss)[0]
                 fit_now = margins_ok(full_out, y)
             history.append(value)
@@ -165,11 +166,11 @@ def train(
                     break
             if batch_size is not None:
                 batch = torch.randperm(m, generator=gen)[:batch_size].to(device)
-                out, ctx = model.forward_train(X[:, batch])
+                out, ctx = model.forward_train(inputs.points(batch) if isinstance(inputs, PatternPresence) else inputs[:, batch])
                 _, grad_out = loss_and_grad(out, y[:, batch], loss)
             active = (~done).to(dtype)
-            for p, g in zip(params, model.backward(ctx, grad_out)):
-                p.sub_((lr_t * active).view(R, *[1] * (g.dim() - 1)) * g)
+            for p, g in zip(params, model.backward(ctx, grad_out)):  # g is fresh: scaled in place
+                p.sub_(g.mul_((lr_t * active).view(R, *[1] * (g.dim() - 1))))
             t += 1
     if early_stop and t > 0 and bool(done.all()):
         # the loop noticed late that every replica was frozen: the extra steps changed nothing, drop them

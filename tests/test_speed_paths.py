@@ -3,8 +3,9 @@ import pytest
 import torch
 
 from lib import training
-from lib.distributions import OrthogonalPatterns
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns
+from lib.experiments.common import training_sets
+from lib.models import FullyConnected, MaxPoolCNN, PatternPresence
 from lib.training import TrainingDivergedError, train
 
 
@@ -43,6 +44,64 @@ def test_network_depends_only_on_the_dot_product_tables():
     a, b = net.dot_products(dist.patterns)  # (R, k, d) each
     pooled = [torch.relu(t[:, :, idx].amax(-1)).sum(1) for t in (a, b)]  # (R, m)
     assert torch.allclose(net(dist.to_inputs(idx)), pooled[0] - pooled[1], atol=1e-12)
+
+
+def test_pattern_presence_is_built_only_for_standard_basis_patches():
+    X, _ = OrthogonalPatterns(5, 7).sample(20, seed=0)
+    table = PatternPresence.of(X.unsqueeze(0))
+    assert table.presence.shape == (1, 7, 20)
+    assert torch.equal(table.presence[0].T, (X.sum(1) > 0))  # pattern p is present iff some patch is e_p
+    for other in (
+        OrthogonalPatterns(5, 7, rotation_seed=1).sample(20, seed=0)[0],  # orthonormal, not the standard basis
+        NoisyOrthogonalPatterns(5, 7, noise=0.1).sample(20, seed=0)[0],
+        X * 2,  # scaled patterns
+    ):
+        assert PatternPresence.of(other.unsqueeze(0)) is None
+    assert MaxPoolCNN(7, 2, pattern_search=False).prepare(X) is not None  # plain X, as (1, m, n, d)
+    assert isinstance(MaxPoolCNN(7, 2).prepare(X), PatternPresence)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_pattern_search_pools_like_the_general_path(shared, dtype):
+    """Same max-pooled values (bit for bit), the same winning pattern, and the same gradients."""
+    dist = OrthogonalPatterns(9, 11, dtype=dtype)
+    X = dist.sample(40, seed=0)[0] if shared else training_sets(dist, 40, 0, 5)[0]
+    net = MaxPoolCNN(11, 6, replicas=5, init_std=1.0, seed=3, dtype=dtype)
+    values, winners, patches, n = net.pooled(X)
+    fast, best = net.pooled_patterns(net.prepare(X))
+    assert torch.equal(fast, values)
+    idx = X.argmax(-1).expand(5, 40, 9)  # pattern index of each patch
+    assert torch.equal(best, torch.gather(idx.unsqueeze(1).expand(5, 12, 40, 9), 3, winners.unsqueeze(3))[..., 0])
+    g = torch.randn(5, 40, dtype=dtype, generator=torch.Generator().manual_seed(1))
+    for a, b in zip(net.backward((fast, best), g), net.backward((values, winners, patches, n), g)):
+        assert torch.equal(a, b)
+
+
+def test_pattern_search_breaks_ties_by_pattern_index():
+    """Two present patterns with equal coordinates: the lower pattern index wins (the value is the same)."""
+    X = torch.eye(4)[torch.tensor([[2, 1, 3], [3, 3, 0]])]  # points {e2, e1, e3} and {e3, e0}
+    net = MaxPoolCNN(4, 1, replicas=2)
+    with torch.no_grad():
+        net.w.copy_(torch.tensor([0.5, 0.5, 0.5, 0.5]).expand(2, 1, 4))
+        net.u.copy_(torch.tensor([0.0, 0.2, 0.1, 0.2]).expand(2, 1, 4))
+    values, best = net.pooled_patterns(net.prepare(X))
+    assert best[0].tolist() == [[1, 0], [1, 3]]
+    assert torch.equal(values, net.pooled(X)[0])
+
+
+@pytest.mark.parametrize("shared", [True, False])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_pattern_search_trains_bit_identically_to_the_general_path(shared, batch_size):
+    dist = OrthogonalPatterns(8, 12)
+    X, y = dist.sample(60, seed=0) if shared else training_sets(dist, 60, 0, 4)
+    a, b = (
+        train(MaxPoolCNN(12, 6, replicas=4, seed=1, pattern_search=ps), X, y, lr=0.05, steps=150,
+              batch_size=batch_size, record_every=50)
+        for ps in (True, False)
+    )
+    _same_result(a, b)
+    assert a.fitted.any()
 
 
 def _same_result(a, b):

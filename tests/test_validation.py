@@ -40,6 +40,9 @@ MESSAGES = [
     (lambda: MaxPoolCNN(5, 2, init_std=-1.0), "init_std must be a finite number in [0, inf], got -1.0"),
     (lambda: FullyConnected(4, 3, depth=1), "depth must be an integer in [2, inf), got 1"),
     (lambda: MaxPoolCNN(5, 2)(torch.zeros(3, 4, 6)), "d=5"),
+    (lambda: MaxPoolCNN(5, 2, pattern_search="yes"), "pattern_search must be"),
+    (lambda: MaxPoolCNN(5, 2).pooled_patterns(torch.eye(5)[None]), "inputs must be a PatternPresence"),
+    (lambda: MaxPoolCNN(5, 2).pooled_patterns(MaxPoolCNN(6, 2).prepare(torch.eye(6)[None])), "model has d=5"),
 ]
 
 

@@ -86,7 +86,7 @@ def _cnn_vs_fcn_grid(profile: str) -> list[dict]:
         ms = {
             "CNN k=50": small + large + [2000, 5000],
             "FCN-2 w=100": small + large,
-            "FCN-2 w=1000": [5, 10, 20, 50],
+            "FCN-2 w=1000": small + large,
             "FCN-3 w=100": small + large,
         }
         seeds = 10
