@@ -21,10 +21,12 @@ step is constant: full-batch GD, no early stopping); its losses are checked agai
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
-import threading
+import resource
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -75,8 +77,9 @@ def matmul_gflops(device: str, size: int | None = None, repeats: int = 5) -> flo
 
 
 class _PeakMemory:
-    """Peak memory during a block: the CUDA allocator's peak, or on the CPU the peak resident set size
-    above its value at entry (sampled every 2 ms from /proc/self/statm)."""
+    """Peak memory of a block: the CUDA allocator's peak, or on the CPU the growth of the process's
+    peak resident set size (getrusage). `run_bench` runs each measurement in a fresh process, whose
+    peak before the block is small (data and a warm-up on 8 points), so the growth is the block's."""
 
     def __init__(self, device: str) -> None:
         self.device, self.peak = device, 0
@@ -86,28 +89,18 @@ class _PeakMemory:
             torch.cuda.reset_peak_memory_stats()
             self.base = torch.cuda.memory_allocated()
         else:
-            self.base = self.current = _rss()
-            self.stop = threading.Event()
-            self.thread = threading.Thread(target=self._sample, daemon=True)
-            self.thread.start()
+            self.base = _max_rss()
         return self
-
-    def _sample(self) -> None:
-        while not self.stop.wait(0.002):
-            self.current = max(self.current, _rss())
 
     def __exit__(self, *exc) -> None:
         if self.device == "cuda":
             self.peak = torch.cuda.max_memory_allocated() - self.base
         else:
-            self.stop.set()
-            self.thread.join()
-            self.peak = max(self.current, _rss()) - self.base
+            self.peak = _max_rss() - self.base
 
 
-def _rss() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _max_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 class NaiveCNN(nn.Module):
@@ -159,19 +152,41 @@ def train_naive(models: list[nn.Module], X: torch.Tensor, y: torch.Tensor, lr: f
     return time.perf_counter() - start, torch.stack(losses).cpu()
 
 
-def measure(
-    name: str,
-    make: Callable[[], nn.Module],
-    naive: Callable[[nn.Module], list[nn.Module]],
-    X: torch.Tensor,
-    y: torch.Tensor,
-    lr: float,
-    steps: int,
-    naive_steps: int,
-    flops_per_step: float,
-) -> Measurement:
-    """Time `steps` batched GD steps of a fresh `make()` and the naive baseline of the same models."""
-    device = X.device.type
+MODELS = ("CNN", "CNN-general", "FCN")
+
+
+def measure(name: str, steps: int, naive_steps: int, device: str, threads: int | None = None) -> Measurement:
+    """Time `steps` batched GD steps of the model `name` (one of MODELS) on the standard grid, and
+    the naive baseline of the same models, in this process (with `threads` torch CPU threads)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    g = GRID
+    R, n, d, k, m, width = g["replicas"], g["n"], g["d"], g["k"], g["m"], g["width"]
+    X, y = training_sets(OrthogonalPatterns(n, d), m, 0, R)
+    X, y = X.to(device), y.to(device)
+    if name == "FCN":
+        P_in, P_out = n * d * width, width  # input-layer and output-layer weights of one replica
+        flops = 2 * R * m * (P_in + P_out) + 2 * R * m * (P_in + 2 * P_out)
+        lr = g["fcn_lr"]
+
+        def make() -> nn.Module:
+            return FullyConnected(n * d, width, replicas=R, seed=0, device=device)
+
+        def naive(net: nn.Module) -> list[nn.Module]:
+            return [
+                naive_fcn([W[r].detach() for W in net.weights], [b[r].detach() for b in net.biases]).to(device)
+                for r in range(R)
+            ]
+    else:
+        flops = 2 * R * 2 * k * m * n * d + 2 * R * 2 * k * m * d
+        lr = g["cnn_lr"]
+
+        def make() -> nn.Module:
+            return MaxPoolCNN(d, k, replicas=R, seed=0, device=device, pattern_search=name == "CNN")
+
+        def naive(net: nn.Module) -> list[nn.Module]:
+            return [NaiveCNN(net.w[r].detach(), net.u[r].detach()).to(device) for r in range(R)]
+
     train(make(), X[..., :8, :, :], y[..., :8], lr=lr, steps=3, early_stop=False)  # warm-up
     model = make()
     naive_models = naive(model)
@@ -184,35 +199,18 @@ def measure(
     train_naive(naive(make()), X, y, lr, 2)  # warm-up: oneDNN primitives are built at a shape's first use
     naive_seconds, naive_loss = train_naive(naive_models, X, y, lr, naive_steps)
     gap = (res.loss[min(naive_steps, steps)] - naive_loss).abs().max().item()
-    return Measurement(name, seconds, flops_per_step * steps, naive_seconds * steps / naive_steps, mem.peak, gap)
+    return Measurement(name, seconds, flops * steps, naive_seconds * steps / naive_steps, mem.peak, gap)
 
 
-def run_bench(steps: int = 1000, naive_steps: int = 20, device: str | None = None) -> Iterator[Measurement]:
-    """The CNN and FCN measurements on the standard grid, each as soon as it is done."""
+def run_bench(
+    steps: int = 1000, naive_steps: int = 20, device: str | None = None, threads: int | None = None
+) -> Iterator[Measurement]:
+    """The measurements of MODELS, each in a fresh process (for its peak memory), each yielded as
+    soon as it is done."""
     device = device or default_device()
-    g = GRID
-    R, n, d, k, m, width = g["replicas"], g["n"], g["d"], g["k"], g["m"], g["width"]
-    X, y = training_sets(OrthogonalPatterns(n, d), m, 0, R)
-    X, y = X.to(device), y.to(device)
-    cnn_flops = 2 * R * 2 * k * m * n * d + 2 * R * 2 * k * m * d
-    for name, search in (("CNN", True), ("CNN-general", False)):
-        yield measure(
-            name,
-            lambda search=search: MaxPoolCNN(d, k, replicas=R, seed=0, device=device, pattern_search=search),
-            lambda net: [NaiveCNN(net.w[r].detach(), net.u[r].detach()).to(device) for r in range(R)],
-            X, y, g["cnn_lr"], steps, naive_steps, cnn_flops,
-        )
-    P_in, P_out = n * d * width, width  # input-layer and output-layer weights of one replica
-    fcn_flops = 2 * R * m * (P_in + P_out) + 2 * R * m * (P_in + 2 * P_out)
-    yield measure(
-        "FCN",
-        lambda: FullyConnected(n * d, width, replicas=R, seed=0, device=device),
-        lambda net: [
-            naive_fcn([W[r].detach() for W in net.weights], [b[r].detach() for b in net.biases]).to(device)
-            for r in range(R)
-        ],
-        X, y, g["fcn_lr"], steps, naive_steps, fcn_flops,
-    )
+    for name in MODELS:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool.submit(measure, name, steps, naive_steps, device, threads).result()
 
 
 def header(mm: float, steps: int, naive_steps: int, device: str) -> str:
@@ -266,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     mm = matmul_gflops(device)
     print(header(mm, args.steps, args.naive_steps, device), flush=True)
-    for result in run_bench(args.steps, args.naive_steps, device):
+    for result in run_bench(args.steps, args.naive_steps, device, args.threads):
         print(row(result, mm), flush=True)
     print(f"\nload average at the end: {_load()}\n{FOOTER}")
     return 0

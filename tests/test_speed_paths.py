@@ -170,3 +170,14 @@ def test_bench_naive_baseline_trains_the_same_models():
         res = train(net, X, y, lr=lr, steps=5, early_stop=False)
         _, naive_loss = train_naive(models, X, y, lr, 5)
         assert torch.allclose(res.loss[-1], naive_loss, atol=1e-5)
+
+
+def test_bench_prints_every_model(capsys):
+    """`python -m lib.bench` runs end to end (each model in its own process) and prints one row per model."""
+    from lib.bench import MODELS, main
+
+    assert main(["--steps", "2", "--naive-steps", "1", "--threads", "1"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    printed = {row[0]: row for row in rows if row and row[0] in MODELS}
+    assert set(printed) == set(MODELS)
+    assert all(float(printed[name][1]) > 0 and printed[name][6].endswith("x") for name in MODELS)
