@@ -88,7 +88,8 @@ plt.show()
 dist = OrthogonalPatterns(n=20, d=30)
 X, y = dist.sample(5, seed=0)
 net = MaxPoolCNN(d=30, k=50, replicas=3, init_std=1e-3, seed=0)
-print("X:", tuple(X.shape), " w, u:", tuple(net.w.shape), " N_W(X):", tuple(net(X).shape))
+print("X:", tuple(X.shape), " w, u:", tuple(net.w.shape))
+print("N_W(X):", tuple(net(X).shape))
 
 # %% [markdown]
 # ## Orthogonal patterns: the network is a table of dot products
@@ -108,12 +109,14 @@ print("X:", tuple(X.shape), " w, u:", tuple(net.w.shape), " N_W(X):", tuple(net(
 # %%
 X, y = dist.sample(500, seed=1)
 for search in (True, False):
-    net = MaxPoolCNN(d=30, k=50, replicas=10, seed=0, pattern_search=search)
+    net = MaxPoolCNN(30, 50, replicas=10, seed=0, pattern_search=search)
     res = lib.train(net, X, y, lr=0.01, steps=50, early_stop=False)
     ms = 1e3 * res.seconds / 50
-    print(f"pattern_search={search}: {ms:.1f} ms per GD step, final loss {res.loss[-1].mean():.6f}")
-fast = net.pooled_patterns(PatternPresence.of(X[None]))[0]  # the pattern-search path
-print("same max-pooled values on both paths:", bool((fast == net.pooled(X)[0]).all()))
+    loss = res.loss[-1].mean()
+    print(f"pattern_search={search}: {ms:.1f} ms per GD step, loss {loss:.4f}")
+# max-pooled values on the pattern-search path and on the general path
+fast = net.pooled_patterns(PatternPresence.of(X[None]))[0]
+print("same values on both paths:", bool((fast == net.pooled(X)[0]).all()))
 
 # %% [markdown]
 # ## Parameter counts on the same input

@@ -21,9 +21,10 @@ step is constant: full-batch GD, no early stopping); its losses are checked agai
 from __future__ import annotations
 
 import argparse
+import ctypes
+import dataclasses
 import multiprocessing
 import os
-import resource
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -77,9 +78,8 @@ def matmul_gflops(device: str, size: int | None = None, repeats: int = 5) -> flo
 
 
 class _PeakMemory:
-    """Peak memory of a block: the CUDA allocator's peak, or on the CPU the growth of the process's
-    peak resident set size (getrusage). `run_bench` runs each measurement in a fresh process, whose
-    peak before the block is small (data and a warm-up on 8 points), so the growth is the block's."""
+    """Peak memory of a block above the memory in use at its start: the CUDA allocator's peak, or on
+    the CPU the peak resident set size (Linux VmHWM, reset at entry through /proc/self/clear_refs)."""
 
     def __init__(self, device: str) -> None:
         self.device, self.peak = device, 0
@@ -89,18 +89,40 @@ class _PeakMemory:
             torch.cuda.reset_peak_memory_stats()
             self.base = torch.cuda.memory_allocated()
         else:
-            self.base = _max_rss()
+            try:
+                with open("/proc/self/clear_refs", "w") as fh:
+                    fh.write("5")  # the peak resident set size starts again from the current one
+                self.base = _proc_status("VmRSS")
+            except OSError:  # not Linux: no measurement (printed as n/a)
+                self.base = None
         return self
 
     def __exit__(self, *exc) -> None:
         if self.device == "cuda":
             self.peak = torch.cuda.max_memory_allocated() - self.base
         else:
-            self.peak = _max_rss() - self.base
+            self.peak = -1 if self.base is None else _proc_status("VmHWM") - self.base
 
 
-def _max_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+def _proc_status(field: str) -> int:
+    """A memory field of /proc/self/status (VmRSS, VmHWM), in bytes."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def _return_freed_memory() -> bool:
+    """Make glibc hand every block above 64 KiB back to the OS when it is freed, so that the resident
+    set tracks the live tensors. By default the threshold adapts upwards and freed blocks stay
+    resident: the pattern-search CNN, whose live tensors peak at about 15 MiB, then shows a peak
+    RSS growth of 290 MiB. Returns False where mallopt is not available (not glibc)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-3, 65536))  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        return False
 
 
 class NaiveCNN(nn.Module):
@@ -155,19 +177,14 @@ def train_naive(models: list[nn.Module], X: torch.Tensor, y: torch.Tensor, lr: f
 MODELS = ("CNN", "CNN-general", "FCN")
 
 
-def measure(name: str, steps: int, naive_steps: int, device: str, threads: int | None = None) -> Measurement:
-    """Time `steps` batched GD steps of the model `name` (one of MODELS) on the standard grid, and
-    the naive baseline of the same models, in this process (with `threads` torch CPU threads)."""
-    if threads is not None:
-        torch.set_num_threads(threads)
+def _setup(name: str, device: str) -> tuple:
+    """The standard grid for the model `name` (one of MODELS): (make, naive, X, y, lr, flops per step)."""
     g = GRID
     R, n, d, k, m, width = g["replicas"], g["n"], g["d"], g["k"], g["m"], g["width"]
     X, y = training_sets(OrthogonalPatterns(n, d), m, 0, R)
     X, y = X.to(device), y.to(device)
     if name == "FCN":
         P_in, P_out = n * d * width, width  # input-layer and output-layer weights of one replica
-        flops = 2 * R * m * (P_in + P_out) + 2 * R * m * (P_in + 2 * P_out)
-        lr = g["fcn_lr"]
 
         def make() -> nn.Module:
             return FullyConnected(n * d, width, replicas=R, seed=0, device=device)
@@ -177,40 +194,66 @@ def measure(name: str, steps: int, naive_steps: int, device: str, threads: int |
                 naive_fcn([W[r].detach() for W in net.weights], [b[r].detach() for b in net.biases]).to(device)
                 for r in range(R)
             ]
-    else:
-        flops = 2 * R * 2 * k * m * n * d + 2 * R * 2 * k * m * d
-        lr = g["cnn_lr"]
 
-        def make() -> nn.Module:
-            return MaxPoolCNN(d, k, replicas=R, seed=0, device=device, pattern_search=name == "CNN")
+        return make, naive, X, y, g["fcn_lr"], 2 * R * m * (P_in + P_out) + 2 * R * m * (P_in + 2 * P_out)
 
-        def naive(net: nn.Module) -> list[nn.Module]:
-            return [NaiveCNN(net.w[r].detach(), net.u[r].detach()).to(device) for r in range(R)]
+    def make() -> nn.Module:
+        return MaxPoolCNN(d, k, replicas=R, seed=0, device=device, pattern_search=name == "CNN")
 
+    def naive(net: nn.Module) -> list[nn.Module]:
+        return [NaiveCNN(net.w[r].detach(), net.u[r].detach()).to(device) for r in range(R)]
+
+    return make, naive, X, y, g["cnn_lr"], 2 * R * 2 * k * m * n * d + 2 * R * 2 * k * m * d
+
+
+def measure(name: str, steps: int, naive_steps: int, device: str, threads: int | None = None) -> Measurement:
+    """Time `steps` batched GD steps of the model `name` (one of MODELS) on the standard grid, and
+    the naive baseline of the same models, in this process (with `threads` torch CPU threads).
+    The peak memory is left at 0: `peak_memory` measures it."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    make, naive, X, y, lr, flops = _setup(name, device)
     train(make(), X[..., :8, :, :], y[..., :8], lr=lr, steps=3, early_stop=False)  # warm-up
     model = make()
     naive_models = naive(model)
-    with _PeakMemory(device) as mem:
-        _sync(device)
-        start = time.perf_counter()
-        res = train(model, X, y, lr=lr, steps=steps, early_stop=False)
-        _sync(device)
-        seconds = time.perf_counter() - start
+    _sync(device)
+    start = time.perf_counter()
+    res = train(model, X, y, lr=lr, steps=steps, early_stop=False)
+    _sync(device)
+    seconds = time.perf_counter() - start
     train_naive(naive(make()), X, y, lr, 2)  # warm-up: oneDNN primitives are built at a shape's first use
     naive_seconds, naive_loss = train_naive(naive_models, X, y, lr, naive_steps)
     gap = (res.loss[min(naive_steps, steps)] - naive_loss).abs().max().item()
-    return Measurement(name, seconds, flops * steps, naive_seconds * steps / naive_steps, mem.peak, gap)
+    return Measurement(name, seconds, flops * steps, naive_seconds * steps / naive_steps, 0, gap)
+
+
+def peak_memory(name: str, steps: int, device: str, threads: int | None = None) -> int:
+    """Bytes of memory that `steps` GD steps of `name` add to the peak, after data and model exist
+    (the loop reaches its steady state in the first step, so a few steps suffice). Meant for a fresh
+    process: on the CPU it first makes freed blocks go back to the OS (`_return_freed_memory`)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if device == "cpu":
+        _return_freed_memory()
+    make, _, X, y, lr, _ = _setup(name, device)
+    model = make()
+    with _PeakMemory(device) as mem:
+        train(model, X, y, lr=lr, steps=steps, early_stop=False)
+    return mem.peak
 
 
 def run_bench(
     steps: int = 1000, naive_steps: int = 20, device: str | None = None, threads: int | None = None
 ) -> Iterator[Measurement]:
-    """The measurements of MODELS, each in a fresh process (for its peak memory), each yielded as
-    soon as it is done."""
+    """The measurements of MODELS, each yielded as soon as it is done: the timing and the peak memory
+    (over min(steps, 20) steps) each in a fresh process."""
     device = device or default_device()
     for name in MODELS:
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            yield pool.submit(measure, name, steps, naive_steps, device, threads).result()
+            peak = pool.submit(peak_memory, name, min(steps, 20), device, threads).result()
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            result = pool.submit(measure, name, steps, naive_steps, device, threads).result()
+        yield dataclasses.replace(result, peak_bytes=peak)
 
 
 def header(mm: float, steps: int, naive_steps: int, device: str) -> str:
@@ -231,7 +274,7 @@ def row(r: Measurement, mm: float) -> str:
     naive = r.flops / r.naive_seconds / 1e9
     return (
         f"{r.name:<11} {r.seconds:8.2f} {r.gflops():8.2f} {r.gflops() / mm:6.1%} {r.naive_seconds:9.1f} "
-        f"{naive:14.2f} {r.naive_seconds / r.seconds:8.1f}x {r.peak_bytes / 2**20:9.1f} {r.loss_gap:9.1e}"
+        f"{naive:14.2f} {r.naive_seconds / r.seconds:8.1f}x {_mib(r.peak_bytes):>9} {r.loss_gap:9.1e}"
     )
 
 
@@ -239,9 +282,14 @@ FOOTER = (
     "targets: speed-up >= 10x; FCN >= 30% and CNN >= 15% of the mm rate. CNN: pattern-search path (what\n"
     "train uses on these orthogonal patterns), GFLOP/s effective (general-path flops / time); CNN-general:\n"
     "GEMM + max over patches, what noisy or digit patches take. A GEMM path's speed-up can reach at most\n"
-    "(mm GFLOP/s) / (naive GFLOP/s). 'loss gap': max |batched - naive| training loss after the naive\n"
-    "steps (same initial weights and data, so ~0)."
+    "(mm GFLOP/s) / (naive GFLOP/s). 'peak MiB': what the training loop adds to the peak memory on top\n"
+    "of data and model (CPU: resident set, freed blocks returned to the OS). 'loss gap': max |batched -\n"
+    "naive| training loss after the naive steps (same initial weights and data, so ~0)."
 )
+
+
+def _mib(nbytes: int) -> str:
+    return "n/a" if nbytes < 0 else f"{nbytes / 2**20:.1f}"
 
 
 def _load() -> str:

@@ -10,9 +10,13 @@ autograd graph: for the CNN the gradient of a channel flows only through its max
 
 Cost of one CNN step, general path: one batched GEMM for all R * 2k * m * n filter-patch dot products
 and a max over the n patches; the backward gathers the m winning patches of each channel
-(`embedding_bag`, 2 R 2k m d flops). The max with its arg-max over the (R, 2k, m, n) scores is the
-bottleneck (about 2 ns per score on our 2-core machine): it is memory-bound, and neither a gather of
-the scores nor `torch.compile` made it cheaper.
+(`embedding_bag`, 2 R 2k m d flops). Reading and writing the (R, 2k, n, m) scores is what costs:
+on the standard grid of lib.bench (2 CPU cores) the GEMM takes 7.6 ms, mostly writing 40 MB, and
+`torch.max` with indices over the patches took 17 ms. The scores are therefore laid out
+position-major (`PositionMajor`, prepared once per training run), where the max over positions is a
+fast reduction across contiguous rows (3.4 ms), and the first arg-max is the largest n - j over the
+positions j that reach the max (equality, a multiply and a uint8 max: 8 ms). A step takes 25 ms
+instead of 31. A gather of the scores and `torch.compile` did not make it cheaper.
 
 Pattern-search path. When every patch is a standard basis vector e_p (the paper's orthogonal patterns,
 paper.md §1, o_p = e_p), <f_c, x_j> is the coordinate f_c[p] of the pattern at position j, so the
@@ -23,7 +27,7 @@ scanning the ranks against a (d, m) table of which patterns each point holds (`P
 one uint8 pass over the R * 2k * m (channel, point) pairs per rank, until every pair has met a pattern
 its point holds, instead of a max over R * 2k * m * n scores. With the paper's sampler about half the
 pairs are settled at each rank, so the passes are few and cheap: on the standard grid of lib.bench a
-training step takes 6.5 ms instead of 31 ms on the general path (2 CPU cores). Values are bit-identical to the general path; ties between two present patterns
+training step takes 6.5 ms instead of 25 ms on the general path. Values are bit-identical to the general path; ties between two present patterns
 with exactly equal coordinates go to the lower pattern index (the general path takes the first
 position). It is exact, so it is used whenever it applies (`MaxPoolCNN(pattern_search=True)`, the
 default); rotated patterns, noisy patches and digits take the general path.
@@ -147,6 +151,25 @@ class PatternPresence:
         return PatternPresence(self.presence[:, :, batch])
 
 
+@dataclass(frozen=True)
+class PositionMajor:
+    """Inputs X (1 or R, m, n, d) stored position-major, as patches (1 or R, n*m, d) with x_{s, j} in
+    row j*m + s: the general path's layout, in which the scores of one position are contiguous."""
+
+    patches: torch.Tensor
+    n: int
+
+    @classmethod
+    def of(cls, X: torch.Tensor) -> PositionMajor:
+        B, m, n, d = X.shape
+        return cls(X.transpose(1, 2).reshape(B, n * m, d), n)
+
+    def points(self, batch: torch.Tensor) -> PositionMajor:
+        """The inputs of the points `batch` (a minibatch)."""
+        B, nm, d = self.patches.shape
+        return PositionMajor(self.patches.view(B, self.n, nm // self.n, d)[:, :, batch].reshape(B, -1, d), self.n)
+
+
 class MaxPoolCNN(_Replicated):
     """The paper's network (paper.md §2):
 
@@ -195,39 +218,48 @@ class MaxPoolCNN(_Replicated):
         """All 2k filters of every replica, shape (R, 2k, d): the w's then the u's."""
         return torch.cat([self.w, self.u], dim=1)
 
-    def pooled(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
-        """Max-pooled pre-activations. Returns (values, winners, patches, n): values and winners of
-        shape (R, 2k, m) hold max_j <f_c, x_j> and its arg-max j; patches is X as (1 or R, m*n, d)."""
-        X = self._flat_inputs(X, self.d, "patch")
-        m, n = X.shape[1], X.shape[2]
-        patches = X.reshape(X.shape[0], m * n, self.d)
+    def pooled(self, X: torch.Tensor | PositionMajor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+        """Max-pooled pre-activations on the general path. Returns (values, winners, patches, n):
+        values and winners of shape (R, 2k, m) hold max_j <f_c, x_j> and its first arg-max j;
+        patches is X position-major, (1 or R, n*m, d) with x_{s, j} in row j*m + s."""
+        inputs = X if isinstance(X, PositionMajor) else PositionMajor.of(self._flat_inputs(X, self.d, "patch"))
+        patches, n = inputs.patches, inputs.n
+        m = patches.shape[1] // n
+        R, C = self.replicas, 2 * self.k
         if torch.is_grad_enabled() and self.w.requires_grad:  # autograd cannot write into a buffer
             scores = torch.matmul(self.filters(), patches.transpose(1, 2))
         else:
-            scores = self._scores_buffer(m * n, patches.dtype)
-            torch.matmul(self.filters(), patches.transpose(1, 2), out=scores)  # (R, 2k, m*n): one batched GEMM
-        values, winners = scores.view(self.replicas, 2 * self.k, m, n).max(dim=3)
+            scores = self._buffer("scores", (R, C, n * m), patches.dtype)
+            torch.matmul(self.filters(), patches.transpose(1, 2), out=scores)  # (R, 2k, n*m): one batched GEMM
+        scores = scores.view(R, C, n, m)
+        values = scores.amax(dim=2)  # position-major: a reduction across contiguous rows of m scores
+        # first arg-max: the largest (n - j) among the positions j that reach the max
+        tag = torch.uint8 if n < 256 else torch.int32
+        at_max = self._buffer("at_max", (R, C, n, m), torch.bool)
+        torch.eq(scores, values.unsqueeze(2), out=at_max)
+        tagged = self._buffer("tagged", (R, C, n, m), tag)
+        at_max = at_max.view(tag) if tag == torch.uint8 else at_max  # bool as 0/1 bytes: no conversion
+        torch.mul(at_max, torch.arange(n, 0, -1, dtype=tag, device=at_max.device).view(1, 1, n, 1), out=tagged)
+        winners = (n - tagged.amax(dim=2).long()).clamp_(max=n - 1)  # (NaN scores match no position)
         return values, winners, patches, n
 
-    def _scores_buffer(self, mn: int, dtype: torch.dtype) -> torch.Tensor:
-        """The (R, 2k, m*n) score tensor, reused from call to call. It never leaves `pooled` (only its
-        max and arg-max do), so reuse cannot alias a result. A fresh tensor of this size (40 MB on the
-        standard grid of lib.bench) is handed back to the OS when freed and page-faulted in again at the
-        next step: reusing it made a training step 1.4x faster on our 2-core machine."""
-        shape = (self.replicas, 2 * self.k, mn)
-        buf = self.__dict__.get("_scores")
+    def _buffer(self, name: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+        """A work tensor of `pooled`, reused from call to call. None of them leaves `pooled`, so reuse
+        cannot alias a result. A fresh tensor of this size (40 MB of scores on the standard grid of
+        lib.bench) is handed back to the OS when freed and page-faulted in again at the next step:
+        reusing it made a training step 1.4x faster on our 2-core machine."""
+        buf = self.__dict__.get("_buf_" + name)
         if buf is None or buf.shape != shape or buf.dtype != dtype or buf.device != self.w.device:
             buf = torch.empty(shape, dtype=dtype, device=self.w.device)
-            self.__dict__["_scores"] = buf
+            self.__dict__["_buf_" + name] = buf
         return buf
 
-    def prepare(self, X: torch.Tensor) -> torch.Tensor | PatternPresence:
-        """What `train` feeds to `forward_train` at every step: X as (1 or R, m, n, d), or its
-        `PatternPresence` when every patch is a standard basis vector and `pattern_search` is on."""
+    def prepare(self, X: torch.Tensor) -> PositionMajor | PatternPresence:
+        """What `train` feeds to `forward_train` at every step: X's `PatternPresence` when every patch
+        is a standard basis vector and `pattern_search` is on, else X position-major."""
         X = self._flat_inputs(X, self.d, "patch")
-        if self.pattern_search:
-            return PatternPresence.of(X) or X
-        return X
+        table = PatternPresence.of(X) if self.pattern_search else None
+        return table or PositionMajor.of(X)
 
     def pooled_patterns(self, inputs: PatternPresence) -> tuple[torch.Tensor, torch.Tensor]:
         """`pooled` for standard-basis patches: (values, best) of shape (R, 2k, m), with best the
@@ -263,7 +295,7 @@ class MaxPoolCNN(_Replicated):
         """N_W(x) for every replica and point, shape (R, m) (on the pattern-search path when it applies)."""
         return self.forward_train(self.prepare(self._flat_inputs(X, self.d, "patch", finite=True)))[0]
 
-    def forward_train(self, X: torch.Tensor | PatternPresence) -> tuple[torch.Tensor, tuple]:
+    def forward_train(self, X: torch.Tensor | PositionMajor | PatternPresence) -> tuple[torch.Tensor, tuple]:
         """Outputs (R, m) and the context `backward` needs, from X or from `prepare(X)`."""
         if isinstance(X, PatternPresence):
             values, best = self.pooled_patterns(X)
@@ -287,7 +319,7 @@ class MaxPoolCNN(_Replicated):
             grad = torch.zeros(R, C, self.d, dtype=coef.dtype, device=coef.device).scatter_add_(2, ctx[1], coef)
             return [grad[:, : self.k], grad[:, self.k :]]
         _, winners, patches, n = ctx
-        rows = winners + torch.arange(0, m * n, n, device=winners.device)  # row of x_{s, j*} in patches
+        rows = winners * m + torch.arange(m, device=winners.device)  # row of x_{s, j*} in patches
         if patches.shape[0] > 1:  # one training set per replica: patches of replica r start at r*m*n
             rows = rows + torch.arange(0, R * m * n, m * n, device=winners.device).view(R, 1, 1)
         grad = nn.functional.embedding_bag(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from lib._checks import check_bool, check_choice, check_float, check_int, check_labels, check_seed, show
-from lib.models import PatternPresence, _Replicated
+from lib.models import _Replicated
 
 LOSSES = ("hinge", "logistic")
 # Steps between the loop's host-device syncs (stop and divergence checks) per device type: every step
@@ -117,7 +117,7 @@ def train(
     m = X.shape[1]
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1, m)
-    inputs = model.prepare(X)  # X, or what a faster exact path needs (MaxPoolCNN: PatternPresence)
+    inputs = model.prepare(X)  # X, or X in the layout of the model's fastest exact path
     if record_every is not None:
         record_every = check_int("record_every", record_every, 1)
     params = list(model.parameters())
@@ -166,7 +166,7 @@ def train(
                     break
             if batch_size is not None:
                 batch = torch.randperm(m, generator=gen)[:batch_size].to(device)
-                out, ctx = model.forward_train(inputs.points(batch) if isinstance(inputs, PatternPresence) else inputs[:, batch])
+                out, ctx = model.forward_train(inputs[:, batch] if isinstance(inputs, torch.Tensor) else inputs.points(batch))
                 _, grad_out = loss_and_grad(out, y[:, batch], loss)
             active = (~done).to(dtype)
             for p, g in zip(params, model.backward(ctx, grad_out)):  # g is fresh: scaled in place

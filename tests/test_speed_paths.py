@@ -10,13 +10,14 @@ from lib.training import TrainingDivergedError, train
 
 
 def dense_onehot_backward(net, ctx, grad_out):
-    """The reference gradient: a dense (R, 2k, m, n) one-hot of the max-pool winners times the patches."""
+    """The reference gradient: a dense (R, 2k, n, m) one-hot of the max-pool winners times the
+    (position-major) patches."""
     values, winners, patches, n = ctx
     R, C, m = values.shape
     coef = grad_out[:, None, :] * net.signs[None, :, None] * (values > 0)
-    onehot = torch.zeros(R, C, m, n, dtype=values.dtype)
-    onehot.scatter_(3, winners.unsqueeze(3), coef.unsqueeze(3))
-    grad = torch.matmul(onehot.view(R, C, m * n), patches)
+    onehot = torch.zeros(R, C, n, m, dtype=values.dtype)
+    onehot.scatter_(2, winners.unsqueeze(2), coef.unsqueeze(2))
+    grad = torch.matmul(onehot.view(R, C, n * m), patches)
     return [grad[:, : net.k], grad[:, net.k :]]
 
 
@@ -44,6 +45,23 @@ def test_network_depends_only_on_the_dot_product_tables():
     a, b = net.dot_products(dist.patterns)  # (R, k, d) each
     pooled = [torch.relu(t[:, :, idx].amax(-1)).sum(1) for t in (a, b)]  # (R, m)
     assert torch.allclose(net(dist.to_inputs(idx)), pooled[0] - pooled[1], atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 7, 300])
+def test_general_path_pools_like_a_plain_max(n):
+    """Position-major scores, max and first arg-max (ties included) equal torch.max over positions;
+    NaN filters give NaN values and in-range winners."""
+    g = torch.Generator().manual_seed(n)
+    X = torch.randn(2, 9, n, 4, generator=g)
+    X[:, :, n // 2] = X[:, :, 0]  # tied positions: the first must win
+    net = MaxPoolCNN(4, 3, replicas=2, init_std=1.0, seed=1)
+    values, winners, _, _ = net.pooled(X)
+    ref_values, ref_winners = torch.einsum("rcd,rsjd->rcsj", net.filters().detach(), X).max(dim=3)
+    assert torch.allclose(values, ref_values, atol=1e-6) and torch.equal(winners, ref_winners)
+    with torch.no_grad():
+        net.w[0, 0, 0] = float("nan")
+    values, winners, _, _ = net.pooled(X)
+    assert values[0, 0].isnan().all() and ((winners >= 0) & (winners < n)).all()
 
 
 def test_pattern_presence_is_built_only_for_standard_basis_patches():
