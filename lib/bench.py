@@ -230,11 +230,12 @@ def measure(name: str, steps: int, naive_steps: int, device: str, threads: int |
 def peak_memory(name: str, steps: int, device: str, threads: int | None = None) -> int:
     """Bytes of memory that `steps` GD steps of `name` add to the peak, after data and model exist
     (the loop reaches its steady state in the first step, so a few steps suffice). Meant for a fresh
-    process: on the CPU it first makes freed blocks go back to the OS (`_return_freed_memory`)."""
+    process: on the CPU it first makes freed blocks go back to the OS (`_return_freed_memory`), and
+    returns -1 (printed n/a) where it cannot: the figure would count blocks the allocator kept."""
     if threads is not None:
         torch.set_num_threads(threads)
-    if device == "cpu":
-        _return_freed_memory()
+    if device == "cpu" and not _return_freed_memory():
+        return -1
     make, _, X, y, lr, _ = _setup(name, device)
     model = make()
     with _PeakMemory(device) as mem:
