@@ -1,6 +1,6 @@
-"""Let nbval collect the Jupytext notebooks (`book/*.py`, `book/*.md`) as notebooks.
+"""Let nbval collect the Jupytext notebooks (`book/<part>/*.py`, `book/<part>/*.md`) as notebooks.
 
-The kernel runs with cwd = book/, as in the Jupyter Book build. The quick profile is forced so that
+The kernel runs with cwd = the page's folder, as in the Jupyter Book build. The quick profile is forced so that
 `pytest` stays fast; the build chooses its profile through BOOK_PROFILE.
 """
 import os
@@ -29,7 +29,8 @@ if _nbval is not None:
         opt = parent.config.option
         if (
             (opt.nbval or opt.nbval_lax)
-            and file_path.parent.name == "book"
+            and "book" in file_path.parts
+            and "_static" not in file_path.parts
             and file_path.suffix in (".py", ".md")
             and file_path.stem != "intro"
             and _is_notebook(file_path)

@@ -1,24 +1,35 @@
 """maxpool-repro: the engine under the book (Brutzkus & Globerson, UAI 2021).
 
-Public names: the distribution (`OrthogonalPatterns`), the models (`MaxPoolCNN`, `FullyConnected`,
-batched over a leading replica axis), the trainer (`train`, `accuracy`), and experiments run through
-the results cache (`run`, `current_profile`).
+Public names: the distribution D of §3 (`OrthogonalPatterns`) and the book's variants, the network
+ConvPool of Eq. 1 and the fully connected baseline (batched over a leading replica axis), the
+trainers (`train` end to end, `train_layerwise` the paper's Algorithm 1, `accuracy`), and experiments
+run through the results cache (`run`, `current_profile`).
 """
 from lib.distributions import DigitPatterns, NoisyOrthogonalPatterns, OrthogonalPatterns, pattern_statistics
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.models import ConvPool, FullyConnected
 from lib.sweep import current_profile, run
-from lib.training import TrainingDivergedError, TrainResult, accuracy, default_device, train
+from lib.training import (
+    LayerwiseResult,
+    TrainingDivergedError,
+    TrainResult,
+    accuracy,
+    default_device,
+    train,
+    train_layerwise,
+)
 
 __all__ = [
     "OrthogonalPatterns",
     "NoisyOrthogonalPatterns",
     "DigitPatterns",
     "pattern_statistics",
-    "MaxPoolCNN",
+    "ConvPool",
     "FullyConnected",
     "train",
+    "train_layerwise",
     "accuracy",
     "TrainResult",
+    "LayerwiseResult",
     "TrainingDivergedError",
     "default_device",
     "run",

@@ -1,6 +1,6 @@
 """`python -m lib.bench`: how fast the batched trainer is, on a fixed standard grid.
 
-The standard grid is the paper's CNN with n=20, d=30, k=50, m=500 (one training set per replica), 10
+The standard grid is the Part II CNN (fixed +-1 output layer) with n=20, d=30, k=50 filters per sign, m=500 (one training set per replica), 10
 replicas, 1,000 full-batch GD steps on the hinge loss (early stopping off, so every run does the same
 work), and the fully connected baseline of width 1,000 on the same data. For each it prints the wall
 time, the achieved GFLOP/s, the ratio to the machine's fp32 matmul rate (a plain large `torch.mm`), the
@@ -8,12 +8,12 @@ speed-up over a naive baseline (the same 10 models as ordinary `nn.Module`s trai
 with `torch.optim.SGD` and autograd) and the peak memory. No asserts: these are measurements.
 
 The CNN is measured twice: as `train` runs it on this grid (the data are the paper's orthogonal
-patterns, so it takes the exact pattern-search path of lib.models) and forced onto the general path
+patterns, so it takes the exact pattern-table path of lib.models) and forced onto the general path
 (GEMM + max over patches, what any input takes).
 Flop counts are those of the general computation, not of what a kernel happens to execute:
 CNN forward 2 R 2k m n d (all filter-patch dot products), CNN backward 2 R 2k m d (only the winning
 patch of each channel gets gradient); FCN 2 R m P forward and 4 R m P backward minus the input layer's
-unused input gradient, with P the weights of one replica. The pattern-search path does far fewer
+unused input gradient, with P the weights of one replica. The pattern-table path does far fewer
 flops than that, so its GFLOP/s is an effective rate (same work, less time), not a kernel's.
 The naive baseline is timed over `--naive-steps` steps per model and scaled to `--steps` (its cost per
 step is constant: full-batch GD, no early stopping); its losses are checked against the batched run.
@@ -34,8 +34,8 @@ import torch
 from torch import nn
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import training_sets
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.experiments.common import training_sets, xor_cnn
+from lib.models import FullyConnected
 from lib.training import default_device, train
 
 GRID = dict(n=20, d=30, k=50, m=500, replicas=10, width=1000, cnn_lr=0.1, fcn_lr=0.01)
@@ -116,7 +116,7 @@ def _proc_status(field: str) -> int:
 def _return_freed_memory() -> bool:
     """Make glibc hand every block above 64 KiB back to the OS when it is freed, so that the resident
     set tracks the live tensors. By default the threshold adapts upwards and freed blocks stay
-    resident: the pattern-search CNN, whose live tensors peak at about 15 MiB, then shows a peak
+    resident: the pattern-table CNN, whose live tensors peak at about 15 MiB, then shows a peak
     RSS growth of 290 MiB. Returns False where mallopt is not available (not glibc)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -198,10 +198,10 @@ def _setup(name: str, device: str) -> tuple:
         return make, naive, X, y, g["fcn_lr"], 2 * R * m * (P_in + P_out) + 2 * R * m * (P_in + 2 * P_out)
 
     def make() -> nn.Module:
-        return MaxPoolCNN(d, k, replicas=R, seed=0, device=device, pattern_search=name == "CNN")
+        return xor_cnn(d, k, replicas=R, seed=0, device=device, pattern_search=name == "CNN")
 
     def naive(net: nn.Module) -> list[nn.Module]:
-        return [NaiveCNN(net.w[r].detach(), net.u[r].detach()).to(device) for r in range(R)]
+        return [NaiveCNN(net.W[r, :k].detach(), net.W[r, k:].detach()).to(device) for r in range(R)]
 
     return make, naive, X, y, g["cnn_lr"], 2 * R * 2 * k * m * n * d + 2 * R * 2 * k * m * d
 
@@ -213,12 +213,12 @@ def measure(name: str, steps: int, naive_steps: int, device: str, threads: int |
     if threads is not None:
         torch.set_num_threads(threads)
     make, naive, X, y, lr, flops = _setup(name, device)
-    train(make(), X[..., :8, :, :], y[..., :8], lr=lr, steps=3, early_stop=False)  # warm-up
+    train(make(), X[..., :8, :, :], y[..., :8], lr=lr, steps=3, early_stop=False, loss="hinge")  # warm-up
     model = make()
     naive_models = naive(model)
     _sync(device)
     start = time.perf_counter()
-    res = train(model, X, y, lr=lr, steps=steps, early_stop=False)
+    res = train(model, X, y, lr=lr, steps=steps, early_stop=False, loss="hinge")
     _sync(device)
     seconds = time.perf_counter() - start
     train_naive(naive(make()), X, y, lr, 2)  # warm-up: oneDNN primitives are built at a shape's first use
@@ -239,7 +239,7 @@ def peak_memory(name: str, steps: int, device: str, threads: int | None = None) 
     make, _, X, y, lr, _ = _setup(name, device)
     model = make()
     with _PeakMemory(device) as mem:
-        train(model, X, y, lr=lr, steps=steps, early_stop=False)
+        train(model, X, y, lr=lr, steps=steps, early_stop=False, loss="hinge")
     return mem.peak
 
 
@@ -280,7 +280,7 @@ def row(r: Measurement, mm: float) -> str:
 
 
 FOOTER = (
-    "targets: speed-up >= 10x; FCN >= 30% and CNN >= 15% of the mm rate. CNN: pattern-search path (what\n"
+    "targets: speed-up >= 10x; FCN >= 30% and CNN >= 15% of the mm rate. CNN: pattern-table path (what\n"
     "train uses on these orthogonal patterns), GFLOP/s effective (general-path flops / time); CNN-general:\n"
     "GEMM + max over patches, what noisy or digit patches take. A GEMM path's speed-up can reach at most\n"
     "(mm GFLOP/s) / (naive GFLOP/s). 'peak MiB': what the training loop adds to the peak memory on top\n"

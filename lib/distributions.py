@@ -1,15 +1,11 @@
-"""The paper's pattern-detection distribution (paper.md §1, "Data distribution").
+"""The paper's pattern-detection distribution D (§3) and the book's variants of it.
 
-An input x = (x_1, ..., x_n) is made of n patches in R^d, each one of d orthonormal patterns
-o_0, ..., o_{d-1}. Pattern o_0 is the positive discriminative pattern p_plus, o_1 the negative one
-p_minus, and o_2, ..., o_{d-1} are the d - 2 spurious patterns. A point with label y = +1 holds p_plus
-(and never p_minus); a point with y = -1 holds p_minus (and never p_plus). The other positions hold
-spurious patterns.
-
-The exact sampler of the paper's v4 was not available to us; the defaults below are our reconstruction
-[I] of paper.md §1: y uniform, the discriminative pattern placed once at a uniform position, the other
-n - 1 patches i.i.d. uniform over the spurious patterns, the same law for both labels. Every default is
-a keyword argument, so a reader with the PDF changes it in one place.
+An input x = (x[1], ..., x[n]) is made of n patches in R^d, each one of l orthonormal patterns
+o_1, ..., o_l, stored 0-based as the rows of `patterns`: row 0 is the positive pattern o_1 (`p_plus`),
+row 1 the negative pattern o_2 (`p_minus`), rows 2..l-1 the spurious patterns. A point with y = +1
+holds o_1 once and never o_2; a point with y = -1 holds o_2 once and never o_1; every other position
+holds a spurious pattern drawn uniformly with replacement, with the same law for both labels (§3).
+`NoisyOrthogonalPatterns` and `DigitPatterns` are the book's own variants (Part II).
 """
 from __future__ import annotations
 
@@ -47,20 +43,25 @@ class _PatternRows:
 
 
 class OrthogonalPatterns(_PatternRows):
-    """The distribution D over inputs of `n` patches in R^d with orthonormal patterns.
+    """The distribution D of the paper's §3 over inputs x = (x[1], ..., x[n]) of n patches in R^d.
+
+    The patterns are l orthonormal vectors o_1, ..., o_l (rows of `patterns`, 0-based: row 0 is the
+    positive pattern o_1, row 1 the negative pattern o_2, rows 2..l-1 the spurious patterns o_3..o_l).
+    A point has y = +1 or -1 with probability 1/2; one uniform position holds o_1 (y = +1) or o_2
+    (y = -1) and every other position an independent uniform spurious pattern (with replacement).
 
     Parameters
     ----------
     n : number of patches per input (n >= 1).
-    d : patch (= filter) dimension and number of patterns (d >= 3: p_plus, p_minus, >= 1 spurious).
-    copies : how many positions hold the discriminative pattern p_y (1 <= copies <= n; paper.md §1 [I]: 1).
-    p_positive : probability of the label y = +1 (in [0, 1]; default 0.5).
-    spurious_probs : weights of the d - 2 spurious patterns at the other positions of positive points
-        (default: uniform). Normalised to sum to 1.
-    spurious_probs_negative : the same for negative points (default: equal to `spurious_probs`, i.e. a
-        spurious law independent of the label).
-    rotation_seed : None for the standard basis (paper.md §1), or a seed for a random rotation of it
-        (the patterns are then the rows of a random orthogonal matrix).
+    d : patch (= filter) dimension (d >= 3).
+    l : number of patterns, 3 <= l <= d (default d, our choice [U] for the paper's experiments).
+    basis : "standard" (o_i = e_i) or "random" (the first l rows of a uniformly random orthogonal
+        d x d matrix drawn from `seed`, as in the paper's experiments).
+    seed : seed of the random basis (ignored for the standard basis).
+    copies : how many positions hold the discriminative pattern (the paper: 1).
+    p_positive : probability of y = +1 (the paper: 1/2).
+    spurious_probs : weights of the l - 2 spurious patterns for positive points (default uniform, the
+        paper's); spurious_probs_negative the same for negative points (default: the same law).
     dtype : floating dtype of the sampled inputs.
     """
 
@@ -69,35 +70,37 @@ class OrthogonalPatterns(_PatternRows):
         n: int,
         d: int,
         *,
+        l: int | None = None,
+        basis: str = "standard",
+        seed: int = 0,
         copies: int = 1,
         p_positive: float = 0.5,
         spurious_probs: Sequence[float] | torch.Tensor | None = None,
         spurious_probs_negative: Sequence[float] | torch.Tensor | None = None,
-        rotation_seed: int | None = None,
         dtype: torch.dtype = torch.float32,
     ) -> None:
+        from lib._checks import check_choice
+
         self.n = check_int("n", n, 1)
         self.d = check_int("d", d, 3)
+        self.l = self.d if l is None else check_int("l", l, 3, self.d)
+        self.basis = check_choice("basis", basis, ("standard", "random"))
+        self.seed = check_seed("seed", seed)
         self.copies = check_int("copies", copies, 1, self.n)
         self.p_positive = check_float("p_positive", p_positive, 0.0, 1.0)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
         self.dtype = dtype
-        self.spurious_probs = _spurious_law("spurious_probs", spurious_probs, self.d)
+        self.spurious_probs = _spurious_law("spurious_probs", spurious_probs, self.l)
         self.spurious_probs_negative = (
             self.spurious_probs.clone()
             if spurious_probs_negative is None
-            else _spurious_law("spurious_probs_negative", spurious_probs_negative, self.d)
+            else _spurious_law("spurious_probs_negative", spurious_probs_negative, self.l)
         )
-        if rotation_seed is None:
-            self.patterns = torch.eye(self.d, dtype=dtype)
+        if self.basis == "standard":
+            self.patterns = torch.eye(self.d, dtype=dtype)[: self.l].contiguous()
         else:
-            check_seed("rotation_seed", rotation_seed)
-            g = torch.Generator().manual_seed(rotation_seed)
-            q, r = torch.linalg.qr(torch.randn(self.d, self.d, generator=g, dtype=torch.float64))
-            q = q * torch.sign(torch.diagonal(r))  # Haar-distributed orthogonal matrix
-            self.patterns = q.T.contiguous().to(dtype)
-        self.rotation_seed = rotation_seed
+            self.patterns = random_orthogonal(self.d, self.seed)[: self.l].to(dtype).contiguous()
 
     def sample_indices(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw m points as pattern indices.
@@ -135,8 +138,8 @@ class OrthogonalPatterns(_PatternRows):
 
     def __repr__(self) -> str:
         return (
-            f"OrthogonalPatterns(n={self.n}, d={self.d}, copies={self.copies}, "
-            f"p_positive={self.p_positive}, rotation_seed={self.rotation_seed})"
+            f"OrthogonalPatterns(n={self.n}, d={self.d}, l={self.l}, basis={self.basis!r}, seed={self.seed}, "
+            f"copies={self.copies}, p_positive={self.p_positive})"
         )
 
 
@@ -157,7 +160,7 @@ def pattern_presence(idx: torch.Tensor, num_patterns: int) -> torch.Tensor:
 
 
 def pattern_statistics(idx: torch.Tensor, y: torch.Tensor, num_patterns: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The training-set pattern statistics of paper.md §4.2: for every pattern p, the fraction of
+    """The training-set pattern statistics of the book's Part II (the first arXiv version's PSI view): for every pattern p, the fraction of
     positive points that contain p (p̂⁺_p) and the fraction of negative points that contain p (p̂⁻_p).
     Returns two float tensors of shape (num_patterns,); a label with no points gives zeros."""
     presence = pattern_presence(idx, num_patterns).double()
@@ -168,19 +171,28 @@ def pattern_statistics(idx: torch.Tensor, y: torch.Tensor, num_patterns: int) ->
     return frac_pos, frac_neg
 
 
-def _spurious_law(name: str, probs, d: int) -> torch.Tensor:
+def random_orthogonal(d: int, seed: int) -> torch.Tensor:
+    """A uniformly random (Haar) orthogonal d x d matrix in float64, from `seed`: the QR factor of a
+    Gaussian matrix with the signs of R's diagonal folded in."""
+    g = torch.Generator().manual_seed(check_seed("seed", seed))
+    q, r = torch.linalg.qr(torch.randn(d, d, generator=g, dtype=torch.float64))
+    return (q * torch.sign(torch.diagonal(r))).T.contiguous()
+
+
+def _spurious_law(name: str, probs, l: int) -> torch.Tensor:
+    """The law of the l - 2 spurious patterns: weights normalised to sum to 1 (default uniform)."""
     if probs is None:
-        return torch.full((d - 2,), 1.0 / (d - 2), dtype=torch.float64)
+        return torch.full((l - 2,), 1.0 / (l - 2), dtype=torch.float64)
     try:
         t = torch.as_tensor(probs, dtype=torch.float64).flatten()
     except (TypeError, ValueError, RuntimeError) as exc:
         raise ValueError(
-            f"{name} must be a sequence of d - 2 = {d - 2} non-negative weights, got {show(probs)}"
+            f"{name} must be a sequence of l - 2 = {l - 2} non-negative weights, got {show(probs)}"
         ) from exc
     total = t.sum()
-    if t.numel() != d - 2 or not torch.isfinite(t).all() or (t < 0).any() or not 0 < total < torch.inf:
+    if t.numel() != l - 2 or not torch.isfinite(t).all() or (t < 0).any() or not 0 < total < torch.inf:
         raise ValueError(
-            f"{name} must hold d - 2 = {d - 2} finite non-negative weights with a positive finite sum, "
+            f"{name} must hold l - 2 = {l - 2} finite non-negative weights with a positive finite sum, "
             f"got {show(probs)}"
         )
     return t / total
@@ -199,8 +211,8 @@ NOISE_SEED_OFFSET = 10**9  # the noise of `NoisyOrthogonalPatterns.sample(m, see
 
 
 class NoisyOrthogonalPatterns(OrthogonalPatterns):
-    """`OrthogonalPatterns` with i.i.d. Gaussian noise added to every patch (chapter 6, our [I]
-    non-orthogonal variant): x_j = o_{p(j)} + xi_j with xi_j ~ N(0, noise^2 / d I_d), so that
+    """`OrthogonalPatterns` with i.i.d. Gaussian noise added to every patch (the book's Part II,
+    our own non-orthogonal variant): x_j = o_{p(j)} + xi_j with xi_j ~ N(0, noise^2 / d I_d), so that
     E||xi_j||^2 = noise^2. The label rule is that of the noiseless pattern indices.
 
     Parameters: those of `OrthogonalPatterns`, plus `noise` >= 0 (0 gives back the orthogonal case)."""
@@ -243,8 +255,8 @@ def _digit_pools(split_seed: int, test_fraction: float) -> tuple[dict[int, torch
 
 
 class DigitPatterns(_PatternRows):
-    """The detection task of `OrthogonalPatterns` with real images as patterns (paper.md §1,
-    "Non-orthogonal / MNIST variant", our [I] construction): every patch is an 8x8 handwritten digit
+    """The detection task of `OrthogonalPatterns` with real images as patterns (the book's Part II,
+    our own construction): every patch is an 8x8 handwritten digit
     from scikit-learn's `load_digits`, unit-normalised (d = 64). Digit class `positive_class` plays
     p_plus, `negative_class` plays p_minus, the classes in `spurious_classes` are the spurious
     patterns. The layout of classes over the n positions (and the label rule) is exactly that of

@@ -1,7 +1,8 @@
-"""The small, live experiment behind the book's interactive page (book/explore.py).
+"""The small, live experiment behind the book's interactive page (book/use/explore.py).
 
-`explore(n, d, k, m, lr)` trains a few replicas of the paper's max-pooling CNN (paper.md §2) and of
-the fully connected baseline (paper.md §3 [I]) on the same training sets, by full-batch GD on the
+`explore(n, d, k, m, lr)` trains a few replicas of the XOR-paper max-pooling CNN of Part II (k filters
+of each sign, a fixed +-1 output layer) and of the fully connected baseline (the book's choice) on the
+same training sets, by full-batch GD on the
 hinge loss, and returns their accuracies and the CNN's filter-pattern table a_{i,p} = <w_i, o_p>,
 b_{i,p} = <u_i, o_p>. It is sized to run in about a second on a laptop CPU, so a slider can call it.
 It is not cached and not part of any claim: the chapters' experiments are the evidence.
@@ -18,8 +19,8 @@ from matplotlib.figure import Figure
 
 from lib._checks import check_int
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import test_set, training_sets
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.experiments.common import split_tables, test_set, training_sets, xor_cnn
+from lib.models import FullyConnected
 from lib.plotting import MODEL_COLORS
 from lib.training import accuracy, train
 
@@ -72,16 +73,16 @@ def explore(
     X, y = training_sets(dist, m, seed, replicas)
     X_test, y_test = test_set(dist, seed, size=test_size)
     models = {
-        "CNN": MaxPoolCNN(d, k, replicas=replicas, seed=seed, device=device),
+        "CNN": xor_cnn(d, k, replicas=replicas, seed=seed, device=device),
         "FCN": FullyConnected(n * d, width, replicas=replicas, seed=seed, device=device),
     }
     rows, fitted = [], {}
     for name, net in models.items():
-        res = train(net, X, y, lr=lr, steps=steps, seed=seed)
+        res = train(net, X, y, lr=lr, steps=steps, seed=seed, loss="hinge")
         fitted[name] = float(res.fitted.double().mean())
         for split, acc in (("train", accuracy(net, X, y)), ("test", accuracy(net, X_test, y_test))):
             rows += [{"model": name, "replica": r, "split": split, "accuracy": float(a)} for r, a in enumerate(acc)]
-    a, b = models["CNN"].dot_products(dist.patterns)
+    a, b = split_tables(models["CNN"], dist.patterns)
     filters = np.concatenate([a[0].cpu().numpy(), b[0].cpu().numpy()])
     settings = dict(n=n, d=d, k=k, m=m, lr=lr, width=width, steps=steps, replicas=replicas, seed=seed)
     return ExploreResult(settings, pd.DataFrame(rows), filters, fitted, time.perf_counter() - start)

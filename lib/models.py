@@ -1,36 +1,28 @@
-"""The paper's max-pooling CNN and the fully connected baseline, batched over a leading replica axis.
+"""The paper's network ConvPool (Eq. 1) and the fully connected baseline, batched over a replica axis.
 
 Every model holds R independent replicas: parameters have shape (R, ...), and `forward(X)` returns the
 outputs of all replicas, shape (R, m). X is either shared by all replicas, shape (m, n, d), or one
 training set per replica, shape (R, m, n, d).
 
 Both models carry an analytic backward pass (`forward_train` + `backward`), so the trainer needs no
-autograd graph: for the CNN the gradient of a channel flows only through its max-pooling winner
-(paper.md §2, "Gradient convention"), which is a gather, not a dense max-pool backward.
+autograd graph: a channel's gradient flows only through its max-pooling winner (the paper's Eq. 3),
+which is a gather, not a dense max-pool backward.
 
-Cost of one CNN step, general path: one batched GEMM for all R * 2k * m * n filter-patch dot products
-and a max over the n patches; the backward gathers the m winning patches of each channel
-(`embedding_bag`, 2 R 2k m d flops). Reading and writing the (R, 2k, n, m) scores is what costs:
-on the standard grid of lib.bench (2 CPU cores) the GEMM takes 7.6 ms, mostly writing 40 MB, and
-`torch.max` with indices over the patches took 17 ms. The scores are therefore laid out
-position-major (`PositionMajor`, prepared once per training run), where the max over positions is a
-fast reduction across contiguous rows (3.4 ms), and the first arg-max is the largest n - j over the
-positions j that reach the max (equality, a multiply and a uint8 max: 8 ms). A step takes 25 ms
-instead of 31. A gather of the scores and `torch.compile` did not make it cheaper.
+General path: one batched GEMM for all R k m n filter-patch scores, laid out position-major
+(`PositionMajor`, prepared once per training run) so that the max over positions is a reduction
+across contiguous rows, and the first arg-max is the largest n - j over the positions j that reach
+the max; the backward gathers the m winning patches of each channel (`embedding_bag`).
 
-Pattern-search path. When every patch is a standard basis vector e_p (the paper's orthogonal patterns,
-paper.md §1, o_p = e_p), <f_c, x_j> is the coordinate f_c[p] of the pattern at position j, so the
-network depends only on the tables a_{i,p} = <w_i, o_p>, b_{i,p} = <u_i, o_p> (paper.md §2, last
-paragraph): here, the filters themselves. Then max_j <f_c, x_sj> is f_c at the best-ranked pattern
-present in point s. `train` finds it by ranking the d coordinates of each filter once per step and
-scanning the ranks against a (d, m) table of which patterns each point holds (`PatternPresence`):
-one uint8 pass over the R * 2k * m (channel, point) pairs per rank, until every pair has met a pattern
-its point holds, instead of a max over R * 2k * m * n scores. With the paper's sampler about half the
-pairs are settled at each rank, so the passes are few and cheap: on the standard grid of lib.bench a
-training step takes 6.5 ms instead of 25 ms on the general path. Values are bit-identical to the general path; ties between two present patterns
-with exactly equal coordinates go to the lower pattern index (the general path takes the first
-position). It is exact, so it is used whenever it applies (`MaxPoolCNN(pattern_search=True)`, the
-default); rotated patterns, noisy patches and digits take the general path.
+Pattern-table path. When every patch is one of a few known vectors O[0], ..., O[U-1] (the paper's
+orthogonal patterns, in any basis), every score w_i . x[j] is an entry of the (k, U) table W O^T,
+and max_j w_i . x[j] is the entry of the best-ranked pattern that the point holds. `ConvPool` ranks
+each row of the table once per step and scans the ranks against a (U, m) table of which patterns each
+point holds (`PatternTable`): one uint8 pass over the R k m (channel, point) pairs per rank, until
+every pair has met a pattern its point holds, instead of a max over R k m n scores. It computes the
+same scores as the general path (tests/test_speed_paths.py checks the values bit for bit); ties
+between two present patterns with exactly equal scores go to the lower pattern index (the general
+path takes the first position). It is used whenever it applies (`ConvPool(pattern_search=True)`, the
+default); noisy patches and digits take the general path.
 """
 from __future__ import annotations
 
@@ -127,28 +119,38 @@ class _Replicated(nn.Module):
 
 
 @dataclass(frozen=True)
-class PatternPresence:
-    """Inputs whose patches are all standard basis vectors e_p (paper.md §1), kept as which patterns
-    each point holds: presence[b, p, s] is True when e_p is a patch of point s (b: 0, or the replica
-    of a per-replica training set). All the pattern-search path of `MaxPoolCNN` needs."""
+class PatternTable:
+    """Inputs whose patches are all rows of a small pattern matrix O (U, d), kept as which patterns
+    each point holds: presence[b, p, s] is True when O[p] is a patch of point s (b: 0, or the replica
+    of a per-replica training set). Every filter-patch score is then an entry of the (k, U) table
+    W O^T, which is all the pattern-search path of `ConvPool` needs."""
 
-    presence: torch.Tensor  # (1 or R, d, m) bool
+    patterns: torch.Tensor  # (U, d): the distinct patches, U <= MAX_PATTERNS
+    presence: torch.Tensor  # (1 or R, U, m) bool
+
+    MAX_PATTERNS = 255  # ranks are counted in uint8
 
     @classmethod
-    def of(cls, X: torch.Tensor) -> PatternPresence | None:
-        """The presence table of X (1 or R, m, n, d), or None when some patch is not a standard basis
-        vector (or d > 255: ranks are counted in uint8)."""
-        d = X.shape[-1]
-        if d > 255 or not bool(((X == 0) | (X == 1)).all()) or not bool((X.sum(-1) == 1).all()):
+    def of(cls, X: torch.Tensor) -> PatternTable | None:
+        """The table of X (1 or R, m, n, d), or None when X has more than MAX_PATTERNS distinct
+        patches (noisy patches, digits: the general path)."""
+        B, m, n, d = X.shape
+        if X.numel() == 0:
             return None
-        index = X.argmax(-1)  # (B, m, n): the pattern at each position
-        presence = torch.zeros(X.shape[0], X.shape[1], d, dtype=torch.bool, device=X.device)
-        presence.scatter_(2, index, True)
-        return cls(presence.transpose(1, 2).contiguous())
+        rows = X.reshape(-1, d)
+        head = rows[: 64 * cls.MAX_PATTERNS]  # a cheap first look: noisy inputs fail here
+        if torch.unique(head, dim=0).shape[0] > cls.MAX_PATTERNS:
+            return None
+        patterns, index = torch.unique(rows, dim=0, return_inverse=True)
+        if patterns.shape[0] > cls.MAX_PATTERNS:
+            return None
+        presence = torch.zeros(B, m, patterns.shape[0], dtype=torch.bool, device=X.device)
+        presence.scatter_(2, index.view(B, m, n), True)
+        return cls(patterns.contiguous(), presence.transpose(1, 2).contiguous())
 
-    def points(self, batch: torch.Tensor) -> PatternPresence:
+    def points(self, batch: torch.Tensor) -> PatternTable:
         """The inputs of the points `batch` (a minibatch)."""
-        return PatternPresence(self.presence[:, :, batch])
+        return PatternTable(self.patterns, self.presence[:, :, batch])
 
 
 @dataclass(frozen=True)
@@ -170,21 +172,30 @@ class PositionMajor:
         return PositionMajor(self.patches.view(B, self.n, nm // self.n, d)[:, :, batch].reshape(B, -1, d), self.n)
 
 
-class MaxPoolCNN(_Replicated):
-    """The paper's network (paper.md §2):
+SECOND_LAYERS = ("trained", "fixed")
+INITS = ("sphere", "gaussian")
 
-        N_W(x) = sum_{i=1..k} max_j relu(<w_i, x_j>) - sum_{i=1..k} max_j relu(<u_i, x_j>)
 
-    2k filters in R^d (w: output weight +1, u: output weight -1), filter size = stride = d, no bias,
-    a global max-pool over the n patches and a fixed, untrained output layer.
+class ConvPool(_Replicated):
+    """The paper's network ConvPool (Eq. 1), R independent replicas at once:
+
+        N(x; W, a) = sum_{i=1..k} a_i max_{1<=j<=n} sigma(w_i . x[j]),   sigma = ReLU,
+
+    k channels with filters w_i in R^d (filter size = stride = d, no bias), a global max-pool over the
+    n patches and a second layer a in R^k.
 
     Parameters
     ----------
-    d : filter dimension. k : filters per sign (k >= 1). replicas : independent models R.
-    init_std : sigma_g of the N(0, sigma_g^2) initialisation (paper.md §2 [R]: small; default 1e-3).
-    seed : int (replica r gets seed + r) or one seed per replica.
-    pattern_search : let `train` use the pattern-search path (module docstring) on inputs whose patches
-        are all standard basis vectors; False forces the general path (for comparisons).
+    d : filter dimension. k : number of channels (k >= 1). replicas : independent models R.
+    radius : r, the radius of the sphere on which each initial filter is uniform (§5), r > 0.
+    second_layer : "trained" (a is a parameter, a_i^(0) uniform in {-1, +1}, the paper's) or "fixed"
+        (a buffer, balanced: the first k/2 channels +1, the others -1, k even; the authors' earlier
+        XOR-paper network, used in the book's Part II only).
+    init : "sphere" (the paper's) or "gaussian" (i.i.d. N(0, r^2/d) entries, so E||w_i||^2 = r^2).
+    seed : int (replica r gets seed + r) or one seed per replica. W and a are drawn on the CPU from the
+        replica's seed, so a replica does not depend on R or on the device.
+    pattern_search : let `train` use the pattern-table path (exact; module docstring) on inputs with
+        few distinct patches; False forces the general path.
     """
 
     def __init__(
@@ -193,7 +204,9 @@ class MaxPoolCNN(_Replicated):
         k: int,
         *,
         replicas: int = 1,
-        init_std: float = 1e-3,
+        radius: float = 1e-3,
+        second_layer: str = "trained",
+        init: str = "sphere",
         seed: int | Sequence[int] = 0,
         dtype: torch.dtype = torch.float32,
         device: str | torch.device | None = None,
@@ -201,36 +214,49 @@ class MaxPoolCNN(_Replicated):
     ) -> None:
         super().__init__()
         self.d = check_int("d", d, 1)
-        self.pattern_search = check_bool("pattern_search", pattern_search)
         self.k = check_int("k", k, 1)
         self.replicas = check_int("replicas", replicas, 1)
-        self.init_std = check_float("init_std", init_std, 0.0)
+        self.radius = check_float("radius", radius, 0.0, low_open=True)
+        self.second_layer = check_choice("second_layer", second_layer, SECOND_LAYERS)
+        self.init = check_choice("init", init, INITS)
+        self.pattern_search = check_bool("pattern_search", pattern_search)
+        if self.second_layer == "fixed" and self.k % 2:
+            raise ValueError(f"k must be even for a fixed, balanced second layer (k/2 of each sign), got k={k}")
         seeds = replica_seeds(seed, self.replicas)
         dtype = _check_dtype(dtype)
         device = _check_device(device)
-        filters = _normal((2 * self.k, self.d), self.init_std, seeds, dtype, device)
-        _check_finite_init("init_std", self.init_std, filters)
-        self.w = nn.Parameter(filters[:, : self.k].contiguous())
-        self.u = nn.Parameter(filters[:, self.k :].contiguous())
-        self.register_buffer("signs", torch.cat([torch.ones(self.k), -torch.ones(self.k)]).to(dtype=dtype, device=device))
-
-    def filters(self) -> torch.Tensor:
-        """All 2k filters of every replica, shape (R, 2k, d): the w's then the u's."""
-        return torch.cat([self.w, self.u], dim=1)
+        W, a = [], []
+        for s in seeds:
+            g = torch.Generator().manual_seed(s)
+            w = torch.randn(self.k, self.d, generator=g, dtype=torch.float64)
+            if self.init == "sphere":
+                w = w * (self.radius / w.norm(dim=1, keepdim=True))
+            else:
+                w = w * (self.radius / self.d**0.5)
+            W.append(w)
+            a.append(torch.randint(0, 2, (self.k,), generator=g, dtype=torch.float64) * 2 - 1)
+        W_t = _check_finite_init("radius", self.radius, torch.stack(W).to(dtype=dtype, device=device))
+        self.W = nn.Parameter(W_t)
+        if self.second_layer == "trained":
+            self.a = nn.Parameter(torch.stack(a).to(dtype=dtype, device=device))
+        else:
+            half = self.k // 2
+            balanced = torch.cat([torch.ones(half), -torch.ones(half)]).to(dtype=dtype, device=device)
+            self.register_buffer("a", balanced.expand(self.replicas, -1).contiguous())
 
     def pooled(self, X: torch.Tensor | PositionMajor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
         """Max-pooled pre-activations on the general path. Returns (values, winners, patches, n):
-        values and winners of shape (R, 2k, m) hold max_j <f_c, x_j> and its first arg-max j;
-        patches is X position-major, (1 or R, n*m, d) with x_{s, j} in row j*m + s."""
+        values and winners of shape (R, k, m) hold max_j w_i . x[j] and its first arg-max j (the
+        paper's j_i(x)); patches is X position-major, (1 or R, n*m, d) with x_{s, j} in row j*m + s."""
         inputs = X if isinstance(X, PositionMajor) else PositionMajor.of(self._flat_inputs(X, self.d, "patch"))
         patches, n = inputs.patches, inputs.n
         m = patches.shape[1] // n
-        R, C = self.replicas, 2 * self.k
-        if torch.is_grad_enabled() and self.w.requires_grad:  # autograd cannot write into a buffer
-            scores = torch.matmul(self.filters(), patches.transpose(1, 2))
+        R, C = self.replicas, self.k
+        if torch.is_grad_enabled() and self.W.requires_grad:  # autograd cannot write into a buffer
+            scores = torch.matmul(self.W, patches.transpose(1, 2))
         else:
             scores = self._buffer("scores", (R, C, n * m), patches.dtype)
-            torch.matmul(self.filters(), patches.transpose(1, 2), out=scores)  # (R, 2k, n*m): one batched GEMM
+            torch.matmul(self.W, patches.transpose(1, 2), out=scores)  # (R, k, n*m): one batched GEMM
         scores = scores.view(R, C, n, m)
         values = scores.amax(dim=2)  # position-major: a reduction across contiguous rows of m scores
         # first arg-max: the largest (n - j) among the positions j that reach the max
@@ -244,101 +270,110 @@ class MaxPoolCNN(_Replicated):
         return values, winners, patches, n
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
-        """A work tensor of `pooled`, reused from call to call. None of them leaves `pooled`, so reuse
-        cannot alias a result. A fresh tensor of this size (40 MB of scores on the standard grid of
-        lib.bench) is handed back to the OS when freed and page-faulted in again at the next step:
-        reusing it made a training step 1.4x faster on our 2-core machine."""
+        """A work tensor of `pooled`, reused from call to call (none of them leaves `pooled`, so reuse
+        cannot alias a result): a fresh tensor this large is handed back to the OS when freed and
+        page-faulted in again at the next step."""
         buf = self.__dict__.get("_buf_" + name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype or buf.device != self.w.device:
-            buf = torch.empty(shape, dtype=dtype, device=self.w.device)
+        if buf is None or buf.shape != shape or buf.dtype != dtype or buf.device != self.W.device:
+            buf = torch.empty(shape, dtype=dtype, device=self.W.device)
             self.__dict__["_buf_" + name] = buf
         return buf
 
-    def prepare(self, X: torch.Tensor) -> PositionMajor | PatternPresence:
-        """What `train` feeds to `forward_train` at every step: X's `PatternPresence` when every patch
-        is a standard basis vector and `pattern_search` is on, else X position-major."""
+    def prepare(self, X: torch.Tensor) -> PositionMajor | PatternTable:
+        """What `train` feeds to `forward_train` at every step: X's `PatternTable` when X has few
+        distinct patches and `pattern_search` is on, else X position-major."""
         X = self._flat_inputs(X, self.d, "patch")
-        table = PatternPresence.of(X) if self.pattern_search else None
+        table = PatternTable.of(X) if self.pattern_search else None
         return table or PositionMajor.of(X)
 
-    def pooled_patterns(self, inputs: PatternPresence) -> tuple[torch.Tensor, torch.Tensor]:
-        """`pooled` for standard-basis patches: (values, best) of shape (R, 2k, m), with best the
-        pattern index p of the winning patch e_p, found by a search over the filters' ranked
-        coordinates (module docstring)."""
-        if not isinstance(inputs, PatternPresence):
+    def pooled_patterns(self, inputs: PatternTable) -> tuple[torch.Tensor, torch.Tensor]:
+        """`pooled` on the pattern-table path: (values, best) of shape (R, k, m), with best the index
+        p of the winning pattern O[p]. Each filter's U scores w_i . O[p] are ranked once; the ranks are
+        then scanned against the (U, m) presence table, one uint8 pass per rank over the R k m
+        (channel, point) pairs, until every pair has met a pattern its point holds."""
+        if not isinstance(inputs, PatternTable):
             raise ValueError(
-                f"inputs must be a PatternPresence (what prepare(X) returns for standard-basis patches), "
-                f"got {type(inputs).__name__}"
+                f"inputs must be a PatternTable (what prepare(X) returns for inputs with few distinct "
+                f"patches), got {type(inputs).__name__}"
             )
-        F = self.filters()
-        R, C, d = F.shape
-        presence = inputs.presence.to(F.device)
-        if presence.shape[1] != d:
-            raise ValueError(f"inputs hold {presence.shape[1]} patterns, but the model has d={d}")
+        if inputs.patterns.shape[1] != self.d:
+            raise ValueError(f"inputs have patches of dimension {inputs.patterns.shape[1]}, but the model has d={self.d}")
+        T = torch.matmul(self.W, inputs.patterns.to(self.W).T)  # (R, k, U): every score of the model
+        R, C, U = T.shape
+        presence = inputs.presence.to(T.device)
         B, m = presence.shape[0], presence.shape[2]
-        order = torch.argsort(F, dim=2, descending=True, stable=True)  # (R, 2k, d): ranks of the patterns
-        rows = order if B == 1 else order + torch.arange(0, R * d, d, device=F.device).view(R, 1, 1)
-        rows = rows.permute(2, 0, 1).reshape(d, R * C)  # rows[t]: table row of each channel's rank-t pattern
-        absent = (~presence).reshape(B * d, m).view(torch.uint8)  # 1 where pattern p is not in point s
-        unseen = torch.ones(R * C, m, dtype=torch.uint8, device=F.device)  # 1: no pattern ranked <= t present
-        rank = torch.zeros(R * C, m, dtype=torch.uint8, device=F.device)  # rank of the best present pattern
-        here = torch.empty(R * C, m, dtype=torch.uint8, device=F.device)
-        for t in range(d - 1):  # every point holds a pattern, so the last rank needs no look
+        order = torch.argsort(T, dim=2, descending=True, stable=True)  # (R, k, U): ranks of the patterns
+        rows = order if B == 1 else order + torch.arange(0, R * U, U, device=T.device).view(R, 1, 1)
+        rows = rows.permute(2, 0, 1).reshape(U, R * C)  # rows[t]: table row of each channel's rank-t pattern
+        absent = (~presence).reshape(B * U, m).view(torch.uint8)  # 1 where pattern p is not in point s
+        unseen = torch.ones(R * C, m, dtype=torch.uint8, device=T.device)  # 1: no pattern ranked <= t present
+        rank = torch.zeros(R * C, m, dtype=torch.uint8, device=T.device)  # rank of the best present pattern
+        here = torch.empty(R * C, m, dtype=torch.uint8, device=T.device)
+        for t in range(U - 1):  # every point holds a pattern, so the last rank needs no look
             unseen.bitwise_and_(torch.index_select(absent, 0, rows[t], out=here))
             rank.add_(unseen)
             if t % 4 == 3 and not bool(unseen.any()):
                 break
         best = torch.gather(order, 2, rank.view(R, C, m).long())
-        return torch.gather(F, 2, best), best
+        return torch.gather(T, 2, best), best
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """N_W(x) for every replica and point, shape (R, m) (on the pattern-search path when it applies)."""
+        """N(x) for every replica and point, shape (R, m) (on the pattern-table path when it applies)."""
         return self.forward_train(self.prepare(self._flat_inputs(X, self.d, "patch", finite=True)))[0]
 
-    def forward_train(self, X: torch.Tensor | PositionMajor | PatternPresence) -> tuple[torch.Tensor, tuple]:
+    def features(self, X: torch.Tensor) -> torch.Tensor:
+        """The pooled features z_i(x) = max_j sigma(w_i . x[j]) of Part 3 of the proof, shape (R, m, k)."""
+        inputs = self.prepare(self._flat_inputs(X, self.d, "patch", finite=True))
+        with torch.no_grad():
+            values = self.pooled_patterns(inputs)[0] if isinstance(inputs, PatternTable) else self.pooled(inputs)[0]
+        return torch.relu(values).transpose(1, 2)
+
+    def forward_train(self, X: torch.Tensor | PositionMajor | PatternTable) -> tuple[torch.Tensor, tuple]:
         """Outputs (R, m) and the context `backward` needs, from X or from `prepare(X)`."""
-        if isinstance(X, PatternPresence):
+        if isinstance(X, PatternTable):
             values, best = self.pooled_patterns(X)
-            ctx: tuple = (values, best)
+            ctx: tuple = (values, best, X.patterns)
         else:
             ctx = self.pooled(X)
-        return torch.einsum("c,rcm->rm", self.signs, torch.relu(ctx[0])), ctx
+        z = torch.relu(ctx[0])
+        return batched_mv(z.transpose(1, 2), self.a), (z, *ctx)
 
     def backward(self, ctx: tuple, grad_out: torch.Tensor) -> list[torch.Tensor]:
-        """Gradients of a loss with dL/dN = grad_out (R, m), for [w, u].
+        """Gradients of a loss with dL/dN = grad_out (R, m), in `parameters()` order ([W, a] or [W]).
 
-        dL/df_c = sum_s grad_out[s] * sign_c * 1[max_j <f_c, x_sj> > 0] * x_{s, j*(c, s)}: only the
-        winning patch of each channel receives gradient, and none when the winner is inactive
-        (relu'(0) = 0). This is a weighted sum of m gathered patches per channel, computed by one
-        `embedding_bag` (2 R 2k m d flops, no dense (R, 2k, m, n) one-hot); on the pattern-search
-        path the winning patch is e_p, so the sum is a scatter-add into coordinate p."""
-        values = ctx[0]
+        dL/dw_i = sum_s grad_out[s] a_i 1[w_i . p_i(x_s) > 0] p_i(x_s) (Eq. 3: only the winning patch
+        of channel i carries gradient, none when it is inactive), a weighted sum of m gathered patches
+        per channel (`embedding_bag`); on the pattern-table path the winning patch is O[p], so the sum
+        is a scatter-add into a (k, U) table, times O. dL/da_i = sum_s grad_out[s] z_i(x_s)."""
+        z, values = ctx[0], ctx[1]
         R, C, m = values.shape
-        coef = grad_out[:, None, :] * self.signs[None, :, None] * (values > 0)
-        if len(ctx) == 2:  # pattern-search path: ctx = (values, best pattern)
-            grad = torch.zeros(R, C, self.d, dtype=coef.dtype, device=coef.device).scatter_add_(2, ctx[1], coef)
-            return [grad[:, : self.k], grad[:, self.k :]]
-        _, winners, patches, n = ctx
-        rows = winners * m + torch.arange(m, device=winners.device)  # row of x_{s, j*} in patches
-        if patches.shape[0] > 1:  # one training set per replica: patches of replica r start at r*m*n
-            rows = rows + torch.arange(0, R * m * n, m * n, device=winners.device).view(R, 1, 1)
-        grad = nn.functional.embedding_bag(
-            rows.view(R * C, m), patches.reshape(-1, self.d), per_sample_weights=coef.reshape(R * C, m), mode="sum"
-        ).view(R, C, self.d)
-        return [grad[:, : self.k], grad[:, self.k :]]
+        coef = grad_out[:, None, :] * self.a[:, :, None] * (values > 0)
+        if len(ctx) == 4:  # pattern-table path: ctx = (z, values, best pattern, patterns)
+            best, patterns = ctx[2], ctx[3].to(coef)
+            table = torch.zeros(R, C, patterns.shape[0], dtype=coef.dtype, device=coef.device)
+            grad_W = torch.matmul(table.scatter_add_(2, best, coef), patterns)
+        else:
+            winners, patches, n = ctx[2], ctx[3], ctx[4]
+            rows = winners * m + torch.arange(m, device=winners.device)  # row of x_{s, j*} in patches
+            if patches.shape[0] > 1:  # one training set per replica: patches of replica r start at r*m*n
+                rows = rows + torch.arange(0, R * m * n, m * n, device=winners.device).view(R, 1, 1)
+            grad_W = nn.functional.embedding_bag(
+                rows.view(R * C, m), patches.reshape(-1, self.d), per_sample_weights=coef.reshape(R * C, m), mode="sum"
+            ).view(R, C, self.d)
+        if self.second_layer == "fixed":
+            return [grad_W]
+        return [grad_W, batched_mv(z, grad_out)]
 
-    def dot_products(self, patterns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The tables a_{i,p} = <w_i, o_p> and b_{i,p} = <u_i, o_p> of paper.md §2, each (R, k, P)
-        for patterns of shape (P, d)."""
+    def tables(self, patterns: torch.Tensor) -> torch.Tensor:
+        """The scores w_i . o_p of every channel with every pattern, (R, k, P), for patterns (P, d)."""
         if not isinstance(patterns, torch.Tensor) or patterns.dim() != 2 or patterns.shape[1] != self.d:
             got = show(getattr(patterns, "shape", patterns))
             raise ValueError(f"patterns must be a tensor of shape (P, d={self.d}), got {got}")
-        patterns = patterns.to(dtype=self.w.dtype, device=self.w.device)
-        return self.w.detach() @ patterns.T, self.u.detach() @ patterns.T
+        return self.W.detach() @ patterns.to(self.W).T
 
 
 class FullyConnected(_Replicated):
-    """The fully connected baseline (paper.md §3 [I]): a ReLU network on the flattened input of
+    """The fully connected baseline of the book's Part II (our choice): a ReLU network on the flattened input of
     dimension n*d with `depth` layers (depth - 1 hidden layers of `width` units), all layers trained,
     biases, N(0, 1/fan_in) weights and zero biases at initialisation."""
 
@@ -397,6 +432,13 @@ class FullyConnected(_Replicated):
             if layer > 0:
                 delta = _bmm(delta, self.weights[layer]).mul_(h > 0)
         return grads_w[::-1] + grads_b[::-1]
+
+
+def batched_mv(A: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A[r] @ x[r] for every replica r: (R, p, q) and (R, q) -> (R, p). One matrix-vector product per
+    replica: torch.bmm with a vector operand takes a slow path (8x slower in float64 on our CPU), and
+    a replica's result then never depends on R."""
+    return torch.stack([torch.mv(A[r], x[r]) for r in range(A.shape[0])])
 
 
 def _bmm(a: torch.Tensor, b: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:

@@ -63,3 +63,272 @@ def accuracy_vs_m(table: pd.DataFrame, hue: str = "model", *, figsize=(7, 4)):
     ax.set_ylabel("test accuracy")
     ax.legend(title=hue, fontsize=8)
     return fig, ax
+
+
+# --- book/paper/fcn_comparison (§6): the minimum-norm separator and the two bounds -------------------
+
+
+def separator_norm_figure(norms: pd.DataFrame, *, figsize=(7, 4)):
+    """‖ŵ‖² of D's minimum-norm separator against n, one marker per l, from
+    `lib.baselines.separator_norms` (columns n, l, norm2, norm2_full), with Proposition 6.1's lower
+    line n and upper line 2n. Filled markers: the symmetry-reduced QP; open circles: the generic QP on
+    the whole support, where it was solved."""
+    fig, ax = plt.subplots(figsize=figsize)
+    ns = np.sort(norms["n"].unique())
+    ax.fill_between(ns, ns, 2 * ns, color="0.85", lw=0, label="allowed by Prop. 6.1")
+    ax.plot(ns, ns, color="0.4", ls="--", lw=1, label="$n$ (lower bound)")
+    ax.plot(ns, 2 * ns, color="0.2", ls="-", lw=1, label="$2n$ (upper bound)")
+    ls = sorted(norms["l"].unique())
+    offsets = np.linspace(-0.18, 0.18, len(ls)) if len(ls) > 1 else [0.0]
+    for off, (l, g) in zip(offsets, norms.groupby("l", sort=True)):
+        ax.plot(g["n"] + off, g["norm2"], ls="none", marker="o", ms=4, label=f"$l = {l}$, reduced QP")
+        full = g.dropna(subset=["norm2_full"])
+        ax.plot(full["n"] + off, full["norm2_full"], ls="none", marker="o", ms=9, mfc="none", mec="k", mew=0.7,
+                label="_full" if l != ls[0] else "whole-support QP")
+    ax.set_xlabel("patches per input $n$")
+    ax.set_ylabel(r"$\|\hat w\|^2$")
+    ax.legend(fontsize=8, ncol=2, loc="lower right")
+    return fig, ax
+
+
+def svm_norm_vs_m_figure(table: pd.DataFrame, *, figsize=(10, 3.8)):
+    """Hard-margin SVMs on samples of D, from `lib.baselines.sample_svm_norms`: left, ‖w_m‖² / ‖ŵ‖²
+    against m (one thin line per seed, the mean bold; 1 = the whole support's value); right, the
+    relative distance ‖w_m - ŵ‖/‖ŵ‖ and the test error against m."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
+    for _, g in table.groupby("seed"):
+        ax1.plot(g["m"], g["ratio"], color="C0", lw=0.6, alpha=0.4)
+    mean = table.groupby("m", as_index=False)[["ratio", "dist", "test_error"]].mean()
+    ax1.plot(mean["m"], mean["ratio"], color="C0", marker="o", ms=4, lw=2, label="mean over samples")
+    ax1.axhline(1.0, color="0.2", lw=1, ls="--", label=r"whole support: $\|\hat w\|^2 = 2n$")
+    ax1.set_xscale("log")
+    ax1.set_xlabel("training points $m$")
+    ax1.set_ylabel(r"$\|w_m\|^2 \,/\, \|\hat w\|^2$")
+    ax1.legend(fontsize=8, loc="upper left")
+    ax2.plot(mean["m"], mean["dist"], color="C1", marker="o", ms=4, label=r"$\|w_m - \hat w\| / \|\hat w\|$")
+    ax2.plot(mean["m"], mean["test_error"], color="C2", marker="s", ms=4, label="test error of $w_m$")
+    ax2.set_xscale("log")
+    ax2.set_xlabel("training points $m$")
+    ax2.set_ylabel("mean over samples")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, (ax1, ax2)
+
+
+def bound_growth_figure(bounds: dict, *, figsize=(10, 3.8)):
+    """The two sample-complexity bounds of §6 with their unknown constants set to 1, from
+    `lib.baselines.bound_growth`, on log-log axes: left, against n at fixed d (FCN/SVM ‖ŵ‖² R², CNN d);
+    right, against d with n = d^r for each r (dashed: the CNN's d)."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
+    vs_n = bounds["vs_n"]
+    d = int(vs_n["cnn"].iloc[0])
+    ax1.plot(vs_n["n"], vs_n["fcn"], color=MODEL_COLORS["FCN"], lw=2, label=r"FCN / SVM: $\|\hat w\|^2 R^2$")
+    ax1.plot(vs_n["n"], vs_n["cnn"], color=MODEL_COLORS["CNN"], lw=2, label=f"CNN (Thm 5.1): $d = {d}$")
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("patches per input $n$")
+    ax1.set_ylabel("bound (constants set to 1)")
+    ax1.set_title(f"fixed $d = {d}$")
+    ax1.legend(fontsize=8)
+    vs_d = bounds["vs_d"]
+    styles = [":", "-.", "-", (0, (5, 1)), (0, (1, 3))]
+    for i, (r, g) in enumerate(vs_d.groupby("r", sort=True)):
+        ax2.plot(g["d"], g["fcn"], color=MODEL_COLORS["FCN"], lw=1.8, ls=styles[i % len(styles)],
+                 label=f"FCN / SVM, $n = d^{{{r:g}}}$")
+        ax2.annotate(f"$r = {r:g}$", (g["d"].iloc[-1], g["fcn"].iloc[-1]), xytext=(4, 0),
+                     textcoords="offset points", va="center", fontsize=8, color=MODEL_COLORS["FCN"])
+    g = vs_d.drop_duplicates("d")
+    ax2.plot(g["d"], g["cnn"], color=MODEL_COLORS["CNN"], lw=2, ls="--", label="CNN: $d$ (any $n$)")
+    ax2.set_xscale("log")
+    ax2.set_yscale("log")
+    ax2.set_xlim(vs_d["d"].min() / 1.2, vs_d["d"].max() * 2.2)  # room for the r labels
+    ax2.set_xlabel("pattern dimension $d$")
+    ax2.set_ylabel("bound (constants set to 1)")
+    ax2.set_title(r"$n = \Theta(d^r)$")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig, (ax1, ax2)
+
+
+def shattered_set(idx: np.ndarray, response: np.ndarray, *, figsize=(10, 3.8)):
+    """The shattered set of Theorem 4.2 (chapter vc_dimension). Left: the points x_I, one a row
+    (labelled by I), each patch coloured and marked by its pattern o_p (idx: 0-based pattern indices,
+    (N, n)). Right: the response of the unit-weight channel of I to the point x_I' (0/1 matrix
+    `response`, (N, N)), zero exactly when I' is the complement of I."""
+    idx = np.asarray(idx)
+    N, n = idx.shape
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [n + 1.5, N]})
+    pair_colors = sns.color_palette("muted", max(n - 1, 1))
+    colors = np.zeros((N, n, 3))
+    for (s, j), p in np.ndenumerate(idx):
+        if p < 2:  # o_1 (positive) blue, o_2 (negative) vermilion
+            colors[s, j] = matplotlib.colors.to_rgb("#0173b2" if p == 0 else "#d55e00")
+        else:  # the pair {o_2j+1, o_2j+2} of a position: one hue, the second pattern lighter
+            c = np.array(pair_colors[(p - 2) // 2])
+            colors[s, j] = c if p % 2 == 0 else 1 - 0.45 * (1 - c)
+    ax1.imshow(colors, aspect="auto", interpolation="nearest")
+    bits = ["".join(map(str, (i >> np.arange(n - 2, -1, -1)) & 1)) for i in range(N)]
+    ax1.set_yticks(range(N), [f"I = {b}" for b in bits], fontsize=8)
+    ax1.set_xticks(range(n), [f"{j + 1}" for j in range(n)])
+    ax1.set_xlabel("patch position j")
+    ax1.set_title(r"points $x_I$ (patch = pattern $o_p$)")
+    ax1.grid(False)
+    for (s, j), p in np.ndenumerate(idx):
+        ax1.text(j, s, f"$o_{{{p + 1}}}$", ha="center", va="center", fontsize=8, color="white" if p < 2 else "black")
+    ax2.imshow(response, cmap="Blues", vmin=-0.3, vmax=1.3, aspect="auto", interpolation="nearest")
+    ax2.set_xticks(range(N), bits, rotation=90, fontsize=8)
+    ax2.set_yticks(range(N), bits, fontsize=8)
+    ax2.set_xlabel(r"point $x_{I'}$")
+    ax2.set_ylabel(r"channel of $I$ (filter $s_I$)")
+    ax2.set_title(r"response of the channel of $I$ to $x_{I'}$")
+    ax2.grid(False)
+    for (i, j), v in np.ndenumerate(response):
+        ax2.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8, color="white" if v > 0.5 else "black")
+    fig.tight_layout()
+    return fig, (ax1, ax2)
+
+
+def memorisation_errors(table: pd.DataFrame, *, figsize=(10, 3.6)):
+    """Chapter vc_dimension: error against the number of training points m, per model, from a
+    `summarize`-style table with columns model, where ("unseen" or "test"), m, mean, ci95. Left: the
+    unseen points of the shattered set; right: fresh points of D."""
+    fig, axes = plt.subplots(1, 2, figsize=figsize, sharey=True)
+    colors = {"construction": MODEL_COLORS["FCN"], "LW_CNN": MODEL_COLORS["CNN"]}
+    titles = {"unseen": "unseen points of the shattered set", "test": "fresh points of $D$"}
+    for ax, (where, title) in zip(axes, titles.items()):
+        part = table[table["where"] == where]
+        for model, g in part.groupby("model", sort=False):
+            ci_lines(ax, g, "m", label=model, color=colors.get(model))
+        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("training points m (from the shattered set)")
+        ax.set_title(title)
+        ax.set_ylim(-0.04, 1.04)
+    axes[0].set_ylabel("error")
+    axes[0].legend(title="zero-training-error rule", fontsize=8, loc="center right", bbox_to_anchor=(1.0, 0.75))
+    fig.tight_layout()
+    return fig, axes
+
+
+# --- book/paper/lw_cnn_theory (§5): Theorem 5.1 and its lemmas --------------------------------------
+
+def lucky_count_figure(rows: pd.DataFrame, *, figsize=(10, 3.4)):
+    """Lemma 5.2: per (d, k), a histogram over seeds of the two lucky-filter counts, with the lemma's
+    interval [k/(4d), k/d] shaded and the expected count (1 - 2^{1-d}) k / (2(d-1)) dashed."""
+    from lib.theory import lemma_5_2_bounds, lucky_probability
+
+    groups = list(rows.groupby(["d", "k"]))
+    fig, axes = plt.subplots(1, len(groups), figsize=figsize, squeeze=False)
+    for ax, ((d, k), g) in zip(axes[0], groups):
+        lo, hi = lemma_5_2_bounds(int(d), int(k))
+        ax.axvspan(lo, hi, color="0.9", label="Lemma 5.2 interval")
+        bins = np.linspace(min(lo, g[["lucky_plus", "lucky_minus"]].min().min()) - 1,
+                           max(hi, g[["lucky_plus", "lucky_minus"]].max().max()) + 1, 25)
+        ax.hist(g.lucky_plus, bins=bins, alpha=0.7, label="$|W_0^+ \\cap A^+|$")
+        ax.hist(g.lucky_minus, bins=bins, alpha=0.7, label="$|W_0^- \\cap A^-|$")
+        ax.axvline(lucky_probability(int(d)) * k, color="k", ls="--", lw=1, label="expected count")
+        ax.set_title(f"d = {d}, k = {k}")
+        ax.set_xlabel("lucky filters")
+    axes[0][0].set_ylabel("seeds")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def lemma_trajectory_figure(traj: pd.DataFrame, lr1: float, radius: float, *, figsize=(11, 3.6)):
+    """Left: the first phase, with the smallest own-pattern score of a lucky filter against t eta_1/9
+    (Lemma 5.3), the largest other score of a lucky filter against r, and the largest score of any
+    channel against 2 eta_1 t (Lemma 5.5). Right: L_2 against T_2 on log axes."""
+    one, two = traj[traj.phase == 1], traj[traj.phase == 2]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
+    t = one.t.to_numpy()
+    ax1.plot(t, one.own_min, marker="o", ms=3, label="min own score of a lucky filter")
+    ax1.plot(t, t * lr1 / 9, ls="--", color="C0", label="$t\\eta_1/9$ (Lemma 5.3 lower bound)")
+    ax1.plot(t, one.score_max, marker="o", ms=3, color="C1", label="max score of any channel")
+    ax1.plot(t, 2 * lr1 * t, ls="--", color="C1", label="$2\\eta_1 t$ (Lemma 5.5 upper bound)")
+    ax1.plot(t, one.other_max, marker="o", ms=3, color="C2", label="max other score of a lucky filter")
+    ax1.axhline(radius, ls="--", color="C2", label="$r$ (Lemma 5.3 upper bound)")
+    ax1.set_yscale("symlog", linthresh=radius / 10)
+    ax1.set_xlabel("first-layer step $t$")
+    ax1.set_ylabel("score $w_i^{(t)} \\cdot o_j$")
+    ax1.legend(fontsize=7)
+    ax2.loglog(two.t + 1, two.loss, marker="o", ms=3, label="mean over seeds")
+    ax2.loglog(two.t + 1, two.loss_max, ls=":", color="C0", label="largest over seeds")
+    ax2.set_xlabel("second-layer step $T_2 + 1$")
+    ax2.set_ylabel("$L_2$")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def error_against_figure(df: pd.DataFrame, x: str, *, hue: str = "d", c: float | None = None, xlabel: str,
+                         ax=None, figsize=(6.5, 3.8)):
+    """Test error against `x` per `hue`: mean over seeds with a band of one standard deviation and
+    95% CI error bars; with `c`, the curves c sqrt(d/m) dashed in the same colours. Draws on `ax`
+    when given, else on a new figure."""
+    fig, ax = plt.subplots(figsize=figsize) if ax is None else (ax.figure, ax)
+    for i, (h, g) in enumerate(df.groupby(hue)):
+        s = g.groupby(x).test_error.agg(["mean", "std"]).reset_index()
+        half = g.groupby(x).test_error.apply(_ci_half).to_numpy()
+        color = f"C{i}"
+        below = np.minimum(half, s["mean"].to_numpy())  # an error rate is >= 0: bars and bands stop at 0
+        ax.errorbar(s[x], s["mean"], yerr=[below, half], marker="o", ms=4, capsize=3, color=color, label=f"{hue} = {h}")
+        ax.fill_between(s[x], (s["mean"] - s["std"]).clip(lower=0), s["mean"] + s["std"], color=color, alpha=0.15, lw=0)
+        if c is not None:
+            grid = np.geomspace(s[x].min(), s[x].max(), 50)
+            ax.plot(grid, c * np.sqrt(h / grid), ls="--", color=color, lw=1)
+    ticks = np.sort(df[x].unique())
+    ax.set_xscale("log")
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("test error")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _ci_half(values) -> float:
+    from lib.stats import mean_ci
+
+    half = mean_ci(values)[1]
+    return 0.0 if half != half else half
+
+
+def setting_first_run_figure(runs: pd.DataFrame, *, figsize=(9.5, 6.2)):
+    """The setting chapter's first run of Algorithm 1: one row per regime ("theorem", "relaxed"), the
+    loss L_1 over phase 1 (left, linear axes, with the floor log(1 + e^{-1/2}) that |N| <= 1/2 on S_1
+    imposes, dotted) and L_2 over phase 2 (right, log-log, steps t >= 1), one line per replica.
+
+    runs : the table of `lib.run("setting_first_run")` (columns regime, phase, replica, step, loss, d, k).
+    """
+    need = {"regime", "phase", "replica", "step", "loss", "d", "k"}
+    if not isinstance(runs, pd.DataFrame) or not need <= set(runs.columns):
+        raise ValueError(f"runs must be a DataFrame with columns {sorted(need)}, got {type(runs).__name__}")
+    regimes = [r for r in ("theorem", "relaxed") if r in set(runs["regime"])]
+    if not regimes:
+        raise ValueError("runs must hold the regime 'theorem' or 'relaxed'")
+    colors = sns.color_palette(PALETTE)
+    fig, axes = plt.subplots(len(regimes), 2, figsize=figsize, squeeze=False, constrained_layout=True)
+    for row, regime in enumerate(regimes):
+        part = runs[runs["regime"] == regime]
+        color = colors[0] if regime == "theorem" else colors[2]
+        name = f"{regime} (d={int(part['d'].iloc[0])}, k={int(part['k'].iloc[0])})"
+        for phase, ax in zip(("L1", "L2"), axes[row]):
+            curves = part[part["phase"] == phase]
+            if phase == "L2":
+                curves = curves[curves["step"] >= 1]
+            for _, c in curves.groupby("replica"):
+                ax.plot(c["step"], c["loss"], color=color, lw=1.0, alpha=0.8)
+            if phase == "L1":
+                ax.axhline(np.log1p(np.exp(-0.5)), color="0.3", ls=":", lw=1.2)
+                ax.set_xlabel("first-layer step t")
+                ax.set_ylabel("$L_1$ (loss on $S_1$)")
+                ax.set_ylim(0, np.log(2) * 1.05)
+            else:
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xlabel("second-layer step t")
+                ax.set_ylabel("$L_2$ (loss on $S_2$)")
+            ax.set_title(f"{name}, phase {1 if phase == 'L1' else 2}")
+    return fig

@@ -1,5 +1,6 @@
-"""The claims scorecard: every claim of the paper (paper.md §4-§5), what the paper reports, what this
-book measured (with a 95% interval and the settings), and a verdict computed by one explicit rule.
+"""The claims scorecard: every claim that the book's Part II tests (the claims of the paper's versions
+as the book reconstructed them from their abstracts, for the XOR-paper network with a fixed +-1 output
+layer trained by GD on the hinge loss), what the paper reports, what this book measured (with a 95% interval and the settings), and a verdict computed by one explicit rule.
 
 Each claim is tested against a threshold on one measured number. The verdict rule (`verdict`) is:
 - "reproduced" when the whole 95% interval of the measurement lies on the claim's side of the threshold;
@@ -43,9 +44,10 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of the paper: short name, statement, what the paper reports (with paper.md's
-    confidence tag), the test (threshold and side, in words), the chapter and section that show it,
-    and the function that measures it from the cached experiments."""
+    """One claim of the paper: short name, statement, what the paper reports (with the book's
+    confidence tag: [A] an abstract says so, [R] reconstructed, [I] our interpretation), the test
+    (threshold and side, in words), the Part II page (a path relative to book/use/, without suffix) and
+    section that show it, and the function that measures it from the cached experiments."""
 
     name: str
     statement: str
@@ -149,9 +151,9 @@ def _psi_two_points(profile: str) -> Measurement:
 
 
 def _t_vc(profile: str) -> Measurement:
-    from lib import theory
+    from lib import xor_theory
 
-    realised, total = theory.realised_labellings(8)
+    realised, total = xor_theory.realised_labellings(8)
     frac = realised / total
     return Measurement(
         frac, frac, frac, 1.0, ">=",
@@ -205,35 +207,35 @@ def _gap_growth(profile: str) -> Measurement:
 CLAIMS: list[Claim] = [
     Claim("T-OPT", "Gradient descent from a small random initialisation reaches a global minimum (zero training hinge loss).",
           "proved (v4 abstract [A]); conditions and constants not available [R]",
-          "fraction of runs >= 0.9", "03_optimization", "does-gd-reach-zero-training-loss", _t_opt),
+          "fraction of runs >= 0.9", "../beyond/optimization", "does-gd-reach-zero-training-loss", _t_opt),
     Claim("T-OPT rate", "It does so within the theorem's number of iterations.",
           "a finite iteration bound (form reconstructed [R/I])",
-          "bound / steps needed >= 1 in every run", "03_optimization", "does-gd-reach-zero-training-loss", _t_opt_steps),
+          "bound / steps needed >= 1 in every run", "../beyond/optimization", "does-gd-reach-zero-training-loss", _t_opt_steps),
     Claim("T-GEN", "Generalization does not degrade with over-parameterization (large k).",
           "proved (v4 abstract [A]); the bound's form reconstructed [R]",
-          "accuracy(largest k) - accuracy(best k) >= -0.02", "04_generalization", "test-accuracy-against-the-number-of-filters", _t_gen),
+          "accuracy(largest k) - accuracy(best k) >= -0.02", "../beyond/generalization", "test-accuracy-against-the-number-of-filters", _t_gen),
     Claim("T-SC", "The sample complexity is O(d^2 log d), independent of k.",
           "proved if PSI holds (v1/v3 abstracts [A])",
-          "m* / requirement <= 1 for every d", "04_generalization", "sample-complexity-against-the-dimension", _t_sc),
+          "m* / requirement <= 1 for every d", "../beyond/generalization", "sample-complexity-against-the-dimension", _t_sc),
     Claim("PSI (E1)", "Learned detector scores follow the training-set pattern statistics.",
           "verified empirically in many instances (v1-v3 [A])",
-          "mean corr(s_p, Delta_p) >= 0.5", "04_generalization", "the-pattern-statistics-view-psi", _psi),
+          "mean corr(s_p, Delta_p) >= 0.5", "../beyond/generalization", "the-pattern-statistics-view-psi", _psi),
     Claim("T-PSI-2pts", "With two training points, PSI provably holds.",
           "proved for two points (v1 [A])",
-          "fraction of runs >= 0.9", "04_generalization", "psi-on-two-training-points", _psi_two_points),
+          "fraction of runs >= 0.9", "../beyond/generalization", "psi-on-two-training-points", _psi_two_points),
     Claim("T-VC", "The VC dimension of the class is exponential in d, so uniform convergence cannot explain learning.",
           "a lower bound exponential in d (v1/v3 [A])",
-          "every labelling of the construction realised", "04_generalization", "the-vc-lower-bound-illustrated", _t_vc),
+          "every labelling of the construction realised", "../beyond/generalization", "the-vc-lower-bound-illustrated", _t_vc),
     Claim("E3: CNN >> FCN", "CNNs significantly outperform fully connected networks on this distribution.",
           "shown in the experiments (v4 abstract [A]); sizes and values not available",
-          "CNN - best FCN >= 0.15 where the CNN first reaches 0.97", "05_cnn_vs_fcn", "accuracy-against-the-number-of-training-points",
+          "CNN - best FCN >= 0.15 where the CNN first reaches 0.97", "../beyond/cnn_vs_fcn", "accuracy-against-the-number-of-training-points",
           _cnn_advantage("cnn_vs_fcn", 0.97, 0.15)),
     Claim("FCN gap grows with n", "The CNN's sample advantage grows with the number of patches n (FCNs must learn a detector per position).",
           "predicted by the theory (v4 abstract [A]); form of the FCN result unknown [I]",
-          "m* ratio grows >= 1.5x from the smallest to the largest n", "05_cnn_vs_fcn", "harder-instances-more-patches-larger-dimension", _gap_growth),
+          "m* ratio grows >= 1.5x from the smallest to the largest n", "../beyond/cnn_vs_fcn", "harder-instances-more-patches-larger-dimension", _gap_growth),
     Claim("E2: non-orthogonal", "The CNN's behaviour carries over to non-orthogonal patterns (a digit-image variant).",
           "MNIST variant with non-orthogonal patches (ICLR version [A]); construction unknown",
-          "CNN - best FCN >= 0.1 where the CNN first reaches 0.95", "06_beyond_orthogonal", "digit-patterns",
+          "CNN - best FCN >= 0.1 where the CNN first reaches 0.95", "../beyond/beyond_orthogonal", "digit-patterns",
           _cnn_advantage("digits_cnn_vs_fcn", 0.95, 0.1)),
 ]
 

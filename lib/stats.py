@@ -6,17 +6,13 @@ import math
 import numpy as np
 import pandas as pd
 
-# two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom (beyond: normal 1.96)
-_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-         2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-         2.052, 2.048, 2.045, 2.042]
-
-
 def t_quantile(dof: int) -> float:
-    """97.5% quantile of Student's t with `dof` degrees of freedom (normal 1.96 beyond 30)."""
-    if dof < 1:
-        raise ValueError(f"dof must be an integer >= 1, got {dof}")
-    return _T975[dof - 1] if dof <= 30 else 1.96
+    """97.5% quantile of Student's t with `dof` degrees of freedom (scipy.stats.t)."""
+    from scipy.stats import t
+
+    if isinstance(dof, bool) or not isinstance(dof, int) or dof < 1:
+        raise ValueError(f"dof must be an integer >= 1, got {dof!r}")
+    return float(t.ppf(0.975, dof))
 
 
 def mean_ci(values) -> tuple[float, float]:

@@ -1,201 +1,147 @@
-"""The paper's quantitative statements as plain functions of the problem parameters (paper.md §4).
+"""The quantities of the paper's §5 (Theorem 5.1 and its proof, supplement B-E), measured on ConvPool.
 
-The exact statements and constants of the paper's final version (v4) were not available to us
-(paper.md §0). Every function here implements **our reconstruction** of a statement, following the
-proof shapes of paper.md §4.3 (sample complexity), §4.4 (optimization) and §4.5 (VC lower bound).
-Constants that the paper leaves unspecified are keyword arguments whose docstring says so; change them
-here and the book follows.
-
-Notation: n patches per input, d patterns (= filter dimension), k filters per sign, m training points,
-learning rate eta, confidence delta. Patterns are o_0 = p_plus, o_1 = p_minus, o_2..o_{d-1} spurious.
+Notation of the paper: d the patch dimension, l the number of patterns, k channels, T_1 first-layer
+steps with step size eta_1, initial radius r, eta_2 the second layer's step size. Patterns are the rows
+of `patterns` (0-based: row 0 is o_1, row 1 is o_2). A^+ = {i : a_i^(0) = +1}, A^- = {i : a_i^(0) = -1};
+W_t^+ = {i : argmax over O minus {o_2} of w_i^(t) . o_j is o_1, and w_i^(t) . o_1 > 0}, W_t^- the
+same with o_2 and O minus {o_1}. The lucky filters are W_0^+ & A^+ and W_0^- & A^-.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-import numpy as np
+import torch
 
-from lib._checks import check_float, check_int
+from lib._checks import check_int
 
-
-def detector_probability(d: int) -> float:
-    """Probability that one filter, drawn i.i.d. N(0, sigma_g^2 I_d), is a *detector* of p_plus at
-    initialisation: its dot product with p_plus is the largest of its d dot products and is positive.
-
-    The d dot products are i.i.d. Gaussians, so the arg-max is uniform, and the maximum is negative only
-    when all d are: q = (1 - 2^-d) / d, whatever sigma_g (the same holds for u-filters and p_minus)."""
-    d = check_int("d", d, 3)
-    return (1.0 - 2.0**-d) / d
+POS, NEG = 0, 1  # rows of o_1 and o_2 in `patterns`
 
 
-def detector_count_lower_bound(k: int, d: int, delta: float = 0.05) -> int:
-    """K_low: with probability >= 1 - delta over the initialisation, at least K_low of the k w-filters
-    detect p_plus AND at least K_low of the k u-filters detect p_minus (see `detector_probability`).
+@dataclass(frozen=True)
+class Regime:
+    """The step sizes and radius of Theorem 5.1 for k channels and T_1 first-layer steps:
+    eta_1 = 1 / (4 k (T_1 + 1)) (the largest allowed), r = eta_1 / 200, and eta_2 < 8k. `k_min` is
+    8 d^3: the theorem needs k > k_min."""
 
-    The count of detectors of each sign is Binomial(k, q); K_low is the largest K with
-    P(Binomial(k, q) < K) <= delta / 2 (exact binomial tail, union bound over the two signs)."""
-    k = check_int("k", k, 1)
-    q = detector_probability(d)
-    delta = check_float("delta", delta, 0.0, 1.0, low_open=True)
-    log_q, log_1q = math.log(q), math.log1p(-q)
-    cdf = 0.0  # P(Binomial < K), accumulated for K = 0, 1, ...
-    for K in range(k + 1):
-        pmf = math.exp(math.lgamma(k + 1) - math.lgamma(K + 1) - math.lgamma(k - K + 1) + K * log_q + (k - K) * log_1q)
-        if cdf + pmf > delta / 2:
-            return K
-        cdf += pmf
-    return k
+    d: int
+    k: int
+    T1: int
+    lr1: float
+    radius: float
+    lr2_max: float
+    k_min: int
 
-
-def min_width(d: int, delta: float = 0.05) -> int:
-    """The smallest k with `detector_count_lower_bound(k, d, delta) >= 1`: enough filters that, with
-    probability >= 1 - delta, both signs have a detector at initialisation ("exploration at
-    initialisation", paper.md §4.4). Solves (1 - q)^k <= delta / 2."""
-    q = detector_probability(d)
-    delta = check_float("delta", delta, 0.0, 1.0, low_open=True)
-    return max(1, math.ceil(math.log(delta / 2) / math.log1p(-q) - 1e-12))
+    @property
+    def enough_channels(self) -> bool:
+        """Whether k > 8 d^3."""
+        return self.k > self.k_min
 
 
-def iteration_bound(m: int, k: int, d: int, lr: float, *, delta: float = 0.05, interference: float = 1.0) -> float:
-    """T-OPT (our reconstruction): with probability >= 1 - delta over the initialisation, full-batch GD
-    on the hinge loss reaches zero training loss within
+def regime(d: int, k: int, T1: int) -> Regime:
+    """Theorem 5.1's eta_1, r and eta_2 bound for (d, k, T_1)."""
+    d, k, T1 = check_int("d", d, 3), check_int("k", k, 1), check_int("T1", T1, 1)
+    lr1 = 1.0 / (4 * k * (T1 + 1))
+    return Regime(d=d, k=k, T1=T1, lr1=lr1, radius=lr1 / 200, lr2_max=8.0 * k, k_min=8 * d**3)
 
-        T <= 2 * ceil( m (1 + c_I) / (eta * K_low) )
 
-    steps, where K_low = `detector_count_lower_bound(k, d, delta)`, provided the *interference* (the
-    output of the opposite-sign filters on a training point, e.g. sum_i max_j relu(<u_i, x_j>) on a
-    positive x) stays <= c_I during training. Returns inf when K_low = 0 (k too small: no guarantee).
+def lucky_probability(l: int) -> float:
+    """P(i in W_0^+ & A^+) = (1 - 2^{1-l}) / (2 (l - 1)) for a filter uniform on a sphere and a_i
+    uniform in {-1, +1} (Lemma 5.2, with l = d patterns): the arg-max of the l - 1 scores with O minus
+    {o_2} is uniform, the largest is negative only when all are, and a_i is independent."""
+    l = check_int("l", l, 3)
+    return (1.0 - 2.0 ** (1 - l)) / (2 * (l - 1))
 
-    Why: a detector of p_plus wins its max-pool on every positive point, so each GD step with at least
-    one positive point active raises the margin of every positive point by at least eta * K_low / m,
-    and its other dot products only decrease; after ceil(m (1 + c_I) / (eta K_low)) such steps no
-    positive point can be active again. The same holds for the negative points.
 
-    interference : c_I, unspecified in the paper; our reconstruction (the book measures it).
+def lemma_5_2_bounds(d: int, k: int) -> tuple[float, float]:
+    """Lemma 5.2's interval [k / (4d), k / d] for each lucky-filter count."""
+    d, k = check_int("d", d, 3), check_int("k", k, 1)
+    return k / (4 * d), k / d
+
+
+def detector_sets(tables: torch.Tensor, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lucky filters (W^+ & A^+, W^- & A^-) as boolean masks (R, k), from the score tables
+    w_i . o_p (R, k, l) and the second layer a (R, k). At t = 0 these are the sets of Lemma 5.2."""
+    return _detects(tables, POS, NEG) & (a > 0), _detects(tables, NEG, POS) & (a < 0)
+
+
+def _detects(tables: torch.Tensor, own: int, other: int) -> torch.Tensor:
+    """i in W^own: the score with o_own is the largest over O minus {o_other}, and positive."""
+    scores = tables.clone()
+    scores[..., other] = -math.inf
+    return (scores.argmax(-1) == own) & (tables[..., own] > 0)
+
+
+class LemmaMonitor:
+    """The checks of Lemmas 5.3, 5.5, C.1, C.2 and Corollary 5.4 along the first phase of
+    Algorithm 1: pass `monitor` as `train_layerwise(..., on_step=monitor)`.
+
+    At every t = 0..T_1 and for every replica it counts the steps at which an inequality fails:
+      - "L5.3(1)": o_1 . w_i^(t) >= t eta_1 / 9 for every lucky positive filter (and o_2 for the negative
+        ones, Corollary 5.4);
+      - "L5.3(2)": o_j . w_i^(t) <= r for every pattern j other than the filter's own;
+      - "L5.3(3)": the winning patch of a lucky positive filter is o_1 on every positive point of S_1
+        (o_2 on negative points for a lucky negative filter);
+      - "L5.5": x[j] . w_i^(t) <= 2 eta_1 t for every channel and every pattern (t >= 1);
+      - "C.1": ||w_i^(t)|| <= r + eta_1 t for every channel;
+      - "C.2": |N(x; W^(t), a^(0))| <= k eta_1 (t + 1) <= 1/2 on S_1.
+    It also keeps, per step, the smallest o_1 . w_i^(t) over lucky positive filters (`own_min`), the
+    largest other score of lucky filters (`other_max`) and the largest score over all channels
+    (`score_max`), each (T_1 + 1, R), for plots.
     """
-    m = check_int("m", m, 1)
-    lr = check_float("lr", lr, 0.0, low_open=True)
-    interference = check_float("interference", interference, 0.0)
-    K = detector_count_lower_bound(k, d, delta)
-    if K == 0:
-        return math.inf
-    return float(2 * math.ceil(m * (1.0 + interference) / (lr * K) - 1e-9))
+
+    CHECKS = ("L5.3(1)", "L5.3(2)", "L5.3(3)", "L5.5", "C.1", "C.2")
+
+    def __init__(self, patterns: torch.Tensor, y1: torch.Tensor, lr1: float, radius: float) -> None:
+        self.patterns = patterns
+        self.y1 = y1
+        self.lr1 = lr1
+        self.radius = radius
+        self.violations: dict[str, torch.Tensor] = {}
+        self.own_min: list[torch.Tensor] = []
+        self.other_max: list[torch.Tensor] = []
+        self.score_max: list[torch.Tensor] = []
+        self.lucky: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def __call__(self, t: int, model, out: torch.Tensor, ctx: tuple) -> None:
+        T = model.tables(self.patterns)  # (R, k, l)
+        R, k, _ = T.shape
+        if self.lucky is None:
+            self.lucky = detector_sets(T, model.a.detach())
+            self.violations = {c: torch.zeros(R, dtype=torch.long) for c in self.CHECKS}
+        plus, minus = self.lucky
+        own = torch.where(plus, T[..., POS], torch.where(minus, T[..., NEG], torch.inf))  # (R, k)
+        mask = torch.zeros_like(T, dtype=torch.bool)
+        mask[..., POS] = plus
+        mask[..., NEG] = minus
+        lucky = (plus | minus).unsqueeze(-1)
+        other = torch.where(lucky & ~mask, T, -torch.inf).amax(dim=(1, 2))  # (R,)
+        values = ctx[1]  # (R, k, m_1): max_j w_i . x[j] on S_1
+        y = self.y1.to(values.device).expand(R, -1)
+        pos_pt, neg_pt = (y > 0).unsqueeze(1), (y < 0).unsqueeze(1)
+        wins_pos = ((values == T[..., POS : POS + 1]) | ~pos_pt | ~plus.unsqueeze(-1)).all(-1).all(-1)
+        wins_neg = ((values == T[..., NEG : NEG + 1]) | ~neg_pt | ~minus.unsqueeze(-1)).all(-1).all(-1)
+        norms = model.W.detach().norm(dim=-1).amax(-1)
+        lr1, r = self.lr1, self.radius
+        tol = 1e-9 * lr1  # rounding of sums of O(t) terms of size eta_1
+        failed = {
+            "L5.3(1)": own.amin(-1) < t * lr1 / 9 - tol,
+            "L5.3(2)": other > r + tol,
+            "L5.3(3)": ~(wins_pos & wins_neg),
+            "L5.5": (T.amax(dim=(1, 2)) > 2 * lr1 * t + tol) if t >= 1 else torch.zeros(R, dtype=torch.bool),
+            "C.1": norms > r + lr1 * t + tol,
+            "C.2": out.abs().amax(-1) > min(k * lr1 * (t + 1), 0.5) + tol,
+        }
+        for c, f in failed.items():
+            self.violations[c] += f.cpu().long()
+        self.own_min.append(own.amin(-1).cpu())
+        self.other_max.append(other.cpu())
+        self.score_max.append(T.amax(dim=(1, 2)).cpu())
 
 
-def spurious_deviation(m: int, d: int, delta: float = 0.05) -> float:
-    """epsilon(m): with probability >= 1 - delta over a training set with m/2 points of each label,
-    every spurious pattern p has |Delta_p| = |p̂⁺_p - p̂⁻_p| <= epsilon, when the spurious law is the same
-    for both labels (E Delta_p = 0). Hoeffding for the difference of two means of m/2 indicators plus a
-    union bound over the d - 2 spurious patterns (paper.md §4.3, step 2):
-
-        epsilon = sqrt( 2 log(2 (d - 2) / delta) / m )."""
-    m = check_int("m", m, 1)
-    d = check_int("d", d, 3)
-    delta = check_float("delta", delta, 0.0, 1.0, low_open=True)
-    return math.sqrt(2.0 * math.log(2.0 * (d - 2) / delta) / m)
-
-
-def sample_size_requirement(n: int, d: int, *, delta: float = 0.05, scale: float = 1.0) -> int:
-    """T-GEN (our reconstruction): the m that the generalization theorem asks for. If every spurious
-    pattern has (n - 1) * scale * |Delta_p| < 1, the n - 1 spurious patterns of a test point cannot
-    outweigh its discriminative margin, and the test error is zero (paper.md §4.3, step 3). By
-    `spurious_deviation` this holds with probability >= 1 - delta as soon as
-
-        m > 2 log(2 (d - 2) / delta) * ((n - 1) * scale)^2.
-
-    The requirement does not involve k. Returns the smallest such integer m.
-
-    scale : how many units of output a spurious pattern with |Delta_p| = 1 contributes, relative to the
-        discriminative margin 1; unspecified in the paper; our reconstruction (PSI, paper.md §4.2).
-    """
-    n = check_int("n", n, 1)
-    d = check_int("d", d, 3)
-    delta = check_float("delta", delta, 0.0, 1.0, low_open=True)
-    scale = check_float("scale", scale, 0.0, low_open=True)
-    need = 2.0 * math.log(2.0 * (d - 2) / delta) * ((n - 1) * scale) ** 2
-    return max(1, math.floor(need) + 1)
-
-
-def test_error_bound(m: int, n: int, d: int, *, scale: float = 1.0) -> float:
-    """T-GEN (our reconstruction): a bound on the expected test error of the trained network,
-    min(1, 2 (d - 2) exp(-m / (2 ((n - 1) scale)^2))): the probability that the training set has a
-    spurious pattern with (n - 1) * scale * |Delta_p| >= 1 (otherwise the test error is zero). It does
-    not depend on k. scale: unspecified in the paper; our reconstruction (see `sample_size_requirement`)."""
-    m = check_int("m", m, 1)
-    n = check_int("n", n, 1)
-    d = check_int("d", d, 3)
-    scale = check_float("scale", scale, 0.0, low_open=True)
-    if n == 1:
-        return 0.0
-    return min(1.0, 2.0 * (d - 2) * math.exp(-m / (2.0 * ((n - 1) * scale) ** 2)))
-
-
-def sample_complexity(d: int, *, delta: float = 0.05, scale: float = 1.0) -> int:
-    """T-SC: the O(d^2 log d) sample complexity of paper.md §4.1, as `sample_size_requirement` for
-    the worst case n = d (an input holds at most d distinct patterns)."""
-    return sample_size_requirement(d, d, delta=delta, scale=scale)
-
-
-def vc_lower_bound(d: int, k: int) -> int:
-    """T-VC (our reconstruction, paper.md §4.5): the max-pooling networks with k filters per sign on
-    inputs of n = L + 1 patches, L = floor((d - 2) / 2), shatter min(k, 2^L) inputs of the support of
-    D (`shattered_inputs`), so their VC dimension is at least min(k, 2^L): exponential in d once k is."""
-    d = check_int("d", d, 4)
-    k = check_int("k", k, 1)
-    return min(k, 2 ** ((d - 2) // 2))
-
-
-def shattered_inputs(d: int) -> np.ndarray:
-    """The 2^L inputs of the T-VC construction as pattern indices, shape (2^L, L + 1), L = floor((d-2)/2):
-    position 0 holds p_plus, position l + 1 holds spurious pattern 2 + 2l + b_l, for every bit string b."""
-    d = check_int("d", d, 4)
-    L = (d - 2) // 2
-    bits = (np.arange(2**L)[:, None] >> np.arange(L)[None, :]) & 1
-    return np.concatenate([np.zeros((2**L, 1), dtype=np.int64), 2 + 2 * np.arange(L)[None, :] + bits], axis=1)
-
-
-def shattering_filters(d: int, labels) -> tuple[np.ndarray, np.ndarray]:
-    """Filters (w, u), each of shape (k, d) with k = max(1, #positive labels), of a max-pooling network
-    whose sign on `shattered_inputs(d)` equals `labels` (one label in {-1, +1} per input).
-
-    w_1 = (P - 1/2) p_plus (the other w's are 0); for every input x_b labelled +1, one u-filter is the
-    indicator of the spurious patterns *not* in x_b, so that it outputs 1 on every input but x_b. Then
-    N(x_b) = (P - 1/2) - (P - [y_b = +1]) = [y_b = +1] - 1/2, where P = #positive labels (P = 0: a
-    u-filter on p_plus gives N = -1/2 everywhere)."""
-    inputs = shattered_inputs(d)
-    labels = np.asarray(labels)
-    if labels.shape != (len(inputs),) or not np.isin(labels, (-1, 1)).all():
-        raise ValueError(f"labels must hold {len(inputs)} values in {{-1, +1}} (one per shattered input), got {labels!r}")
-    positives = np.flatnonzero(labels == 1)
-    k = max(1, len(positives))
-    w, u = np.zeros((k, d)), np.zeros((k, d))
-    if len(positives) == 0:
-        u[0, 0] = 0.5  # no positive label: N(x) = -1/2 on every input
-    w[0, 0] = max(len(positives) - 0.5, 0.0)
-    spurious = np.arange(2, 2 + 2 * ((d - 2) // 2))
-    for c, b in enumerate(positives):
-        u[c, np.setdiff1d(spurious, inputs[b, 1:])] = 1.0
-    return w, u
-
-
-def realised_labellings(d: int) -> tuple[int, int]:
-    """T-VC check: build the network of `shattering_filters` for every labelling of
-    `shattered_inputs(d)` and count the labellings it realises (sign of N(x) equal to the label) with
-    the library's `MaxPoolCNN`. Returns (realised, 2^(number of inputs))."""
-    import torch
-
-    from lib.models import MaxPoolCNN
-
-    inputs = torch.as_tensor(shattered_inputs(d))
-    X = torch.eye(d, dtype=torch.float64)[inputs]
-    total = 2 ** len(inputs)
-    realised = 0
-    for code in range(total):
-        labels = np.where((code >> np.arange(len(inputs))) & 1, 1, -1)
-        w, u = shattering_filters(d, labels)
-        net = MaxPoolCNN(d, w.shape[0], dtype=torch.float64)
-        with torch.no_grad():
-            net.w.copy_(torch.as_tensor(w)[None])
-            net.u.copy_(torch.as_tensor(u)[None])
-            realised += int((torch.sign(net(X))[0].numpy() == labels).all())
-    return realised, total
+def certificate(tables_lucky: tuple[torch.Tensor, torch.Tensor], d: int, k: int, lr1: float, T1: int) -> torch.Tensor:
+    """The second layer v* of Part 3 of the proof, (R, k): +80 d / (k eta_1 T_1) on the lucky positive
+    filters, -80 d / (k eta_1 T_1) on the lucky negative ones, 0 elsewhere."""
+    plus, minus = tables_lucky
+    scale = 80.0 * d / (k * lr1 * T1)
+    return scale * (plus.double() - minus.double())

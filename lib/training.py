@@ -1,9 +1,11 @@
-"""Training every replica at once: full-batch gradient descent (the paper's algorithm, paper.md §2) or
-minibatch SGD, on the hinge loss (the paper's) or the logistic loss.
+"""Training every replica at once.
 
-The trainer uses the models' analytic backward pass (no autograd graph) and updates parameters in
-place. A replica that has reached zero hinge loss (every training margin y N(x) >= 1: a global
-minimum) is frozen from then on, so a replica's trajectory never depends on the others.
+`train`: end to end, full-batch gradient descent or minibatch SGD, on the logistic loss (the paper's
+Eq. 2) or the hinge loss (the authors' earlier XOR paper). `train_layerwise`: the paper's
+Algorithm 1, LW_CNN. Both use the models' analytic backward pass (no autograd graph) and update
+parameters in place. With the hinge loss, a replica that has reached zero loss (every training margin
+y N(x) >= 1: a global minimum) is frozen from then on, so a replica's trajectory never depends on the
+others.
 """
 from __future__ import annotations
 
@@ -36,8 +38,10 @@ class TrainResult:
     """What `train` returns.
 
     loss : (steps_run + 1, R) full training loss after 0, 1, ..., steps_run updates.
-    steps_to_fit : (R,) first step at which the replica had zero hinge loss (all margins >= 1), -1 if never.
-    fitted : (R,) whether the replica reached zero hinge loss.
+    steps_to_fit : (R,) first step at which the replica fitted its training set, -1 if never: zero hinge
+        loss (all margins y N(x) >= 1) for the hinge loss, zero training error (all y N(x) > 0) for
+        the logistic loss.
+    fitted : (R,) whether the replica fitted its training set.
     steps_run : number of updates of the longest-running replica.
     snapshots : (step, {parameter name: tensor}) every `record_every` steps, when asked.
     seconds : wall time of the training loop.
@@ -69,7 +73,7 @@ def loss_and_grad(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.
 
 
 def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *, batch: int = 4096) -> torch.Tensor:
-    """Fraction of points with sign(N(x)) == y, per replica (R,). An output of exactly 0 is an error."""
+    """Fraction of points with sign(N(x)) == y, per replica (R,), with the paper's sign(0) = -1."""
     batch = check_int("batch", batch, 1)
     X, y = _check_data(model, X, y)
     m = X.shape[1]
@@ -78,7 +82,8 @@ def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *, batch:
         for start in range(0, m, batch):
             sl = slice(start, start + batch)
             out = model(X[:, sl])
-            correct.append((torch.sign(out) == y[..., sl].to(out.device)).sum(-1))
+            predicted = torch.where(out > 0, 1.0, -1.0).to(out.dtype)
+            correct.append((predicted == y[..., sl].to(out.device)).sum(-1))
     return (torch.stack(correct).sum(0).double() / m).cpu()
 
 
@@ -89,7 +94,7 @@ def train(
     *,
     lr: float | Sequence[float] | torch.Tensor,
     steps: int,
-    loss: str = "hinge",
+    loss: str = "logistic",
     batch_size: int | None = None,
     seed: int = 0,
     early_stop: bool = True,
@@ -103,10 +108,11 @@ def train(
     y : (m,) or (R, m) labels in {-1, +1}.
     lr : step size eta, one for all replicas or one per replica (a learning-rate grid in one call).
     steps : maximal number of updates T.
-    loss : "hinge" (the paper's) or "logistic".
-    batch_size : None for full-batch GD (the paper's algorithm), else minibatch SGD with batches drawn
-        uniformly without replacement at each step, from `seed`, shared by all replicas.
-    early_stop : stop a replica (freeze it) once it has zero hinge loss, and the loop once all have.
+    loss : "logistic" (the paper's Eq. 2) or "hinge".
+    batch_size : None for full-batch GD, else minibatch SGD with batches drawn uniformly without
+        replacement at each step, from `seed`, shared by all replicas.
+    early_stop : with the hinge loss, stop a replica (freeze it) once its loss is zero, and the loop
+        once all are. The logistic loss is never zero: there it has no effect.
     record_every : keep a copy of the parameters every this many steps (and at the end).
     """
     steps = check_int("steps", steps, 0)
@@ -130,7 +136,9 @@ def train(
     gen = torch.Generator().manual_seed(seed)
 
     def margins_ok(out: torch.Tensor, yy: torch.Tensor) -> torch.Tensor:
-        return (yy * out >= 1.0).all(-1)
+        return (yy * out >= 1.0).all(-1) if loss == "hinge" else (yy * out > 0.0).all(-1)
+
+    early_stop = early_stop and loss == "hinge"
 
     history: list[torch.Tensor] = []
     snapshots: list[tuple[int, dict[str, torch.Tensor]]] = []
@@ -208,7 +216,7 @@ def _check_data(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> tup
     """Check the model and (X, y) against each other, for `train` and `accuracy`: returns X as
     (1 or R, m, n, feature) with the model's dtype and device (finite, m >= 1) and y unchanged."""
     if not isinstance(model, _Replicated):
-        raise ValueError(f"model must be a MaxPoolCNN or FullyConnected, got {type(model).__name__}")
+        raise ValueError(f"model must be a ConvPool or FullyConnected, got {type(model).__name__}")
     X = model._flat_inputs(X, *_feature_spec(model), finite=True)
     if X.shape[1] < 1:
         raise ValueError(f"X must hold at least one point (m >= 1), got shape {tuple(X.shape)}")
@@ -231,3 +239,103 @@ def _check_lr(lr, replicas: int) -> torch.Tensor:
     if len(lrs) != replicas:
         raise ValueError(f"lr must be one number or one per replica ({replicas}), got {len(lrs)} values")
     return torch.tensor(lrs, dtype=torch.float64)
+
+
+@dataclass
+class LayerwiseResult:
+    """What `train_layerwise` returns.
+
+    loss1 : (T1 + 1, R) the first layer's loss L_1 = L[S_1](W^(t), a^(0)) for t = 0, ..., T1.
+    loss2 : (T2 + 1, R) the second layer's loss L_2 = L[S_2](W^(T1), a^(t)) for t = 0, ..., T2.
+    m1, m2 : the sizes of S_1 (the first ceil(m/2) points) and S_2 (the others).
+    seconds : wall time of both phases.
+    """
+
+    loss1: torch.Tensor
+    loss2: torch.Tensor
+    m1: int
+    m2: int
+    seconds: float = 0.0
+
+
+def split_sample(m: int) -> int:
+    """m_1 = |S_1| = ceil(m/2): Algorithm 1 trains the first layer on the first m_1 points of S and the
+    second layer on the other m - m_1."""
+    return (check_int("m", m, 2) + 1) // 2
+
+
+def train_layerwise(
+    model: torch.nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    T1: int,
+    T2: int,
+    lr1: float | Sequence[float] | torch.Tensor,
+    lr2: float | Sequence[float] | torch.Tensor,
+    on_step=None,
+) -> LayerwiseResult:
+    """The paper's Algorithm 1 (LW_CNN) on every replica of a `ConvPool` at once, in the model's dtype.
+
+    S = (X, y) is split into S_1, the first ceil(m/2) points, and S_2, the rest. Then
+      1. for t = 1..T1: W <- W - eta_1 dL_1/dW (W, a^(0))   (second layer frozen at its initial value);
+      2. for t = 1..T2: a <- a - eta_2 dL_2/da (W^(T1), a)  (first layer frozen: logistic regression
+         on the pooled features z_i(x) = max_j sigma(w_i . x[j]) of S_2),
+    full batch, on the logistic loss (Eq. 2); the model holds (W^(T1), a^(T2)) afterwards.
+
+    Parameters
+    ----------
+    X, y : (m, n, d) and (m,) shared by all replicas, or (R, m, n, d) and (R, m), m >= 2.
+    T1 : first-layer steps (>= 1). T2 : second-layer steps (>= 0).
+    lr1, lr2 : eta_1 and eta_2, one for all replicas or one per replica.
+    on_step : called as on_step(t, model, out, ctx) with W = W^(t) for t = 0, ..., T1, where out (R, m_1)
+        holds N(x; W^(t), a^(0)) on S_1 and ctx the model's forward context (the pooled values and
+        winners): the hook the book's checks of Lemmas 5.3-5.5 use.
+    """
+    from lib.models import ConvPool, batched_mv
+
+    if not isinstance(model, ConvPool) or model.second_layer != "trained":
+        raise ValueError("model must be a ConvPool with second_layer='trained' (Algorithm 1 trains a)")
+    T1 = check_int("T1", T1, 1)
+    T2 = check_int("T2", T2, 0)
+    X, y = _check_data(model, X, y)
+    m = X.shape[1]
+    if m < 2:
+        raise ValueError(f"X must hold m >= 2 points (S_1 and S_2 non-empty), got m={m}")
+    m1 = split_sample(m)
+    device, dtype, R = model.W.device, model.W.dtype, model.replicas
+    lr1_t = _check_lr(lr1, R).to(device=device, dtype=dtype).view(R, 1, 1)
+    lr2_t = _check_lr(lr2, R).to(device=device, dtype=dtype).view(R, 1)
+    y = y.to(device=device, dtype=dtype)
+    y = y if y.dim() == 2 else y.unsqueeze(0)
+    y1, y2 = y[:, :m1], y[:, m1:]
+    start = time.perf_counter()
+    loss1, loss2 = [], []
+    with torch.no_grad():
+        inputs1 = model.prepare(X[:, :m1])
+        for t in range(T1 + 1):
+            out, ctx = model.forward_train(inputs1)
+            value, grad_out = loss_and_grad(out, y1, "logistic")
+            loss1.append(value)
+            if on_step is not None:
+                on_step(t, model, out, ctx)
+            if t < T1:
+                model.W.sub_(model.backward(ctx, grad_out)[0].mul_(lr1_t))
+        z = model.features(X[:, m1:])  # (R, m2, k): S_2 through the frozen first layer
+        zT = z.transpose(1, 2).contiguous()
+        for t in range(T2 + 1):
+            out = batched_mv(z, model.a)
+            value, grad_out = loss_and_grad(out, y2, "logistic")
+            loss2.append(value)
+            if t < T2:
+                model.a.sub_(batched_mv(zT, grad_out).mul_(lr2_t))
+        finite = torch.isfinite(torch.stack(loss1)).all() & torch.isfinite(torch.stack(loss2)).all()
+    if not bool(finite):
+        raise TrainingDivergedError("a loss of Algorithm 1 became non-finite: lower lr1 or lr2")
+    return LayerwiseResult(
+        loss1=torch.stack(loss1).cpu(),
+        loss2=torch.stack(loss2).cpu(),
+        m1=m1,
+        m2=m - m1,
+        seconds=time.perf_counter() - start,
+    )

@@ -13,8 +13,8 @@ import pandas as pd
 import torch
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import test_set, training_sets
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.experiments.common import test_set, training_sets, xor_cnn
+from lib.models import FullyConnected
 from lib.training import accuracy, train
 
 NAME = "repro_toy"
@@ -31,10 +31,10 @@ def compute(*, n, d, k, width, m, replicas, lr, steps, seed, device) -> pd.DataF
     X_test, y_test = test_set(dist, seed, 300)
     rows = []
     for name, net in [
-        ("cnn", MaxPoolCNN(d, k, replicas=replicas, init_std=0.1, seed=seed, device=device)),
+        ("cnn", xor_cnn(d, k, replicas=replicas, init_std=0.1, seed=seed, device=device)),
         ("fcn", FullyConnected(n * d, width, replicas=replicas, seed=seed, device=device)),
     ]:
-        res = train(net, X, y, lr=lr, steps=steps, early_stop=False)
+        res = train(net, X, y, lr=lr, steps=steps, early_stop=False, loss="hinge")
         acc = accuracy(net, X_test, y_test)
         for r in range(replicas):
             for t, value in enumerate(res.loss[:, r].tolist()):

@@ -294,13 +294,13 @@ def test_screenshot_saved(reports, page):
 
 
 def test_scorecard_has_one_row_per_claim(reports):
-    if "book/scorecard" not in PAGES:
-        pytest.skip("no book/scorecard page in _toc.yml yet")
+    if "book/use/scorecard" not in PAGES:
+        pytest.skip("no book/use/scorecard page in _toc.yml yet")
     try:
         from lib.scorecard import claims
     except ModuleNotFoundError:
         pytest.skip("lib.scorecard does not exist yet: the expected number of claims is unknown")
     expected = len(claims())
-    verdict_tables = [t for t in reports["book/scorecard"]["tables"] if any("verdict" in h for h in t["header"])]
+    verdict_tables = [t for t in reports["book/use/scorecard"]["tables"] if any("verdict" in h for h in t["header"])]
     assert verdict_tables, "the scorecard page has no table with a 'verdict' column"
     assert verdict_tables[0]["rows"] == expected

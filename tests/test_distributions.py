@@ -4,7 +4,8 @@ import torch
 from lib.distributions import OrthogonalPatterns, pattern_presence, pattern_statistics
 
 
-@pytest.mark.parametrize("kwargs", [dict(n=10, d=30), dict(n=5, d=3, copies=2), dict(n=1, d=4), dict(n=8, d=12, rotation_seed=3)])
+@pytest.mark.parametrize("kwargs", [dict(n=10, d=30), dict(n=5, d=3, copies=2), dict(n=1, d=4), dict(n=8, d=12, basis="random", seed=3),
+                                    dict(n=6, d=12, l=5), dict(n=6, d=12, l=7, basis="random", seed=2)])
 def test_label_rule_and_patch_membership(kwargs):
     dist = OrthogonalPatterns(**kwargs)
     idx, y = dist.sample_indices(5000, seed=1)
@@ -23,12 +24,12 @@ def test_label_rule_and_patch_membership(kwargs):
 
 
 def test_patterns_are_orthonormal():
-    for seed in (None, 0, 7):
-        P = OrthogonalPatterns(4, 9, rotation_seed=seed).patterns.double()
+    for basis, seed in (("standard", 0), ("random", 0), ("random", 7)):
+        P = OrthogonalPatterns(4, 9, basis=basis, seed=seed).patterns.double()
         assert torch.allclose(P @ P.T, torch.eye(9, dtype=torch.float64), atol=1e-6)
     dist = OrthogonalPatterns(4, 9)
     assert torch.equal(dist.p_plus, torch.eye(9)[0]) and torch.equal(dist.p_minus, torch.eye(9)[1])
-    assert not torch.equal(OrthogonalPatterns(4, 9, rotation_seed=1).patterns, torch.eye(9))
+    assert not torch.equal(OrthogonalPatterns(4, 9, basis="random", seed=1).patterns, torch.eye(9))
 
 
 def test_same_seed_same_tensors_and_different_seed_differs():
@@ -80,7 +81,10 @@ def test_zero_points():
         (dict(n=3, d=5, spurious_probs=[1, 1]), "spurious_probs"),
         (dict(n=3, d=5, spurious_probs=[1, -1, 1]), "spurious_probs"),
         (dict(n=3, d=5, spurious_probs_negative=[0, 0, 0]), "spurious_probs_negative"),
-        (dict(n=3, d=5, rotation_seed=-1), "rotation_seed"),
+        (dict(n=3, d=5, basis="random", seed=-1), "seed"),
+        (dict(n=3, d=5, basis="rotated"), "basis"),
+        (dict(n=3, d=5, l=6), "l must be"),
+        (dict(n=3, d=5, l=2), "l must be"),
         (dict(n=3, d=5, dtype=torch.int64), "dtype"),
     ],
 )

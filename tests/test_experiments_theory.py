@@ -8,7 +8,7 @@ import torch
 from lib.distributions import OrthogonalPatterns
 from lib.experiments import generalization as gen
 from lib.experiments import optimization as opt
-from lib.models import MaxPoolCNN
+from lib.experiments.common import split_tables, xor_cnn
 from lib.sweep import get
 from lib.training import train
 
@@ -23,11 +23,11 @@ def test_step_size_rules():
 def test_recorded_training_follows_the_same_trajectory_as_one_call():
     dist = OrthogonalPatterns(5, 8)
     X, y = dist.sample(16, seed=3)
-    a = MaxPoolCNN(8, 1, replicas=4, seed=0)
-    b = MaxPoolCNN(8, 1, replicas=4, seed=0)
-    one = train(a, X, y, lr=2.0, steps=250)
+    a = xor_cnn(8, 1, replicas=4, seed=0)
+    b = xor_cnn(8, 1, replicas=4, seed=0)
+    one = train(a, X, y, lr=2.0, steps=250, loss="hinge")
     two = opt._train_recorded(b, X, y, 2.0, 250)  # recording stops after RECORD_STEPS = 100
-    assert torch.equal(a.w, b.w) and torch.equal(a.u, b.u)
+    assert torch.equal(a.W, b.W)
     assert torch.equal(one.steps_to_fit, two.steps_to_fit)
     assert torch.allclose(one.loss, two.loss)
     assert len(two.snapshots) == min(one.steps_run, opt.RECORD_STEPS) + 1
@@ -35,7 +35,8 @@ def test_recorded_training_follows_the_same_trajectory_as_one_call():
 
 def test_detector_counts_and_interference_match_their_definitions():
     run = opt.train_cnn(k=6, lr=1 / 3, steps=0, **TINY)
-    a, b = run.net.dot_products(run.dist.patterns)
+    a, b = split_tables(run.net, run.dist.patterns)
+    assert a.shape == b.shape == (3, 6, 8)
     for r in range(3):
         plus = sum(int(a[r, i].argmax() == 0 and a[r, i, 0] > 0) for i in range(6))
         minus = sum(int(b[r, i].argmax() == 1 and b[r, i, 1] > 0) for i in range(6))
@@ -45,7 +46,7 @@ def test_detector_counts_and_interference_match_their_definitions():
     for r in range(3):
         worst = 0.0
         for s in range(X.shape[1]):
-            filters = net.u[r] if y[r, s] > 0 else net.w[r]
+            filters = net.W[r, 6:] if y[r, s] > 0 else net.W[r, :6]  # u (output -1) or w (output +1)
             worst = max(worst, sum(max(float(torch.relu(f.detach() @ x)) for x in X[r, s]) for f in filters))
         assert float(opt.interference(net, X, y)[r]) == pytest.approx(worst, rel=1e-5)
 
@@ -75,7 +76,7 @@ def test_pattern_rows_statistics_and_scores():
     assert len(rows) == 3 * 8
     assert (rows["delta"] == rows["frac_pos"] - rows["frac_neg"]).all()
     assert (rows.loc[rows["pattern"] == 0, "frac_pos"] == 1).all() and (rows.loc[rows["pattern"] == 0, "frac_neg"] == 0).all()
-    a, b = run.net.dot_products(run.dist.patterns)
+    a, b = split_tables(run.net, run.dist.patterns)
     expected = float(torch.relu(a[1, :, 5]).sum() - torch.relu(b[1, :, 5]).sum())
     got = rows.query("replica == 1 and pattern == 5")["score"].item()
     assert got == pytest.approx(expected, rel=1e-5)

@@ -1,8 +1,11 @@
+"""The Part II network (ConvPool with a fixed, balanced +-1 second layer: `xor_cnn`, k filters per
+sign, channels 0..k-1 the w's with output +1, k..2k-1 the u's with output -1) and the FCN baseline."""
 import pytest
 import torch
 
 from lib.distributions import OrthogonalPatterns
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.experiments.common import xor_cnn
+from lib.models import ConvPool, FullyConnected
 
 
 def paper_formula(w, u, X):
@@ -18,20 +21,20 @@ def paper_formula(w, u, X):
 
 
 def test_cnn_forward_equals_paper_formula():
-    X, _ = OrthogonalPatterns(4, 6, rotation_seed=1).sample(7, seed=0)
+    X, _ = OrthogonalPatterns(4, 6, basis="random", seed=1).sample(7, seed=0)
     X = X + 0.1 * torch.randn(X.shape, generator=torch.Generator().manual_seed(0))
-    net = MaxPoolCNN(6, 3, replicas=2, init_std=1.0, seed=5)
+    net = xor_cnn(6, 3, replicas=2, init_std=1.0, seed=5)
     out = net(X)
     assert out.shape == (2, 7)
     for r in range(2):
-        ref = paper_formula(net.w[r].detach().double(), net.u[r].detach().double(), X.double())
+        ref = paper_formula(net.W[r, :3].detach().double(), net.W[r, 3:].detach().double(), X.double())
         assert torch.allclose(out[r].double(), ref, atol=1e-5)
 
 
 def test_cnn_equals_conv1d_maxpool():
     X, _ = OrthogonalPatterns(5, 7).sample(9, seed=3)
-    net = MaxPoolCNN(7, 4, init_std=1.0, seed=2)
-    conv = torch.nn.functional.conv1d(X.reshape(9, 1, 35), net.filters()[0].detach().unsqueeze(1), stride=7)
+    net = xor_cnn(7, 4, init_std=1.0, seed=2)
+    conv = torch.nn.functional.conv1d(X.reshape(9, 1, 35), net.W[0].detach().unsqueeze(1), stride=7)
     pooled = torch.relu(conv).amax(-1)  # (m, 2k)
     ref = pooled[:, :4].sum(1) - pooled[:, 4:].sum(1)
     assert torch.allclose(net(X)[0], ref, atol=1e-6)
@@ -47,7 +50,7 @@ def _autograd_grads(model, X, g):
 def test_cnn_analytic_gradient_matches_autograd(shared):
     torch.manual_seed(0)
     X = torch.randn(3, 11, 5, 8, dtype=torch.float64) if not shared else torch.randn(11, 5, 8, dtype=torch.float64)
-    net = MaxPoolCNN(8, 6, replicas=3, init_std=1.0, seed=1, dtype=torch.float64)
+    net = xor_cnn(8, 6, replicas=3, init_std=1.0, seed=1, dtype=torch.float64)
     g = torch.randn(3, 11, dtype=torch.float64)
     out, ctx = net.forward_train(X)
     for a, b in zip(net.backward(ctx, g), _autograd_grads(net, X, g)):
@@ -71,10 +74,11 @@ def test_fcn_analytic_gradient_matches_autograd(depth):
 
 def test_replicas_are_independent_models():
     X, _ = OrthogonalPatterns(4, 6).sample(10, seed=0)
-    big = MaxPoolCNN(6, 3, replicas=4, seed=10)
+    big = xor_cnn(6, 3, replicas=4, seed=10)
     for r in range(4):
-        alone = MaxPoolCNN(6, 3, replicas=1, seed=10 + r)
-        assert torch.equal(alone.w[0], big.w[r]) and torch.equal(alone.u[0], big.u[r])
+        alone = xor_cnn(6, 3, replicas=1, seed=10 + r)
+        assert torch.equal(alone.W[0, :3], big.W[r, :3]) and torch.equal(alone.W[0, 3:], big.W[r, 3:])
+        assert torch.equal(alone.a[0], big.a[r])
         assert torch.allclose(alone(X)[0], big(X)[r])
     fc_big = FullyConnected(24, 8, replicas=3, seed=2)
     fc_one = FullyConnected(24, 8, replicas=1, seed=[3])
@@ -82,9 +86,10 @@ def test_replicas_are_independent_models():
 
 
 def test_parameter_counts_and_init_scale():
-    net = MaxPoolCNN(30, 50, replicas=2, init_std=1e-3)
-    assert net.num_parameters == 2 * 50 * 30
-    assert 0.8e-3 < net.w.std().item() < 1.2e-3
+    net = xor_cnn(30, 50, replicas=2, init_std=1e-3)
+    assert net.num_parameters == 2 * 50 * 30  # the second layer is a fixed buffer, not a parameter
+    assert 0.8e-3 < net.W[:, :50].std().item() < 1.2e-3
+    assert net.a[0].tolist() == [1.0] * 50 + [-1.0] * 50
     fc = FullyConnected(600, 100, depth=3)
     assert fc.num_parameters == 600 * 100 + 100 + 100 * 100 + 100 + 100 + 1
 
@@ -92,13 +97,16 @@ def test_parameter_counts_and_init_scale():
 @pytest.mark.parametrize(
     "make, name",
     [
-        (lambda: MaxPoolCNN(0, 3), "d"),
-        (lambda: MaxPoolCNN(5, 0), "k"),
-        (lambda: MaxPoolCNN(5, 2, replicas=0), "replicas"),
-        (lambda: MaxPoolCNN(5, 2, init_std=-1.0), "init_std"),
-        (lambda: MaxPoolCNN(5, 2, seed=-1), "seed"),
-        (lambda: MaxPoolCNN(5, 2, replicas=2, seed=[1]), "seed"),
-        (lambda: MaxPoolCNN(5, 2, dtype=torch.int32), "dtype"),
+        (lambda: ConvPool(0, 6, second_layer="fixed"), "d"),
+        (lambda: ConvPool(5, 0, second_layer="fixed"), "k"),
+        (lambda: ConvPool(5, 3, second_layer="fixed"), "k"),  # a balanced +-1 layer needs k even
+        (lambda: ConvPool(5, 4, replicas=0, second_layer="fixed"), "replicas"),
+        (lambda: ConvPool(5, 4, radius=-1.0, second_layer="fixed", init="gaussian"), "radius"),
+        (lambda: ConvPool(5, 4, seed=-1, second_layer="fixed"), "seed"),
+        (lambda: ConvPool(5, 4, replicas=2, seed=[1], second_layer="fixed"), "seed"),
+        (lambda: ConvPool(5, 4, dtype=torch.int32, second_layer="fixed"), "dtype"),
+        (lambda: ConvPool(5, 4, second_layer="frozen"), "second_layer"),
+        (lambda: ConvPool(5, 4, init="uniform"), "init"),
         (lambda: FullyConnected(0, 4), "input_dim"),
         (lambda: FullyConnected(4, 0), "width"),
         (lambda: FullyConnected(4, 3, depth=1), "depth"),
@@ -110,7 +118,7 @@ def test_invalid_model_parameters(make, name):
 
 
 def test_input_shape_mismatch_is_refused():
-    net = MaxPoolCNN(5, 2, replicas=2)
+    net = xor_cnn(5, 2, replicas=2)
     with pytest.raises(ValueError, match="d=5"):
         net(torch.zeros(3, 4, 6))
     with pytest.raises(ValueError, match="shape"):

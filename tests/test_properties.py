@@ -29,7 +29,7 @@ from lib import sweep
 from lib._checks import SEED_MAX, check_choice, check_float, check_int, check_seed
 from lib.cache import ResultsCache
 from lib.distributions import OrthogonalPatterns
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.models import ConvPool, FullyConnected
 from lib.training import LOSSES, TrainingDivergedError, accuracy, train
 
 EXAMPLES: collections.Counter[str] = collections.Counter()
@@ -154,15 +154,19 @@ def weights(k: int) -> st.SearchStrategy:
 @st.composite
 def distributions(draw) -> OrthogonalPatterns:
     n, d = draw(st.integers(1, 8)), draw(st.integers(3, 10))
+    l = draw(st.integers(3, d))
     kwargs = dict(
+        l=draw(st.none() | st.just(l)),
         copies=draw(st.integers(1, n)),
         p_positive=draw(st.floats(0, 1)),
-        rotation_seed=draw(st.none() | SEEDS),
+        basis=draw(st.sampled_from(["standard", "random"])),
+        seed=draw(SEEDS),
         dtype=draw(st.sampled_from([torch.float32, torch.float64])),
     )
+    patterns = d if kwargs["l"] is None else l
     for name in ("spurious_probs", "spurious_probs_negative"):
         if draw(st.booleans()):
-            kwargs[name] = draw(weights(d - 2))
+            kwargs[name] = draw(weights(patterns - 2))
     return OrthogonalPatterns(n, d, **kwargs)
 
 
@@ -194,12 +198,16 @@ BAD_WEIGHTS = st.one_of(
 def bad_distribution_kwargs(draw) -> tuple[str, dict]:
     n, d = draw(st.integers(1, 6)), draw(st.integers(3, 8))
     kwargs = dict(n=n, d=d)
-    name = draw(st.sampled_from(["n", "d", "copies", "p_positive", "spurious_probs", "spurious_probs_negative",
-                                 "rotation_seed", "dtype"]))
+    name = draw(st.sampled_from(["n", "d", "l", "copies", "p_positive", "spurious_probs", "spurious_probs_negative",
+                                 "basis", "seed", "dtype"]))
+    if name == "seed":
+        kwargs["basis"] = draw(st.sampled_from(["standard", "random"]))
     kwargs[name] = draw({
-        "n": bad_ints(1), "d": bad_ints(3), "copies": bad_ints(1, n), "p_positive": bad_floats(0, 1),
+        "n": bad_ints(1), "d": bad_ints(3), "l": bad_ints(3, d).filter(lambda v: v is not None),  # None: l = d
+        "copies": bad_ints(1, n), "p_positive": bad_floats(0, 1),
         "spurious_probs": BAD_WEIGHTS, "spurious_probs_negative": BAD_WEIGHTS,
-        "rotation_seed": BAD_SEEDS.filter(lambda v: v is not None),  # None: the standard basis
+        "basis": st.one_of(st.text(max_size=8).filter(lambda s: s not in ("standard", "random")), st.none(), st.integers()),
+        "seed": BAD_SEEDS,
         "dtype": st.sampled_from([torch.int64, torch.bool, torch.complex64, "float32", float, None]),
     }[name])
     if name.startswith("spurious") and isinstance(kwargs[name], list) and len(kwargs[name]) == d - 2:
@@ -231,7 +239,9 @@ def models(draw):
     dtype = draw(st.sampled_from([torch.float32, torch.float64]))
     n, d = draw(st.integers(1, 5)), draw(st.integers(1, 8))
     if draw(st.booleans()):
-        net = MaxPoolCNN(d, draw(st.integers(1, 5)), replicas=R, init_std=draw(st.floats(0, 10)), seed=seed, dtype=dtype)
+        net = ConvPool(d, 2 * draw(st.integers(1, 5)), replicas=R, radius=draw(st.floats(0, 10, exclude_min=True)) * math.sqrt(d),
+                       second_layer=draw(st.sampled_from(["fixed", "trained"])), init=draw(st.sampled_from(["gaussian", "sphere"])),
+                       seed=seed, dtype=dtype)
     else:
         net = FullyConnected(n * d, draw(st.integers(1, 8)), depth=draw(st.integers(2, 4)), replicas=R, seed=seed,
                              dtype=dtype)
@@ -252,21 +262,23 @@ def test_models_output_one_finite_value_per_replica_and_point(model, m, per_repl
 @st.composite
 def bad_model_kwargs(draw) -> tuple[str, object]:
     kind = draw(st.sampled_from(["cnn", "fcn"]))
-    names = ["d", "k", "replicas", "init_std", "seed", "dtype"] if kind == "cnn" else \
+    names = ["d", "k", "replicas", "radius", "second_layer", "init", "seed", "dtype"] if kind == "cnn" else \
         ["input_dim", "width", "depth", "replicas", "seed", "dtype"]
     name = draw(st.sampled_from(names))
     bad = draw({
         "d": bad_ints(1), "k": bad_ints(1), "input_dim": bad_ints(1), "width": bad_ints(1), "depth": bad_ints(2),
-        "replicas": bad_ints(1), "init_std": bad_floats(0, math.inf),
+        "replicas": bad_ints(1), "radius": bad_floats(0, math.inf, low_open=True),
+        "second_layer": st.one_of(st.text(max_size=8).filter(lambda s: s not in ("trained", "fixed")), st.none(), st.booleans()),
+        "init": st.one_of(st.text(max_size=8).filter(lambda s: s not in ("sphere", "gaussian")), st.none(), st.integers()),
         "seed": st.one_of(st.integers(max_value=-1), st.floats(), st.text(max_size=2), st.none(),
                           st.lists(SEEDS, min_size=3, max_size=4), st.lists(st.integers(max_value=-1), min_size=2,
                                                                              max_size=2)),
         "dtype": st.sampled_from([torch.int64, torch.bool, "float32", None]),
     }[name])
-    args = dict(d=4, k=2) if kind == "cnn" else dict(input_dim=8, width=3)
+    args = dict(d=4, k=2, second_layer="fixed", init="gaussian") if kind == "cnn" else dict(input_dim=8, width=3)
     args["replicas"] = 2
     args[name] = bad
-    return name, (MaxPoolCNN if kind == "cnn" else FullyConnected), args
+    return name, (ConvPool if kind == "cnn" else FullyConnected), args
 
 
 @fuzz(200, bad_model_kwargs())
@@ -289,7 +301,7 @@ def bad_inputs(draw):
 
 @fuzz(100, bad_inputs())
 def test_models_refuse_inputs_of_the_wrong_shape(X):
-    cnn = MaxPoolCNN(4, 2, replicas=2)
+    cnn = ConvPool(4, 4, replicas=2, second_layer="fixed", init="gaussian")
     with pytest.raises(ValueError, match="X"):
         cnn(X)
     fcn = FullyConnected(10, 3, replicas=2)  # n*d = 10 with d in {1, 2, 5} needs n in {10, 5, 2}
@@ -315,7 +327,8 @@ def problems(draw):
         sets = [dist.sample(m, seed=seed + r) for r in range(R)]
         X, y = torch.stack([s[0] for s in sets]), torch.stack([s[1] for s in sets])
     if draw(st.booleans()):
-        net = MaxPoolCNN(d, draw(st.integers(1, 4)), replicas=R, init_std=draw(st.floats(0, 1)), seed=seed)
+        net = ConvPool(d, 2 * draw(st.integers(1, 4)), replicas=R, radius=draw(st.floats(0, 1, exclude_min=True)) * math.sqrt(d),
+                       second_layer="fixed", init="gaussian", seed=seed)
     else:
         net = FullyConnected(n * d, draw(st.integers(1, 6)), replicas=R, seed=seed)
     return net, X, y

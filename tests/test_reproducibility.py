@@ -22,7 +22,7 @@ from lib import sweep
 from lib.cache import ResultsCache
 from lib.distributions import OrthogonalPatterns
 from lib.experiments import common
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.models import FullyConnected
 from lib.training import accuracy, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ FCN_SHAPES = [(6, 10, 16, 40), (3, 60, 32, 7), (4, 8, 32, 20)]
 def make(kind: str, shape: tuple[int, int, int, int], replicas: int, seed: int):
     n, d, width, _ = shape
     if kind == "cnn":
-        return MaxPoolCNN(d, width, replicas=replicas, init_std=0.1, seed=seed)
+        return common.xor_cnn(d, width, replicas=replicas, init_std=0.1, seed=seed)
     return FullyConnected(n * d, width, depth=3, replicas=replicas, seed=seed)
 
 
@@ -59,14 +59,14 @@ def identical(a, b) -> bool:
 
 
 def test_data_is_bit_identical_whatever_the_replica_count():
-    dist = OrthogonalPatterns(7, 9, rotation_seed=3)
+    dist = OrthogonalPatterns(7, 9, basis="random", seed=3)
     for R in (1, 3, 8):
         X, y = common.training_sets(dist, 30, SEED, R)
         for r in range(R):
             Xr, yr = dist.sample(30, seed=common.TRAIN_SEED_OFFSET + SEED + r)
             assert torch.equal(X[r], Xr) and torch.equal(y[r], yr)
     X1, y1 = common.test_set(dist, SEED)
-    X2, y2 = common.test_set(OrthogonalPatterns(7, 9, rotation_seed=3), SEED)
+    X2, y2 = common.test_set(OrthogonalPatterns(7, 9, basis="random", seed=3), SEED)
     assert torch.equal(X1, X2) and torch.equal(y1, y2)
 
 

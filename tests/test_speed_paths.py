@@ -4,45 +4,47 @@ import torch
 
 from lib import training
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns
-from lib.experiments.common import training_sets
-from lib.models import FullyConnected, MaxPoolCNN, PatternPresence
+from lib.experiments.common import training_sets, xor_cnn
+from lib.models import FullyConnected, PatternTable, PositionMajor
 from lib.training import TrainingDivergedError, train
 
 
 def dense_onehot_backward(net, ctx, grad_out):
     """The reference gradient: a dense (R, 2k, n, m) one-hot of the max-pool winners times the
     (position-major) patches."""
-    values, winners, patches, n = ctx
+    _, values, winners, patches, n = ctx
     R, C, m = values.shape
-    coef = grad_out[:, None, :] * net.signs[None, :, None] * (values > 0)
+    coef = grad_out[:, None, :] * net.a[:, :, None] * (values > 0)
     onehot = torch.zeros(R, C, n, m, dtype=values.dtype)
     onehot.scatter_(2, winners.unsqueeze(2), coef.unsqueeze(2))
-    grad = torch.matmul(onehot.view(R, C, n * m), patches)
-    return [grad[:, : net.k], grad[:, net.k :]]
+    return [torch.matmul(onehot.view(R, C, n * m), patches)]
 
 
 @pytest.mark.parametrize("shared", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_gathered_backward_equals_dense_onehot(shared, dtype):
     """Orthogonal-pattern inputs repeat patches (tied scores) and small filters leave channels inactive."""
-    dist = OrthogonalPatterns(7, 9, rotation_seed=2, dtype=dtype)
+    dist = OrthogonalPatterns(7, 9, basis="random", seed=2, dtype=dtype)
     X, _ = dist.sample(23, seed=0) if shared else (torch.stack([dist.sample(23, seed=s)[0] for s in range(4)]), None)
-    net = MaxPoolCNN(9, 5, replicas=4, init_std=1.0, seed=3, dtype=dtype)
+    net = xor_cnn(9, 5, replicas=4, init_std=1.0, seed=3, dtype=dtype)
     g = torch.randn(4, 23, dtype=dtype, generator=torch.Generator().manual_seed(1))
-    _, ctx = net.forward_train(X)
-    assert (ctx[0] <= 0).any() and (ctx[0] > 0).any()  # both active and inactive channels occur
+    _, ctx = net.forward_train(X)  # X itself: the general path
+    assert (ctx[1] <= 0).any() and (ctx[1] > 0).any()  # both active and inactive channels occur
     tol = 1e-12 if dtype == torch.float64 else 1e-5
-    for fast, ref in zip(net.backward(ctx, g), dense_onehot_backward(net, ctx, g)):
+    fast_grads, ref_grads = net.backward(ctx, g), dense_onehot_backward(net, ctx, g)
+    assert len(fast_grads) == len(ref_grads) == 1  # the fixed second layer has no gradient
+    for fast, ref in zip(fast_grads, ref_grads):
         assert torch.allclose(fast, ref, atol=tol)
 
 
 def test_network_depends_only_on_the_dot_product_tables():
-    """paper.md §2: with orthogonal patterns N_W(x) = sum_i max_j relu(a_{i, p(j)}) - sum_i max_j relu(b_{i, p(j)}),
+    """With orthogonal patterns N_W(x) = sum_i max_j relu(a_{i, p(j)}) - sum_i max_j relu(b_{i, p(j)}),
     a gather in the tables a = w o^T, b = u o^T at the pattern indices p(j) of x."""
-    dist = OrthogonalPatterns(6, 8, rotation_seed=4, dtype=torch.float64)
+    dist = OrthogonalPatterns(6, 8, basis="random", seed=4, dtype=torch.float64)
     idx, _ = dist.sample_indices(30, seed=1)
-    net = MaxPoolCNN(8, 4, replicas=3, init_std=1.0, seed=0, dtype=torch.float64)
-    a, b = net.dot_products(dist.patterns)  # (R, k, d) each
+    net = xor_cnn(8, 4, replicas=3, init_std=1.0, seed=0, dtype=torch.float64)
+    tables = net.tables(dist.patterns)  # (R, 2k, d)
+    a, b = tables[:, :4], tables[:, 4:]  # (R, k, d) each
     pooled = [torch.relu(t[:, :, idx].amax(-1)).sum(1) for t in (a, b)]  # (R, m)
     assert torch.allclose(net(dist.to_inputs(idx)), pooled[0] - pooled[1], atol=1e-12)
 
@@ -54,29 +56,33 @@ def test_general_path_pools_like_a_plain_max(n):
     g = torch.Generator().manual_seed(n)
     X = torch.randn(2, 9, n, 4, generator=g)
     X[:, :, n // 2] = X[:, :, 0]  # tied positions: the first must win
-    net = MaxPoolCNN(4, 3, replicas=2, init_std=1.0, seed=1)
+    net = xor_cnn(4, 3, replicas=2, init_std=1.0, seed=1)
     values, winners, _, _ = net.pooled(X)
-    ref_values, ref_winners = torch.einsum("rcd,rsjd->rcsj", net.filters().detach(), X).max(dim=3)
+    ref_values, ref_winners = torch.einsum("rcd,rsjd->rcsj", net.W.detach(), X).max(dim=3)
     assert torch.allclose(values, ref_values, atol=1e-6) and torch.equal(winners, ref_winners)
     with torch.no_grad():
-        net.w[0, 0, 0] = float("nan")
+        net.W[0, 0, 0] = float("nan")
     values, winners, _, _ = net.pooled(X)
     assert values[0, 0].isnan().all() and ((winners >= 0) & (winners < n)).all()
 
 
-def test_pattern_presence_is_built_only_for_standard_basis_patches():
+def test_pattern_table_is_built_for_inputs_with_few_distinct_patches():
     X, _ = OrthogonalPatterns(5, 7).sample(20, seed=0)
-    table = PatternPresence.of(X.unsqueeze(0))
-    assert table.presence.shape == (1, 7, 20)
-    assert torch.equal(table.presence[0].T, (X.sum(1) > 0))  # pattern p is present iff some patch is e_p
-    for other in (
-        OrthogonalPatterns(5, 7, rotation_seed=1).sample(20, seed=0)[0],  # orthonormal, not the standard basis
-        NoisyOrthogonalPatterns(5, 7, noise=0.1).sample(20, seed=0)[0],
+    for inputs in (
+        X,
+        OrthogonalPatterns(5, 7, basis="random", seed=1).sample(20, seed=0)[0],  # orthonormal, not the standard basis
         X * 2,  # scaled patterns
     ):
-        assert PatternPresence.of(other.unsqueeze(0)) is None
-    assert MaxPoolCNN(7, 2, pattern_search=False).prepare(X) is not None  # plain X, as (1, m, n, d)
-    assert isinstance(MaxPoolCNN(7, 2).prepare(X), PatternPresence)
+        table = PatternTable.of(inputs.unsqueeze(0))
+        assert table.patterns.shape == (7, 7) and table.presence.shape == (1, 7, 20)
+        assert torch.equal(torch.unique(inputs.reshape(-1, 7), dim=0), table.patterns)  # the distinct patches
+        # pattern p is present in point s iff some patch of s equals patterns[p]
+        equal = (inputs[:, :, None, :] == table.patterns[None, None]).all(-1).any(1)  # (m, U)
+        assert torch.equal(table.presence[0].T, equal)
+    noisy = NoisyOrthogonalPatterns(5, 7, noise=0.1).sample(60, seed=0)[0]  # 300 distinct patches
+    assert PatternTable.of(noisy.unsqueeze(0)) is None and PatternTable.MAX_PATTERNS < 300
+    assert isinstance(xor_cnn(7, 2, pattern_search=False).prepare(X), PositionMajor)
+    assert isinstance(xor_cnn(7, 2).prepare(X), PatternTable)
 
 
 @pytest.mark.parametrize("shared", [True, False])
@@ -85,26 +91,41 @@ def test_pattern_search_pools_like_the_general_path(shared, dtype):
     """Same max-pooled values (bit for bit), the same winning pattern, and the same gradients."""
     dist = OrthogonalPatterns(9, 11, dtype=dtype)
     X = dist.sample(40, seed=0)[0] if shared else training_sets(dist, 40, 0, 5)[0]
-    net = MaxPoolCNN(11, 6, replicas=5, init_std=1.0, seed=3, dtype=dtype)
+    net = xor_cnn(11, 6, replicas=5, init_std=1.0, seed=3, dtype=dtype)
     values, winners, patches, n = net.pooled(X)
-    fast, best = net.pooled_patterns(net.prepare(X))
+    table = net.prepare(X)
+    assert isinstance(table, PatternTable)
+    fast, best = net.pooled_patterns(table)
     assert torch.equal(fast, values)
-    idx = X.argmax(-1).expand(5, 40, 9)  # pattern index of each patch
-    assert torch.equal(best, torch.gather(idx.unsqueeze(1).expand(5, 12, 40, 9), 3, winners.unsqueeze(3))[..., 0])
+    idx = X.argmax(-1).expand(5, 40, 9)  # basis index of each patch
+    basis_of_row = table.patterns.argmax(-1)  # basis index of each row of the table
+    assert torch.equal(basis_of_row[best], torch.gather(idx.unsqueeze(1).expand(5, 12, 40, 9), 3, winners.unsqueeze(3))[..., 0])
     g = torch.randn(5, 40, dtype=dtype, generator=torch.Generator().manual_seed(1))
-    for a, b in zip(net.backward((fast, best), g), net.backward((values, winners, patches, n), g)):
+    fast_ctx = (torch.relu(fast), fast, best, table.patterns)
+    general_ctx = (torch.relu(values), values, winners, patches, n)
+    for a, b in zip(net.backward(fast_ctx, g), net.backward(general_ctx, g), strict=True):
         assert torch.equal(a, b)
 
 
 def test_pattern_search_breaks_ties_by_pattern_index():
-    """Two present patterns with equal coordinates: the lower pattern index wins (the value is the same)."""
-    X = torch.eye(4)[torch.tensor([[2, 1, 3], [3, 3, 0]])]  # points {e2, e1, e3} and {e3, e0}
-    net = MaxPoolCNN(4, 1, replicas=2)
+    """Two present patterns with equal scores: the lower index in the table wins (the value is the same)."""
+    X = torch.eye(4)[torch.tensor([[2, 1, 3], [1, 1, 0]])]  # points {e2, e1, e3} and {e1, e0}
+    net = xor_cnn(4, 1, replicas=2)
     with torch.no_grad():
-        net.w.copy_(torch.tensor([0.5, 0.5, 0.5, 0.5]).expand(2, 1, 4))
-        net.u.copy_(torch.tensor([0.0, 0.2, 0.1, 0.2]).expand(2, 1, 4))
-    values, best = net.pooled_patterns(net.prepare(X))
-    assert best[0].tolist() == [[1, 0], [1, 3]]
+        net.W[:, 0].copy_(torch.tensor([0.5, 0.5, 0.5, 0.5]))  # w: every pattern ties
+        net.W[:, 1].copy_(torch.tensor([0.2, 0.2, 0.1, 0.0]))  # u: e0 and e1 tie at the top
+    table = net.prepare(X)
+    values, best = net.pooled_patterns(table)
+    rows = table.patterns.argmax(-1).tolist()  # basis index of each table row
+    assert sorted(rows) == [0, 1, 2, 3]
+    present = [{2, 1, 3}, {1, 0}]
+    for c in range(2):
+        scores = net.W[0, c].detach()
+        for s in range(2):
+            top = max(float(scores[b]) for b in present[s])
+            expected = min(rows.index(b) for b in present[s] if float(scores[b]) == top)
+            assert int(best[0, c, s]) == expected
+    assert best[0].tolist() != [[rows.index(1), rows.index(0)], [rows.index(1), rows.index(0)]]  # not the basis order
     assert torch.equal(values, net.pooled(X)[0])
 
 
@@ -114,8 +135,8 @@ def test_pattern_search_trains_bit_identically_to_the_general_path(shared, batch
     dist = OrthogonalPatterns(8, 12)
     X, y = dist.sample(60, seed=0) if shared else training_sets(dist, 60, 0, 4)
     a, b = (
-        train(MaxPoolCNN(12, 6, replicas=4, seed=1, pattern_search=ps), X, y, lr=0.05, steps=150,
-              batch_size=batch_size, record_every=50)
+        train(xor_cnn(12, 6, replicas=4, seed=1, pattern_search=ps), X, y, lr=0.05, steps=150,
+              batch_size=batch_size, record_every=50, loss="hinge")
         for ps in (True, False)
     )
     _same_result(a, b)
@@ -146,11 +167,11 @@ def test_deferred_syncs_change_nothing(monkeypatch, kwargs):
     results = []
     for every in (1, 7):
         monkeypatch.setitem(training.SYNC_EVERY, "cpu", every)
-        net = MaxPoolCNN(8, 6, replicas=3, seed=2)
-        results.append(train(net, X, y, lr=[0.05, 0.1, 0.3], **kwargs))
+        net = xor_cnn(8, 6, replicas=3, seed=2)
+        results.append(train(net, X, y, lr=[0.05, 0.1, 0.3], loss="hinge", **kwargs))
         if every == 1:
-            params = net.w.clone()
-    assert torch.equal(params, net.w)
+            params = net.W.clone()
+    assert torch.equal(params, net.W)
     _same_result(*results)
     if kwargs["steps"] == 400 and "batch_size" not in kwargs:
         assert results[0].fitted.all() and results[0].steps_run % 7 != 0  # the trim was exercised
@@ -178,14 +199,14 @@ def test_bench_naive_baseline_trains_the_same_models():
     dist = OrthogonalPatterns(5, 8)
     X, y = training_sets(dist, 24, 0, 3)
     for net, naive, lr in (
-        (MaxPoolCNN(8, 4, replicas=3, init_std=0.1, seed=1), lambda n, r: NaiveCNN(n.w[r].detach(), n.u[r].detach()), 0.1),
+        (xor_cnn(8, 4, replicas=3, init_std=0.1, seed=1), lambda n, r: NaiveCNN(n.W[r, :4].detach(), n.W[r, 4:].detach()), 0.1),
         (FullyConnected(40, 16, replicas=3, seed=1),
          lambda n, r: naive_fcn([W[r].detach() for W in n.weights], [b[r].detach() for b in n.biases]), 0.05),
     ):
         models = [naive(net, r) for r in range(3)]
         with torch.no_grad():
             assert torch.allclose(torch.stack([mod(X[r]) for r, mod in enumerate(models)]), net(X), atol=1e-6)
-        res = train(net, X, y, lr=lr, steps=5, early_stop=False)
+        res = train(net, X, y, lr=lr, steps=5, early_stop=False, loss="hinge")
         _, naive_loss = train_naive(models, X, y, lr, 5)
         assert torch.allclose(res.loss[-1], naive_loss, atol=1e-5)
 

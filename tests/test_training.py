@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from lib.distributions import OrthogonalPatterns
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.experiments.common import xor_cnn
+from lib.models import FullyConnected
 from lib.training import TrainingDivergedError, accuracy, loss_and_grad, train
 
 
@@ -14,8 +15,8 @@ def data():
 
 def test_gd_reaches_zero_hinge_loss_and_generalises(data):
     (X, y), (Xt, yt) = data
-    net = MaxPoolCNN(10, 20, replicas=4, seed=0)
-    res = train(net, X, y, lr=0.1, steps=2000)
+    net = xor_cnn(10, 20, replicas=4, seed=0)
+    res = train(net, X, y, lr=0.1, steps=2000, loss="hinge")
     assert res.fitted.all() and (res.loss[-1] == 0).all()
     assert res.loss[0].min() > 0.9  # small init: N(x) ~ 0, hinge loss ~ 1
     assert (net(X) * y >= 1).all()
@@ -25,11 +26,11 @@ def test_gd_reaches_zero_hinge_loss_and_generalises(data):
 
 def test_replica_alone_equals_replica_in_batch(data):
     (X, y), _ = data
-    big = MaxPoolCNN(10, 5, replicas=3, seed=20, init_std=0.1)
-    res_big = train(big, X, y, lr=[0.05, 0.1, 0.2], steps=30)
-    alone = MaxPoolCNN(10, 5, replicas=1, seed=21, init_std=0.1)
-    res_alone = train(alone, X, y, lr=0.1, steps=30)
-    assert torch.allclose(alone.w[0], big.w[1], atol=1e-6)
+    big = xor_cnn(10, 5, replicas=3, seed=20, init_std=0.1)
+    res_big = train(big, X, y, lr=[0.05, 0.1, 0.2], steps=30, loss="hinge")
+    alone = xor_cnn(10, 5, replicas=1, seed=21, init_std=0.1)
+    res_alone = train(alone, X, y, lr=0.1, steps=30, loss="hinge")
+    assert torch.allclose(alone.W[0], big.W[1], atol=1e-6)
     assert res_alone.steps_to_fit[0] == res_big.steps_to_fit[1]
     n = res_alone.loss.shape[0]
     assert torch.allclose(res_alone.loss[:, 0], res_big.loss[:n, 1], atol=1e-6)
@@ -39,7 +40,7 @@ def test_replica_alone_equals_replica_in_batch(data):
 @pytest.mark.parametrize("batch_size", [None, 8])
 def test_training_reduces_the_loss(data, loss, batch_size):
     (X, y), _ = data
-    for net in (MaxPoolCNN(10, 8, replicas=2, seed=1), FullyConnected(60, 32, replicas=2, seed=1)):
+    for net in (xor_cnn(10, 8, replicas=2, seed=1), FullyConnected(60, 32, replicas=2, seed=1)):
         res = train(net, X, y, lr=0.05, steps=200, loss=loss, batch_size=batch_size, early_stop=False)
         assert (res.loss[-1] < 0.5 * res.loss[0]).all()
         assert res.steps_run == 200
@@ -50,11 +51,11 @@ def test_per_replica_training_sets_and_snapshots():
     sets = [dist.sample(20, seed=s) for s in range(3)]
     X = torch.stack([s[0] for s in sets])
     y = torch.stack([s[1] for s in sets])
-    net = MaxPoolCNN(8, 4, replicas=3)
-    res = train(net, X, y, lr=0.2, steps=500, record_every=2)
+    net = xor_cnn(8, 4, replicas=3)
+    res = train(net, X, y, lr=0.2, steps=500, record_every=2, loss="hinge")
     assert res.fitted.all()
     steps = [s for s, _ in res.snapshots]
-    assert steps[0] == 0 and steps[-1] == res.steps_run and set(res.snapshots[0][1]) == {"w", "u"}
+    assert steps[0] == 0 and steps[-1] == res.steps_run and set(res.snapshots[0][1]) == {"W"}  # the fixed second layer is not a parameter
 
 
 def test_loss_and_grad_values():
@@ -89,12 +90,12 @@ def test_divergence_is_reported():
 def test_invalid_training_arguments(data, kwargs, name):
     (X, y), _ = data
     with pytest.raises(ValueError, match=name):
-        train(MaxPoolCNN(10, 2, replicas=2), X, y, **kwargs)
+        train(xor_cnn(10, 2, replicas=2), X, y, **{"loss": "hinge", **kwargs})
 
 
 def test_invalid_data_is_refused(data):
     (X, y), _ = data
-    net = MaxPoolCNN(10, 2)
+    net = xor_cnn(10, 2)
     with pytest.raises(ValueError, match="y"):
         train(net, X, y * 2, lr=0.1, steps=1)
     with pytest.raises(ValueError, match="y"):

@@ -15,13 +15,17 @@ from lib import sweep
 from lib._checks import INT_MAX, SEED_MAX, check_float, check_int, check_seed
 from lib.cache import ResultsCache
 from lib.distributions import OrthogonalPatterns, pattern_statistics, stack_samples
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.models import ConvPool, FullyConnected
 from lib.training import TrainingDivergedError, accuracy, train
 
 
 @pytest.fixture(scope="module")
 def data():
     return OrthogonalPatterns(4, 6).sample(12, seed=0)
+
+
+def CNN(d, k, **kwargs):  # noqa: N802  the Part II network: a fixed +-1 second layer, Gaussian initialisation
+    return ConvPool(d, k, second_layer="fixed", init="gaussian", **kwargs)
 
 
 # ---- messages: parameter, value, allowed range ---------------------------------------------------
@@ -32,17 +36,19 @@ MESSAGES = [
     (lambda: OrthogonalPatterns(4, 5, copies=5), "copies must be an integer in [1, 4], got 5"),
     (lambda: OrthogonalPatterns(4, 5, p_positive=1.5), "p_positive must be a finite number in [0, 1], got 1.5"),
     (lambda: OrthogonalPatterns(4, 5, p_positive=math.nan), "p_positive must be a finite number in [0, 1], got nan"),
-    (lambda: OrthogonalPatterns(4, 5, rotation_seed=SEED_MAX + 1), f"rotation_seed must be an integer in [0, {SEED_MAX}]"),
+    (lambda: OrthogonalPatterns(4, 5, basis="random", seed=SEED_MAX + 1), f"seed must be an integer in [0, {SEED_MAX}]"),
+    (lambda: OrthogonalPatterns(4, 5, basis="rotated"), "basis must be one of"),
     (lambda: OrthogonalPatterns(4, 5).sample(-1, seed=0), "m must be an integer in [0, inf), got -1"),
     (lambda: OrthogonalPatterns(4, 5).sample(3, seed=2**40), f"seed must be an integer in [0, {SEED_MAX}], got {2**40}"),
     (lambda: OrthogonalPatterns(4, 5).sample(10**30, seed=0), "m must be an integer in [0, inf) below 2**63"),
-    (lambda: MaxPoolCNN(5, 0), "k must be an integer in [1, inf), got 0"),
-    (lambda: MaxPoolCNN(5, 2, init_std=-1.0), "init_std must be a finite number in [0, inf], got -1.0"),
+    (lambda: ConvPool(5, 0, second_layer="fixed"), "k must be an integer in [1, inf), got 0"),
+    (lambda: ConvPool(5, 3, second_layer="fixed"), "k must be even for a fixed, balanced second layer"),
+    (lambda: ConvPool(5, 4, radius=-1.0, second_layer="fixed", init="gaussian"), "radius must be a finite number in (0, inf], got -1.0"),
     (lambda: FullyConnected(4, 3, depth=1), "depth must be an integer in [2, inf), got 1"),
-    (lambda: MaxPoolCNN(5, 2)(torch.zeros(3, 4, 6)), "d=5"),
-    (lambda: MaxPoolCNN(5, 2, pattern_search="yes"), "pattern_search must be"),
-    (lambda: MaxPoolCNN(5, 2).pooled_patterns(torch.eye(5)[None]), "inputs must be a PatternPresence"),
-    (lambda: MaxPoolCNN(5, 2).pooled_patterns(MaxPoolCNN(6, 2).prepare(torch.eye(6)[None])), "model has d=5"),
+    (lambda: CNN(5, 4)(torch.zeros(3, 4, 6)), "d=5"),
+    (lambda: CNN(5, 4, pattern_search="yes"), "pattern_search must be"),
+    (lambda: CNN(5, 4).pooled_patterns(torch.eye(5)[None]), "inputs must be a PatternTable"),
+    (lambda: CNN(5, 4).pooled_patterns(CNN(6, 4).prepare(torch.eye(6)[None])), "model has d=5"),
 ]
 
 
@@ -66,7 +72,7 @@ def test_messages_name_parameter_value_and_range(call, message):
 )
 def test_training_messages(data, kwargs, message):
     with pytest.raises(ValueError) as info:
-        train(MaxPoolCNN(6, 2), *data, **kwargs)
+        train(CNN(6, 4), *data, **kwargs)
     assert message in str(info.value)
 
 
@@ -122,33 +128,33 @@ def _value_error_naming(name: str, call) -> None:
 @pytest.mark.parametrize(
     "name, make_call",
     [
-        pytest.param("y", lambda X, y: train(MaxPoolCNN(6, 2), X, torch.tensor(1.0), lr=0.1, steps=1), id="train-y-0d"),
-        pytest.param("y", lambda X, y: train(MaxPoolCNN(6, 2, replicas=2), X, torch.stack([y] * 3), lr=0.1, steps=1),
+        pytest.param("y", lambda X, y: train(CNN(6, 4), X, torch.tensor(1.0), lr=0.1, steps=1), id="train-y-0d"),
+        pytest.param("y", lambda X, y: train(CNN(6, 4, replicas=2), X, torch.stack([y] * 3), lr=0.1, steps=1),
                      id="train-y-rows"),
-        pytest.param("y", lambda X, y: accuracy(MaxPoolCNN(6, 2, replicas=2), X, torch.stack([y] * 3)),
+        pytest.param("y", lambda X, y: accuracy(CNN(6, 4, replicas=2), X, torch.stack([y] * 3)),
                      id="accuracy-y-rows"),
-        pytest.param("lr", lambda X, y: train(MaxPoolCNN(6, 2), X, y, lr=True, steps=1), id="train-lr-bool"),
-        pytest.param("lr", lambda X, y: train(MaxPoolCNN(6, 2), X, y, lr=[[0.1], [0.1, 0.2]], steps=1),
+        pytest.param("lr", lambda X, y: train(CNN(6, 4), X, y, lr=True, steps=1), id="train-lr-bool"),
+        pytest.param("lr", lambda X, y: train(CNN(6, 4), X, y, lr=[[0.1], [0.1, 0.2]], steps=1),
                      id="train-lr-ragged"),
-        pytest.param("early_stop", lambda X, y: train(MaxPoolCNN(6, 2), X, y, lr=0.1, steps=1, early_stop="no"),
+        pytest.param("early_stop", lambda X, y: train(CNN(6, 4), X, y, lr=0.1, steps=1, early_stop="no"),
                      id="train-early-stop"),
-        pytest.param("seed", lambda X, y: train(MaxPoolCNN(6, 2), X, y, lr=0.1, steps=1, seed=SEED_MAX + 1),
+        pytest.param("seed", lambda X, y: train(CNN(6, 4), X, y, lr=0.1, steps=1, seed=SEED_MAX + 1),
                      id="train-seed"),
-        pytest.param("X", lambda X, y: train(MaxPoolCNN(6, 2), X.to(torch.complex64), y, lr=0.1, steps=1),
+        pytest.param("X", lambda X, y: train(CNN(6, 4), X.to(torch.complex64), y, lr=0.1, steps=1),
                      id="train-X-complex"),
-        pytest.param("batch", lambda X, y: accuracy(MaxPoolCNN(6, 2), X, y, batch=0), id="accuracy-batch-0"),
-        pytest.param("batch", lambda X, y: accuracy(MaxPoolCNN(6, 2), X, y, batch=-1), id="accuracy-batch-neg"),
-        pytest.param("X", lambda X, y: accuracy(MaxPoolCNN(6, 2), X[:0], y[:0]), id="accuracy-empty"),
+        pytest.param("batch", lambda X, y: accuracy(CNN(6, 4), X, y, batch=0), id="accuracy-batch-0"),
+        pytest.param("batch", lambda X, y: accuracy(CNN(6, 4), X, y, batch=-1), id="accuracy-batch-neg"),
+        pytest.param("X", lambda X, y: accuracy(CNN(6, 4), X[:0], y[:0]), id="accuracy-empty"),
         pytest.param("model", lambda X, y: accuracy(None, X, y), id="accuracy-model"),
-        pytest.param("device", lambda X, y: MaxPoolCNN(6, 2, device="tpu"),
+        pytest.param("device", lambda X, y: CNN(6, 4, device="tpu"),
                      id="cnn-device"),
         pytest.param("seed", lambda X, y: FullyConnected(24, 2, seed=2**62), id="fcn-seed"),
-        pytest.param("init_std", lambda X, y: MaxPoolCNN(6, 2, init_std=1e300),
-                     id="cnn-init-std"),
-        pytest.param("X", lambda X, y: MaxPoolCNN(6, 2)(torch.zeros(3, 0, 6)), id="cnn-n0"),
-        pytest.param("X", lambda X, y: MaxPoolCNN(6, 2)(torch.full((2, 3, 6), math.nan)), id="cnn-nan"),
-        pytest.param("patterns", lambda X, y: MaxPoolCNN(6, 2).dot_products(torch.zeros(3, 5)),
-                     id="cnn-dot-products"),
+        pytest.param("radius", lambda X, y: CNN(6, 4, radius=1e300),
+                     id="cnn-radius"),
+        pytest.param("X", lambda X, y: CNN(6, 4)(torch.zeros(3, 0, 6)), id="cnn-n0"),
+        pytest.param("X", lambda X, y: CNN(6, 4)(torch.full((2, 3, 6), math.nan)), id="cnn-nan"),
+        pytest.param("patterns", lambda X, y: CNN(6, 4).tables(torch.zeros(3, 5)),
+                     id="cnn-tables"),
         pytest.param("name", lambda X, y: sweep.run(["first_run"]), id="run-name"),
         pytest.param("cache", lambda X, y: sweep.run("first_run", "quick", cache="results"), id="run-cache"),
         pytest.param("idx", lambda X, y: pattern_statistics(torch.tensor([[0, 9]]), torch.tensor([1.0]), 3),

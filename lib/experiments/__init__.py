@@ -2,7 +2,17 @@
 
 Run one with `lib.run(name, profile)` (or `python -m lib run NAME`), which returns a tidy DataFrame.
 """
-from lib.experiments import architecture, beyond_orthogonal, cnn_vs_fcn, generalization, optimization  # noqa: F401
+from lib.experiments import (  # noqa: F401
+    architecture,
+    beyond_orthogonal,
+    cnn_vs_fcn,
+    fcn_bound,
+    generalization,
+    lw_theory,
+    optimization,
+    setting,
+    vc,
+)
 from lib.sweep import REGISTRY, get, run
 
 __all__ = ["REGISTRY", "get", "run"]

@@ -1,11 +1,11 @@
-"""Chapter 2 (architecture): the first training run of the paper's CNN, GD on the hinge loss."""
+"""Part II, architecture page: the first training run of the XOR-paper network (fixed +-1 output layer),
+GD on the hinge loss."""
 from __future__ import annotations
 
 import pandas as pd
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import test_set, training_sets
-from lib.models import MaxPoolCNN
+from lib.experiments.common import test_set, training_sets, xor_cnn
 from lib.sweep import experiment
 from lib.training import accuracy, train
 
@@ -15,14 +15,14 @@ def _first_run_grid(profile: str) -> list[dict]:
     return [dict(n=20, d=30, k=50, m=50, replicas=replicas, lr=0.1, init_std=1e-3, steps=5000, seed=0)]
 
 
-@experiment("first_run", "The paper's CNN, full-batch GD on the hinge loss (n=20, d=30, k=50, m=50)", _first_run_grid)
+@experiment("first_run", "The XOR-paper CNN, full-batch GD on the hinge loss (n=20, d=30, k=50, m=50)", _first_run_grid)
 def first_run(*, n, d, k, m, replicas, lr, init_std, steps, seed, device) -> pd.DataFrame:
     """Train `replicas` CNNs, each on its own training set of m points, and test each on fresh points.
     One row per replica, with its training-loss curve (comma-separated, one value per GD step)."""
     dist = OrthogonalPatterns(n, d)
     X, y = training_sets(dist, m, seed, replicas)
-    net = MaxPoolCNN(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
-    res = train(net, X, y, lr=lr, steps=steps)
+    net = xor_cnn(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
+    res = train(net, X, y, lr=lr, steps=steps, loss="hinge")
     acc = accuracy(net, *test_set(dist, seed))
     return pd.DataFrame(
         {

@@ -1,5 +1,5 @@
-"""Chapter 6 (beyond orthogonal patterns): the CNN against an FCN when the patterns are real 8x8 digit
-images (paper.md §5.1 E2, our [I] construction `DigitPatterns`), the filters the CNN learns there, and
+"""Part II, beyond orthogonal patterns: the CNN against an FCN when the patterns are real 8x8 digit
+images (the book's construction `DigitPatterns`), the filters the CNN learns there, and
 orthogonal patterns plus Gaussian noise (`NoisyOrthogonalPatterns`)."""
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import pandas as pd
 
 from lib.distributions import DigitPatterns, NoisyOrthogonalPatterns
 from lib.experiments.cnn_vs_fcn import MODELS, fit_and_score
-from lib.experiments.common import training_sets
-from lib.models import MaxPoolCNN
+from lib.experiments.common import training_sets, xor_cnn
 from lib.sweep import experiment
 from lib.training import train
 
@@ -47,11 +46,12 @@ def digit_filters(*, n, m, k, lr, seed, device) -> pd.DataFrame:
     value, and its cosine with each class mean (columns cos_0 ... cos_9, digits)."""
     dist = DigitPatterns(n, pool="train")
     X, y = training_sets(dist, m, seed, 1)
-    net = MaxPoolCNN(dist.d, k, init_std=1e-3, seed=seed, device=device)
-    train(net, X, y, lr=lr, steps=MODELS["CNN k=50"]["steps"])
+    net = xor_cnn(dist.d, k, init_std=1e-3, seed=seed, device=device)
+    train(net, X, y, lr=lr, steps=MODELS["CNN k=50"]["steps"], loss="hinge")
     rows = []
     means = dist.patterns.double()
-    for sign, F in (("w", net.w.detach()[0].cpu().double()), ("u", net.u.detach()[0].cpu().double())):
+    W = net.W.detach()[0].cpu().double()
+    for sign, F in (("w", W[:k]), ("u", W[k:])):
         norms = F.norm(dim=1)
         rank = norms.argsort(descending=True).argsort()
         cos = (F @ means.T) / norms.clamp(min=1e-12)[:, None]

@@ -1,6 +1,6 @@
-"""Chapter 5 (CNN vs FCN): test accuracy against the training-set size m for the paper's CNN and for
-fully connected networks (paper.md §5.1 E3), the growth of the sample-size gap with n and d (§6.4), and
-the shattering construction behind the FCN lower bound (§4.5).
+"""Part II, CNN vs FCN: test accuracy against the training-set size m for the XOR-paper CNN (fixed +-1
+output layer) and for fully connected networks, the growth of the sample-size gap with n and d, and
+the shattering construction behind the FCN lower bound (the book's reconstruction).
 
 Every model is trained by full-batch GD on the hinge loss until zero training loss (or a step cap).
 A learning-rate grid and the seeds share one replica axis: replica r = s * L + l is seed s with the
@@ -16,15 +16,15 @@ import pandas as pd
 import torch
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import TEST_SEED_OFFSET, test_set, training_sets
-from lib.models import FullyConnected, MaxPoolCNN
+from lib.experiments.common import TEST_SEED_OFFSET, test_set, training_sets, xor_cnn
+from lib.models import FullyConnected
 from lib.sweep import experiment
 from lib.training import accuracy, train
 
 VAL_SEED_OFFSET = 2_000_000  # the validation sample of base seed s is drawn from seed VAL_SEED_OFFSET + s
 VAL_SIZE = 1_000
 
-# model name -> architecture and learning-rate grid (the grids are documented in chapter 5)
+# model name -> architecture and learning-rate grid (the grids are documented on the Part II page cnn_vs_fcn)
 MODELS = {
     "CNN k=50": dict(kind="cnn", k=50, lrs=[0.02, 0.05, 0.1], steps=2000),
     "FCN-2 w=100": dict(kind="fcn", width=100, depth=2, lrs=[0.5, 1.0, 2.0], steps=300),
@@ -37,7 +37,7 @@ def make_model(model: str, n: int, d: int, seeds: list[int], device: str) -> tor
     """The replicated network `model` (a key of MODELS) for inputs of n patches in R^d."""
     spec = MODELS[model]
     if spec["kind"] == "cnn":
-        return MaxPoolCNN(d, spec["k"], replicas=len(seeds), init_std=1e-3, seed=seeds, device=device)
+        return xor_cnn(d, spec["k"], replicas=len(seeds), init_std=1e-3, seed=seeds, device=device)
     return FullyConnected(n * d, spec["width"], depth=spec["depth"], replicas=len(seeds), seed=seeds, device=device)
 
 
@@ -54,7 +54,7 @@ def fit_and_score(
     X, y = training_sets(train_dist, m, seed, seeds)
     X, y = X.repeat_interleave(L, 0), y.repeat_interleave(L, 0)
     net = make_model(model, train_dist.n, train_dist.d, [seed + s for s in range(seeds) for _ in lrs], device)
-    res = train(net, X, y, lr=[lr for _ in range(seeds) for lr in lrs], steps=spec["steps"])
+    res = train(net, X, y, lr=[lr for _ in range(seeds) for lr in lrs], steps=spec["steps"], loss="hinge")
     val = accuracy(net, *train_dist.sample(VAL_SIZE, seed=VAL_SEED_OFFSET + seed)).view(seeds, L)
     test = accuracy(net, *test_set(eval_dist, seed)).view(seeds, L)
     best = int(val.mean(0).argmax())
@@ -95,11 +95,11 @@ def _cnn_vs_fcn_grid(profile: str) -> list[dict]:
 
 @experiment(
     "cnn_vs_fcn",
-    "Test accuracy against m: the paper's CNN and FCNs of depth 2 and 3, learning rate tuned on validation (n=10, d=30)",
+    "Test accuracy against m: the XOR-paper CNN and FCNs of depth 2 and 3, learning rate tuned on validation (n=10, d=30)",
     _cnn_vs_fcn_grid,
 )
 def cnn_vs_fcn(*, model, m, n, d, seeds, seed, device) -> pd.DataFrame:
-    """One (model, m) point on the orthogonal-pattern distribution (paper.md §1 sampler)."""
+    """One (model, m) point on the orthogonal-pattern distribution D (§3 of the paper)."""
     dist = OrthogonalPatterns(n, d)
     return fit_and_score(model, dist, dist, m=m, seeds=seeds, seed=seed, device=device)
 
@@ -208,9 +208,9 @@ def fcn_shattering(*, n, d, labels, seeds, seed, device) -> pd.DataFrame:
     Xr = X.expand(seeds, *X.shape)
     for method, net, lr in (
         ("FCN-2 w=1000, GD", FullyConnected(n * d, 1000, depth=2, replicas=seeds, seed=seed, device=device), 1.0),
-        ("CNN k=50, GD", MaxPoolCNN(d, 50, replicas=seeds, init_std=1e-3, seed=seed, device=device), 0.05),
+        ("CNN k=50, GD", xor_cnn(d, 50, replicas=seeds, init_std=1e-3, seed=seed, device=device), 0.05),
     ):
-        res = train(net, Xr, Y, lr=lr, steps=SHATTER_STEPS)
+        res = train(net, Xr, Y, lr=lr, steps=SHATTER_STEPS, loss="hinge")
         with torch.no_grad():
             acc = (torch.sign(net(Xr)) == Y.to(device)).double().mean(1).cpu()
         rows += [dict(method=method, seed=r, train_accuracy=float(acc[r]), fitted=bool(res.fitted[r])) for r in range(seeds)]

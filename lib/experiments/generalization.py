@@ -1,16 +1,16 @@
-"""Chapter 4 (generalization): test accuracy against the width k and the sample size m, the theorem's
-sample-size requirement, and the pattern-statistics (PSI) view of the learned filters (paper.md §4.2-4.3,
-our reconstruction in lib/theory.py)."""
+"""Part II, generalization page: for the XOR-paper network (fixed +-1 output layer, GD on the hinge loss),
+test accuracy against the width k and the sample size m, the sample-size requirement, and the
+pattern-statistics (PSI) view of the learned filters (the book's reconstruction in lib/xor_theory.py)."""
 from __future__ import annotations
 
 import pandas as pd
 import torch
 
-from lib import theory
+from lib import xor_theory as theory
 from lib.distributions import OrthogonalPatterns, pattern_statistics
-from lib.experiments.common import TRAIN_SEED_OFFSET, test_set
+from lib.experiments.common import TRAIN_SEED_OFFSET, split_tables, test_set, xor_cnn
 from lib.experiments.optimization import D, N, step_cap, step_size, train_cnn
-from lib.models import MaxPoolCNN
+from lib.models import ConvPool
 from lib.sweep import experiment
 from lib.training import accuracy, train
 
@@ -98,11 +98,11 @@ def gen_sample_complexity(*, n, d, k, m, replicas, eta_rule, init_std, steps, se
     return rows
 
 
-def _pattern_rows(net: MaxPoolCNN, dist: OrthogonalPatterns, idx: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
+def _pattern_rows(net: ConvPool, dist: OrthogonalPatterns, idx: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
     """One row per (replica, pattern): the training-set statistics p̂⁺_p, p̂⁻_p, Delta_p = p̂⁺_p - p̂⁻_p,
-    and the learned detector score s_p = sum_i relu(<w_i, o_p>) - sum_i relu(<u_i, o_p>) (paper.md §4.2).
+    and the learned detector score s_p = sum_i relu(<w_i, o_p>) - sum_i relu(<u_i, o_p>) (the book's PSI reconstruction).
     idx (R, m, n) holds the pattern indices of each replica's training set, y (R, m) its labels."""
-    a, b = net.dot_products(dist.patterns)
+    a, b = split_tables(net, dist.patterns)
     score = (torch.relu(a).sum(1) - torch.relu(b).sum(1)).cpu()  # (R, P)
     rows = []
     for r in range(net.replicas):
@@ -145,9 +145,9 @@ def psi_two_points(*, n, d, k, replicas, eta_rule, init_std, steps, seed, device
         draws.append((torch.cat([pos[0], neg[0]]), torch.cat([pos[1], neg[1]])))
     idx, y = torch.stack([i for i, _ in draws]), torch.stack([t for _, t in draws])
     dist = OrthogonalPatterns(n, d)
-    init = MaxPoolCNN(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
-    net = MaxPoolCNN(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
-    res = train(net, dist.to_inputs(idx), y, lr=step_size(eta_rule, k), steps=steps)
+    init = xor_cnn(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
+    net = xor_cnn(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
+    res = train(net, dist.to_inputs(idx), y, lr=step_size(eta_rule, k), steps=steps, loss="hinge")
     rows = _pattern_rows(net, dist, idx, y)
     rows["score_init"] = _pattern_rows(init, dist, idx, y)["score"]
     rows["fitted"] = res.fitted.numpy()[rows["replica"]]

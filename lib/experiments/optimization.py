@@ -1,5 +1,6 @@
-"""Chapter 3 (optimization): does GD reach zero training loss, how fast against the T-OPT bound, by
-what mechanism, and where does the guarantee stop (paper.md §4.4, our reconstruction in lib/theory.py)."""
+"""Part II, optimization page: for the XOR-paper network (fixed +-1 output layer, GD on the hinge loss),
+does GD reach zero training loss, how fast against the T-OPT bound, by what mechanism, and where does
+the guarantee stop (the book's reconstruction in lib/xor_theory.py)."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -7,10 +8,10 @@ from typing import NamedTuple
 import pandas as pd
 import torch
 
-from lib import theory
+from lib import xor_theory as theory
 from lib.distributions import P_MINUS, P_PLUS, OrthogonalPatterns
-from lib.experiments.common import test_set, training_sets
-from lib.models import MaxPoolCNN
+from lib.experiments.common import split_tables, test_set, training_sets, xor_cnn
+from lib.models import ConvPool
 from lib.sweep import experiment
 from lib.training import TrainResult, accuracy, train
 
@@ -25,7 +26,7 @@ def step_cap(profile: str) -> int:
 
 
 def step_size(eta_rule: str, k: int) -> float:
-    """eta for a rule: "2/k" (eta = 2/k, the paper.md §5.2 scaling) or a fixed number such as "0.1"."""
+    """eta for a rule: "2/k" (eta = 2/k, the book's width scaling) or a fixed number such as "0.1"."""
     return 2.0 / k if eta_rule == "2/k" else float(eta_rule)
 
 
@@ -34,7 +35,7 @@ class CNNRun(NamedTuple):
     y (R, m), the TrainResult, and per replica the detector counts at initialisation."""
 
     dist: OrthogonalPatterns
-    net: MaxPoolCNN
+    net: ConvPool
     X: torch.Tensor
     y: torch.Tensor
     res: TrainResult
@@ -51,19 +52,19 @@ def train_cnn(
     after each of the first RECORD_STEPS steps)."""
     dist = OrthogonalPatterns(n, d)
     X, y = training_sets(dist, m, seed, replicas)
-    net = MaxPoolCNN(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
+    net = xor_cnn(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
     det_plus, det_minus = detector_counts(net, dist.patterns)
-    res = _train_recorded(net, X, y, lr, steps) if record else train(net, X, y, lr=lr, steps=steps)
+    res = _train_recorded(net, X, y, lr, steps) if record else train(net, X, y, lr=lr, steps=steps, loss="hinge")
     return CNNRun(dist, net, X, y, res, det_plus, det_minus)
 
 
-def _train_recorded(net: MaxPoolCNN, X: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> TrainResult:
+def _train_recorded(net: ConvPool, X: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> TrainResult:
     """GD for `steps` steps with snapshots of the first RECORD_STEPS only: two `train` calls, the second
     continuing the first (replicas that fitted in the first call stay frozen). Same trajectory as one call."""
-    first = train(net, X, y, lr=lr, steps=min(steps, RECORD_STEPS), record_every=1)
+    first = train(net, X, y, lr=lr, steps=min(steps, RECORD_STEPS), record_every=1, loss="hinge")
     if bool(first.fitted.all()) or steps <= RECORD_STEPS:
         return first
-    rest = train(net, X, y, lr=lr, steps=steps - RECORD_STEPS)
+    rest = train(net, X, y, lr=lr, steps=steps - RECORD_STEPS, loss="hinge")
     later = torch.where(rest.fitted, rest.steps_to_fit + RECORD_STEPS, -1)
     steps_to_fit = torch.where(first.fitted, first.steps_to_fit, later)
     return TrainResult(
@@ -76,10 +77,10 @@ def _train_recorded(net: MaxPoolCNN, X: torch.Tensor, y: torch.Tensor, lr: float
     )
 
 
-def detector_counts(net: MaxPoolCNN, patterns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def detector_counts(net: ConvPool, patterns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per replica, the number of w-filters that detect p_plus and of u-filters that detect p_minus:
     the filter's dot product with that pattern is its largest and is positive (`theory.detector_probability`)."""
-    a, b = net.dot_products(patterns)
+    a, b = split_tables(net, patterns)
 
     def count(t: torch.Tensor, p: int) -> torch.Tensor:
         return ((t.argmax(-1) == p) & (t[..., p] > 0)).sum(-1)
@@ -87,12 +88,13 @@ def detector_counts(net: MaxPoolCNN, patterns: torch.Tensor) -> tuple[torch.Tens
     return count(a, P_PLUS).cpu(), count(b, P_MINUS).cpu()
 
 
-def interference(net: MaxPoolCNN, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def interference(net: ConvPool, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per replica, the largest output of the opposite-sign filters on a training point:
     max_s of sum_i max_j relu(<u_i, x_sj>) if y_s = +1, or sum_i max_j relu(<w_i, x_sj>) if y_s = -1."""
     with torch.no_grad():
         act = torch.relu(net.pooled(X)[0])  # (R, 2k, m)
-        from_w, from_u = act[:, : net.k].sum(1), act[:, net.k :].sum(1)
+        half = net.k // 2  # channels 0..half-1 output +1 (w), the others -1 (u)
+        from_w, from_u = act[:, :half].sum(1), act[:, half:].sum(1)
         return torch.where(y.to(act.device) > 0, from_u, from_w).max(-1).values.cpu()
 
 
@@ -166,7 +168,7 @@ def opt_dynamics(*, n, d, k, m, eta_rule, init_std, steps, seed, device) -> pd.D
         net.load_state_dict({**net.state_dict(), **snap})
         values, winners, _, _ = net.pooled(X)
         win_pattern = torch.gather(idx.T[None].expand(2 * k, n, m), 1, winners[0][:, None, :])[:, 0]  # (2k, m)
-        dots = torch.cat(net.dot_products(dist.patterns), dim=1)[0]  # (2k, P)
+        dots = net.tables(dist.patterns)[0]  # (2k, P)
         pos = (y[0] > 0).expand(k, m)
         own = torch.cat([pos, ~pos])  # (2k, m): the filter's own-class points (positive for w, negative for u)
         active = values[0] > 0

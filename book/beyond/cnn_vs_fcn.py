@@ -13,17 +13,23 @@
 # %% [markdown]
 # # Experiments: the CNN against fully connected networks
 #
-# The paper's headline experiment (paper.md §5.1, E3): on the pattern-detection distribution, CNNs
+# This page adds a CNN-against-FCN comparison, a sample-gap study over $n$ and $d$ and a shattering
+# argument for the authors' earlier XOR-paper network (a fixed $\pm1$ output layer, Gaussian
+# initialisation, gradient descent on the hinge loss); it is the book's own material, not a claim of
+# the published paper, whose network has a trained second layer, sphere initialisation, the logistic
+# loss and the layer-wise algorithm (its own comparison is in {doc}`../paper/fcn_comparison`).
+#
+# The paper's headline experiment (E3): on the pattern-detection distribution, CNNs
 # "significantly outperform fully connected networks … as predicted by our theoretical results"
 # {cite:p}`brutzkus2021maxpool`. This chapter measures test accuracy against the training-set size
-# $m$ for the paper's CNN and for fully connected networks (FCNs) of two depths and two widths, then
+# $m$ for the XOR-paper CNN and for fully connected networks (FCNs) of two depths and two widths, then
 # makes the task harder by changing the number of patches $n$ and the dimension $d$, and ends with
 # the counting argument behind a lower bound for FCNs.
 #
 # ```{admonition} Our reconstruction
 # :class: warning
-# The paper's widths, depths, step sizes, seeds and values for this experiment are unknown to us
-# (paper.md §3, §5.1). Everything below is **our reconstruction** [I]: $n = 10$ patches, $d = 30$,
+# The paper's widths, depths, step sizes, seeds and values for this experiment were unknown to us
+# when this page was written. Everything below is **our reconstruction** [I]: $n = 10$ patches, $d = 30$,
 # the CNN with $k = 50$ filters per sign and $\sigma_g = 10^{-3}$; FCNs with all layers trained,
 # biases and $\mathcal N(0, 1/\text{fan-in})$ initialisation: depth 2 with width 100 or 1,000, and
 # depth 3 with width 100. All are trained by full-batch GD on the hinge loss until the training loss
@@ -31,7 +37,7 @@
 # ```
 #
 # **Fair tuning.** Each model has a grid of three learning rates: CNN $\eta \in \{0.02, 0.05, 0.1\}$
-# (around the $\eta = 2/k = 0.04$ of paper.md §7); depth-2 FCNs $\{0.5, 1, 2\}$; depth-3 FCN
+# (around the $\eta = 2/k = 0.04$ of the optimization page); depth-2 FCNs $\{0.5, 1, 2\}$; depth-3 FCN
 # $\{0.25, 0.5, 1\}$ (at $\eta = 2$ the depth-3 FCN often fails to fit in our trials). For every
 # model and $m$, all seeds are trained at all three rates in one batched call; the rate with the best
 # mean accuracy on a **validation sample** of 1,000 fresh points (its own seed, never the test seed)
@@ -109,7 +115,7 @@ chosen
 # %% [markdown]
 # ## Harder instances: more patches, larger dimension
 #
-# The paper's CNN bound (T-SC, paper.md §4.3) scales as $d^2 \log d$ and does not grow with $n$
+# The reconstructed CNN bound (T-SC, {prf:ref}`thm-sc` in {doc}`generalization`) scales as $d^2 \log d$ and does not grow with $n$
 # (for $n \le d$), because the weights are shared over positions. An FCN has no weight sharing: it
 # must detect $\pplus$ separately at each of the $n$ positions, and the counting argument of the next
 # section shows that its hypothesis class grows with $n$. Below, the CNN ($\eta = 0.05$) and the
@@ -143,13 +149,13 @@ plt.show()
 # %% [markdown]
 # ## Why an FCN needs more data: a shattering argument
 #
-# The paper's theory side (paper.md §4.1, T-VC) says the CNN's hypothesis class has a VC-dimension
+# The theory side (T-VC, as reconstructed in Part II) says the CNN's hypothesis class has a VC-dimension
 # exponential in $d$ on this distribution, so uniform convergence cannot explain the CNN's sample
-# efficiency ({prf:ref}`thm-vc` in {doc}`04_generalization`). Whether the paper proves a lower bound for FCNs is unknown to us
-# (paper.md §4.5). The statement below is **our own**, with its proof; it makes precise how much
+# efficiency ({prf:ref}`thm-vc` in {doc}`generalization`). Whether the paper proves a lower bound for FCNs was unknown to us
+# when this page was written. The statement below is **our own**, with its proof; it makes precise how much
 # richer the FCN class is on the very same inputs.
 #
-# ```{prf:theorem} Two-layer FCNs shatter the support of $\mathcal D$ (our statement)
+# ```{prf:theorem} (Two-layer FCNs shatter the support of $\mathcal D$ (our statement))
 # :label: thm-fcn-shatter
 #
 # Let the patterns be the standard basis of $\R^d$ and let $S = \{x_1, \dots, x_N\}$ be distinct

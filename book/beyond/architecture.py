@@ -13,10 +13,12 @@
 # %% [markdown]
 # # The max-pooling network and the fully connected baseline
 #
-# This chapter builds the network that the paper analyses and the fully connected network it is
-# compared with (paper.md §2 "Network, initialisation, loss, optimiser" and §3 "Fully-connected
-# baseline"). It counts their parameters on the same input and trains the CNN once with the paper's
-# algorithm: full-batch gradient descent on the hinge loss.
+# This page adds the network that Part II studies, the authors' earlier XOR-paper network with a
+# fixed $\pm1$ output layer, Gaussian initialisation and gradient descent on the hinge loss; it is the
+# book's own material, not a claim of the published paper, whose network has a trained second layer,
+# sphere initialisation, the logistic loss and the layer-wise algorithm (Part I).
+# The page also builds the fully connected network it is compared with, counts their parameters on
+# the same input and trains the CNN once: full-batch gradient descent on the hinge loss.
 #
 # ## The network
 #
@@ -45,10 +47,11 @@
 # :class: warning
 # The architecture (conv with $2k$ channels, ReLU, global max-pool, fixed $\pm1$ output) is the one
 # of the authors' XOR paper {cite:p}`brutzkus2019xor`, with $d$-dimensional patches; the paper's
-# abstracts confirm a "convolutional max-pooling" network. **Our reconstruction** (paper.md §2,
-# tagged [R]/[I]) supplies the initialisation scale $\sigma_g = 10^{-3}$, the step size
-# $\eta$, the hinge loss and the stopping rule "zero training loss". They are the defaults of
-# `MaxPoolCNN(init_std=...)` and `train(lr=..., loss=...)`. The fully connected baseline (two or
+# abstracts confirm a "convolutional max-pooling" network. **Our reconstruction** (tagged [R]/[I])
+# supplies the initialisation scale $\sigma_g = 10^{-3}$, the step size
+# $\eta$, the hinge loss and the stopping rule "zero training loss". In the library this network is
+# `ConvPool(d, 2k, second_layer="fixed", init="gaussian", radius=σ_g √d)`, built by
+# `lib.experiments.common.xor_cnn(d, k, init_std=σ_g)`, trained by `train(lr=..., loss="hinge")`. The fully connected baseline (two or
 # three ReLU layers, all trained, biases, $\mathcal N(0, 1/\text{fan-in})$ initialisation) is **our
 # choice**: the paper's FCN widths, depths and tuning are unknown.
 # ```
@@ -60,15 +63,16 @@ import pandas as pd
 from myst_nb import glue
 
 import lib
-from lib import FullyConnected, MaxPoolCNN, OrthogonalPatterns
+from lib import FullyConnected, OrthogonalPatterns
 from lib.diagrams import draw_network
-from lib.models import PatternPresence
+from lib.experiments.common import xor_cnn
+from lib.models import PatternTable
 from lib.plotting import set_theme
 from lib.stats import mean_ci
 
 set_theme()
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's network, drawn with $n=6$ patches and $k=3$ filters per sign. Every filter sees every patch with the same weights (weight sharing). Each channel keeps only its largest ReLU activation over the positions, and the fixed output layer adds the $w$-channels (blue, $+1$) and subtracts the $u$-channels (orange, $-1$). Only the filters are trained.", "name": "fig-network"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The XOR-paper network, drawn with $n=6$ patches and $k=3$ filters per sign. Every filter sees every patch with the same weights (weight sharing). Each channel keeps only its largest ReLU activation over the positions, and the fixed output layer adds the $w$-channels (blue, $+1$) and subtracts the $u$-channels (orange, $-1$). Only the filters are trained.", "name": "fig-network"}}
 fig, ax = plt.subplots(figsize=(8.5, 4.2))
 draw_network(ax, n=6, k=3)
 plt.show()
@@ -76,8 +80,9 @@ plt.show()
 # %% [markdown]
 # ## One forward call, many models
 #
-# `MaxPoolCNN` holds $R$ independent replicas of the network, with parameters `w` and `u` of shape
-# $(R, k, d)$. One forward call evaluates all of them: in general as a single batched matrix product,
+# `ConvPool` holds $R$ independent replicas of the network, with filters `W` of shape $(R, 2k, d)$
+# (the $w_i$ are `W[:, :k]`, the $u_i$ are `W[:, k:]`) and the fixed output weights $\pm1$ in the
+# buffer `a` of shape $(R, 2k)$. One forward call evaluates all of them: in general as a single batched matrix product,
 # the scores $w_c \cdot x_{s,j}$ for every replica, filter, point and position, followed by a max
 # over positions (the next section shows the shortcut taken for orthogonal patterns).
 # The unit tests check this forward pass against a literal double loop over $i$ and $j$ of the
@@ -87,8 +92,8 @@ plt.show()
 # %%
 dist = OrthogonalPatterns(n=20, d=30)
 X, y = dist.sample(5, seed=0)
-net = MaxPoolCNN(d=30, k=50, replicas=3, init_std=1e-3, seed=0)
-print("X:", tuple(X.shape), " w, u:", tuple(net.w.shape))
+net = xor_cnn(d=30, k=50, replicas=3, init_std=1e-3, seed=0)
+print("X:", tuple(X.shape), " W:", tuple(net.W.shape), " a:", tuple(net.a.shape))
 print("N_W(X):", tuple(net(X).shape))
 
 # %% [markdown]
@@ -96,10 +101,10 @@ print("N_W(X):", tuple(net(X).shape))
 #
 # With the paper's patterns $o_p = e_p$, the score $w_i \cdot x_j$ is the coordinate of $w_i$ at the
 # pattern in position $j$, so $N_W$ depends only on the tables $a_{i,p} = w_i \cdot o_p$ and
-# $b_{i,p} = u_i \cdot o_p$ (paper.md §2, last paragraph). The proofs track these tables, and the
+# $b_{i,p} = u_i \cdot o_p$ (`ConvPool.tables`). The proofs track these tables, and the
 # trainer uses them too: for such inputs `train` never forms the $R \cdot 2k \cdot m \cdot n$ scores.
 # It ranks the $d$ coordinates of each filter and, for each point, looks for the best-ranked pattern
-# that the point contains (`MaxPoolCNN.pooled_patterns`). With the paper's sampler a point holds about
+# that the point contains (`ConvPool.pooled_patterns`). With the paper's sampler a point holds about
 # half of the spurious patterns, so the look usually ends at the first or second rank instead of
 # comparing all $n$ positions. The result is exact: the cell below checks it against the
 # general path (a batched matrix product and a max over positions), and the unit tests check that
@@ -109,13 +114,13 @@ print("N_W(X):", tuple(net(X).shape))
 # %%
 X, y = dist.sample(500, seed=1)
 for search in (True, False):
-    net = MaxPoolCNN(30, 50, replicas=10, seed=0, pattern_search=search)
-    res = lib.train(net, X, y, lr=0.01, steps=50, early_stop=False)
+    net = xor_cnn(30, 50, replicas=10, seed=0, pattern_search=search)
+    res = lib.train(net, X, y, lr=0.01, steps=50, early_stop=False, loss="hinge")
     ms = 1e3 * res.seconds / 50
     loss = res.loss[-1].mean()
     print(f"pattern_search={search}: {ms:.1f} ms per GD step, loss {loss:.4f}")
-# max-pooled values on the pattern-search path and on the general path
-fast = net.pooled_patterns(PatternPresence.of(X[None]))[0]
+# max-pooled values on the pattern-table path and on the general path
+fast = net.pooled_patterns(PatternTable.of(X[None]))[0]
 print("same values on both paths:", bool((fast == net.pooled(X)[0]).all()))
 
 # %% [markdown]
@@ -128,7 +133,7 @@ print("same values on both paths:", bool((fast == net.pooled(X)[0]).all()))
 
 # %% tags=["hide-input"]
 n, d = 20, 30
-rows = [{"model": f"CNN, k = {k}", "parameters": MaxPoolCNN(d, k).num_parameters} for k in (5, 50, 500)]
+rows = [{"model": f"CNN, k = {k}", "parameters": xor_cnn(d, k).num_parameters} for k in (5, 50, 500)]
 rows += [
     {"model": f"FCN, depth {depth}, width {w}", "parameters": FullyConnected(n * d, w, depth=depth).num_parameters}
     for depth, w in ((2, 100), (2, 1000), (3, 1000))

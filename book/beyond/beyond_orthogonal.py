@@ -13,15 +13,21 @@
 # %% [markdown]
 # # Beyond orthogonal patterns
 #
+# This page adds CNN-against-FCN experiments on non-orthogonal patterns (digit images and noisy
+# patterns) for the authors' earlier XOR-paper network (a fixed $\pm1$ output layer, Gaussian
+# initialisation, gradient descent on the hinge loss); it is the book's own material, not a claim of
+# the published paper, whose network has a trained second layer, sphere initialisation, the logistic
+# loss and the layer-wise algorithm.
+#
 # The theory of the paper needs orthogonal patterns. Its ICLR version adds an experiment on "a variant
-# of MNIST with non-orthogonal patches" (paper.md §5.1, E2) {cite:p}`brutzkus2021maxpool`. This
-# chapter runs the CNN-against-FCN comparison of the chapter {doc}`05_cnn_vs_fcn` on two
+# of MNIST with non-orthogonal patches" (E2) {cite:p}`brutzkus2021maxpool`. This
+# chapter runs the CNN-against-FCN comparison of the chapter {doc}`cnn_vs_fcn` on two
 # non-orthogonal variants: patches that are real handwritten digits, and orthogonal patterns plus
 # Gaussian noise.
 #
 # ```{admonition} Our reconstruction
 # :class: warning
-# How the paper built its MNIST variant is unknown (paper.md §1). **Our reconstruction** [I]:
+# How the paper built its MNIST variant was unknown to us when this page was written. **Our reconstruction** [I]:
 # `lib.distributions.DigitPatterns` uses scikit-learn's bundled 8×8 digits (`load_digits`, no
 # download), so $d = 64$. Digit 0 plays $\pplus$, digit 1 plays $\pminus$, digits 2–9 are the
 # spurious patterns. The layout of classes over the $n = 10$ positions is that of the orthogonal
@@ -96,7 +102,7 @@ digit_star
 #
 # One CNN trained on digit points (seed 0). Below, the four filters of largest norm of each sign,
 # drawn as 8×8 images, next to the unit-normalised class means of digits 0 and 1. The PSI picture
-# of the paper (paper.md §4.2) predicts that the $w$-filters (output $+1$) become detectors of
+# (the pattern-statistics view of {doc}`generalization`) predicts that the $w$-filters (output $+1$) become detectors of
 # $\pplus$ (digit 0) and the $u$-filters (output $-1$) detectors of $\pminus$ (digit 1).
 
 # %%
@@ -147,6 +153,6 @@ plt.show()
 
 # %% [markdown]
 # The non-orthogonal cases are outside the paper's theorems; these results are observations only.
-# The tables above say, for each variant, whether the conclusion of the chapter {doc}`05_cnn_vs_fcn`
+# The tables above say, for each variant, whether the conclusion of the chapter {doc}`cnn_vs_fcn`
 # (the weight-shared max-pooling detector needs far fewer samples than a fully connected network)
 # carries over.

@@ -15,8 +15,9 @@
 #
 # The chapters test the paper's claims with many seeds and confidence intervals. This page is for
 # play. Choose the number of patches $n$, the patch dimension and number of patterns $d$, the
-# filters per sign $k$, the training-set size $m$ and the step size $\eta$. Three CNNs of the
-# paper's form (chapter {doc}`02_architecture`) and three two-layer fully connected networks with 100
+# filters per sign $k$, the training-set size $m$ and the step size $\eta$. Three CNNs of the form
+# that Part II studies (the XOR-paper network with a fixed $\pm1$ output layer,
+# {doc}`../beyond/architecture`) and three two-layer fully connected networks with 100
 # hidden units are then trained on the same three training sets, by full-batch gradient descent on
 # the hinge loss. Training stops at zero training loss or after 500 steps. You see:
 #
@@ -36,7 +37,7 @@
 # These runs use three seeds, a fixed budget of 500 steps and no confidence intervals. They are for
 # building intuition. The claims are checked in the chapters, with the settings the paper states
 # or, where it does not state them, our reconstruction. The fully connected network here is a
-# small instance of our reconstructed baseline (paper.md §3), not a tuned one.
+# small instance of our reconstructed baseline, not a tuned one.
 # ```
 
 # %% tags=["remove-output"]
@@ -70,11 +71,11 @@ plt.show()
 # {glue:text}`explore_seconds:.1f` s in this build. Things to try with the sliders:
 #
 # - Lower $m$ to a handful of points. The CNN still tends to generalize, and the fully connected
-#   network falls toward chance, which is the gap of chapter {doc}`05_cnn_vs_fcn`.
-# - Raise $k$. More filters do not hurt the CNN's test accuracy (chapter {doc}`04_generalization`),
+#   network falls toward chance, which is the gap of chapter {doc}`../beyond/cnn_vs_fcn`.
+# - Raise $k$. More filters do not hurt the CNN's test accuracy (chapter {doc}`../beyond/generalization`),
 #   and in the heatmap most of the extra filters stay near their small initialisation.
 # - Raise $\eta$ to 1 or lower it to 0.001. Gradient descent still reaches zero training loss
-#   (chapter {doc}`03_optimization`), only faster or slower. With a very small step, 500 steps may
+#   (chapter {doc}`../beyond/optimization`), only faster or slower. With a very small step, 500 steps may
 #   not be enough, and the train accuracy then stays below 1.
 #
 # ## The sliders

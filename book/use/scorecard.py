@@ -13,10 +13,13 @@
 # %% [markdown]
 # # Scorecard: every claim, measured
 #
-# One row per claim of the paper (paper.md §4 and §5): what the paper reports, what this book measured,
-# with its 95% interval and settings, and a verdict. The table is **generated** by `lib.scorecard`
+# One row per claim that Part II ("Beyond the paper") tests: the claims of the paper's versions as the
+# book reconstructed them from their abstracts, for the authors' earlier XOR-paper network (a fixed
+# $\pm1$ output layer, gradient descent on the hinge loss), not the published paper's theorems. For
+# each: what the paper reports, what this book measured, with its 95% interval and settings, and a
+# verdict. The table is **generated** by `lib.scorecard`
 # from the cached experiment results that the chapters show; no number on this page is typed by hand.
-# The link in each row goes to the chapter section with the figure.
+# The link in each row goes to the Part II section with the figure.
 #
 # **The verdict rule.** Each claim is turned into a test of one measured number against a threshold,
 # stated in the column "test". The verdict is
@@ -31,8 +34,8 @@
 #
 # ```{admonition} Thresholds are ours
 # :class: warning
-# The paper's final text (theorem constants, figure values) was not available to us (paper.md §0), so
-# the thresholds below are **our reconstruction** of what each claim asserts, fixed in
+# The paper's final text (theorem constants, figure values) was not available to us when these claims
+# were set up, so the thresholds below are **our reconstruction** of what each claim asserts, fixed in
 # `lib/scorecard.py` before looking at the full-profile results. Change one there and the verdicts
 # follow.
 # ```

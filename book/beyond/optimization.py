@@ -13,12 +13,17 @@
 # %% [markdown]
 # # Optimization: gradient descent reaches a global minimum
 #
+# This page adds an optimization theorem and its experimental checks for the authors' earlier
+# XOR-paper network (a fixed $\pm1$ output layer, Gaussian initialisation, gradient descent on the
+# hinge loss); it is the book's own material, not a claim of the published paper, whose network has
+# a trained second layer, sphere initialisation, the logistic loss and the layer-wise algorithm.
+#
 # The final version of the paper {cite:p}`brutzkus2021maxpool` claims that the max-pooling network
 # "can be globally optimized": gradient descent from a small random initialisation drives the
 # training hinge loss to zero, its global minimum, although the loss is not convex. This chapter
 # states that claim as a theorem, sketches why it holds, and then checks it on many seeds and widths:
 # how often GD reaches zero loss, how many steps it needs against the theorem's bound, by which
-# mechanism, and what happens outside the theorem's assumptions (paper.md §4.4 "Optimization").
+# mechanism, and what happens outside the theorem's assumptions.
 #
 # We use the notation of the previous chapters: inputs of $n$ patches, $d$ orthonormal patterns
 # $o_0 = \pplus$, $o_1 = \pminus$, $o_2, \dots, o_{d-1}$ spurious; $k$ filters $w_i$ with output weight
@@ -29,7 +34,7 @@
 #
 # ## Statement
 #
-# ```{prf:definition} Detector
+# ```{prf:definition} (Detector)
 # :label: def-detector
 #
 # A filter $w_i$ is a *detector of* $\pplus$ when $a_{i,0} = \max_p a_{i,p}$ and $a_{i,0} > 0$: its
@@ -39,7 +44,7 @@
 # independently of $\sigma_g$.
 # ```
 #
-# ```{prf:definition} Interference
+# ```{prf:definition} (Interference)
 # :label: def-interference
 #
 # The *interference* at step $t$ is the largest output of the opposite-sign filters on a training
@@ -48,7 +53,7 @@
 # down.
 # ```
 #
-# ```{prf:theorem} T-OPT, global optimization (our reconstruction)
+# ```{prf:theorem} (T-OPT, global optimization (our reconstruction))
 # :label: thm-opt
 #
 # Let $\delta \in (0, 1)$ and let $K_{\text{low}}(k, d, \delta)$ be the largest $K$ with
@@ -68,13 +73,13 @@
 # ```{admonition} Our reconstruction
 # :class: warning
 # The paper's abstract states only that the network "can be globally optimized". Its exact theorem,
-# conditions and constants were not available to us (paper.md §0). {prf:ref}`thm-opt` is **our
-# reconstruction**, following the proof shape of paper.md §4.4 (exploration at initialisation, as in
+# conditions and constants were not available to us when this page was written. {prf:ref}`thm-opt` is **our
+# reconstruction**, following the usual proof shape (exploration at initialisation, as in
 # the authors' XOR paper {cite:p}`brutzkus2019xor`). The interference bound $c_I$ is an assumption
 # of the statement, not a consequence: the paper does not give it, we set $c_I = 1$ in
-# `lib.theory.iteration_bound(..., interference=1.0)`, and we **measure** the interference below.
+# `lib.xor_theory.iteration_bound(..., interference=1.0)`, and we **measure** the interference below.
 # The step cap of our runs ($T_{\max} = 2{,}000$ GD steps), $\sigma_g = 10^{-3}$, $\eta = 2/k$,
-# $n = 10$ and $d = 30$ are our choices (paper.md §5.2 and §7).
+# $n = 10$ and $d = 30$ are our choices.
 # ```
 #
 # ```{prf:proof} (sketch)
@@ -107,7 +112,7 @@ import seaborn as sns
 from myst_nb import glue
 
 import lib
-from lib import theory
+from lib import xor_theory as theory
 from lib.plotting import set_theme
 from lib.stats import summarize, wilson_ci
 

@@ -1,3 +1,4 @@
+"""The book's Part II theory (lib/xor_theory.py): the XOR-paper network's reconstructed bounds."""
 import math
 from itertools import product
 
@@ -5,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lib import theory
-from lib.models import MaxPoolCNN
+from lib import xor_theory as theory
 
 
 def test_detector_probability_matches_monte_carlo():

@@ -13,19 +13,25 @@
 # %% [markdown]
 # # Generalization: over-parameterization does not hurt
 #
+# This page adds generalization, sample-complexity, pattern-statistics and VC statements, with their
+# experimental checks, for the authors' earlier XOR-paper network (a fixed $\pm1$ output layer,
+# Gaussian initialisation, gradient descent on the hinge loss); it is the book's own material, not a
+# claim of the published paper, whose network has a trained second layer, sphere initialisation,
+# the logistic loss and the layer-wise algorithm.
+#
 # The paper's second claim {cite:p}`brutzkus2021maxpool` is that the trained max-pooling network
 # "can generalize well even for highly over-parameterized models": its test error does not grow with
 # the number of filters $k$. Its earlier versions {cite:p}`brutzkus2020orthogonal` explained this by
 # the *pattern statistics inductive bias* (PSI): the learned filters follow how often each pattern
 # occurs in positive and in negative training points, which yields a sample complexity of
 # $O(d^2 \log d)$, although the network class has a VC dimension exponential in $d$. This chapter
-# states these results (paper.md §4.1 to §4.5) and checks each with an experiment that could refute
+# states these results and checks each with an experiment that could refute
 # it. Notation as in the previous chapters: $n$ patches, $d$ patterns, $k$ filters per sign, $m$
 # training points.
 #
 # ## Statements
 #
-# ```{prf:definition} Pattern statistics
+# ```{prf:definition} (Pattern statistics)
 # :label: def-pattern-stats
 #
 # For a training set $S$ and a pattern $p$, let $\hat p^+_p$ ($\hat p^-_p$) be the fraction of the
@@ -34,7 +40,7 @@
 # labels (our sampler), $\mathbb E\,\Delta_p = 0$ for every spurious $p$.
 # ```
 #
-# ```{prf:definition} Detector score and PSI
+# ```{prf:definition} (Detector score and PSI)
 # :label: def-psi
 #
 # The detector score of pattern $p$ is $s_p = \sum_i \relu(w_i \cdot o_p) - \sum_i \relu(u_i \cdot o_p)$.
@@ -43,7 +49,7 @@
 # and roughly proportional to, $\Delta_p$.
 # ```
 #
-# ```{prf:theorem} T-GEN, generalization independent of k (our reconstruction)
+# ```{prf:theorem} (T-GEN, generalization independent of k (our reconstruction))
 # :label: thm-gen
 #
 # Assume the trained network has PSI with scale $c_s$: every spurious pattern contributes at most
@@ -59,7 +65,7 @@
 # quantity depends on $k$.
 # ```
 #
-# ```{prf:theorem} T-SC, sample complexity $O(d^2 \log d)$
+# ```{prf:theorem} (T-SC, sample complexity $O(d^2 \log d)$)
 # :label: thm-sc
 #
 # Under PSI, $m = O(d^2 \log d)$ training points suffice: an input holds at most $n \le d$ distinct
@@ -77,7 +83,7 @@
 # with $n \le d$ it is $O(d^2 \log d)$. The number of filters never enters.
 # ```
 #
-# ```{prf:theorem} T-PSI-2pts, PSI on two points
+# ```{prf:theorem} (T-PSI-2pts, PSI on two points)
 # :label: thm-psi-2pts
 #
 # Train on two points, one positive $x^+$ and one negative $x^-$, by GD from a small initialisation
@@ -95,7 +101,7 @@
 # $x^-$.
 # ```
 #
-# ```{prf:theorem} T-VC, VC lower bound exponential in d (our construction)
+# ```{prf:theorem} (T-VC, VC lower bound exponential in d (our construction))
 # :label: thm-vc
 #
 # Let $L = \lfloor (d-2)/2 \rfloor$ and $n = L + 1$. The max-pooling networks with $k$ filters per
@@ -119,13 +125,13 @@
 # The abstracts certify only the *forms* of these results: generalization that does not degrade with
 # $k$ (v4), PSI proven for two training points and a sample complexity $O(d^2 \log d)$ under PSI (v1
 # to v3), and a VC-dimension lower bound exponential in $d$ (v1 to v3). The exact statements,
-# assumptions and constants were not available to us (paper.md §0). {prf:ref}`thm-gen`,
-# {prf:ref}`thm-sc`, {prf:ref}`thm-psi-2pts` and {prf:ref}`thm-vc` are **our reconstructions**
-# (paper.md §4.2, §4.3, §4.5), with our proofs. The PSI scale $c_s$ is unspecified in the paper; we
-# take $c_s = 1$ (`lib.theory.sample_size_requirement(..., scale=1.0)`). The balanced-classes
+# assumptions and constants were not available to us when this page was written. {prf:ref}`thm-gen`,
+# {prf:ref}`thm-sc`, {prf:ref}`thm-psi-2pts` and {prf:ref}`thm-vc` are **our reconstructions**,
+# with our proofs. The PSI scale $c_s$ is unspecified in the paper; we
+# take $c_s = 1$ (`lib.xor_theory.sample_size_requirement(..., scale=1.0)`). The balanced-classes
 # assumption ($m/2$ points per label) is ours too: our sampler draws labels at random. Problem
 # size $n = 10$, $d = 30$, $\sigma_g = 10^{-3}$, $\eta = 2/k$ and the cap of 2,000 GD steps are our
-# choices (paper.md §5.2, §7).
+# choices.
 # ```
 
 # %% tags=["remove-output"]
@@ -137,7 +143,7 @@ import torch
 from myst_nb import glue
 
 import lib
-from lib import MaxPoolCNN, theory
+from lib import xor_theory as theory
 from lib.experiments.generalization import pattern_location, two_point_checks
 from lib.plotting import ci_lines, set_theme
 from lib.stats import summarize
@@ -165,7 +171,7 @@ req
 # At a fixed sample size $m = 20$ we train 20 networks for each width
 # $k \in \{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000\}$ (full profile), each on its own training set,
 # and test each on 2,000 fresh points. With $\eta = 2/k$ the output scale of one GD step does not
-# grow with $k$ (paper.md §5.2). As a contrast, a fixed $\eta = 0.1$ at $k \in \{5, 50, 200, 1000\}$ (at $k = 20$ the two rules coincide).
+# grow with $k$. As a contrast, a fixed $\eta = 0.1$ at $k \in \{5, 50, 200, 1000\}$ (at $k = 20$ the two rules coincide).
 # The experiment is `lib.run("gen_width")`.
 
 # %%
@@ -282,7 +288,7 @@ plt.show()
 # positive and in negative training points should govern its learned score. We train $k = 50$
 # networks on $m \in \{20, 50, 100, 300\}$ points (20 seeds each, `lib.run("gen_psi")`) and compare,
 # pattern by pattern, the score $s_p$ with the statistic $\Delta_p$ of that network's own training set
-# (paper.md §5.1, E1).
+# (experiment E1 of the paper's earlier versions).
 
 # %%
 psi = lib.run("gen_psi")
@@ -364,7 +370,7 @@ plt.show()
 # {prf:ref}`thm-vc` says that the class itself is too rich for a uniform-convergence argument. Its
 # construction can be checked directly: for $d = 8$ ($L = 3$, so $2^3 = 8$ inputs of $n = 4$ patches),
 # we build the network of the proof for each of the $2^8 = 256$ labellings and verify, with the
-# library's `MaxPoolCNN`, that it realises the labelling.
+# library's `ConvPool` with a fixed $\pm1$ second layer, that it realises the labelling.
 
 # %%
 realised, total = theory.realised_labellings(8)

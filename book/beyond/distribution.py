@@ -13,11 +13,18 @@
 # %% [markdown]
 # # The pattern-detection distribution
 #
+# This page adds the book's own close look at the pattern-detection distribution as Part II uses it
+# (the sampler's knobs, its label rule checked on many samples, and the pattern statistics that the
+# later Part II pages build on); it is the book's own material, not a claim of the published paper,
+# whose definition of the distribution is in {doc}`../paper/setting`. Part II pairs it with the
+# authors' earlier XOR-paper network (a fixed $\pm1$ output layer, gradient descent on the hinge
+# loss), not with the published paper's network (a trained second layer, sphere initialisation, the
+# logistic loss and the layer-wise algorithm).
+#
 # The paper studies a simplified image-classification task {cite:p}`brutzkus2021maxpool`. An image is
 # a row of patches, each patch is one of a few *orthogonal patterns*, and the label tells which of two
 # *discriminative* patterns the image contains. This chapter builds that distribution
-# (`lib.OrthogonalPatterns`), draws from it and checks its label rule on many samples. It follows
-# paper.md §1, "Data distribution".
+# (`lib.OrthogonalPatterns`), draws from it and checks its label rule on many samples.
 #
 # ## Definition
 #
@@ -41,7 +48,7 @@
 # ```{admonition} Our reconstruction
 # :class: warning
 # The paper's text fixes orthogonal patterns, one discriminative pattern per class and spurious
-# patterns elsewhere. The exact sampler is **our reconstruction** (paper.md §1, tagged [I]): the unit
+# patterns elsewhere. The exact sampler is **our reconstruction** (tagged [I]): the unit
 # norm, the single copy of $p_y$, and the uniform spurious law independent of the label. The final
 # version of the paper may allow several copies or a label-dependent spurious law. Each of these
 # choices is a keyword argument of `OrthogonalPatterns`, so the later chapters can vary them.
@@ -106,7 +113,7 @@ pd.Series(checks, name="holds on 20,000 draws").to_frame()
 #
 # What the network can learn from the data is in the *pattern statistics* of the training set. For
 # every pattern $p$ these are the fraction $\hat p^+_p$ of positive points that contain $p$ and the
-# fraction $\hat p^-_p$ of negative points that contain $p$ (paper.md §4.2). The discriminative
+# fraction $\hat p^-_p$ of negative points that contain $p$. The discriminative
 # patterns sit at $\hat p^+ = 1, \hat p^- = 0$ and at $\hat p^+ = 0, \hat p^- = 1$. A spurious pattern
 # appears in a point with probability $1 - (1 - \tfrac{1}{d-2})^{n-1}$, which is
 # {glue:text}`p_spurious:.3f` here, whatever the label. In a finite training set its two frequencies

@@ -1,0 +1,380 @@
+"""Linear baselines of the paper's §6 and §7: the hard-margin SVM and the minimum-norm separator of D.
+
+The paper's §6 compares the CNN with learners whose sample-complexity bound is O(‖w*‖² R²) for a
+separator w* of margin 1 (a one-hidden-layer leaky-ReLU network trained by SGD, and a hard-margin
+linear SVM). The smallest such ‖w*‖² on the distribution D is that of the minimum-norm separator ŵ of
+D's whole support, which Proposition 6.1 bounds by n <= ‖ŵ‖² <= 2n. This module computes:
+
+- `hard_margin_svm(X, y)`: the minimum-norm linear separator with y_s w·x_s >= 1 on flattened inputs,
+  **without a bias** (the separators of §6, e.g. the n copies of o_1 - o_2, have none), solved exactly
+  as a least-distance program (Lawson & Hanson 1974, ch. 23: one non-negative least-squares problem)
+  with its optimality conditions checked. Explained on the page book/paper/fcn_comparison.
+- `support(n, l)`: every point of D's support once (2 n (l-2)^(n-1) points).
+- `min_norm_separator(n, l)`: ŵ on the whole support, exactly, for any n and l, by reducing the QP
+  with the problem's symmetry to three variables (or, with method="full", by `hard_margin_svm` on the
+  whole support, for small n and l).
+- `separator_norms` and `sample_svm_norms`: the tables the page plots.
+
+Every public function raises ValueError naming the parameter and its allowed range.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from scipy.optimize import lsq_linear, nnls
+
+from lib._checks import check_bool, check_choice, check_int, check_seed, show
+from lib.distributions import P_MINUS, P_PLUS, OrthogonalPatterns
+
+MAX_SUPPORT_POINTS = 200_000  # `support` refuses larger supports (memory: points x n x d floats)
+TEST_SEED_OFFSET = 10**6  # test points of `sample_svm_norms` come from seed + this
+MAX_SYMMETRIC_N = 3000  # `min_norm_separator` accepts n <= this (conditioning of the reduced QP)
+MARGIN_TOL = 1e-6  # a solution is a separator when every y_s w·x_s >= 1 - MARGIN_TOL
+
+
+class NotSeparableError(ValueError):
+    """The data have no linear separator through the origin, so no hard-margin SVM exists."""
+
+
+@dataclass(frozen=True)
+class SVMResult:
+    """A hard-margin linear separator (no bias) of m points.
+
+    w : (p,) float64 array, the minimum-norm w with y_s w·x_s >= 1 on the flattened inputs (NaNs when
+        the data are not separable). norm2 : ‖w‖² (inf when not separable). margin : min_s y_s w·x_s
+        (1 up to ~1e-12 when separable). separable : whether a separator through the origin exists.
+    support_vectors : how many points have a positive dual weight. seconds : wall-clock solve time.
+    """
+
+    w: np.ndarray
+    norm2: float
+    margin: float
+    separable: bool
+    support_vectors: int
+    seconds: float
+
+
+def hard_margin_svm(X, y, *, allow_inseparable: bool = False) -> SVMResult:
+    """The hard-margin linear SVM without bias: minimise ‖w‖² subject to y_s w·x_s >= 1 for every s.
+
+    X : (m, ...) array or tensor of inputs, flattened to (m, p) (e.g. (m, n, d) -> p = n d), m >= 1.
+    y : (m,) labels in {-1, +1}.
+    allow_inseparable : when the data have no separator through the origin, return an `SVMResult`
+        with separable=False (w NaN, norm2 inf) instead of raising `NotSeparableError` (default).
+
+    Method: this is the least-distance program min ‖w‖ s.t. G w >= 1 with G = (y_s x_s)_s. By
+    Lawson & Hanson (1974, Thm 23.4) it is solved by one non-negative least-squares problem,
+    min_{u >= 0} ‖E u - f‖ with E = [Gᵀ; 1ᵀ] and f = (0, ..., 0, 1): if the residual r = E u - f is
+    zero, the origin is a convex combination of the y_s x_s (u is the certificate) and no separator
+    exists; otherwise w = -r[:p] / r[p] = Gᵀ α with dual weights α = u / ‖r‖². The active-set NNLS
+    (scipy) is exact up to rounding. The result is accepted only after checking the optimality (KKT)
+    conditions to 1e-9 (or to the rounding error of the margins, if larger, up to 1e-6): G w >= 1,
+    α >= 0, w = Gᵀ α and Σ α_s (G w - 1)_s = 0. When scipy's NNLS stops
+    short of them (it can on highly degenerate data, such as D's whole support), the same problem
+    is solved by BVLS (`scipy.optimize.lsq_linear`), slower but robust.
+    """
+    start = time.perf_counter()
+    allow_inseparable = check_bool("allow_inseparable", allow_inseparable)
+    X = _as_array("X", X)
+    if X.ndim < 2 or X.shape[0] < 1 or math.prod(X.shape[1:]) < 1:
+        raise ValueError(f"X must have shape (m, ...) with m >= 1 points of dimension >= 1, got shape {X.shape}")
+    m = X.shape[0]
+    X = X.reshape(m, -1)
+    if not np.isfinite(X).all():
+        raise ValueError("X must hold finite numbers only")
+    y = _as_array("y", y)
+    if y.shape != (m,) or not np.isin(y, (-1.0, 1.0)).all():
+        raise ValueError(f"y must be an array of shape (m,) = ({m},) with labels in {{-1, +1}}, got shape {y.shape}")
+    G = y[:, None] * X
+    p = G.shape[1]
+    E = np.vstack([G.T, np.ones((1, m))])
+    f = np.zeros(p + 1)
+    f[-1] = 1.0
+    scale = max(1.0, float(np.abs(G).max()))
+    for solver in ("nnls", "bvls"):  # BVLS only when scipy's NNLS stops short (degenerate data)
+        if solver == "nnls":
+            u, _ = nnls(E, f, maxiter=50 * max(m, p + 1))
+        else:
+            u = lsq_linear(E, f, bounds=(0.0, np.inf), method="bvls", tol=1e-15, max_iter=50 * max(m, p + 1)).x
+            u = np.maximum(u, 0.0)
+        r = E @ u - f
+        rr = float(r @ r)
+        if rr <= 1e-24 * scale**2:  # E u = f: the origin is the convex combination G^T u of the y_s x_s
+            if np.linalg.norm(G.T @ u) <= 1e-10 * scale and abs(u.sum() - 1.0) <= 1e-10:
+                return _inseparable(m, p, allow_inseparable, start)
+            continue
+        alpha = u / rr  # the dual weights: w = G^T alpha = -r[:p] / r[p] (r[p] = -|r|^2 at the optimum)
+        w = G.T @ alpha
+        if _kkt_ok(G, w, alpha):
+            margins = G @ w
+            return SVMResult(w, float(w @ w), float(margins.min()), True, int(np.sum(alpha > 0)),
+                             time.perf_counter() - start)
+    raise RuntimeError(  # ill-conditioned data (margins not computable to 1e-6) or a solver failure
+        f"hard_margin_svm: neither NNLS nor BVLS reached the optimality conditions to {MARGIN_TOL:g} on "
+        f"these {m} points (are they very ill-conditioned?)"
+    )
+
+
+def _inseparable(m: int, p: int, allow: bool, start: float) -> SVMResult:
+    if not allow:
+        raise NotSeparableError(
+            f"the {m} points have no linear separator through the origin (the origin lies in the "
+            "convex hull of the points y_s x_s), so the hard-margin SVM does not exist; pass "
+            "allow_inseparable=True to get a result with separable=False"
+        )
+    return SVMResult(np.full(p, np.nan), math.inf, math.nan, False, 0, time.perf_counter() - start)
+
+
+def _kkt_ok(G: np.ndarray, w: np.ndarray, alpha: np.ndarray, tol: float = 1e-9) -> bool:
+    """The optimality conditions of the hard-margin SVM: G w >= 1 (primal feasibility), alpha >= 0,
+    w = G^T alpha and sum_s alpha_s (G w - 1)_s = 0, each to tol, or to the rounding error of the
+    margins G G^T alpha (64 eps max_s |G_s|^2 |alpha|_1) when that is larger, but never beyond
+    MARGIN_TOL (ill-conditioned problems fail instead)."""
+    if not (np.isfinite(w).all() and np.isfinite(alpha).all()):
+        return False
+    margins = G @ w
+    size = max(1.0, float(np.abs(alpha).sum()))
+    rounding = 64 * np.finfo(float).eps * float((G**2).sum(axis=1).max()) * size
+    slack = max(tol, rounding)
+    return (
+        slack <= MARGIN_TOL
+        and margins.min() >= 1.0 - slack
+        and alpha.min() >= -tol * size
+        and np.linalg.norm(w - G.T @ alpha) <= tol * max(1.0, float(np.linalg.norm(w)))
+        and abs(float(alpha @ (margins - 1.0))) <= slack * size
+    )
+
+
+def _as_array(name: str, value) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        if value.is_complex():
+            raise ValueError(f"{name} must be a real array, got a complex tensor")
+        return value.detach().cpu().double().numpy()
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a real numeric array or tensor, got {show(value)}") from exc
+    return arr
+
+
+def support_size(n: int, l: int) -> int:
+    """Number of points of D's support: a label (2), a position for its pattern (n), and a spurious
+    pattern at each of the n - 1 other positions ((l - 2)^(n-1))."""
+    n = check_int("n", n, 1)
+    l = check_int("l", l, 3)
+    return 2 * n * (l - 2) ** (n - 1)
+
+
+def support(
+    n: int, l: int, basis: str = "standard", *, d: int | None = None, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every point of the support of D = `OrthogonalPatterns(n, d, l=l, basis=basis, seed=seed)` once.
+
+    n >= 1 positions, 3 <= l patterns, d >= l (default d = l), basis "standard" or "random".
+    Returns X, a float64 tensor (N, n, d), and y, (N,) in {-1, +1}, with N = 2 n (l-2)^(n-1) (at most
+    MAX_SUPPORT_POINTS): first the positive points, position of o_1 by position, then the negative
+    ones in the same order.
+    """
+    n = check_int("n", n, 1)
+    l = check_int("l", l, 3)
+    d = l if d is None else check_int("d", d, l)
+    basis = check_choice("basis", basis, ("standard", "random"))
+    seed = check_seed("seed", seed)
+    size = support_size(n, l)
+    if size > MAX_SUPPORT_POINTS:
+        raise ValueError(
+            f"n and l must give a support of at most {MAX_SUPPORT_POINTS:,} points (2 n (l-2)^(n-1)); "
+            f"n={n}, l={l} give {size:,}"
+        )
+    dist = OrthogonalPatterns(n, d, l=l, basis=basis, seed=seed, dtype=torch.float64)
+    idx, y = support_indices(n, l)
+    return dist.to_inputs(idx), y
+
+
+def support_indices(n: int, l: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The support of D as pattern indices: a long tensor (N, n) (0 = o_1, 1 = o_2, 2.. spurious) and
+    labels (N,) float64, in the order of `support`."""
+    n = check_int("n", n, 1)
+    l = check_int("l", l, 3)
+    if support_size(n, l) > MAX_SUPPORT_POINTS:
+        raise ValueError(
+            f"n and l must give a support of at most {MAX_SUPPORT_POINTS:,} points (2 n (l-2)^(n-1)); "
+            f"n={n}, l={l} give {support_size(n, l):,}"
+        )
+    rows = list(itertools.product(range(2, l), repeat=n - 1))
+    fill = torch.tensor(rows, dtype=torch.long).reshape(len(rows), n - 1)
+    blocks, labels = [], []
+    for label, pattern in ((1.0, P_PLUS), (-1.0, P_MINUS)):
+        for j in range(n):
+            col = torch.full((fill.shape[0], 1), pattern, dtype=torch.long)
+            blocks.append(torch.cat([fill[:, :j], col, fill[:, j:]], dim=1))
+            labels.append(torch.full((fill.shape[0],), label, dtype=torch.float64))
+    return torch.cat(blocks), torch.cat(labels)
+
+
+@dataclass(frozen=True)
+class MinNormSeparator:
+    """The minimum-norm margin-1 separator ŵ of D's whole support, in pattern coordinates.
+
+    coef : (n, l) array with ŵ[j] = Σ_p coef[j, p] o_p (row 0 = o_1, row 1 = o_2, rows 2.. spurious);
+        ŵ has no component outside the span of the patterns. norm2 : ‖ŵ‖². margin : the smallest
+        y ŵ·x over the support (1 up to rounding). method : how it was computed.
+    """
+
+    coef: np.ndarray
+    norm2: float
+    margin: float
+    method: str
+
+
+def min_norm_separator(n: int, l: int, *, method: str = "symmetric") -> MinNormSeparator:
+    """ŵ = argmin ‖w‖² subject to y w·x >= 1 on every point of D's support (no bias), for
+    1 <= n <= MAX_SYMMETRIC_N positions and l >= 3 patterns. It does not depend on d or on the
+    orthonormal basis. (Beyond n = 3000 the reduced problem below is too ill-conditioned for its
+    margins to be computed to 1e-6 in float64.)
+
+    method="symmetric" (any n, l): permuting the positions, or the spurious patterns, maps the support
+    onto itself, and the minimiser is unique (strictly convex objective), so ŵ is fixed by these maps:
+    ŵ[j] = a o_1 + c o_2 + b Σ_{s>=3} o_s at every position j. On such w every positive point scores
+    a + (n-1) b and every negative one c + (n-1) b, so the 2 n (l-2)^(n-1) constraints collapse to two,
+    a + (n-1) b >= 1 and -(c + (n-1) b) >= 1, and ‖w‖² = n (a² + c² + (l-2) b²). With
+    v = √n (a, c, √(l-2) b) this is a hard-margin SVM on two points, solved by `hard_margin_svm`.
+    method="full": `hard_margin_svm` on the whole support (standard basis, d = l; at most
+    MAX_SUPPORT_POINTS points), the generic check of the reduction.
+    """
+    method = check_choice("method", method, ("symmetric", "full"))
+    n = check_int("n", n, 1, MAX_SYMMETRIC_N)
+    l = check_int("l", l, 3)
+    if method == "full":
+        X, y = support(n, l)
+        res = hard_margin_svm(X, y)
+        return MinNormSeparator(res.w.reshape(n, l), res.norm2, res.margin, "full")
+    k = (n - 1) / math.sqrt(n * (l - 2))
+    pts = np.array([[1 / math.sqrt(n), 0.0, k], [0.0, 1 / math.sqrt(n), k]])
+    res = hard_margin_svm(pts, np.array([1.0, -1.0]))
+    a, c, b = res.w[0] / math.sqrt(n), res.w[1] / math.sqrt(n), res.w[2] / math.sqrt(n * (l - 2))
+    coef = np.tile(np.r_[a, c, np.full(l - 2, b)], (n, 1))
+    margin = min(a + (n - 1) * b, -(c + (n - 1) * b))
+    return MinNormSeparator(coef, float(np.sum(coef**2)), float(margin), "symmetric")
+
+
+def difference_separator(n: int, l: int) -> np.ndarray:
+    """The paper's separator of D (§3): n copies of o_1 - o_2, as (n, l) pattern coordinates. It has
+    margin exactly 1 on every support point and ‖w‖² = 2n."""
+    n = check_int("n", n, 1)
+    l = check_int("l", l, 3)
+    coef = np.zeros((n, l))
+    coef[:, P_PLUS], coef[:, P_MINUS] = 1.0, -1.0
+    return coef
+
+
+def separator_norms(ns: Sequence[int], ls: Sequence[int], *, full_max_points: int = 5_000) -> pd.DataFrame:
+    """‖ŵ‖² of D's minimum-norm separator for every n in `ns` and l in `ls` (n >= 1, l >= 3).
+
+    Columns: n, l, support_points (2 n (l-2)^(n-1)), norm2 (symmetry-reduced, exact), norm2_full
+    (`hard_margin_svm` on the whole support where it has at most `full_max_points` points, else NaN),
+    full_seconds, R2 = max ‖x‖² over the support (= n), ratio = norm2 / n.
+    """
+    ns = _int_list("ns", ns, 1)
+    ls = _int_list("ls", ls, 3)
+    full_max_points = check_int("full_max_points", full_max_points, 0, MAX_SUPPORT_POINTS)
+    rows = []
+    for n in ns:
+        for l in ls:
+            sym = min_norm_separator(n, l)
+            size = support_size(n, l)
+            full, secs = math.nan, math.nan
+            if size <= full_max_points:
+                start = time.perf_counter()
+                full = min_norm_separator(n, l, method="full").norm2
+                secs = time.perf_counter() - start
+            rows.append(
+                dict(n=n, l=l, support_points=size, norm2=sym.norm2, norm2_full=full, full_seconds=secs,
+                     R2=float(n), ratio=sym.norm2 / n)
+            )
+    return pd.DataFrame(rows)
+
+
+def sample_svm_norms(
+    n: int,
+    l: int,
+    ms: Sequence[int],
+    seeds: Sequence[int],
+    *,
+    d: int | None = None,
+    basis: str = "random",
+    test_m: int = 1000,
+) -> pd.DataFrame:
+    """The hard-margin SVM on finite samples of D = `OrthogonalPatterns(n, d, l=l, basis=basis)`.
+
+    For every m in `ms` (m >= 1) and seed in `seeds` (the sample's seed; the basis uses seed 0), fit
+    `hard_margin_svm` on `dist.sample(m, seed)`. Every sample of D is separable (by the n copies of
+    o_1 - o_2), so every fit succeeds. Columns: m, seed, norm2, support_vectors, seconds,
+    norm2_support (‖ŵ‖² on the whole support, = 2n), ratio = norm2 / norm2_support (<= 1: a sample
+    imposes a subset of the support's constraints), dist = ‖w - ŵ‖ / ‖ŵ‖ (0 when the sample's
+    separator is D's), and test_error of sign(w·x) (sign(0) = -1) on `test_m` >= 1 fresh points.
+    """
+    n = check_int("n", n, 1)
+    l = check_int("l", l, 3)
+    d = l if d is None else check_int("d", d, l)
+    basis = check_choice("basis", basis, ("standard", "random"))
+    ms = _int_list("ms", ms, 1)
+    seeds = [check_seed("seeds[i]", s) for s in _int_list("seeds", seeds, 0)]
+    test_m = check_int("test_m", test_m, 1)
+    dist = OrthogonalPatterns(n, d, l=l, basis=basis, dtype=torch.float64)
+    best = min_norm_separator(n, l)
+    w_hat = (torch.as_tensor(best.coef) @ dist.patterns).reshape(-1).numpy()  # ŵ in input coordinates
+    rows = []
+    for m in ms:
+        for seed in seeds:
+            X, y = dist.sample(m, seed=seed)
+            res = hard_margin_svm(X, y)
+            Xt, yt = dist.sample(test_m, seed=seed + TEST_SEED_OFFSET)
+            scores = Xt.reshape(test_m, -1).numpy() @ res.w
+            pred = np.where(scores > 0, 1.0, -1.0)
+            rows.append(dict(m=m, seed=seed, norm2=res.norm2, support_vectors=res.support_vectors,
+                             seconds=res.seconds, dist=float(np.linalg.norm(res.w - w_hat) / np.linalg.norm(w_hat)),
+                             test_error=float(np.mean(pred != yt.numpy()))))
+    df = pd.DataFrame(rows)
+    df["norm2_support"] = best.norm2
+    df["ratio"] = df["norm2"] / best.norm2
+    return df
+
+
+def bound_growth(ns: Sequence[int], d: int, *, rs: Sequence[float] = (0.5, 1.0, 1.5), ds: Sequence[int] = ()) -> dict:
+    """The two sample-complexity bounds of §6 as functions, both with their unknown constants set to 1
+    (only growth rates mean anything): the FCN/SVM bound ‖ŵ‖² R² with the exact ‖ŵ‖² of D and R² = n,
+    and the CNN bound d of Theorem 5.1.
+
+    Returns {"vs_n": DataFrame(n, fcn, cnn) at fixed d >= 3 for every n in `ns`, "vs_d":
+    DataFrame(d, r, n, fcn, cnn) for every d in `ds` (default 3..100 on a log grid) and r in `rs`
+    with n = round(d^r) (n >= 1)}.
+    """
+    ns = _int_list("ns", ns, 1)
+    d = check_int("d", d, 3)
+    ds = _int_list("ds", ds, 3) if len(ds) else sorted({int(v) for v in np.geomspace(3, 100, 30)})
+    if isinstance(rs, (str, bytes)) or not isinstance(rs, Sequence) or not rs or not all(
+        isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r <= 3 for r in rs
+    ):
+        raise ValueError(f"rs must be a non-empty list of exponents r in (0, 3], got {show(rs)}")
+    vs_n = pd.DataFrame([dict(n=n, fcn=min_norm_separator(n, 3).norm2 * n, cnn=float(d)) for n in ns])
+    rows = []
+    for r in rs:
+        for dd in ds:
+            n = max(1, round(dd**r))
+            rows.append(dict(d=dd, r=float(r), n=n, fcn=min_norm_separator(n, 3).norm2 * n, cnn=float(dd)))
+    return {"vs_n": vs_n, "vs_d": pd.DataFrame(rows)}
+
+
+def _int_list(name: str, values, low: int) -> list[int]:
+    """`values` as a non-empty list of integers >= low."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray, range)) or len(values) == 0:
+        raise ValueError(f"{name} must be a non-empty list of integers >= {low}, got {show(values)}")
+    return [check_int(f"{name}[i]", v, low) for v in values]

@@ -1,0 +1,129 @@
+"""One function per claim of the paper that the book checks: each takes the experiment's table and
+returns a `Claim` (the paper's statement, our measurement, and a verdict by a rule stated in
+`Claim.rule`). The chapter that checks a claim and the scorecard call the same function.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lib.stats import mean_ci, t_quantile
+from lib.theory import lemma_5_2_bounds, lucky_probability
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A checked claim: `id` (scorecard row), what the paper states, what we measured, the verdict
+    ("holds" or "fails") and the rule that decided it."""
+
+    id: str
+    paper: str
+    ours: str
+    holds: bool
+    rule: str
+
+    @property
+    def verdict(self) -> str:
+        return "holds" if self.holds else "fails"
+
+
+def lucky_filters(df: pd.DataFrame) -> Claim:
+    """L5.2 on `lw_lemmas` rows inside the regime: the fraction of (seed, sign) counts within
+    [k/(4d), k/d] against the lemma's probability 1 - 4 e^{-d}, per (d, k)."""
+    inside = df[df.setting == "inside"]
+    parts, ok = [], True
+    for (d, k), g in inside.groupby(["d", "k"]):
+        lo, hi = lemma_5_2_bounds(int(d), int(k))
+        counts = np.concatenate([g.lucky_plus.to_numpy(), g.lucky_minus.to_numpy()])
+        frac = float(((counts >= lo) & (counts <= hi)).mean())
+        ok &= frac >= 1 - 4 * math.exp(-d)
+        parts.append(
+            f"d={d}, k={k}: {counts.min()}-{counts.max()} (mean {counts.mean():.1f}, expected "
+            f"{lucky_probability(int(d)) * k:.1f}), {frac:.0%} in [{lo:.0f}, {hi:.0f}]"
+        )
+    return Claim("L5.2", "k/(4d) <= |W_0^+ & A^+|, |W_0^- & A^-| <= k/d with probability >= 1 - 4e^{-d}",
+                 "; ".join(parts), ok, "fraction of counts in the interval >= 1 - 4e^{-d} at every d")
+
+
+def lemma_violations(df: pd.DataFrame, checks: tuple[str, ...], claim_id: str, paper: str) -> Claim:
+    """L5.3 / L5.5 on `lw_lemmas` rows: the number of (seed, step) pairs at which one of `checks`
+    failed inside the regime (the lemmas say: none, with high probability)."""
+    inside = df[df.setting == "inside"]
+    cols = [f"viol {c}" for c in checks]
+    total = int(inside[cols].to_numpy().sum())
+    seeds = len(inside)
+    return Claim(claim_id, paper, f"{total} violations over {seeds} runs x (T_1 + 1) steps", total == 0,
+                 "no violation inside the theorem's regime")
+
+
+def margin(df: pd.DataFrame) -> Claim:
+    """MARGIN on `lw_lemmas` rows inside the regime: the certificate v* separates z(S) with margin >= 1."""
+    inside = df[df.setting == "inside"]
+    lo = float(inside.cert_margin.min())
+    ratio = inside.groupby("d").cert_norm_ratio.max()
+    svm = inside.groupby("d").svm_norm_ratio.max()
+    text = (
+        f"min margin {lo:.2f}; max over runs of ||v*||^2 max||z||^2 / d per d: "
+        + ", ".join(f"{d}: {v:.0f}" for d, v in ratio.items())
+        + "; of ||a-hat||^2 max||z||^2 / d: " + ", ".join(f"{d}: {v:.2f}" for d, v in svm.items())
+        + f"; cos(a^(T_2), a-hat) from {inside.svm_cos.min():.3f} to {inside.svm_cos.max():.3f}"
+    )
+    return Claim("MARGIN", "v* separates z(S) with margin >= 1; ||v*||^2 max||z||^2 = O(d)", text, lo >= 1,
+                 "smallest margin of v* over every run >= 1")
+
+
+def optimization(traj: pd.DataFrame, rows: pd.DataFrame) -> Claim:
+    """OPT: L_2 along the second phase (`lw_trajectory`) and the training error on S_2 (`lw_lemmas`,
+    inside). Holds when L_2 decreases at every recorded step, its log-log slope over the last decade
+    of T_2 is <= -0.5 (it goes to 0, not to a positive floor), and every run fits S_2."""
+    phase2 = traj[traj.phase == 2].sort_values("t")
+    loss = phase2.loss.to_numpy()
+    t = phase2.t.to_numpy()
+    tail = t >= t.max() / 10
+    slope = float(np.polyfit(np.log(t[tail]), np.log(loss[tail]), 1)[0])
+    decreasing = bool(np.all(np.diff(loss) < 0))
+    fitted = float((rows[rows.setting == "inside"].train_error_S2 == 0).mean())
+    ok = decreasing and slope <= -0.5 and fitted == 1.0
+    return Claim("OPT", "lim_{T_2 -> inf} L_2 = 0 (a global minimum)",
+                 f"L_2 = {loss[-1]:.2e} at T_2 = {int(t.max())}, tail slope {slope:.2f}, "
+                 f"{fitted:.0%} of runs fit S_2", ok,
+                 "L_2 decreasing, log-log slope over the last decade <= -0.5, zero training error on S_2 in every run")
+
+
+def generalization(df: pd.DataFrame) -> tuple[Claim, float]:
+    """GEN on `lw_samples` rows: c is fitted on the smaller half of the m grid (the smallest c with
+    mean error <= c sqrt(d/m) there, over every d); holds when every larger m also has mean error
+    <= c sqrt(d/m). Returns the claim and c."""
+    means = df.groupby(["d", "m"]).test_error.mean().reset_index()
+    ms = np.sort(means.m.unique())
+    small = means.m <= ms[(len(ms) - 1) // 2]
+    bound = np.sqrt(means.d / means.m)
+    c = float((means.test_error[small] / bound[small]).max())
+    ok = bool((means.test_error[~small] <= c * bound[~small] + 1e-12).all())
+    worst = means.test_error[~small].max()
+    return Claim("GEN", "test error O(sqrt(d/m))", f"c = {c:.2f} from m <= {ms[(len(ms) - 1) // 2]}; "
+                 f"largest error at larger m: {worst:.4f}", ok,
+                 "mean error at every larger m <= c sqrt(d/m), c fitted on the smaller half of the grid"), c
+
+
+def not_growing(df: pd.DataFrame, by: str, claim_id: str, paper: str) -> Claim:
+    """K-FREE / N-FREE: the test error at the largest value of `by` against the smallest, per d. Holds
+    unless the 95% Welch interval of the difference (largest - smallest) lies above 0 for some d."""
+    parts, ok = [], True
+    for d, g in df.groupby("d"):
+        lo_v, hi_v = g[by].min(), g[by].max()
+        a, b = g[g[by] == lo_v].test_error.to_numpy(), g[g[by] == hi_v].test_error.to_numpy()
+        diff = b.mean() - a.mean()
+        se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
+        dof = max(1, min(len(a), len(b)) - 1)
+        half = t_quantile(dof) * se if se == se else math.nan
+        grows = se == se and diff - half > 0
+        ok &= not grows
+        ma, ha = mean_ci(a)
+        mb, hb = mean_ci(b)
+        parts.append(f"d={d}: {by}={lo_v}: {ma:.4f} +- {ha:.4f}, {by}={hi_v}: {mb:.4f} +- {hb:.4f}")
+    return Claim(claim_id, paper, "; ".join(parts), ok,
+                 f"95% interval of error({by} largest) - error({by} smallest) not above 0")

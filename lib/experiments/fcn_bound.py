@@ -1,0 +1,1 @@
+"""Experiments of the §-chapter fcn_bound (registered on import)."""

@@ -1,0 +1,239 @@
+"""§5 chapter: Theorem 5.1 and the lemmas of its proof, checked on LW_CNN runs (Algorithm 1).
+
+One point = R seeds of Algorithm 1 in float64, each on its own sample S of m points of D (standard
+basis: the sphere initialisation is rotation-invariant, so the law of every measured quantity is the
+same in any orthonormal basis), with the step sizes and radius of Theorem 5.1 times the factors
+`lr1_factor` and `radius_factor` (1 inside the theorem's regime). One row per seed: the lucky-filter
+counts (Lemma 5.2), the steps at which each inequality of Lemmas 5.3/5.5/C.1/C.2 failed, the Part 3
+quantities, and the test error on `test_size` fresh points.
+
+Our choices [U], the same in every experiment of the chapter unless a grid says otherwise: n = 10,
+l = d, T_1 = 50, eta_2 = 4k (the theorem asks for eta_2 < 8k), T_2 = 2,000, a^(0) uniform in {-1, +1}.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lib.baselines import hard_margin_svm
+from lib.distributions import OrthogonalPatterns
+from lib.experiments.common import test_set, training_sets
+from lib.models import ConvPool
+from lib.sweep import experiment
+from lib.theory import LemmaMonitor, certificate, regime
+from lib.training import train_layerwise
+
+DEFAULTS = dict(n=10, T1=50, T2=2000, lr2_factor=4.0, lr1_factor=1.0, radius_factor=1.0, test_size=10_000)
+EVAL_ELEMENTS = 30_000_000  # largest R * k * points evaluated at once (float64 features: 240 MB)
+
+
+def _predict_errors(net: ConvPool, X: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """Test error per replica with sign(0) = -1, evaluated in batches that bound the memory."""
+    batch = max(1, EVAL_ELEMENTS // (net.replicas * net.k))
+    wrong = torch.zeros(net.replicas, dtype=torch.float64)
+    with torch.no_grad():
+        for start in range(0, X.shape[0], batch):
+            out = net(X[start : start + batch])
+            pred = torch.where(out > 0, 1.0, -1.0)
+            wrong += (pred != y[start : start + batch].to(out)).double().sum(-1).cpu()
+    return (wrong / X.shape[0]).numpy()
+
+
+def _misses_a_class(y: torch.Tensor) -> np.ndarray:
+    """Per replica: whether the labels y (R, m') hold only one class."""
+    return ((y > 0).all(-1) | (y < 0).all(-1)).cpu().numpy()
+
+
+def _max_margin_direction(z2: torch.Tensor, y2: torch.Tensor, a: torch.Tensor, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per replica: the cosine between the learned a^(T_2) and the max-margin separator a-hat of
+    z(S_2) (a hard-margin SVM without bias), and ||a-hat||^2 max ||z||^2 / d; NaN where z(S_2) is not
+    separable. The features are scaled to max norm 1 first (neither quantity depends on the scale)."""
+    cos, ratio = [], []
+    for r in range(z2.shape[0]):
+        scale = float((z2[r] ** 2).sum(-1).amax().sqrt())
+        fit = hard_margin_svm((z2[r] / scale).cpu().numpy(), y2[r].cpu().numpy(), allow_inseparable=True) if scale > 0 else None
+        if fit is None or not fit.separable:
+            cos.append(math.nan)
+            ratio.append(math.nan)
+            continue
+        a_r = a[r].cpu().numpy()
+        cos.append(float(a_r @ fit.w / (np.linalg.norm(a_r) * np.linalg.norm(fit.w))))
+        ratio.append(float(fit.norm2) / d)
+    return np.array(cos), np.array(ratio)
+
+
+def run_layerwise(
+    *, d, k, m, seeds, seed=0, n, T1, T2, lr1_factor, radius_factor, lr2_factor, test_size, trajectory=False, device="cpu"
+):
+    """Algorithm 1 on `seeds` replicas; returns (per-seed rows, trajectory rows or None)."""
+    rg = regime(d, k, T1)
+    lr1, radius = rg.lr1 * lr1_factor, rg.radius * radius_factor
+    dist = OrthogonalPatterns(n, d, dtype=torch.float64)
+    X, y = training_sets(dist, m, seed, seeds)
+    net = ConvPool(d, k, replicas=seeds, radius=radius, seed=seed, dtype=torch.float64, device=device)
+    m1 = (m + 1) // 2
+    monitor = LemmaMonitor(dist.patterns.to(device), y[:, :m1], lr1, radius)
+    res = train_layerwise(net, X, y, T1=T1, T2=T2, lr1=lr1, lr2=lr2_factor * k, on_step=monitor)
+    plus, minus = monitor.lucky
+    # Part 3: the certificate v* on z(S), the learned a on z(S_2)
+    z = net.features(X)  # (R, m, k)
+    yd = y.to(z)
+    v = certificate((plus, minus), d, k, lr1, T1).to(z)
+    cert_margin = (yd * torch.einsum("rmk,rk->rm", z, v)).amin(-1)
+    zmax2 = (z**2).sum(-1).amax(-1)
+    out2 = torch.einsum("rmk,rk->rm", z[:, m1:], net.a.detach())
+    svm_cos, svm_ratio = _max_margin_direction(z[:, m1:], yd[:, m1:], net.a.detach(), d)
+    Xt, yt = test_set(dist, seed, size=test_size)
+    rows = pd.DataFrame(
+        {
+            "replica": range(seeds),
+            "lucky_plus": plus.sum(-1).cpu().numpy(),
+            "lucky_minus": minus.sum(-1).cpu().numpy(),
+            **{f"viol {c}": monitor.violations[c].numpy() for c in LemmaMonitor.CHECKS},
+            "cert_margin": cert_margin.cpu().numpy(),
+            "cert_norm_ratio": ((v**2).sum(-1) * zmax2 / d).cpu().numpy(),
+            "svm_cos": svm_cos,
+            "svm_norm_ratio": svm_ratio,
+            "L1_final": res.loss1[-1].numpy(),
+            "L2_final": res.loss2[-1].numpy(),
+            "train_error_S2": ((yd[:, m1:] * out2) <= 0).double().mean(-1).cpu().numpy(),
+            "test_error": _predict_errors(net, Xt.to(device), yt),
+            "one_class": _misses_a_class(y[:, :m1]) | _misses_a_class(y[:, m1:]),
+            "lr1": lr1,
+            "radius": radius,
+            "k_min": rg.k_min,
+        }
+    )
+    if not trajectory:
+        return rows, None
+    steps = np.unique(np.geomspace(1, T2 + 1, 60).astype(int) - 1)
+    traj = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "phase": 1,
+                    "t": range(T1 + 1),
+                    "own_min": torch.stack(monitor.own_min).amin(-1).numpy(),
+                    "other_max": torch.stack(monitor.other_max).amax(-1).numpy(),
+                    "score_max": torch.stack(monitor.score_max).amax(-1).numpy(),
+                    "loss": res.loss1.mean(-1).numpy(),
+                }
+            ),
+            pd.DataFrame({"phase": 2, "t": steps, "loss": res.loss2[steps].mean(-1).numpy(),
+                          "loss_max": res.loss2[steps].amax(-1).numpy()}),
+        ],
+        ignore_index=True,
+    )
+    return rows, traj
+
+
+def _point(**over) -> dict:
+    return {**DEFAULTS, **over}
+
+
+def _regime_grid(profile: str) -> list[dict]:
+    if profile == "full":
+        common, ds, d_out, ks, lr_f, r_f = dict(seeds=20), (4, 5, 6), 6, (12, 48), (10.0, 100.0, 1000.0), (100.0, 10_000.0)
+    else:
+        common, ds, d_out, ks, lr_f, r_f = dict(seeds=5, T2=500, test_size=2000), (4,), 4, (8,), (1000.0,), (10_000.0,)
+    k_in = 8 * d_out**3 + 1
+    return (
+        [_point(d=d, k=8 * d**3 + 1, m=200, setting="inside", **common) for d in ds]
+        + [_point(d=d_out, k=k, m=200, setting=f"k = {k}", **common) for k in ks]
+        + [_point(d=d_out, k=k_in, m=200, lr1_factor=f, setting=f"eta_1 x {f:g}", **common) for f in lr_f]
+        + [_point(d=d_out, k=k_in, m=200, radius_factor=f, setting=f"r x {f:g}", **common) for f in r_f]
+    )
+
+
+@experiment("lw_lemmas", "Theorem 5.1's lemmas along LW_CNN, inside the regime and outside it", _regime_grid)
+def lw_lemmas(*, setting, device, **point) -> pd.DataFrame:
+    """Per seed: lucky-filter counts, lemma violations, Part 3 quantities and test error."""
+    return run_layerwise(**point, device=device)[0].assign(setting=setting)
+
+
+def _trajectory_grid(profile: str) -> list[dict]:
+    return [_point(d=4, k=513, m=200, seeds=20 if profile == "full" else 5, T2=20_000 if profile == "full" else 5000)]
+
+
+@experiment("lw_trajectory", "The lucky filters' scores along the first phase, L_2 along the second (d = 4)", _trajectory_grid)
+def lw_trajectory(*, device, **point) -> pd.DataFrame:
+    """Per step t: the smallest own-pattern score of a lucky filter, the largest other score of a
+    lucky filter, the largest score of any channel (min/max over seeds), and the mean loss."""
+    return run_layerwise(**point, trajectory=True, device=device)[1]
+
+
+def _sample_grid(profile: str) -> list[dict]:
+    if profile == "full":
+        return [_point(d=d, k=8 * d**3 + 1, m=m, seeds=20, T2=1000) for d in (4, 5, 6) for m in (4, 8, 16, 32, 64, 128, 256)]
+    return [_point(d=4, k=513, m=m, seeds=5, T2=500, test_size=2000) for m in (4, 16, 64)]
+
+
+@experiment("lw_samples", "Theorem 5.1(2): test error against m for several d, k = 8 d^3 + 1", _sample_grid)
+def lw_samples(*, device, **point) -> pd.DataFrame:
+    """Per seed: test error after LW_CNN on m points."""
+    return run_layerwise(**point, device=device)[0]
+
+
+def _width_grid(profile: str) -> list[dict]:
+    if profile == "full":
+        return [_point(d=d, k=f * 8 * d**3 + 1, m=m, seeds=20, T2=1000) for d, m in ((4, 8), (5, 8)) for f in (1, 2, 4, 8)]
+    return [_point(d=4, k=f * 512 + 1, m=8, seeds=5, T2=500, test_size=2000) for f in (1, 8)]
+
+
+@experiment("lw_widths", "K-FREE: test error against k from 8 d^3 to 8 * 8 d^3 (m = 8)", _width_grid)
+def lw_widths(*, device, **point) -> pd.DataFrame:
+    """Per seed: test error after LW_CNN with k channels."""
+    return run_layerwise(**point, device=device)[0]
+
+
+def _patches_grid(profile: str) -> list[dict]:
+    if profile == "full":
+        return [_point(d=5, k=1001, n=n, m=8, seeds=20, T2=1000) for n in (2, 5, 10, 20, 50)]
+    return [_point(d=4, k=513, n=n, m=8, seeds=5, T2=500, test_size=2000) for n in (2, 10, 50)]
+
+
+@experiment("lw_patches", "N-FREE: test error against n (d = 5, k = 1001, m = 8)", _patches_grid)
+def lw_patches(*, device, **point) -> pd.DataFrame:
+    """Per seed: test error after LW_CNN on inputs of n patches."""
+    return run_layerwise(**point, device=device)[0]
+
+
+def gen_constant(df: pd.DataFrame) -> float:
+    """The smallest c with mean test error <= c sqrt(d / m) at every (d, m) of `df` (lw_samples rows)."""
+    means = df.groupby(["d", "m"])["test_error"].mean().reset_index()
+    return float((means["test_error"] / np.sqrt(means["d"] / means["m"])).max())
+
+
+def loglog_slope(df: pd.DataFrame) -> pd.Series:
+    """Per d: the least-squares slope of log(mean test error) against log m over the m with a
+    non-zero mean error (NaN where fewer than two)."""
+    out = {}
+    for d, group in df.groupby("d"):
+        means = group.groupby("m")["test_error"].mean()
+        means = means[means > 0]
+        out[d] = float(np.polyfit(np.log(means.index), np.log(means.values), 1)[0]) if len(means) >= 2 else math.nan
+    return pd.Series(out, name="slope")
+
+
+PROOF_ORDER = ("L5.2", "C.1", "C.2", "L5.3(1)", "L5.3(2)", "L5.3(3)", "L5.5", "Part 3")
+
+
+def breakdown(df: pd.DataFrame) -> pd.DataFrame:
+    """Per setting (and d, k) of `lw_lemmas`: the runs failing each step of the proof (Lemma 5.2's interval for
+    either count, each monitored inequality at some step, Part 3's certificate margin >= 1), the first
+    step in the proof's order that fails in some run, and the mean test error."""
+    rows = []
+    for (setting, d, k), g in df.groupby(["setting", "d", "k"], sort=False):
+        d, k = int(d), int(k)
+        lo, hi = k / (4 * d), k / d
+        counts = g[["lucky_plus", "lucky_minus"]]
+        failing = {"L5.2": int((~((counts >= lo) & (counts <= hi)).all(axis=1)).sum())}
+        failing |= {c: int((g[f"viol {c}"] > 0).sum()) for c in LemmaMonitor.CHECKS}
+        failing["Part 3"] = int((g.cert_margin < 1).sum())
+        first = next((c for c in PROOF_ORDER if failing[c] > 0), "none")
+        rows.append({"setting": setting, "d": d, "k": k, "runs": len(g), **failing, "first to fail": first,
+                     "test error": float(g.test_error.mean())})
+    return pd.DataFrame(rows).set_index(["setting", "d", "k"])

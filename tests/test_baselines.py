@@ -1,0 +1,230 @@
+"""lib.baselines: the hard-margin SVM and the minimum-norm separator of D (book/paper/fcn_comparison)."""
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import minimize
+
+from lib import OrthogonalPatterns
+from lib.baselines import (
+    NotSeparableError,
+    bound_growth,
+    difference_separator,
+    hard_margin_svm,
+    min_norm_separator,
+    sample_svm_norms,
+    separator_norms,
+    support,
+    support_indices,
+    support_size,
+)
+
+
+def slsqp_svm(X, y):
+    """A second, independent solver: the primal QP min ‖w‖² s.t. y_s w·x_s >= 1 by SLSQP."""
+    X = np.asarray(X, dtype=float).reshape(len(y), -1)
+    G = np.asarray(y, dtype=float)[:, None] * X
+    res = minimize(
+        lambda w: w @ w, np.zeros(G.shape[1]), jac=lambda w: 2 * w, method="SLSQP",
+        constraints=[{"type": "ineq", "fun": lambda w: G @ w - 1, "jac": lambda w: G}],
+        options={"ftol": 1e-12, "maxiter": 1000},
+    )
+    assert res.success, res.message
+    return res.x
+
+
+# --- support -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n,l", [(1, 3), (2, 3), (3, 4), (4, 5)])
+def test_support_enumerates_every_point_once(n, l):
+    idx, y = support_indices(n, l)
+    assert len(y) == support_size(n, l) == 2 * n * (l - 2) ** (n - 1)
+    assert len({tuple(r) + (float(v),) for r, v in zip(idx.tolist(), y.tolist())}) == len(y)
+    # each point holds exactly one discriminative pattern, the one of its label
+    assert ((idx == 0).sum(1) == (y > 0).long()).all() and ((idx == 1).sum(1) == (y < 0).long()).all()
+    # every sampled point lies in the support
+    dist = OrthogonalPatterns(n, l, l=l)
+    sidx, sy = dist.sample_indices(200, seed=3)
+    points = {tuple(r) + (float(v),) for r, v in zip(idx.tolist(), y.tolist())}
+    assert all(tuple(r) + (float(v),) in points for r, v in zip(sidx.tolist(), sy.tolist()))
+
+
+def test_support_inputs_match_patterns():
+    X, y = support(3, 5, "random", d=7, seed=2)
+    idx, _ = support_indices(3, 5)
+    P = OrthogonalPatterns(3, 7, l=5, basis="random", seed=2, dtype=torch.float64).patterns
+    assert X.shape == (len(y), 3, 7) and X.dtype == torch.float64
+    assert torch.equal(X, P[idx])
+    assert torch.allclose((X**2).sum((1, 2)), torch.full((len(y),), 3.0, dtype=torch.float64))  # R² = n
+
+
+# --- the hard-margin SVM ---------------------------------------------------------------------------
+
+
+def test_svm_known_answer_two_points():
+    # x = (2, 0) with y = +1 and x = (0, 1) with y = -1: w = (1/2, -1), ‖w‖² = 5/4
+    res = hard_margin_svm(np.array([[2.0, 0.0], [0.0, 1.0]]), np.array([1.0, -1.0]))
+    assert res.separable and res.support_vectors == 2
+    np.testing.assert_allclose(res.w, [0.5, -1.0], atol=1e-12)
+    assert res.norm2 == pytest.approx(1.25, abs=1e-12) and res.margin == pytest.approx(1.0, abs=1e-12)
+
+
+def test_svm_known_answer_inactive_point():
+    # a third point far on the right side does not change the separator
+    X = np.array([[2.0, 0.0], [0.0, 1.0], [5.0, -3.0]])
+    res = hard_margin_svm(X, np.array([1.0, -1.0, 1.0]))
+    np.testing.assert_allclose(res.w, [0.5, -1.0], atol=1e-12)
+    assert res.support_vectors == 2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_svm_matches_slsqp_on_samples(seed):
+    dist = OrthogonalPatterns(5, 8, basis="random", seed=seed, dtype=torch.float64)
+    X, y = dist.sample(60, seed=seed)
+    res = hard_margin_svm(X, y)
+    w2 = slsqp_svm(X, y)
+    np.testing.assert_allclose(res.w, w2, atol=1e-6)
+    assert res.norm2 == pytest.approx(w2 @ w2, rel=1e-6)
+    assert res.margin == pytest.approx(1.0, abs=1e-9)
+    # every margin >= 1 and the dual is consistent: active points are exactly at margin 1
+    margins = y.numpy() * (X.reshape(60, -1).numpy() @ res.w)
+    assert margins.min() >= 1 - 1e-9
+
+
+def test_svm_matches_slsqp_on_generic_data():
+    rng = np.random.default_rng(0)
+    w0 = rng.normal(size=15)
+    X = rng.normal(size=(80, 15))
+    y = np.where(X @ w0 > 0, 1.0, -1.0)
+    res = hard_margin_svm(X, y)
+    w2 = slsqp_svm(X, y)
+    np.testing.assert_allclose(res.w, w2, atol=1e-6 * max(1, np.abs(w2).max()))
+
+
+def test_svm_inseparable_raises_or_reports():
+    X = np.array([[1.0, 0.0], [1.0, 0.0]])
+    y = np.array([1.0, -1.0])
+    with pytest.raises(NotSeparableError, match="no linear separator"):
+        hard_margin_svm(X, y)
+    res = hard_margin_svm(X, y, allow_inseparable=True)
+    assert not res.separable and math.isinf(res.norm2) and np.isnan(res.w).all()
+    # XOR through the origin is not separable either; a zero input can never have margin 1
+    Xx = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
+    assert not hard_margin_svm(Xx, np.array([1.0, 1.0, -1.0, -1.0]), allow_inseparable=True).separable
+    assert not hard_margin_svm(np.zeros((1, 3)), np.array([1.0]), allow_inseparable=True).separable
+
+
+def test_svm_accepts_tensors_and_is_fast_at_the_paper_scale():
+    dist = OrthogonalPatterns(10, 20, basis="random", dtype=torch.float32)  # n d = 200
+    X, y = dist.sample(1000, seed=0)
+    start = time.perf_counter()
+    res = hard_margin_svm(X, y)
+    assert time.perf_counter() - start < 10.0
+    assert res.separable and res.margin == pytest.approx(1.0, abs=1e-6)
+    assert res.norm2 <= 2 * 10 * (1 + 1e-6)  # at most the whole support's ‖ŵ‖² = 2n
+
+
+# --- the minimum-norm separator of D -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n,l", [(1, 3), (2, 3), (2, 5), (3, 4), (3, 5), (4, 4), (5, 3), (5, 5), (6, 4)])
+def test_min_norm_separator_reduction_matches_whole_support_qp(n, l):
+    sym = min_norm_separator(n, l)
+    full = min_norm_separator(n, l, method="full")
+    np.testing.assert_allclose(sym.coef, full.coef, atol=1e-8)
+    assert sym.norm2 == pytest.approx(full.norm2, rel=1e-9)
+    assert full.margin == pytest.approx(1.0, abs=1e-9)
+
+
+def test_whole_support_qp_matches_slsqp():
+    X, y = support(3, 4)
+    res = hard_margin_svm(X, y)
+    w2 = slsqp_svm(X, y)
+    np.testing.assert_allclose(res.w, w2, atol=1e-6)
+
+
+def test_difference_separator_has_margin_one_and_norm_2n():
+    for n, l in [(1, 3), (3, 4), (4, 5)]:
+        coef = difference_separator(n, l)
+        idx, y = support_indices(n, l)
+        scores = coef[np.arange(n)[None, :], idx.numpy()].sum(1)  # w·x = Σ_j coef[j, idx_j]
+        np.testing.assert_allclose(y.numpy() * scores, 1.0)
+        assert float(np.sum(coef**2)) == 2 * n
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 20, 100, 3000])
+@pytest.mark.parametrize("l", [3, 4, 20])
+def test_proposition_6_1_and_closed_form(n, l):
+    sep = min_norm_separator(n, l)
+    assert n <= sep.norm2 * (1 + 1e-9) and sep.norm2 <= 2 * n * (1 + 1e-9)  # Proposition 6.1
+    # closed form: ŵ is the paper's n copies of o_1 - o_2, ‖ŵ‖² = 2n exactly
+    np.testing.assert_allclose(sep.coef, difference_separator(n, l), atol=1e-7)
+    assert sep.norm2 == pytest.approx(2 * n, rel=1e-9)
+
+
+def test_separator_norms_table():
+    df = separator_norms([1, 2, 3, 4], [3, 4], full_max_points=100)
+    assert len(df) == 8 and set(df.columns) >= {"n", "l", "norm2", "norm2_full", "R2", "ratio"}
+    assert np.allclose(df["ratio"], 2.0) and np.allclose(df["R2"], df["n"])
+    assert df["norm2_full"].notna().all()
+    df = separator_norms([8], [5], full_max_points=100)  # 34,992 points: not solved in full
+    assert df["norm2_full"].isna().all()
+
+
+def test_sample_svm_norms_is_below_the_support():
+    df = sample_svm_norms(4, 5, [2, 10, 400], [0, 1], test_m=200)
+    assert (df["ratio"] <= 1 + 1e-9).all()
+    assert df.groupby("m")["ratio"].mean().is_monotonic_increasing
+    big = df[df["m"] == 400]  # a large sample holds every constraint that matters: ŵ itself
+    assert np.allclose(big["ratio"], 1.0) and (big["dist"] < 1e-6).all() and (big["test_error"] == 0).all()
+
+
+def test_bound_growth():
+    b = bound_growth([1, 2, 10], 20, rs=(1.0, 2.0), ds=[4, 9])
+    np.testing.assert_allclose(b["vs_n"]["fcn"], 2 * np.array([1, 2, 10]) ** 2)
+    assert (b["vs_n"]["cnn"] == 20).all()
+    assert b["vs_d"]["n"].tolist() == [4, 9, 16, 81]
+
+
+# --- input validation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: support(0, 3), "n"),
+        (lambda: support(2, 2), "l"),
+        (lambda: support(2, 5, d=4), "d"),
+        (lambda: support(2, 3, "weird"), "basis"),
+        (lambda: support(20, 20), "n and l"),
+        (lambda: support_size(1.5, 3), "n"),
+        (lambda: min_norm_separator(0, 3), "n"),
+        (lambda: min_norm_separator(3001, 3), "n"),
+        (lambda: min_norm_separator(3, 1), "l"),
+        (lambda: min_norm_separator(3, 3, method="exact"), "method"),
+        (lambda: difference_separator(2, True), "l"),
+        (lambda: hard_margin_svm(np.ones(3), np.ones(3)), "X"),
+        (lambda: hard_margin_svm(np.ones((0, 2)), np.ones(0)), "X"),
+        (lambda: hard_margin_svm(np.array([[np.nan, 1.0]]), np.ones(1)), "X"),
+        (lambda: hard_margin_svm("abc", np.ones(1)), "X"),
+        (lambda: hard_margin_svm(np.ones((2, 2)), np.ones(3)), "y"),
+        (lambda: hard_margin_svm(np.ones((2, 2)), np.array([1.0, 0.0])), "y"),
+        (lambda: hard_margin_svm(np.ones((1, 2)), np.ones(1), allow_inseparable="yes"), "allow_inseparable"),
+        (lambda: separator_norms([], [3]), "ns"),
+        (lambda: separator_norms([2], [2]), r"ls\[i\]"),
+        (lambda: separator_norms([2], [3], full_max_points=-1), "full_max_points"),
+        (lambda: sample_svm_norms(3, 4, [0], [0]), r"ms\[i\]"),
+        (lambda: sample_svm_norms(3, 4, [5], [-1]), r"seeds\[i\]"),
+        (lambda: sample_svm_norms(3, 4, [5], [0], test_m=0), "test_m"),
+        (lambda: sample_svm_norms(3, 4, [5], [0], d=3), "d"),
+        (lambda: bound_growth([2], 2), "d"),
+        (lambda: bound_growth([2], 5, rs=(0.0,)), "rs"),
+        (lambda: bound_growth([2], 5, ds=[2]), r"ds\[i\]"),
+    ],
+)
+def test_invalid_inputs_raise_value_error_naming_the_parameter(call, name):
+    with pytest.raises(ValueError, match=rf"^{name} must"):
+        call()
