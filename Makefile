@@ -17,7 +17,7 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 book: venv
-	$(BIN)/jupyter-book build .
+	$(BIN)/jupyter-book build -W -n --keep-going .
 	@echo "Book written to $(CURDIR)/_build/html/index.html"
 
 test: venv

@@ -1,8 +1,8 @@
 """Results cache: one small JSON file per experiment point, keyed by its full configuration.
 
-The key is a SHA-256 of the canonical JSON of the configuration (experiment name, profile, every
-parameter and seed) plus the code version of `lib` (a hash of its source files), so a changed parameter
-or a changed `lib` recomputes. Each file also records the library versions, the device and the wall
+The key is a SHA-256 of the canonical JSON of the configuration (experiment name, profile, device,
+every parameter and seed) plus the code version of `lib` (a hash of its source files) and the torch and
+numpy versions, so a changed parameter, device, library or `lib` recomputes. Each file also records the library versions, the device and the wall
 time. Writes go to a temporary file that is renamed into place (atomic), and every file carries a
 checksum of its content: a truncated or corrupt entry reads as missing and is recomputed. A process
 that computes a point can hold `lock(config)` (an fcntl lock released by the kernel even when the
@@ -77,8 +77,10 @@ def canonical(config: dict[str, Any], name: str = "config") -> str:
 
 
 def cache_key(config: dict[str, Any]) -> str:
-    """SHA-256 of the configuration together with the code version of `lib`."""
-    return hashlib.sha256((code_version() + canonical(config)).encode()).hexdigest()
+    """SHA-256 of the configuration together with the code version of `lib` and the versions of torch
+    and numpy (a new release may change the last bits of a result)."""
+    versions = f"{code_version()} torch {torch.__version__} numpy {np.__version__} "
+    return hashlib.sha256((versions + canonical(config)).encode()).hexdigest()
 
 
 class ResultsCache:

@@ -306,6 +306,8 @@ class DigitPatterns(_PatternRows):
         if self.test_fraction >= 1.0:
             raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
         self.split_seed = check_int("split_seed", split_seed, 0)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
         self.dtype = dtype
         train, test = _digit_pools(self.split_seed, self.test_fraction)
         pools = train if self.pool == "train" else test

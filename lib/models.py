@@ -59,9 +59,16 @@ def _normal(shape: tuple[int, ...], std: float | Sequence[float], seeds: list[in
 
 
 def _check_device(device: Any) -> str | torch.device | None:
-    if device is None or isinstance(device, torch.device):
+    """None, "cpu", "cuda" or "cuda:N", or a torch.device; a CUDA device only where torch sees one."""
+    if device is None:
         return device
-    return check_choice("device", device, ("cpu", "cuda"))
+    if isinstance(device, str) and device.startswith("cuda:") and device[5:].isdigit():
+        name = device
+    else:
+        name = device.type if isinstance(device, torch.device) else check_choice("device", device, ("cpu", "cuda"))
+    if str(name).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} was asked for, but torch sees no GPU; use device='cpu'")
+    return device
 
 
 def _check_finite_init(name: str, value: float, weights: torch.Tensor) -> torch.Tensor:

@@ -73,17 +73,20 @@ def get(name: str) -> Experiment:
     return REGISTRY[name]
 
 
-def point_config(exp: Experiment, profile: str, point: dict[str, Any]) -> dict[str, Any]:
-    """The full configuration a point is cached under."""
-    return {"experiment": exp.name, "profile": profile, "point": point}
+def point_config(exp: Experiment, profile: str, point: dict[str, Any], device: str) -> dict[str, Any]:
+    """The full configuration a point is cached under (results are cached per device: a GPU's
+    floating-point results may differ from the CPU's in the last bits)."""
+    return {"experiment": exp.name, "profile": profile, "point": point, "device": device}
 
 
-def cached_points(name: str, profile: str, cache: ResultsCache | None = None) -> tuple[int, int]:
-    """(points of experiment `name` in `profile` already in the cache, points in all)."""
+def cached_points(name: str, profile: str, cache: ResultsCache | None = None, device: str | None = None) -> tuple[int, int]:
+    """(points of experiment `name` in `profile` already in the cache for `device` (default: this
+    machine's `default_device()`), points in all)."""
     exp = get(name)
     cache = _cache(cache)
     points = exp.points(profile)
-    return sum(cache.get(point_config(exp, profile, p)) is not None for p in points), len(points)
+    device = device or default_device()
+    return sum(cache.get(point_config(exp, profile, p, device)) is not None for p in points), len(points)
 
 
 def _cache(cache: ResultsCache | None) -> ResultsCache:
@@ -133,7 +136,7 @@ def run(
     seconds: dict[int, float] = {}
 
     def read(i: int) -> bool:
-        hit = cache.get(point_config(exp, profile, points[i]))
+        hit = cache.get(point_config(exp, profile, points[i], device))
         if hit is not None:
             tables[i], seconds[i] = hit[0], float(hit[1].get("seconds", 0.0))
         return hit is not None
@@ -146,7 +149,7 @@ def run(
         """Lock the entry of point i, so that a concurrent run of the sweep waits instead of computing
         it too; None (lock released) when that run stored it meanwhile."""
         lock = ExitStack()
-        lock.enter_context(cache.lock(point_config(exp, profile, points[i])))
+        lock.enter_context(cache.lock(point_config(exp, profile, points[i], device)))
         if read(i):
             lock.close()
             if bar is not None:
@@ -155,7 +158,7 @@ def run(
         return lock
 
     def store(i: int, df: pd.DataFrame, sec: float) -> None:
-        cache.put(point_config(exp, profile, points[i]), df, {"seconds": sec, "device": device})
+        cache.put(point_config(exp, profile, points[i], device), df, {"seconds": sec, "device": device})
         tables[i], seconds[i] = df, sec
         computed.append(sec)
         if bar is not None:

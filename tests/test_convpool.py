@@ -241,3 +241,12 @@ def test_theorem_regime_values():
     assert rg.lr1 == pytest.approx(1 / (4 * 513 * 51)) and rg.radius == pytest.approx(rg.lr1 / 200)
     assert rg.lr2_max == 8 * 513 and rg.k_min == 512 and rg.enough_channels
     assert not theory.regime(4, 512, 50).enough_channels
+
+
+def test_cuda_without_a_gpu_and_bad_digit_dtype_raise_value_errors():
+    if not torch.cuda.is_available():
+        for device in ("cuda", "cuda:0", torch.device("cuda")):
+            with pytest.raises(ValueError, match="device"):
+                ConvPool(4, 2, device=device)
+    with pytest.raises(ValueError, match="dtype"):
+        lib.DigitPatterns(3, dtype=torch.int64)

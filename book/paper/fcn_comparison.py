@@ -83,7 +83,7 @@ import numpy as np
 from myst_nb import glue
 
 import lib
-from lib import baselines, plotting
+from lib import baselines, claims, plotting
 
 plotting.set_theme()
 FULL = lib.current_profile() == "full"  # quick under pytest and CI
@@ -112,11 +112,8 @@ FULL = lib.current_profile() == "full"  # quick under pytest and CI
 # also on the whole support wherever that support is small enough. The table shows $\|\hat w\|^2 / n$.
 
 # %%
-norms = baselines.separator_norms(
-    ns=range(1, 17 if FULL else 11),
-    ls=[3, 4, 5, 6, 20] if FULL else [3, 4, 5, 20],
-    full_max_points=15_000 if FULL else 1_000,
-)
+norms = lib.run("separator_norms")
+p61 = claims.min_norm_separator(norms)
 norms.pivot(index="n", columns="l", values="ratio")
 
 # %% [markdown]
@@ -135,6 +132,7 @@ assert np.allclose(full["norm2_full"], full["norm2"], rtol=tol)  # QPs agree
 sep = baselines.min_norm_separator(norms["n"].max(), norms["l"].max())
 w_diff = baselines.difference_separator(*sep.coef.shape)
 assert np.allclose(sep.coef, w_diff, atol=1e-7)
+assert p61.holds, p61.ours
 
 # %% tags=["remove-cell"]
 glue("settings", len(norms), display=False)

@@ -175,8 +175,7 @@ plotting.lucky_count_figure(inside);
 checks = [f"viol {c}" for c in theory.LemmaMonitor.CHECKS]
 violations_inside = inside.groupby("d")[checks].sum()
 assert (violations_inside.to_numpy() == 0).all(), "a lemma failed inside the theorem's regime"
-l53 = claims.lemma_violations(lemmas, ("L5.3(1)", "L5.3(2)", "L5.3(3)"), "L5.3", "Lemma 5.3, Corollary 5.4")
-l55 = claims.lemma_violations(lemmas, ("L5.5", "C.1", "C.2"), "L5.5", "Lemmas 5.5, C.1, C.2")
+l53, l55 = claims.lemma_5_3(lemmas), claims.lemma_5_5(lemmas)
 glue("l53_ours", l53.ours, display=False)
 glue("l55_ours", l55.ours, display=False)
 violations_inside
@@ -247,8 +246,7 @@ plotting.error_against_figure(samples, "m", c=c, xlabel="training points $m$");
 # %%
 widths = lib.run("lw_widths")
 patches = lib.run("lw_patches")
-kfree = claims.not_growing(widths, "k", "K-FREE", "test error does not grow with k > 8d^3")
-nfree = claims.not_growing(patches, "n", "N-FREE", "test error bound does not grow with n")
+kfree, nfree = claims.k_free(widths), claims.n_free(patches)
 for name, cl in (("kfree", kfree), ("nfree", nfree)):
     glue(f"{name}_ours", cl.ours, display=False)
     glue(f"{name}_verdict", cl.verdict, display=False)

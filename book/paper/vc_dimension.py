@@ -94,7 +94,7 @@ import pandas as pd
 from myst_nb import glue
 
 import lib
-from lib import plotting, shattering
+from lib import claims, plotting, shattering
 from lib.experiments import vc
 from lib.stats import summarize
 
@@ -156,6 +156,8 @@ shown.style.hide(axis="index")
 # are tried).
 
 # %%
+vc = claims.shattering(checks)
+assert vc.holds, vc.ours
 assert (checks["realised"] == checks["labellings tried"]).all(), "a labelling is not realised"
 assert (checks["max |N - y|"] < 1e-9).all() and (checks["min |N|"] > 1 - 1e-9).all()
 assert np.allclose(checks["cond"], 2.0 ** (checks["n"] - 1) - 1, rtol=1e-9)

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # Scorecard: every claim, measured
+# # Scorecard of Part II: the reconstructed claims
 #
 # One row per claim that Part II ("Beyond the paper") tests: the claims of the paper's versions as the
 # book reconstructed them from their abstracts, for the authors' earlier XOR-paper network (a fixed

@@ -1,0 +1,42 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Scorecard: the published paper's claims
+#
+# One row per claim of {cite:t}`brutzkus2021maxpool` that this book checks: where the paper makes it,
+# what it states, what we measured, and a verdict. Each row is computed by one function of
+# `lib.claims`, the same function that the claim's chapter calls on the same cached experiment tables,
+# so this page and the chapters cannot disagree. Each verdict follows the rule in the row's last
+# column, fixed in `lib/claims.py` before the full-profile results were looked at; "holds" means the
+# measurement passed the rule, "fails" that it did not. Rows of §7 are listed as not measured: this
+# version of the book does not reproduce the paper's experiments yet.
+
+# %%
+from myst_nb import glue
+
+import lib
+from lib import claims
+
+card = claims.published()
+measured = card[card.verdict != "not measured"]
+glue("n_claims", len(measured), display=False)
+glue("n_hold", int((measured.verdict == "holds").sum()), display=False)
+glue("profile", lib.current_profile(), display=False)
+card.style.hide(axis="index").set_properties(**{"text-align": "left", "white-space": "normal"})
+
+# %% [markdown]
+# In the **{glue:text}`profile`** profile, {glue:text}`n_hold` of the {glue:text}`n_claims` measured
+# claims hold by their rules. The chapters show each measurement with its figure: {doc}`vc_dimension`
+# (VC), {doc}`lw_cnn_theory` (OPT, GEN, K-FREE, N-FREE, L5.2, L5.3, L5.5, MARGIN) and
+# {doc}`fcn_comparison` (P6.1). The claims of the book's Part II, about the authors' earlier network,
+# have their own table in {doc}`../use/scorecard`.
