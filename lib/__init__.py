@@ -6,6 +6,7 @@ trainers (`train` end to end, `train_layerwise` the paper's Algorithm 1, `accura
 run through the results cache (`run`, `current_profile`).
 """
 from lib.distributions import DigitPatterns, NoisyOrthogonalPatterns, OrthogonalPatterns, pattern_statistics
+from lib.mnist import MnistPatterns
 from lib.models import ConvPool, FullyConnected
 from lib.sweep import current_profile, run
 from lib.training import (
@@ -22,6 +23,7 @@ __all__ = [
     "OrthogonalPatterns",
     "NoisyOrthogonalPatterns",
     "DigitPatterns",
+    "MnistPatterns",
     "pattern_statistics",
     "ConvPool",
     "FullyConnected",

@@ -139,17 +139,20 @@ class PatternTable:
 
     @classmethod
     def of(cls, X: torch.Tensor) -> PatternTable | None:
-        """The table of X (1 or R, m, n, d), or None when X has more than MAX_PATTERNS distinct
-        patches (noisy patches, digits: the general path)."""
+        """The table of X (1 or R, m, n, d), or None (the general path) unless X has at most
+        MAX_PATTERNS distinct patches and at most n m / 2, half the patches of one replica's data: the
+        paper's patterns repeat, noisy patches and digits do not. The second bound does not grow with
+        the number of replicas, so a replica takes the same path alone as in a batch."""
         B, m, n, d = X.shape
         if X.numel() == 0:
             return None
+        limit = min(cls.MAX_PATTERNS, n * m // 2)
         rows = X.reshape(-1, d)
         head = rows[: 64 * cls.MAX_PATTERNS]  # a cheap first look: noisy inputs fail here
-        if torch.unique(head, dim=0).shape[0] > cls.MAX_PATTERNS:
+        if torch.unique(head, dim=0).shape[0] > limit:
             return None
         patterns, index = torch.unique(rows, dim=0, return_inverse=True)
-        if patterns.shape[0] > cls.MAX_PATTERNS:
+        if patterns.shape[0] > limit:
             return None
         presence = torch.zeros(B, m, patterns.shape[0], dtype=torch.bool, device=X.device)
         presence.scatter_(2, index.view(B, m, n), True)
@@ -259,12 +262,15 @@ class ConvPool(_Replicated):
         patches, n = inputs.patches, inputs.n
         m = patches.shape[1] // n
         R, C = self.replicas, self.k
+        W, P = self.W, patches.transpose(1, 2)
+        if R == 1:  # BLAS computes a batch of one by another kernel than a batch (see `_bmm`): use a pair
+            W, P = W.expand(2, -1, -1), P.expand(2, -1, -1)
         if torch.is_grad_enabled() and self.W.requires_grad:  # autograd cannot write into a buffer
-            scores = torch.matmul(self.W, patches.transpose(1, 2))
+            scores = torch.matmul(W, P)
         else:
-            scores = self._buffer("scores", (R, C, n * m), patches.dtype)
-            torch.matmul(self.W, patches.transpose(1, 2), out=scores)  # (R, k, n*m): one batched GEMM
-        scores = scores.view(R, C, n, m)
+            scores = self._buffer("scores", (W.shape[0], C, n * m), patches.dtype)
+            torch.matmul(W, P, out=scores)  # (R, k, n*m): one batched GEMM
+        scores = scores[:R].view(R, C, n, m)
         values = scores.amax(dim=2)  # position-major: a reduction across contiguous rows of m scores
         # first arg-max: the largest (n - j) among the positions j that reach the max
         tag = torch.uint8 if n < 256 else torch.int32
@@ -364,9 +370,12 @@ class ConvPool(_Replicated):
             rows = winners * m + torch.arange(m, device=winners.device)  # row of x_{s, j*} in patches
             if patches.shape[0] > 1:  # one training set per replica: patches of replica r start at r*m*n
                 rows = rows + torch.arange(0, R * m * n, m * n, device=winners.device).view(R, 1, 1)
+            bags, weights = rows.reshape(R * C, m), coef.reshape(R * C, m)
+            if R == 1:  # as in `pooled`: one replica's bags are summed as two, so the result does not depend on R
+                bags, weights = bags.repeat(2, 1), weights.repeat(2, 1)
             grad_W = nn.functional.embedding_bag(
-                rows.view(R * C, m), patches.reshape(-1, self.d), per_sample_weights=coef.reshape(R * C, m), mode="sum"
-            ).view(R, C, self.d)
+                bags, patches.reshape(-1, self.d), per_sample_weights=weights, mode="sum"
+            )[: R * C].view(R, C, self.d)
         if self.second_layer == "fixed":
             return [grad_W]
         return [grad_W, batched_mv(z, grad_out)]

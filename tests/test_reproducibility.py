@@ -20,9 +20,9 @@ import _repro_toy as toy
 import lib.experiments  # noqa: F401  (fill the registry before a test swaps in a copy)
 from lib import sweep
 from lib.cache import ResultsCache
-from lib.distributions import OrthogonalPatterns
+from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns
 from lib.experiments import common
-from lib.models import FullyConnected
+from lib.models import ConvPool, FullyConnected
 from lib.training import accuracy, train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,3 +138,33 @@ def test_sweep_result_is_identical_computed_cached_or_in_a_fresh_process(tmp_pat
     assert out.returncode == 0, out.stderr
     fresh = pd.DataFrame(json.loads(out.stdout)).astype(direct.dtypes.to_dict())
     pd.testing.assert_frame_equal(fresh, direct, check_exact=True)
+
+
+DATA = {
+    "standard": lambda n, d: OrthogonalPatterns(n, d),
+    "random": lambda n, d: OrthogonalPatterns(n, d, basis="random", seed=3),
+    "noisy": lambda n, d: NoisyOrthogonalPatterns(n, d, noise=0.3, basis="random", seed=3),
+}
+
+
+@pytest.mark.parametrize("data", sorted(DATA))
+@pytest.mark.parametrize("second_layer", ["trained", "fixed"])
+def test_convpool_alone_equals_the_same_replica_in_a_batch_on_every_path(data, second_layer):
+    """ConvPool (trained or fixed second layer), logistic loss, on the pattern-table path (standard and
+    random bases) and the general path (noisy patches): replica r of a batch of 8 trained on its own set
+    is bit-identical to the model of seed SEED + r trained alone, and to replica r of a batch of 3."""
+    n, d, k, m = 6, 10, 8, 40
+    dist = DATA[data](n, d)
+
+    def run(replicas, seed):
+        X, y = common.training_sets(dist, m, seed, replicas)
+        net = ConvPool(d, k, replicas=replicas, radius=0.3, second_layer=second_layer, seed=seed)
+        res = train(net, X, y, lr=0.05, steps=10, loss="logistic")
+        acc = accuracy(net, *common.test_set(dist, SEED, 200))
+        params = [p.detach() for p in net.parameters()]
+        return [(res.loss[:, r], res.steps_to_fit[r], [p[r] for p in params], acc[r]) for r in range(replicas)]
+
+    eight, three = run(8, SEED), run(3, SEED)
+    assert all(identical(a, b) for a, b in zip(three, eight))
+    for r in (0, 5):
+        assert identical(run(1, SEED + r)[0], eight[r]), r

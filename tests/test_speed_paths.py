@@ -109,7 +109,8 @@ def test_pattern_search_pools_like_the_general_path(shared, dtype):
 
 def test_pattern_search_breaks_ties_by_pattern_index():
     """Two present patterns with equal scores: the lower index in the table wins (the value is the same)."""
-    X = torch.eye(4)[torch.tensor([[2, 1, 3], [1, 1, 0]])]  # points {e2, e1, e3} and {e1, e0}
+    # points {e2, e1, e3} and {e1, e0}, twice: the patches repeat, so the table path is taken
+    X = torch.eye(4)[torch.tensor([[2, 1, 3], [1, 1, 0], [2, 1, 3], [1, 1, 0]])]
     net = xor_cnn(4, 1, replicas=2)
     with torch.no_grad():
         net.W[:, 0].copy_(torch.tensor([0.5, 0.5, 0.5, 0.5]))  # w: every pattern ties
@@ -220,3 +221,13 @@ def test_bench_prints_every_model(capsys):
     printed = {row[0]: row for row in rows if row and row[0] in MODELS}
     assert set(printed) == set(MODELS)
     assert all(float(printed[name][1]) > 0 and printed[name][6].endswith("x") for name in MODELS)
+
+
+def test_table_path_needs_repeated_patches_whatever_the_replica_count():
+    """All-distinct patches (noise, or too few points) take the general path, alone or in a batch."""
+    dist = NoisyOrthogonalPatterns(6, 10, noise=0.3)
+    for replicas in (1, 8):
+        X, _ = training_sets(dist, 40, 0, replicas)
+        assert isinstance(xor_cnn(10, 2, replicas=replicas).prepare(X), PositionMajor)
+    X, _ = OrthogonalPatterns(6, 10).sample(40, seed=0)
+    assert isinstance(xor_cnn(10, 2).prepare(X), PatternTable)
