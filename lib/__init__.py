@@ -7,7 +7,7 @@ run through the results cache (`run`, `current_profile`).
 """
 from lib.distributions import DigitPatterns, NoisyOrthogonalPatterns, OrthogonalPatterns, pattern_statistics
 from lib.mnist import MnistPatterns
-from lib.models import ConvPool, FullyConnected
+from lib.models import MLP, ConvPool, FullyConnected
 from lib.sweep import current_profile, run
 from lib.training import (
     LayerwiseResult,
@@ -27,6 +27,7 @@ __all__ = [
     "pattern_statistics",
     "ConvPool",
     "FullyConnected",
+    "MLP",
     "train",
     "train_layerwise",
     "accuracy",

@@ -2,7 +2,9 @@
 
     python -m lib list                                   experiments, their points per profile, cached
     python -m lib run NAME [--profile full] [--jobs N] [--device cpu|cuda]
-    python -m lib show NAME [--profile full]             print the tidy table (from the cache)
+    python -m lib show NAME [--profile full] [--format text|csv]   print the tidy table (from the cache)
+    python -m lib figure NAME [--profile full] [--out FILE.png]     a §7 figure (fig3a, fig3b, fig5): compute
+                                                         what is missing, write the PNG, print paper / ours
 
 `run` shows a progress bar over the sweep's points with an ETA; points already cached are skipped, so
 an interrupted run resumes. The book's notebooks call the same `lib.run`, so a build in the same profile
@@ -22,7 +24,7 @@ from lib.sweep import PROFILES, REGISTRY, cached_points, current_profile, get, r
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lib", description="Run the book's experiments.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{list,run,show}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{list,run,show,figure}")
     sub.add_parser("list", help="list the experiments, their points per profile and how many are cached")
     for name, help_ in (("run", "compute (or read from the cache) every point of an experiment"),
                         ("show", "print an experiment's table from the cache")):
@@ -30,6 +32,14 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("name", help="experiment name (see `python -m lib list`)")
         cmd.add_argument("--profile", choices=PROFILES, default=None,
                          help="quick (seconds) or full (paper scale); default $BOOK_PROFILE or full")
+    sub.choices["show"].add_argument("--format", choices=("text", "csv"), default="text",
+                                     help="text (a pandas table, default) or csv (every row and column)")
+    fig_cmd = sub.add_parser("figure", help="a §7 figure beside the paper's values: PNG and side-by-side table")
+    fig_cmd.add_argument("name", help="fig3a, fig3b or fig5")
+    fig_cmd.add_argument("--profile", choices=PROFILES, default=None,
+                         help="quick (seconds) or full (paper scale); default $BOOK_PROFILE or full")
+    fig_cmd.add_argument("--out", default=None, help="PNG path (default NAME-PROFILE.png in the current directory)")
+    fig_cmd.add_argument("--jobs", type=_positive_int, default=1, help="points computed in parallel processes")
     run_cmd = sub.choices["run"]
     run_cmd.add_argument("--jobs", type=_positive_int, default=1, help="points computed in parallel processes")
     run_cmd.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: cuda when present")
@@ -80,8 +90,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.name} [{profile}]: {total - done} of {total} points not computed yet; "
                   f"run `python -m lib run {args.name} --profile {profile}` first", file=sys.stderr)
             return 1
-        _show(run(args.name, profile))
+        df = run(args.name, profile)
+        if args.format == "csv":
+            df.to_csv(sys.stdout, index=False)
+        else:
+            _show(df)
         return 0
+    if args.command == "figure":
+        return _figure(parser, args.name, profile, args.out, args.jobs)
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda was asked for, but torch sees no GPU; use --device cpu")
     try:
@@ -94,6 +110,35 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.name} [{profile}] on {a['device']}: {a['points']} points, {a['cached_points']} from the cache, "
           f"{a['seconds_computed']:.1f} s computing ({len(df)} rows; `python -m lib show {args.name} "
           f"--profile {profile}` prints them)")
+    return 0
+
+
+def _figure(parser: argparse.ArgumentParser, name: str, profile: str, out: str | None, jobs: int) -> int:
+    """`python -m lib figure NAME`: run (or read) the figure's sweep, write its PNG, print the table of
+    the paper's values beside ours and the claim's verdict."""
+    from lib.experiments.paper_figures import FIGURES, side_by_side
+
+    if name not in FIGURES:
+        parser.error(f"figure must be one of {', '.join(FIGURES)}, got {name!r}")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from lib import claims, plotting
+
+    try:
+        df = run(name, profile, jobs=jobs, progress=True)
+    except KeyboardInterrupt:
+        done, total = cached_points(name, profile)
+        print(f"interrupted: {done} of {total} points are cached; rerun to resume", file=sys.stderr)
+        return 130
+    plotting.set_theme()
+    fig = plotting.paper_figure(df, name, x="n" if name == "fig5" else "m")
+    path = out or f"{name}-{profile}.png"
+    fig.savefig(path)
+    claim = claims.paper_figure(df, name)
+    with pd.option_context("display.width", 160, "display.max_rows", 200, "display.float_format", "{:.3f}".format):
+        print(side_by_side(df, name).to_string(index=False))
+    print(f"\n{claim.id} [{profile}]: {claim.verdict} ({claim.rule})\n{claim.ours}\nwrote {path}")
     return 0
 
 

@@ -210,26 +210,44 @@ def stack_samples(dist, m: int, seeds: list[int]) -> tuple[torch.Tensor, torch.T
 NOISE_SEED_OFFSET = 10**9  # the noise of `NoisyOrthogonalPatterns.sample(m, seed)` comes from seed + this
 
 
+NOISE_LAWS = ("gaussian", "ball")
+
+
 class NoisyOrthogonalPatterns(OrthogonalPatterns):
-    """`OrthogonalPatterns` with i.i.d. Gaussian noise added to every patch (the book's Part II,
-    our own non-orthogonal variant): x_j = o_{p(j)} + xi_j with xi_j ~ N(0, noise^2 / d I_d), so that
-    E||xi_j||^2 = noise^2. The label rule is that of the noiseless pattern indices.
+    """`OrthogonalPatterns` with i.i.d. noise added to every patch: x_j = o_{p(j)} + v_j. The label rule
+    is that of the noiseless pattern indices.
 
-    Parameters: those of `OrthogonalPatterns`, plus `noise` >= 0 (0 gives back the orthogonal case)."""
+    noise_law "gaussian" (the default; the book's Part II, our own non-orthogonal variant):
+        v_j ~ N(0, noise^2 / d I_d), so that E||v_j||^2 = noise^2.
+    noise_law "ball" (the paper's Figs. 3b and 5 ask for ||v|| <= 1 without naming a law; this one is
+        our choice): v_j uniform in the ball of radius `noise` in R^d (a uniform direction times
+        noise U^(1/d), U uniform in [0, 1]), so ||v_j|| <= noise always.
 
-    def __init__(self, n: int, d: int, *, noise: float, **kwargs) -> None:
+    Parameters: those of `OrthogonalPatterns`, plus `noise` >= 0 (0 gives back the orthogonal case) and
+    `noise_law`."""
+
+    def __init__(self, n: int, d: int, *, noise: float, noise_law: str = "gaussian", **kwargs) -> None:
+        from lib._checks import check_choice
+
         super().__init__(n, d, **kwargs)
         self.noise = check_float("noise", noise, 0.0)
+        self.noise_law = check_choice("noise_law", noise_law, NOISE_LAWS)
 
     def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """m points: `X` (m, n, d) = patterns plus noise, `y` (m,) in {-1, +1}."""
         X, y = super().sample(m, seed)
         g = torch.Generator().manual_seed(seed + NOISE_SEED_OFFSET)
-        xi = torch.randn(X.shape, generator=g, dtype=torch.float64) * (self.noise / self.d**0.5)
+        xi = torch.randn(X.shape, generator=g, dtype=torch.float64)
+        if self.noise_law == "gaussian":
+            xi = xi * (self.noise / self.d**0.5)
+        else:
+            radius = self.noise * torch.rand(X.shape[:-1], generator=g, dtype=torch.float64) ** (1.0 / self.d)
+            xi = xi * (radius / xi.norm(dim=-1).clamp_min(1e-300)).unsqueeze(-1)
         return X + xi.to(self.dtype), y
 
     def __repr__(self) -> str:
-        return f"NoisyOrthogonalPatterns(n={self.n}, d={self.d}, noise={self.noise}, copies={self.copies})"
+        law = "" if self.noise_law == "gaussian" else f", noise_law={self.noise_law!r}"
+        return f"NoisyOrthogonalPatterns(n={self.n}, d={self.d}, noise={self.noise}{law}, copies={self.copies})"
 
 
 DIGIT_DIM = 64  # an 8 x 8 digit image, flattened

@@ -469,3 +469,47 @@ def _bmm(a: torch.Tensor, b: torch.Tensor, bias: torch.Tensor | None = None) -> 
         pair = [t.expand(2, *t.shape[1:]) for t in (a, b)]
         return _bmm(*pair, bias=None if bias is None else bias.expand(2, *bias.shape[1:]))[:1]
     return torch.bmm(a, b) if bias is None else torch.baddbmm(bias, a, b)
+
+
+class MLP(FullyConnected):
+    """The paper's §7 fully connected baseline: one hidden layer of `width` ReLU units on the whole
+    flattened input x in R^{n d} (hidden biases, an output weight per unit and an output bias), the
+    activation being our choice (the paper does not name it) and the initialisation that of
+    `FullyConnected` (N(0, 1/fan_in) weights, zero biases). `MLP.matching(conv_pool, n)` picks the
+    width whose parameter count is closest to ConvPool's, as the paper's §7 asks."""
+
+    def __init__(
+        self,
+        input_dim: int,
+        width: int,
+        *,
+        replicas: int = 1,
+        seed: int | Sequence[int] = 0,
+        dtype: torch.dtype = torch.float32,
+        device: str | torch.device | None = None,
+    ) -> None:
+        super().__init__(input_dim, width, depth=2, replicas=replicas, seed=seed, dtype=dtype, device=device)
+
+    @staticmethod
+    def parameter_count(input_dim: int, width: int) -> int:
+        """Parameters of one replica: width (input_dim + 1) in the hidden layer, width + 1 in the output."""
+        return check_int("width", width, 1) * (check_int("input_dim", input_dim, 1) + 2) + 1
+
+    @staticmethod
+    def matching_width(parameters: int, input_dim: int) -> int:
+        """The width (>= 1) whose parameter count is closest to `parameters` (the smaller on a tie)."""
+        parameters = check_int("parameters", parameters, 1)
+        input_dim = check_int("input_dim", input_dim, 1)
+        low = max(1, (parameters - 1) // (input_dim + 2))
+        return min((low, low + 1), key=lambda w: (abs(MLP.parameter_count(input_dim, w) - parameters), w))
+
+    @classmethod
+    def matching(cls, conv_pool: ConvPool, n: int, **kwargs) -> MLP:
+        """An MLP on inputs of n patches of conv_pool's dimension d whose parameter count is closest to
+        conv_pool's (k d + k with a trained second layer: 10,500 at d = 20, k = 500, hence width 52 at
+        n = 10). Keyword arguments go to the constructor (replicas, seed, dtype, device)."""
+        if not isinstance(conv_pool, ConvPool):
+            raise ValueError(f"conv_pool must be a ConvPool, got {type(conv_pool).__name__}")
+        n = check_int("n", n, 1)
+        input_dim = n * conv_pool.d
+        return cls(input_dim, cls.matching_width(conv_pool.num_parameters, input_dim), **kwargs)

@@ -332,3 +332,40 @@ def setting_first_run_figure(runs: pd.DataFrame, *, figsize=(9.5, 6.2)):
                 ax.set_ylabel("$L_2$ (loss on $S_2$)")
             ax.set_title(f"{name}, phase {1 if phase == 'L1' else 2}")
     return fig
+
+
+# --- book/paper/experiments (§7): our curves beside the paper's read-off values ------------------------
+
+PAPER_MODEL_COLORS = {"ConvPool": "#0173b2", "MLP": "#de8f05", "SVM": "#029e73", "LW_CNN": "#cc78bc"}
+
+
+def paper_figure(df: pd.DataFrame, figure: str, *, x: str = "m", xlabel: str | None = None, extra: pd.DataFrame | None = None,
+                 ax=None, figsize=(6.8, 4.6)):
+    """One §7 figure: per model, our mean test error over seeds (line and dots) with a band of one
+    standard deviation (as the paper draws its curves), and the paper's values read off its figure
+    (`lib.paper_values`, ±0.01) as large open diamonds in the same colour. `extra`: more rows to draw
+    the same way (e.g. LW_CNN), without published values."""
+    from lib.paper_values import published
+
+    fig, ax = plt.subplots(figsize=figsize) if ax is None else (ax.figure, ax)
+    rows = df if extra is None else pd.concat([df, extra], ignore_index=True)
+    pub = published(figure)
+    for model, g in rows.groupby("model", sort=False):
+        color = PAPER_MODEL_COLORS.get(model, "0.3")
+        s = g.groupby(x).test_error.agg(["mean", "std"]).reset_index().fillna({"std": 0.0})
+        ax.plot(s[x], s["mean"], marker="o", ms=4, color=color, label=f"{model} (ours)")
+        ax.fill_between(s[x], (s["mean"] - s["std"]).clip(lower=0), s["mean"] + s["std"], color=color, alpha=0.18, lw=0)
+        p = pub[pub.model == model]
+        if len(p):
+            ax.plot(p[x], p["test_error"], ls="none", marker="D", ms=8, mfc="none", mew=1.6, color=color,
+                    label=f"{model} (paper)")
+    ticks = np.sort(rows[x].unique())
+    ax.set_xscale("log")
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_ylim(-0.02, 0.55)
+    ax.set_xlabel(xlabel or ("training points $m$" if x == "m" else "patches $n$"))
+    ax.set_ylabel("test error")
+    ax.legend(fontsize=7.5, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,7 +1,8 @@
 """Training every replica at once.
 
-`train`: end to end, full-batch gradient descent or minibatch SGD, on the logistic loss (the paper's
-Eq. 2) or the hinge loss (the authors' earlier XOR paper). `train_layerwise`: the paper's
+`train`: end to end, full-batch gradient descent, minibatch SGD or Adam (the paper's §7 trains ConvPool
+and the MLP with Adam), on the logistic loss (the paper's Eq. 2) or the hinge loss (the authors'
+earlier XOR paper). `train_layerwise`: the paper's
 Algorithm 1, LW_CNN. Both use the models' analytic backward pass (no autograd graph) and update
 parameters in place. With the hinge loss, a replica that has reached zero loss (every training margin
 y N(x) >= 1: a global minimum) is frozen from then on, so a replica's trajectory never depends on the
@@ -9,6 +10,7 @@ others.
 """
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +21,9 @@ from lib._checks import check_bool, check_choice, check_float, check_int, check_
 from lib.models import _Replicated
 
 LOSSES = ("hinge", "logistic")
+OPTIMIZERS = ("gd", "adam")
+ADAM_BETAS = (0.9, 0.999)  # torch.optim.Adam's defaults, the usual ones
+ADAM_EPS = 1e-8
 # Steps between the loop's host-device syncs (stop and divergence checks) per device type: every step
 # on the CPU, where a sync is free; on a GPU the loop runs ahead and trims the steps past the stop.
 SYNC_EVERY = {"cpu": 1, "cuda": 32}
@@ -37,7 +42,7 @@ class TrainingDivergedError(RuntimeError):
 class TrainResult:
     """What `train` returns.
 
-    loss : (steps_run + 1, R) full training loss after 0, 1, ..., steps_run updates.
+    loss : (len(loss_steps), R) full training loss after the updates listed in `loss_steps`.
     steps_to_fit : (R,) first step at which the replica fitted its training set, -1 if never: zero hinge
         loss (all margins y N(x) >= 1) for the hinge loss, zero training error (all y N(x) > 0) for
         the logistic loss.
@@ -45,6 +50,8 @@ class TrainResult:
     steps_run : number of updates of the longest-running replica.
     snapshots : (step, {parameter name: tensor}) every `record_every` steps, when asked.
     seconds : wall time of the training loop.
+    loss_steps : the steps at which the full loss was evaluated: 0, 1, ..., steps_run by default, every
+        `eval_every` steps (and the last) when asked.
     """
 
     loss: torch.Tensor
@@ -53,6 +60,7 @@ class TrainResult:
     steps_run: int
     snapshots: list[tuple[int, dict[str, torch.Tensor]]] = field(default_factory=list)
     seconds: float = 0.0
+    loss_steps: torch.Tensor | None = None
 
 
 def loss_and_grad(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -99,6 +107,8 @@ def train(
     seed: int = 0,
     early_stop: bool = True,
     record_every: int | None = None,
+    optimizer: str = "gd",
+    eval_every: int | None = None,
 ) -> TrainResult:
     """Train all replicas of `model` on (X, y) at once.
 
@@ -109,16 +119,26 @@ def train(
     lr : step size eta, one for all replicas or one per replica (a learning-rate grid in one call).
     steps : maximal number of updates T.
     loss : "logistic" (the paper's Eq. 2) or "hinge".
-    batch_size : None for full-batch GD, else minibatch SGD with batches drawn uniformly without
-        replacement at each step, from `seed`, shared by all replicas.
+    batch_size : None for full batches, else minibatches drawn uniformly without replacement at each
+        step, from `seed`, shared by all replicas (the same point indices; each replica's own points
+        when every replica has its own training set).
+    optimizer : "gd" (plain gradient steps: GD, or SGD with `batch_size`) or "adam" (Adam with
+        beta1 = 0.9, beta2 = 0.999, eps = 1e-8 and bias correction, the update of torch.optim.Adam
+        without weight decay; its state is per replica, and `lr` is each replica's step size).
     early_stop : with the hinge loss, stop a replica (freeze it) once its loss is zero, and the loop
         once all are. The logistic loss is never zero: there it has no effect.
     record_every : keep a copy of the parameters every this many steps (and at the end).
+    eval_every : evaluate the full training loss (and whether the training set is fitted, and the
+        divergence and early-stop checks) every this many steps and at the last one; None: every step.
+        With minibatches each evaluation is a forward pass over the whole training set, so this is
+        what makes many small steps cheap.
     """
     steps = check_int("steps", steps, 0)
     loss = check_choice("loss", loss, LOSSES)
     seed = check_seed("seed", seed)
     early_stop = check_bool("early_stop", early_stop)
+    optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
+    eval_every = 1 if eval_every is None else check_int("eval_every", eval_every, 1)
     X, y = _check_data(model, X, y)
     m = X.shape[1]
     if batch_size is not None:
@@ -141,6 +161,8 @@ def train(
     early_stop = early_stop and loss == "hinge"
 
     history: list[torch.Tensor] = []
+    loss_steps: list[int] = []
+    adam = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params] if optimizer == "adam" else None
     snapshots: list[tuple[int, dict[str, torch.Tensor]]] = []
     done = torch.zeros(R, dtype=torch.bool, device=device)
     steps_to_fit = torch.full((R,), -1, dtype=torch.long, device=device)
@@ -150,26 +172,29 @@ def train(
     t = 0
     with torch.no_grad():
         while True:
+            evaluate = t % eval_every == 0 or t >= steps
             if batch_size is None:
                 out, ctx = model.forward_train(inputs)
                 value, grad_out = loss_and_grad(out, y, loss)
-                fit_now = margins_ok(out, y)
-            else:
+                fit_now = margins_ok(out, y) if evaluate else None
+            elif evaluate:
                 full_out = model.forward_train(inputs)[0]  # X was checked above: no finiteness check per step
                 value = loss_and_grad(full_out, y, loss)[0]
                 fit_now = margins_ok(full_out, y)
-            history.append(value)
-            finite = finite & torch.isfinite(value).all()
-            newly = fit_now & ~done
-            steps_to_fit = torch.where(newly, torch.full_like(steps_to_fit, t), steps_to_fit)
-            if early_stop:
-                done = done | fit_now
+            if evaluate:
+                history.append(value)
+                loss_steps.append(t)
+                finite = finite & torch.isfinite(value).all()
+                newly = fit_now & ~done
+                steps_to_fit = torch.where(newly, torch.full_like(steps_to_fit, t), steps_to_fit)
+                if early_stop:
+                    done = done | fit_now
             if record_every is not None and (t % record_every == 0):
                 snapshots.append((t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()}))
-            if t >= steps or t % sync_every == 0:  # the only host-device syncs of the loop
+            if evaluate and (t >= steps or (t // eval_every) % sync_every == 0):  # the only host-device syncs
                 all_finite, all_done = torch.stack([finite, done.all()]).tolist()
                 if not all_finite:
-                    _raise_diverged(history, lr_t)
+                    _raise_diverged(history, loss_steps, lr_t)
                 if t >= steps or (early_stop and all_done):
                     break
             if batch_size is not None:
@@ -177,13 +202,18 @@ def train(
                 out, ctx = model.forward_train(inputs[:, batch] if isinstance(inputs, torch.Tensor) else inputs.points(batch))
                 _, grad_out = loss_and_grad(out, y[:, batch], loss)
             active = (~done).to(dtype)
-            for p, g in zip(params, model.backward(ctx, grad_out)):  # g is fresh: scaled in place
-                p.sub_(g.mul_((lr_t * active).view(R, *[1] * (g.dim() - 1))))
+            grads = model.backward(ctx, grad_out)
+            if adam is None:
+                for p, g in zip(params, grads):  # g is fresh: scaled in place
+                    p.sub_(g.mul_((lr_t * active).view(R, *[1] * (g.dim() - 1))))
+            else:
+                _adam_step(params, grads, adam, t + 1, lr_t * active)
             t += 1
     if early_stop and t > 0 and bool(done.all()):
         # the loop noticed late that every replica was frozen: the extra steps changed nothing, drop them
         t = int(steps_to_fit.max())
-        history = history[: t + 1]
+        keep = sum(step <= t for step in loss_steps)
+        history, loss_steps = history[:keep], loss_steps[:keep]
         snapshots = [snap for snap in snapshots if snap[0] <= t]
     if record_every is not None and snapshots[-1][0] != t:
         snapshots.append((t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()}))
@@ -194,14 +224,30 @@ def train(
         steps_run=t,
         snapshots=snapshots,
         seconds=time.perf_counter() - start,
+        loss_steps=torch.tensor(loss_steps, dtype=torch.long),
     )
 
 
-def _raise_diverged(history: list[torch.Tensor], lr_t: torch.Tensor) -> None:
+def _adam_step(params, grads, state, t: int, lr: torch.Tensor) -> None:
+    """One Adam update of every parameter in place (torch.optim.Adam's arithmetic, without weight
+    decay), with step size lr[r] for replica r; `state` holds (first moment, second moment) per
+    parameter and `t` is the update's 1-based index (bias correction)."""
+    beta1, beta2 = ADAM_BETAS
+    bias1, bias2 = 1 - beta1**t, math.sqrt(1 - beta2**t)
+    R = lr.shape[0]
+    for p, g, (m1, m2) in zip(params, grads, state):
+        m1.lerp_(g, 1 - beta1)
+        m2.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        denom = (m2.sqrt() / bias2).add_(ADAM_EPS)
+        p.sub_((m1 / denom).mul_((lr / bias1).view(R, *[1] * (g.dim() - 1))))
+
+
+def _raise_diverged(history: list[torch.Tensor], loss_steps: list[int], lr_t: torch.Tensor) -> None:
     """Report the first step at which some replica's loss was non-finite, and those replicas."""
     bad_steps = (~torch.isfinite(torch.stack(history))).any(1).nonzero().flatten()
-    t = int(bad_steps[0])
-    bad = (~torch.isfinite(history[t])).nonzero().flatten().tolist()
+    i = int(bad_steps[0])
+    t = loss_steps[i]
+    bad = (~torch.isfinite(history[i])).nonzero().flatten().tolist()
     raise TrainingDivergedError(
         f"training loss became non-finite at step {t} for replicas {bad} "
         f"(lr={lr_t[bad].tolist()}): lower the learning rate"

@@ -15,7 +15,7 @@ from lib import sweep
 from lib._checks import INT_MAX, SEED_MAX, check_float, check_int, check_seed
 from lib.cache import ResultsCache
 from lib.distributions import OrthogonalPatterns, pattern_statistics, stack_samples
-from lib.models import ConvPool, FullyConnected
+from lib.models import ConvPool, FullyConnected, PatternTable
 from lib.training import TrainingDivergedError, accuracy, train
 
 
@@ -48,7 +48,7 @@ MESSAGES = [
     (lambda: CNN(5, 4)(torch.zeros(3, 4, 6)), "d=5"),
     (lambda: CNN(5, 4, pattern_search="yes"), "pattern_search must be"),
     (lambda: CNN(5, 4).pooled_patterns(torch.eye(5)[None]), "inputs must be a PatternTable"),
-    (lambda: CNN(5, 4).pooled_patterns(CNN(6, 4).prepare(torch.eye(6)[None])), "model has d=5"),
+    (lambda: CNN(5, 4).pooled_patterns(PatternTable.of(torch.eye(6)[None].repeat(1, 2, 1, 1))), "model has d=5"),
 ]
 
 

@@ -87,7 +87,7 @@ star.rename(columns={"m_star": "smallest m with accuracy >= 0.95", "m_max": "lar
                      "fitted": "fraction fitted"})
 
 # %% [markdown]
-# **The issue's criterion.** At the smallest $m$ where the CNN's mean test accuracy is at least
+# **The criterion of the Part II scorecard.** At the smallest $m$ where the CNN's mean test accuracy is at least
 # 0.97, compare with the best FCN at the same $m$:
 
 # %%
@@ -104,7 +104,7 @@ pd.Series({"m": m97, "CNN": wide.loc[m97, "CNN k=50"], "best FCN": best_fcn, "ga
 
 # %% [markdown]
 # At $m = $ {glue:text}`m97` the CNN is at {glue:text}`cnn97:.3f` and the best FCN at
-# {glue:text}`fcn97:.3f`, a gap of {glue:text}`gap97:.3f` (the issue asks for at least 0.15).
+# {glue:text}`fcn97:.3f`, a gap of {glue:text}`gap97:.3f` (the Part II scorecard asks for at least 0.15).
 # The learning rates chosen on validation are listed below; the FCNs' accuracy barely depends on
 # the rate within their grid, so the gap is not an artifact of one setting.
 
@@ -214,6 +214,6 @@ shatter.groupby(["n", "d", "inputs", "pattern_sets", "labels", "method"])[["trai
 # ```{admonition} What this chapter checks, in one sentence
 # :class: note
 # CNN $\gg$ FCN on the reconstructed distribution: see {numref}`fig-cnn-vs-fcn` and the numbers
-# (the issue's criterion above); {numref}`fig-sample-gap` shows how the gap changes with the number of
+# (the Part II scorecard's criterion above); {numref}`fig-sample-gap` shows how the gap changes with the number of
 # patches $n$, which the counting argument of {prf:ref}`thm-fcn-shatter` suggests should widen it.
 # ```

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # Fully connected networks: the minimum-norm separator (§6)
+# # §6 Fully connected networks: the minimum-norm separator
 #
 # Theorem 5.1 of {cite:t}`brutzkus2021maxpool` (chapter {doc}`lw_cnn_theory`) says that the
 # layer-wise trained max-pooling network needs $O(d)$ samples on the distribution $D$, whatever the

@@ -63,8 +63,8 @@ regimes[["d", "k_min", "k", "T1", "lr1", "radius", "lr2_max"]]
 # figure says otherwise: $n = 10$ patches, $l = d$ patterns in the standard basis (the sphere
 # initialisation is rotation-invariant, so every measured quantity has the same law in any orthonormal
 # basis), $T_1 = 50$, the largest allowed $\eta_1 = 1/(4k(T_1+1))$ and $r = \eta_1/200$,
-# $\eta_2 = 4k$, $T_2 = 2{,}000$ (1,000 in the sample-size sweeps), $m = 200$, and test errors on
-# 10,000 fresh points. These are the keyword arguments of `lib.experiments.lw_theory.run_layerwise`.
+# $\eta_2 = 4k$, $T_2 = 2{,}000$ (500 in the sweeps over $m$, $k$ and $n$), $m = 200$, and test errors
+# on 10,000 fresh points (2,000 in the quick profile). These are the keyword arguments of `lib.experiments.lw_theory.run_layerwise`.
 # ```
 #
 # ## The proof in three parts
@@ -267,10 +267,11 @@ for ax, (df, x, label) in zip(axes, ((widths, "k", "channels $k$"), (patches, "n
 #
 # ## Where the guarantee stops
 #
-# The same monitor on runs that leave the regime in one respect each: far fewer channels than $8d^3$,
-# a first-layer step $\eta_1$ 10 to 1,000 times the theorem's bound, or an initial radius $r$ 100 or
-# 10,000 times it. For each setting the table counts the runs in which each step of the proof fails
-# (Lemma 5.2's interval; each inequality of the monitor at some step $t \le T_1$; Part 3's certificate
+# The same monitor on runs at $d = 4$ that leave the regime in one respect each: far fewer channels
+# than $8d^3$, a first-layer step $\eta_1$ larger than the theorem's bound, or an initial radius $r$
+# larger than its bound (the row names give the factors). For each setting the table counts the runs
+# in which each step of the proof fails (Lemma 5.2's interval; each inequality of the monitor at some
+# step $t \le T_1$; Part 3's certificate
 # margin $\ge 1$), names the first step, in the proof's order, that fails in some run, and gives the
 # mean test error.
 

@@ -17,9 +17,8 @@
 # what it states, what we measured, and a verdict. Each row is computed by one function of
 # `lib.claims`, the same function that the claim's chapter calls on the same cached experiment tables,
 # so this page and the chapters cannot disagree. Each verdict follows the rule in the row's last
-# column, fixed in `lib/claims.py` before the full-profile results were looked at; "holds" means the
-# measurement passed the rule, "fails" that it did not. Rows of §7 are listed as not measured: this
-# version of the book does not reproduce the paper's experiments yet.
+# column, fixed in `lib/claims.py`; "holds" means the measurement passed the rule, "fails" that it did
+# not, "not measured" that this version of the book does not reproduce the claim yet.
 
 # %%
 from myst_nb import glue
@@ -38,5 +37,5 @@ card.style.hide(axis="index").set_properties(**{"text-align": "left", "white-spa
 # In the **{glue:text}`profile`** profile, {glue:text}`n_hold` of the {glue:text}`n_claims` measured
 # claims hold by their rules. The chapters show each measurement with its figure: {doc}`vc_dimension`
 # (VC), {doc}`lw_cnn_theory` (OPT, GEN, K-FREE, N-FREE, L5.2, L5.3, L5.5, MARGIN) and
-# {doc}`fcn_comparison` (P6.1). The claims of the book's Part II, about the authors' earlier network,
+# {doc}`fcn_comparison` (P6.1) and {doc}`experiments` (LW≈E2E, FIG3A, FIG3B, FIG5). The claims of the book's Part II, about the authors' earlier network,
 # have their own table in {doc}`../use/scorecard`.

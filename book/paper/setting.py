@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # The setting: patterns, a max-pooling network and layer-wise training
+# # §3 The setting: patterns, a max-pooling network and layer-wise training
 #
 # This chapter sets up everything that {cite:t}`brutzkus2021maxpool` analyse in their §3: the data
 # distribution $\mathcal D$, the network ConvPool (Eq. 1), the logistic loss (Eq. 2) and the

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # The VC dimension of max-pooling networks (§4)
+# # §4 The VC dimension of max-pooling networks
 #
 # Before analysing gradient descent, {cite:t}`brutzkus2021maxpool` ask whether the classical theory
 # of uniform convergence could explain why their max-pooling network learns the distribution $D$
@@ -156,8 +156,8 @@ shown.style.hide(axis="index")
 # are tried).
 
 # %%
-vc = claims.shattering(checks)
-assert vc.holds, vc.ours
+vc_claim = claims.shattering(checks)
+assert vc_claim.holds, vc_claim.ours
 assert (checks["realised"] == checks["labellings tried"]).all(), "a labelling is not realised"
 assert (checks["max |N - y|"] < 1e-9).all() and (checks["min |N|"] > 1 - 1e-9).all()
 assert np.allclose(checks["cond"], 2.0 ** (checks["n"] - 1) - 1, rtol=1e-9)

@@ -10,6 +10,7 @@ from lib.experiments import (  # noqa: F401
     generalization,
     lw_theory,
     optimization,
+    paper_figures,
     setting,
     vc,
 )

@@ -6,6 +6,8 @@ test draws never share a seed.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import math
 from collections.abc import Sequence
 
@@ -56,3 +58,17 @@ def split_tables(net: ConvPool, patterns: torch.Tensor) -> tuple[torch.Tensor, t
     t = net.tables(patterns)
     half = net.k // 2
     return t[:, :half], t[:, half:]
+
+
+@contextmanager
+def single_thread_on_cpu(device: str):
+    """Run the block on one torch thread when `device` is the CPU, then restore the previous number.
+    The experiments' tensors are small, so one thread is fastest: more threads cost more in
+    synchronisation than they save, many times more on a machine that other jobs keep busy."""
+    before = torch.get_num_threads()
+    if str(device).startswith("cpu"):
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -9,15 +9,13 @@ T2, m, the seeds and the relaxed step sizes are our choices (unspecified by the 
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 import pandas as pd
 import torch
 
 from lib._checks import check_int
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import test_set, training_sets
+from lib.experiments.common import single_thread_on_cpu, test_set, training_sets
 from lib.models import ConvPool
 from lib.sweep import experiment
 from lib.theory import regime
@@ -32,19 +30,6 @@ def log_steps(T: int, num: int = 300) -> np.ndarray:
         return np.array([0])
     grid = np.unique(np.round(np.geomspace(1, T, num)).astype(int))
     return np.concatenate([[0], grid])
-
-
-@contextmanager
-def _torch_threads(threads: int):
-    """Run the block with `threads` torch threads, then restore the previous number. The runs here are
-    small (R k m ~ 1e5 scores a step), so one thread is fastest: more threads cost more in
-    synchronisation than they save, many times more on a machine that other jobs keep busy."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _first_run_grid(profile: str) -> list[dict]:
@@ -72,7 +57,7 @@ def first_run(
     dist = OrthogonalPatterns(n, d, l=l, basis=basis, seed=seed, dtype=torch.float64)
     X, y = training_sets(dist, m, seed, replicas)
     net = ConvPool(d, k, replicas=replicas, radius=radius, seed=seed, dtype=torch.float64, device=device)
-    with _torch_threads(1 if device == "cpu" else torch.get_num_threads()):
+    with single_thread_on_cpu(device):
         res = train_layerwise(net, X, y, T1=T1, T2=T2, lr1=lr1, lr2=lr2)
         Xt, yt = test_set(dist, seed, size=test_size)
         test_acc = accuracy(net, Xt, yt).numpy()

@@ -1,0 +1,264 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # §7 Experiments: ConvPool against an MLP and a linear SVM
+#
+# The paper's last section {cite:p}`brutzkus2021maxpool` backs its upper-bound comparison of §6 with
+# experiments: the pooling network trained end to end, against a fully connected network and a linear
+# SVM, on the distribution $\mathcal D$ of {doc}`setting` with $d = 20$. This chapter reruns its three
+# synthetic figures (Fig. 3a: orthogonal patterns; Fig. 3b: the same with noise; Fig. 5: a growing
+# number of patches $n$) and its remark that layer-wise training performs about like end-to-end
+# training, and puts our curves beside the values we read off the paper's figures.
+#
+# {cite:t}`brutzkus2021maxpool` describe three models:
+#
+# - **ConvPool**, the network of Eq. 1 with $k = 500$ channels and a trained second layer, trained
+#   end to end with Adam on the logistic loss;
+# - **MLP**, one hidden layer on the whole flattened input $x \in \mathbb R^{nd}$, its width chosen so
+#   that its parameter count equals ConvPool's;
+# - **SVM**, a hard-margin linear SVM on $x$.
+#
+# Every setting has a test set of 1,000 fresh points, and the paper draws the mean over repetitions
+# with a band of one standard deviation.
+
+# %%
+import numpy as np
+import pandas as pd
+from myst_nb import glue
+
+import lib
+from lib import claims, paper_values, plotting
+from lib.experiments import paper_figures as pf
+from lib.models import MLP, ConvPool
+
+plotting.set_theme()
+profile = lib.current_profile()
+conv = ConvPool(pf.D, pf.K)
+counts = pd.DataFrame(
+    [{"model": "ConvPool", "n": "any", "width": pf.K, "parameters": conv.num_parameters}]
+    + [{"model": "MLP", "n": n, "width": MLP.matching(conv, n).width, "parameters": MLP.matching(conv, n).num_parameters}
+       for n in (2, 5, 10, 20, 50)]
+    + [{"model": "SVM", "n": 10, "width": 0, "parameters": 10 * pf.D}]
+)
+glue("k", pf.K, display=False)
+glue("conv_params", conv.num_parameters, display=False)
+glue("mlp_width", MLP.matching(conv, 10).width, display=False)
+glue("mlp_params", MLP.matching(conv, 10).num_parameters, display=False)
+assert conv.num_parameters == pf.K * pf.D + pf.K == 10_500
+counts
+
+# %% [markdown]
+# ConvPool has $kd + k$ = {glue:text}`conv_params:,` parameters (filters and second layer). At
+# $n = 10$ the MLP with {glue:text}`mlp_width` hidden units has {glue:text}`mlp_params:,` ($200$
+# weights and a bias per unit, an output weight per unit and an output bias), the closest count to
+# ConvPool's; at other $n$ the width changes so that the count stays the same (the table). The SVM has
+# one weight per input coordinate, $nd$.
+#
+# ```{admonition} Our choices
+# :class: note
+# The paper leaves these unspecified; each is a constant or keyword argument of
+# `lib.experiments.paper_figures`.
+# - **Patterns**: the $l = d = 20$ rows of one random orthogonal matrix per figure.
+# - **Noise** (Figs. 3b and 5, where the paper says only $\|v\| \le 1$): $v$ uniform in the unit ball of
+#   $\mathbb R^{20}$, independent on every patch. Its norm is then close to 1 (mean $20/21$).
+# - **MLP activation**: ReLU; its initial weights $\mathcal N(0, 1/\text{fan-in})$, biases zero.
+#   ConvPool's initial filters are uniform on a sphere of radius $r$ and $a^{(0)}$ uniform in
+#   $\{-1, +1\}$, as in the paper's §5.
+# - **Budget**, the same for ConvPool and the MLP: 50 epochs of minibatches of 32 points (full batches
+#   when $m \le 32$), Adam with $\beta = (0.9, 0.999)$, $\epsilon = 10^{-8}$, float32.
+# - **Step size** (both networks) and **initial radius** (ConvPool): chosen once per figure from
+#   $\eta \in \{10^{-3}, 3\cdot 10^{-3}, 10^{-2}\}$ and $r \in \{10^{-3}, 1\}$, by the mean error on a
+#   validation split (the last 20% of each training set) at one reference setting ($m = 100$,
+#   $n = 10$ for Figs. 3a and 3b; $m = 50$, $n = 10$ for Fig. 5), over 5 repetitions (3 in the quick
+#   profile) whose training sets are used nowhere else; ties go to the lower validation loss. Test
+#   errors never enter the choice.
+# - **SVM**: the exact hard-margin SVM without bias (the solver of {doc}`fcn_comparison`) when the
+#   training set is separable; otherwise no hard margin exists, and we use the soft margin
+#   $\min \tfrac12\|w\|^2 + C\sum_s \max(0, 1 - y_s w\cdot x_s)^2$ with $C = 10^4$ (squared hinge,
+#   scikit-learn's `LinearSVC`, no intercept) and report its training error.
+# - **Fig. 5's $m$**, which the paper does not state: $m = 50$. At $n = 10$ the paper's Fig. 5 values
+#   (ConvPool 0.018, MLP 0.44) lie between its Fig. 3b values at $m = 10$ and $m = 100$, so we take
+#   a sample size in between.
+# - **Repetitions**: 10 seeds per point in the full profile (the paper: 5), each with its own training
+#   set, initialisation and test set. The quick profile keeps every rule and budget but fewer points
+#   (Fig. 3a: $m \in \{10, 50, 200\}$; Fig. 3b: $m \in \{10, 100, 500\}$; Fig. 5: $n \in \{2, 10, 50\}$;
+#   layer-wise: $m \in \{10, 50\}$) and 5 seeds.
+# ```
+#
+# ## The step sizes and radii, chosen on validation data
+#
+# One table per figure: the mean validation error and loss of every candidate at the reference
+# setting, and the choice the rule makes.
+
+# %%
+picks, tables = {}, []
+for figure in pf.FIGURES:
+    sel = pf.selection(figure, profile)
+    pick = pf.chosen(sel)
+    picks[figure] = pick
+    mean = sel.fillna({"radius": 0.0}).groupby(["model", "lr", "radius"])[["val_error", "val_loss"]].mean()
+    tables.append(mean.assign(figure=figure).reset_index())
+    for model in ("ConvPool", "MLP"):
+        glue(f"{figure}_{model}_lr", pick[model]["lr"], display=False)
+    glue(f"{figure}_radius", pick["ConvPool"]["radius"], display=False)
+selection = pd.concat(tables).set_index(["figure", "model", "lr", "radius"]).unstack("figure")
+selection.round(3)
+
+# %% [markdown]
+# The rule chose Adam's step size {glue:text}`fig3a_ConvPool_lr:g` for ConvPool and
+# {glue:text}`fig3a_MLP_lr:g` for the MLP in Fig. 3a ({glue:text}`fig3b_ConvPool_lr:g` and
+# {glue:text}`fig3b_MLP_lr:g` in Fig. 3b, {glue:text}`fig5_ConvPool_lr:g` and
+# {glue:text}`fig5_MLP_lr:g` in Fig. 5), and ConvPool's initial radius {glue:text}`fig3a_radius:g`,
+# {glue:text}`fig3b_radius:g` and {glue:text}`fig5_radius:g` (a radius of 0 in the table stands for the
+# MLP, which has none). Every row of the figures' tables records the values it used.
+#
+# ## How each figure is judged
+#
+# Before looking at the full-profile results we fixed one rule for the three figures (`lib.claims.paper_figure`):
+# a figure is **reproduced** when ConvPool's mean test error is below both the MLP's and the SVM's at
+# every $m$ (or $n$) of our grid, *and* our ConvPool mean is within 0.05 of the paper's value at every
+# published point our grid contains. One amendment came after the first full run: the strict
+# inequality failed Fig. 3a only at $m = 500$, beyond the paper's range, where all three models make
+# no test error at all; a tie at zero error now counts as "not worse". Nothing else in the rule changed. The baselines' values are compared in the tables but not judged:
+# they depend on choices the paper does not state. The paper's values were read off its figures by eye,
+# to about $\pm 0.01$ (`lib.paper_values`). Below each table, the page lists the points where ours
+# **differ**: a gap above 0.05 and above our 95% interval plus the read-off uncertainty.
+#
+# ## Fig. 3a: orthogonal patterns, $d = 20$, $n = 10$
+
+# %%
+fig3a = lib.run("fig3a")
+side3a = pf.side_by_side(fig3a, "fig3a")
+fig3a_claim = claims.paper_figure(fig3a, "fig3a")
+glue("fig3a_verdict", fig3a_claim.verdict, display=False)
+glue("fig3a_ours", fig3a_claim.ours, display=False)
+glue("fig3a_diff", pf.describe_differences(side3a), display=False)
+glue("fig3a_seconds", fig3a.attrs["seconds"], display=False)
+glue("fig3a_sel_seconds", float(pf.selection("fig3a", profile).seconds.iloc[0]), display=False)
+glue("fig3a_train_zero", float((fig3a[fig3a.model != "SVM"].train_error == 0).mean()), display=False)
+side3a.round(3)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3a, ours beside the paper's. Test error against the number of training points $m$: our mean over seeds (dots and line) with a band of one standard deviation, and the paper's values (open diamonds, read off its figure, ±0.01). Look at whether ConvPool stays far below both baselines at every $m$, and whether each line passes through the diamonds of its colour.", "name": "fig-paper-3a"}}
+plotting.paper_figure(fig3a, "fig3a");
+
+# %% [markdown]
+# Measured: {glue:text}`fig3a_ours`. Verdict: **{glue:text}`fig3a_verdict`**. Where ours differ from
+# the paper: {glue:text}`fig3a_diff`. Of the ConvPool and MLP runs, {glue:text}`fig3a_train_zero:.0%`
+# reach zero training error, as the paper reports for all its models; the SVM is a hard margin here
+# (the training sets are separable). Computing the figure's points took {glue:text}`fig3a_seconds:.0f` s, its selection runs
+# {glue:text}`fig3a_sel_seconds:.0f` s.
+#
+# ## Fig. 3b: the same with noise $\|v\| \le 1$ on every patch
+#
+# With noise, $\mathcal D$ is no longer linearly separable, and the paper reports that the SVM's
+# training error is often non-zero while the networks still fit their training sets.
+
+# %%
+fig3b = lib.run("fig3b")
+side3b = pf.side_by_side(fig3b, "fig3b")
+fig3b_claim = claims.paper_figure(fig3b, "fig3b")
+glue("fig3b_verdict", fig3b_claim.verdict, display=False)
+glue("fig3b_ours", fig3b_claim.ours, display=False)
+glue("fig3b_diff", pf.describe_differences(side3b), display=False)
+glue("fig3b_seconds", fig3b.attrs["seconds"], display=False)
+glue("fig3b_sel_seconds", float(pf.selection("fig3b", profile).seconds.iloc[0]), display=False)
+svm3b = fig3b[fig3b.model == "SVM"]
+soft = svm3b[svm3b.svm != "hard"]
+glue("fig3b_separable", (f"Some training sets stop being separable through the origin from m = {int(soft.m.min())} on "
+                         f"({len(soft)} of {len(svm3b)} SVM fits; there the SVM is the soft margin)") if len(soft) else
+     "Every training set of this profile is separable through the origin (the SVM is a hard margin throughout)",
+     display=False)
+glue("fig3b_svm_train", float(svm3b[svm3b.m == svm3b.m.max()].train_error.mean()), display=False)
+glue("fig3b_m_max", int(svm3b.m.max()), display=False)
+glue("fig3b_net_train_zero", float((fig3b[fig3b.model != "SVM"].train_error == 0).mean()), display=False)
+pd.concat([side3b.set_index(["m", "model"]),
+           fig3b.groupby(["m", "model"]).train_error.mean().rename("train error (ours)")], axis=1).dropna(
+    subset=["paper"]).reset_index().round(3)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3b, ours beside the paper's: as Fig. 3a with noise $v$ uniform in the unit ball on every patch. Look at ConvPool near zero from $m = 100$ on, and at how far above the paper's diamonds our MLP and SVM curves lie.", "name": "fig-paper-3b"}}
+plotting.paper_figure(fig3b, "fig3b");
+
+# %% [markdown]
+# Measured: {glue:text}`fig3b_ours`. Verdict: **{glue:text}`fig3b_verdict`**. Where ours differ from
+# the paper: {glue:text}`fig3b_diff`. {glue:text}`fig3b_separable`. At
+# $m$ = {glue:text}`fig3b_m_max` the SVM's mean training error is {glue:text}`fig3b_svm_train:.3f`,
+# while {glue:text}`fig3b_net_train_zero:.0%` of the network runs fit their training sets.
+# Computing the figure's points took {glue:text}`fig3b_seconds:.0f` s, its selection runs
+# {glue:text}`fig3b_sel_seconds:.0f` s.
+#
+# The likeliest reason for the baselines' gap is the law of the noise, which the paper does not give:
+# uniform in the unit ball puts almost all noise vectors near norm 1, as large as the patterns
+# themselves; a law with smaller typical norms (for instance a norm uniform in $[0, 1]$) would make
+# the linear models' task easier. ConvPool, which only needs the right patch to win the max-pool, is
+# hardly affected either way.
+#
+# ## Fig. 5: test error against the number of patches $n$
+#
+# The paper's §6 predicts that the baselines need more samples as $n$ grows (their bound grows like
+# $n^2$), and Theorem 5.1 that ConvPool's does not depend on $n$.
+
+# %%
+fig5 = lib.run("fig5")
+side5 = pf.side_by_side(fig5, "fig5")
+fig5_claim = claims.paper_figure(fig5, "fig5")
+glue("fig5_verdict", fig5_claim.verdict, display=False)
+glue("fig5_ours", fig5_claim.ours, display=False)
+glue("fig5_diff", pf.describe_differences(side5), display=False)
+glue("fig5_seconds", fig5.attrs["seconds"], display=False)
+glue("fig5_sel_seconds", float(pf.selection("fig5", profile).seconds.iloc[0]), display=False)
+side5.round(3)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 5, ours beside the paper's: test error against the number of patches $n$ at $m = 50$ (noise in the unit ball), the MLP's width adjusted at each $n$ to keep ConvPool's parameter count. Look at the baselines climbing to chance (0.5) as $n$ grows while ConvPool rises only slightly.", "name": "fig-paper-5"}}
+plotting.paper_figure(fig5, "fig5", x="n");
+
+# %% [markdown]
+# Measured: {glue:text}`fig5_ours`. Verdict: **{glue:text}`fig5_verdict`**. Where ours differ from the
+# paper: {glue:text}`fig5_diff`. Computing the figure's points took
+# {glue:text}`fig5_seconds:.0f` s, its selection runs {glue:text}`fig5_sel_seconds:.0f` s.
+#
+# ## Layer-wise training against end to end
+#
+# The paper's theorem is about LW_CNN ({doc}`lw_cnn_theory`), its experiments about Adam end to end;
+# the authors note that layer-wise training performs about the same. We run Algorithm 1 on the same
+# training sets, initial seeds and test sets as Fig. 3a's ConvPool, with $k = 500$ and step sizes of
+# our choosing (the theorem's would need $k > 8d^3 = 64{,}000$): those of the relaxed run of
+# {doc}`setting`, $T_1 = 200$, $\eta_1 = 10^{-3}$, $r = 10^{-3}$, $T_2 = 2{,}000$, $\eta_2 = 2{,}000$.
+# The rule (`lib.claims.layerwise_vs_end_to_end`, fixed in advance): the mean test errors differ by at
+# most 0.05 at every $m$.
+
+# %%
+lw = lib.run("lw_vs_e2e")
+lw_claim = claims.layerwise_vs_end_to_end(fig3a, lw)
+glue("lw_verdict", lw_claim.verdict, display=False)
+glue("lw_ours", lw_claim.ours, display=False)
+glue("lw_seconds", lw.attrs["seconds"], display=False)
+both = pd.concat([fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.unique())], lw])
+both.groupby(["m", "model"]).agg(test_error=("test_error", "mean"), std=("test_error", "std"),
+                                  train_error=("train_error", "mean")).unstack("model").round(4)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3a's setting: ConvPool trained end to end with Adam against LW_CNN (Algorithm 1, relaxed steps) on the same training sets, with the paper's ConvPool values (diamonds). Look at the gap between the two ConvPool curves at the smallest $m$.", "name": "fig-paper-lw"}}
+plotting.paper_figure(fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.unique())], "fig3a", extra=lw);
+
+# %% [markdown]
+# Measured: {glue:text}`lw_ours`. Verdict: **{glue:text}`lw_verdict`** (LW_CNN took
+# {glue:text}`lw_seconds:.0f` s).
+#
+# ## Summary
+#
+# The claims of this chapter, as the {doc}`scorecard` lists them:
+
+# %%
+summary = pd.DataFrame([{"id": c.id, "ours": c.ours, "verdict": c.verdict, "rule": c.rule}
+                        for c in (fig3a_claim, fig3b_claim, fig5_claim, lw_claim)])
+assert set(summary.verdict) <= {"holds", "fails"}
+summary.style.hide(axis="index").set_properties(**{"text-align": "left", "white-space": "normal"})

@@ -1,0 +1,139 @@
+"""The §7 experiments (lib/experiments/paper_figures.py), the published values, their claims and CLI."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib import claims, paper_values
+from lib.__main__ import main
+from lib.experiments import paper_figures as pf
+from lib.sweep import get
+
+TINY_SELECT = dict(n=10, noise=0.0, m=20, seeds=2, epochs=2, lrs=[1e-3, 1e-2], radii=[1e-3], k=8)
+COLUMNS = {"model", "seed", "test_error", "train_error"}
+
+
+@pytest.fixture(autouse=True)
+def _cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path))
+
+
+@pytest.mark.parametrize("name", ["fig3a", "fig3b", "fig5"])
+def test_tiny_run_of_each_figure(name):
+    point = dict(get(name).points("quick")[0])
+    point.update(seeds=2, m=24, k=8, epochs=2, test_size=50,
+                 select_cfg={**TINY_SELECT, "noise": point["noise"]})
+    df = get(name).compute(**point, device="cpu")
+    assert COLUMNS <= set(df.columns)
+    assert sorted(df.model.unique()) == ["ConvPool", "MLP", "SVM"] and len(df) == 6
+    assert df.test_error.between(0, 1).all() and df.train_error.between(0, 1).all()
+    conv = df[df.model == "ConvPool"].iloc[0]
+    assert conv.lr in (1e-3, 1e-2) and conv.radius == 1e-3 and conv.params == 8 * 20 + 8
+
+
+def test_tiny_run_of_lw_vs_e2e():
+    point = dict(get("lw_vs_e2e").points("quick")[0])
+    point.update(seeds=2, m=12, k=8, T1=5, T2=5, test_size=50)
+    df = get("lw_vs_e2e").compute(**point, device="cpu")
+    assert COLUMNS <= set(df.columns) and (df.model == "LW_CNN").all() and df.seed.tolist() == [0, 1]
+
+
+def test_grids_profiles_and_seeds():
+    for name in ("fig3a", "fig3b", "fig5", "lw_vs_e2e"):
+        quick, full = get(name).points("quick"), get(name).points("full")
+        assert min(p["seeds"] for p in quick) >= 5 and min(p["seeds"] for p in full) >= 10
+        assert len(quick) < len(full)
+    assert [p["m"] for p in get("fig3b").points("full")][-1] == 1000
+    assert [p["n"] for p in get("fig5").points("full")] == [2, 5, 10, 20, 50]
+
+
+def test_selection_picks_lowest_validation_error_then_loss():
+    table = pd.DataFrame({
+        "model": ["MLP"] * 4 + ["ConvPool"] * 2,
+        "lr": [1e-3, 1e-3, 1e-2, 1e-2, 1e-3, 3e-3],
+        "radius": [math.nan] * 4 + [1.0, 1e-3],
+        "seed": [0, 1, 0, 1, 0, 0],
+        "val_error": [0.1, 0.1, 0.1, 0.1, 0.0, 0.0],
+        "val_loss": [0.5, 0.5, 0.2, 0.2, 0.3, 0.1],
+    })
+    pick = pf.chosen(table)
+    assert pick["MLP"]["lr"] == 1e-2 and math.isnan(pick["MLP"]["radius"])
+    assert pick["ConvPool"] == {"lr": 3e-3, "radius": 1e-3}
+
+
+def test_selection_validates_its_arguments():
+    with pytest.raises(ValueError, match="val_fraction"):
+        pf.select(**{**TINY_SELECT, "val_fraction": 1.0})
+    with pytest.raises(ValueError, match="seeds must be"):
+        pf.select(**{**TINY_SELECT, "seeds": 0})
+    with pytest.raises(ValueError, match="figure must be one of"):
+        pf.figure_grid("fig4", "quick")
+
+
+def test_published_values_are_data():
+    pub = paper_values.published("fig3b")
+    assert set(pub.model) == set(paper_values.MODELS) and sorted(pub.m.unique()) == [10, 100, 200, 500, 1000]
+    assert paper_values.READ_OFF_UNCERTAINTY == 0.01
+    assert paper_values.published("fig5").x.iloc[0] == "n"
+    with pytest.raises(ValueError, match="figure must be one of"):
+        paper_values.published("fig9")
+
+
+def _fake(figure, shift, base):
+    """A fake figure table at the paper's x values, 3 seeds: ConvPool at the paper's value + `shift`,
+    MLP and SVM at `base`."""
+    pub = paper_values.published(figure)
+    x = pub.x.iloc[0]
+    rows = []
+    for value in pub[x].unique():
+        conv = float(pub[(pub[x] == value) & (pub.model == "ConvPool")].test_error.iloc[0]) + shift
+        for model, err in (("ConvPool", conv), ("MLP", base), ("SVM", base)):
+            rows += [{x: value, "model": model, "seed": s, "test_error": err, "train_error": 0.0} for s in range(3)]
+    return pd.DataFrame(rows)
+
+
+def test_figure_claims_follow_their_rule():
+    good = claims.paper_figure(_fake("fig3a", 0.04, 0.3), "fig3a")
+    assert good.holds and good.id == "FIG3A" and "4/4" in good.ours
+    far = claims.paper_figure(_fake("fig3a", 0.06, 0.3), "fig3a")  # ordered, but ConvPool 0.06 from the paper
+    assert not far.holds and "3/4" not in far.ours
+    reversed_ = claims.paper_figure(_fake("fig5", 0.0, 0.05), "fig5")  # the MLP below ConvPool at n = 50
+    assert not reversed_.holds and reversed_.id == "FIG5"
+    tied = _fake("fig3a", 0.0, 0.3)
+    tied.loc[tied.m == 200, "test_error"] = 0.0  # nobody errs at m = 200: a tie at zero is not worse
+    assert claims.paper_figure(tied, "fig3a").holds
+    tied.loc[(tied.m == 200) & (tied.model == "ConvPool"), "test_error"] = 0.01
+    assert not claims.paper_figure(tied, "fig3a").holds
+    table = pf.side_by_side(_fake("fig3b", 0.0, 0.3), "fig3b")
+    assert set(table.columns) >= {"paper", "ours", "ci95", "ours - paper"} and len(table) == 15
+
+
+def test_layerwise_claim():
+    fig = pd.DataFrame({"m": [10, 10, 50, 50], "model": "ConvPool", "test_error": [0.1, 0.1, 0.0, 0.0]})
+    lw = pd.DataFrame({"m": [10, 10, 50, 50], "model": "LW_CNN", "test_error": [0.0, 0.0, 0.0, 0.0]})
+    assert not claims.layerwise_vs_end_to_end(fig, lw).holds
+    assert claims.layerwise_vs_end_to_end(fig.assign(test_error=0.03), lw).holds
+
+
+def test_cli_figure_rejects_other_names(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["figure", "lw_vs_e2e"])
+    assert exc.value.code == 2 and "figure must be one of fig3a, fig3b, fig5" in capsys.readouterr().err
+
+
+def test_cli_show_csv(monkeypatch, capsys):
+    from lib import sweep
+
+    def grid(profile):
+        return [{"i": 1}]
+
+    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment(
+        "toy", "toy", grid, lambda *, i, device: pd.DataFrame({"model": ["A"], "test_error": [0.5]})))
+    assert main(["run", "toy", "--profile", "quick", "--device", "cpu"]) == 0
+    capsys.readouterr()
+    assert main(["show", "toy", "--profile", "quick", "--format", "csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "model,test_error,i" and out[1] == "A,0.5,1"
