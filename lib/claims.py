@@ -119,8 +119,8 @@ def not_growing(df: pd.DataFrame, by: str, claim_id: str, paper: str) -> Claim:
         diff = b.mean() - a.mean()
         se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
         dof = max(1, min(len(a), len(b)) - 1)
-        half = t_quantile(dof) * se if se == se else math.nan
-        grows = se == se and diff - half > 0
+        half = t_quantile(dof) * se
+        grows = not math.isnan(half) and diff - half > 0
         ok &= not grows
         ma, ha = mean_ci(a)
         mb, hb = mean_ci(b)

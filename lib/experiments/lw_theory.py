@@ -225,17 +225,6 @@ def gen_constant(df: pd.DataFrame) -> float:
     return float((means["test_error"] / np.sqrt(means["d"] / means["m"])).max())
 
 
-def loglog_slope(df: pd.DataFrame) -> pd.Series:
-    """Per d: the least-squares slope of log(mean test error) against log m over the m with a
-    non-zero mean error (NaN where fewer than two)."""
-    out = {}
-    for d, group in df.groupby("d"):
-        means = group.groupby("m")["test_error"].mean()
-        means = means[means > 0]
-        out[d] = float(np.polyfit(np.log(means.index), np.log(means.values), 1)[0]) if len(means) >= 2 else math.nan
-    return pd.Series(out, name="slope")
-
-
 PROOF_ORDER = ("L5.2", "C.1", "C.2", "L5.3(1)", "L5.3(2)", "L5.3(3)", "L5.5", "Part 3")
 
 
