@@ -262,13 +262,21 @@ def _digit_pools(split_seed: int, test_fraction: float) -> tuple[dict[int, torch
     images = torch.as_tensor(data.data, dtype=torch.float64)
     images = images / images.norm(dim=1, keepdim=True)
     labels = torch.as_tensor(data.target)
+    train, test = split_by_class(labels, split_seed, test_fraction)
+    return {c: images[r] for c, r in train.items()}, {c: images[r] for c, r in test.items()}
+
+
+def split_by_class(labels: torch.Tensor, split_seed: int, test_fraction: float) -> tuple[dict[int, torch.Tensor], dict[int, torch.Tensor]]:
+    """Disjoint train/test pools of a labelled image set: for each class c in 0..9, its rows in a
+    random order drawn from `split_seed`, the first round(test_fraction * count) in the test pool and
+    the others in the train pool. Returns ({c: train rows}, {c: test rows})."""
     g = torch.Generator().manual_seed(split_seed)
     train, test = {}, {}
     for c in range(10):
         rows = (labels == c).nonzero().flatten()
         rows = rows[torch.randperm(len(rows), generator=g)]
         cut = int(round(len(rows) * test_fraction))
-        test[c], train[c] = images[rows[:cut]], images[rows[cut:]]
+        test[c], train[c] = rows[:cut], rows[cut:]
     return train, test
 
 

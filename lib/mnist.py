@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from lib._checks import check_choice, check_float, check_int, check_seed, show
-from lib.distributions import _PatternRows
+from lib.distributions import _PatternRows, split_by_class
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MNIST_FILE = DATA_DIR / "mnist_digits.npz"
@@ -58,15 +58,8 @@ def mnist_pools(split_seed: int = 0, test_fraction: float = 0.5) -> dict[str, di
 
 @functools.lru_cache(maxsize=16)
 def _mnist_pools(split_seed: int, test_fraction: float) -> dict[str, dict[int, torch.Tensor]]:
-    _, labels = load_mnist()
-    g = torch.Generator().manual_seed(split_seed)
-    train, test = {}, {}
-    for c in range(10):
-        rows = (labels == c).nonzero().flatten()
-        rows = rows[torch.randperm(len(rows), generator=g)]
-        cut = int(round(len(rows) * test_fraction))
-        test[c], train[c] = rows[:cut].sort().values, rows[cut:].sort().values
-    return {"train": train, "test": test}
+    train, test = split_by_class(load_mnist()[1], split_seed, test_fraction)
+    return {"train": {c: r.sort().values for c, r in train.items()}, "test": {c: r.sort().values for c, r in test.items()}}
 
 
 class MnistPatterns(_PatternRows):
