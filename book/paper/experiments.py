@@ -138,13 +138,9 @@ selection.round(3)
 
 # %%
 fig3a = lib.run("fig3a")
-side3a = pf.side_by_side(fig3a, "fig3a")
-fig3a_claim = claims.paper_figure(fig3a, "fig3a")
-glue("fig3a_verdict", fig3a_claim.verdict, display=False)
-glue("fig3a_ours", fig3a_claim.ours, display=False)
-glue("fig3a_diff", pf.describe_differences(side3a), display=False)
-glue("fig3a_seconds", fig3a.attrs["seconds"], display=False)
-glue("fig3a_sel_seconds", float(pf.selection("fig3a", profile).seconds.iloc[0]), display=False)
+side3a, fig3a_claim, facts = pf.figure_facts(fig3a, "fig3a", profile)
+for key, value in facts.items():
+    glue(f"fig3a_{key}", value, display=False)
 glue("fig3a_train_zero", float((fig3a[fig3a.model != "SVM"].train_error == 0).mean()), display=False)
 side3a.round(3)
 
@@ -165,13 +161,9 @@ plotting.paper_figure(fig3a, "fig3a");
 
 # %%
 fig3b = lib.run("fig3b")
-side3b = pf.side_by_side(fig3b, "fig3b")
-fig3b_claim = claims.paper_figure(fig3b, "fig3b")
-glue("fig3b_verdict", fig3b_claim.verdict, display=False)
-glue("fig3b_ours", fig3b_claim.ours, display=False)
-glue("fig3b_diff", pf.describe_differences(side3b), display=False)
-glue("fig3b_seconds", fig3b.attrs["seconds"], display=False)
-glue("fig3b_sel_seconds", float(pf.selection("fig3b", profile).seconds.iloc[0]), display=False)
+side3b, fig3b_claim, facts = pf.figure_facts(fig3b, "fig3b", profile)
+for key, value in facts.items():
+    glue(f"fig3b_{key}", value, display=False)
 svm3b = fig3b[fig3b.model == "SVM"]
 soft = svm3b[svm3b.svm != "hard"]
 glue("fig3b_separable", (f"Some training sets stop being separable through the origin from m = {int(soft.m.min())} on "
@@ -209,13 +201,9 @@ plotting.paper_figure(fig3b, "fig3b");
 
 # %%
 fig5 = lib.run("fig5")
-side5 = pf.side_by_side(fig5, "fig5")
-fig5_claim = claims.paper_figure(fig5, "fig5")
-glue("fig5_verdict", fig5_claim.verdict, display=False)
-glue("fig5_ours", fig5_claim.ours, display=False)
-glue("fig5_diff", pf.describe_differences(side5), display=False)
-glue("fig5_seconds", fig5.attrs["seconds"], display=False)
-glue("fig5_sel_seconds", float(pf.selection("fig5", profile).seconds.iloc[0]), display=False)
+side5, fig5_claim, facts = pf.figure_facts(fig5, "fig5", profile)
+for key, value in facts.items():
+    glue(f"fig5_{key}", value, display=False)
 side5.round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 5, ours beside the paper's: test error against the number of patches $n$ at $m = 50$ (noise in the unit ball), the MLP's width adjusted at each $n$ to keep ConvPool's parameter count. Look at the baselines climbing to chance (0.5) as $n$ grows while ConvPool rises only slightly.", "name": "fig-paper-5"}}

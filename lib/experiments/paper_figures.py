@@ -325,3 +325,21 @@ def describe_differences(table: pd.DataFrame) -> str:
     x = [c for c in ("m", "n") if c in diff.columns][0]
     return "; ".join(f"{r.model} at {x} = {int(getattr(r, x))} (ours {r.ours:.3f}, paper {r.paper:.3f})"
                      for r in diff.itertuples())
+
+
+def figure_facts(df: pd.DataFrame, figure: str, profile: str) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
+    """What the §7 chapter says of one figure: the side-by-side table, the figure's `Claim`, and the
+    values it glues as
+    `<figure>_<key>`: the claim's verdict and measurement, where ours differ from the paper, and the
+    seconds spent on the figure's points and on its selection runs."""
+    from lib.claims import paper_figure
+
+    side = side_by_side(df, figure)
+    claim = paper_figure(df, figure)
+    return side, claim, {
+        "verdict": claim.verdict,
+        "ours": claim.ours,
+        "diff": describe_differences(side),
+        "seconds": df.attrs["seconds"],
+        "sel_seconds": float(selection(figure, profile).seconds.iloc[0]),
+    }
