@@ -1,49 +1,76 @@
 """Command line: rerun any experiment of the book at either scale, through the same results cache.
 
     python -m lib list                                   experiments, their points per profile, cached
-    python -m lib run NAME [--profile full] [--jobs N] [--device cpu|cuda]
-    python -m lib show NAME [--profile full] [--format text|csv]   print the tidy table (from the cache)
+    python -m lib run NAME [--profile full] [--jobs N] [--device cpu|cuda|cuda:N] [--set KEY=VALUE ...]
+                           [--scheduler tcp://HOST:8786]
+    python -m lib show NAME [--profile full] [--set KEY=VALUE ...] [--format text|csv]   print the tidy
+                                                         table (from the cache)
     python -m lib figure NAME [--profile full] [--out FILE.png]     a §7 figure (fig3a, fig3b, fig5): compute
                                                          what is missing, write the PNG, print paper / ours
 
 `run` shows a progress bar over the sweep's points with an ETA; points already cached are skipped, so
-an interrupted run resumes. The book's notebooks call the same `lib.run`, so a build in the same profile
-reuses every point computed here. Exit codes: 0 success, 1 `show` of points not computed yet, 2 bad
-usage (unknown experiment, bad option), 130 interrupted.
+an interrupted run resumes. `--set KEY=VALUE` replaces one parameter in every point of the grid (VALUE
+is read as JSON, else taken as a string: `--set seeds=3`, `--set noise=0.5`). `--scheduler` (or
+$DASK_SCHEDULER_ADDRESS) sends the missing points to a Dask cluster whose workers share the results
+cache. The book's notebooks call the same `lib.run`, so a build in the same profile reuses every point
+computed here. Exit codes: 0 success, 1 `show` of points not computed yet, 2 bad usage (unknown
+experiment, bad option), 130 interrupted.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from typing import Any
 
 import pandas as pd
-import torch
 
-from lib.sweep import PROFILES, REGISTRY, cached_points, current_profile, get, run
+from lib.sweep import PROFILES, REGISTRY, cached_points, check_device, current_profile, get, run
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lib", description="Run the book's experiments.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{list,run,show,figure}")
     sub.add_parser("list", help="list the experiments, their points per profile and how many are cached")
-    for name, help_ in (("run", "compute (or read from the cache) every point of an experiment"),
-                        ("show", "print an experiment's table from the cache")):
-        cmd = sub.add_parser(name, help=help_)
+    where = argparse.ArgumentParser(add_help=False)  # which points: run, show and figure
+    where.add_argument("--profile", choices=PROFILES, default=None,
+                       help="quick (seconds) or full (paper scale); default $BOOK_PROFILE or full")
+    where.add_argument("--set", dest="overrides", action="append", type=_override, default=[], metavar="KEY=VALUE",
+                       help="replace parameter KEY in every point by VALUE (JSON, else a string); repeatable")
+    where.add_argument("--device", type=_device, default=None, help="cpu, cuda or cuda:N; default: cuda when present")
+    how = argparse.ArgumentParser(add_help=False)  # how to compute them: run and figure
+    how.add_argument("--jobs", type=_positive_int, default=1, help="points computed in parallel processes")
+    how.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="a Dask scheduler (tcp://HOST:8786) to compute the points on; default $DASK_SCHEDULER_ADDRESS")
+    sub.add_parser("run", parents=[where, how], help="compute (or read from the cache) every point of an experiment")
+    show_cmd = sub.add_parser("show", parents=[where], help="print an experiment's table from the cache")
+    fig_cmd = sub.add_parser("figure", parents=[where, how],
+                             help="a §7 figure beside the paper's values: PNG and side-by-side table")
+    for cmd in (sub.choices["run"], show_cmd):
         cmd.add_argument("name", help="experiment name (see `python -m lib list`)")
-        cmd.add_argument("--profile", choices=PROFILES, default=None,
-                         help="quick (seconds) or full (paper scale); default $BOOK_PROFILE or full")
-    sub.choices["show"].add_argument("--format", choices=("text", "csv"), default="text",
-                                     help="text (a pandas table, default) or csv (every row and column)")
-    fig_cmd = sub.add_parser("figure", help="a §7 figure beside the paper's values: PNG and side-by-side table")
+    show_cmd.add_argument("--format", choices=("text", "csv"), default="text",
+                          help="text (a pandas table, default) or csv (every row and column)")
     fig_cmd.add_argument("name", help="fig3a, fig3b or fig5")
-    fig_cmd.add_argument("--profile", choices=PROFILES, default=None,
-                         help="quick (seconds) or full (paper scale); default $BOOK_PROFILE or full")
     fig_cmd.add_argument("--out", default=None, help="PNG path (default NAME-PROFILE.png in the current directory)")
-    fig_cmd.add_argument("--jobs", type=_positive_int, default=1, help="points computed in parallel processes")
-    run_cmd = sub.choices["run"]
-    run_cmd.add_argument("--jobs", type=_positive_int, default=1, help="points computed in parallel processes")
-    run_cmd.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: cuda when present")
     return parser
+
+
+def _override(text: str) -> tuple[str, Any]:
+    """KEY=VALUE with VALUE parsed as JSON, else kept as a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"must be KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
+def _device(text: str) -> str:
+    try:
+        return check_device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:
@@ -80,32 +107,40 @@ def main(argv: list[str] | None = None) -> int:
         _list()
         return 0
     profile = args.profile or current_profile()
+    overrides = dict(args.overrides)
+    if args.command == "figure":
+        from lib.experiments.paper_figures import FIGURES
+
+        if args.name not in FIGURES:
+            parser.error(f"figure must be one of {', '.join(FIGURES)}, got {args.name!r}")
     try:
         get(args.name)
+        done, total = cached_points(args.name, profile, device=args.device, **overrides)
     except ValueError as exc:
         parser.error(str(exc))
     if args.command == "show":
-        done, total = cached_points(args.name, profile)
         if done < total:
             print(f"{args.name} [{profile}]: {total - done} of {total} points not computed yet; "
-                  f"run `python -m lib run {args.name} --profile {profile}` first", file=sys.stderr)
+                  f"run `python -m lib run {args.name} --profile {profile}` (with the same --set and --device) first",
+                  file=sys.stderr)
             return 1
-        df = run(args.name, profile)
+        df = run(args.name, profile, device=args.device, **overrides)
         if args.format == "csv":
             df.to_csv(sys.stdout, index=False)
         else:
             _show(df)
         return 0
-    if args.command == "figure":
-        return _figure(parser, args.name, profile, args.out, args.jobs)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda was asked for, but torch sees no GPU; use --device cpu")
     try:
-        df = run(args.name, profile, jobs=args.jobs, device=args.device, progress=True)
+        df = run(args.name, profile, jobs=args.jobs, device=args.device, progress=True, scheduler=args.scheduler,
+                 **overrides)
     except KeyboardInterrupt:
-        done, total = cached_points(args.name, profile)
+        done, total = cached_points(args.name, profile, device=args.device, **overrides)
         print(f"interrupted: {done} of {total} points are cached; rerun to resume", file=sys.stderr)
         return 130
+    except ValueError as exc:  # a bad option that only the run can see (jobs with a scheduler)
+        parser.error(str(exc))
+    if args.command == "figure":
+        return _figure(df, args.name, profile, args.out)
     a = df.attrs
     print(f"{args.name} [{profile}] on {a['device']}: {a['points']} points, {a['cached_points']} from the cache, "
           f"{a['seconds_computed']:.1f} s computing ({len(df)} rows; `python -m lib show {args.name} "
@@ -113,24 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _figure(parser: argparse.ArgumentParser, name: str, profile: str, out: str | None, jobs: int) -> int:
-    """`python -m lib figure NAME`: run (or read) the figure's sweep, write its PNG, print the table of
-    the paper's values beside ours and the claim's verdict."""
-    from lib.experiments.paper_figures import FIGURES, side_by_side
-
-    if name not in FIGURES:
-        parser.error(f"figure must be one of {', '.join(FIGURES)}, got {name!r}")
+def _figure(df: pd.DataFrame, name: str, profile: str, out: str | None) -> int:
+    """`python -m lib figure NAME`: write the figure's PNG, print the table of the paper's values
+    beside ours and the claim's verdict."""
     import matplotlib
 
     matplotlib.use("Agg")
     from lib import claims, plotting
+    from lib.experiments.paper_figures import side_by_side
 
-    try:
-        df = run(name, profile, jobs=jobs, progress=True)
-    except KeyboardInterrupt:
-        done, total = cached_points(name, profile)
-        print(f"interrupted: {done} of {total} points are cached; rerun to resume", file=sys.stderr)
-        return 130
     plotting.set_theme()
     fig = plotting.paper_figure(df, name, x="n" if name == "fig5" else "m")
     path = out or f"{name}-{profile}.png"

@@ -1,8 +1,11 @@
 """Results cache: one small JSON file per experiment point, keyed by its full configuration.
 
 The key is a SHA-256 of the canonical JSON of the configuration (experiment name, profile, device,
-every parameter and seed) plus the code version of `lib` (a hash of its source files) and the torch and
-numpy versions, so a changed parameter, device, library or `lib` recomputes. Each file also records the library versions, the device and the wall
+every parameter and seed, and the hash of the code that computes it: `code_version(module)`) plus the
+torch and numpy versions, so a changed parameter, device, library or code recomputes. The code hash of
+an experiment covers its module and the `lib` modules it imports, transitively (a static walk of the
+imports with `ast`): editing `lib/plotting.py` does not recompute an experiment that never imports it.
+A configuration without a "code" entry is keyed with the hash of all of `lib/`. Each file also records the library versions, the device and the wall
 time. Writes go to a temporary file that is renamed into place (atomic), and every file carries a
 checksum of its content: a truncated or corrupt entry reads as missing and is recomputed. A process
 that computes a point can hold `lock(config)` (an fcntl lock released by the kernel even when the
@@ -11,12 +14,15 @@ computing it again. No pickle: entries are plain JSON, and tables hold only bool
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import datetime as _dt
 import hashlib
+import importlib.util
 import json
 import os
 import platform
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +42,9 @@ except ImportError:  # pragma: no cover
 FORMAT = 1
 CELL_TYPES = (bool, int, float, str, type(None))  # what a table cell may hold (JSON scalars)
 ROOT = Path(__file__).resolve().parent.parent
+LIB_DIR = Path(__file__).resolve().parent
 _CODE_VERSION: str | None = None
+_PARSED: dict[tuple[Path, int, int], tuple[bytes, frozenset[str]]] = {}  # (file, mtime, size) -> (digest, imports)
 
 
 def default_cache_dir() -> Path:
@@ -44,17 +52,86 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("MAXPOOL_CACHE_DIR", ROOT / ".cache" / "results"))
 
 
-def code_version() -> str:
-    """Short hash of every source file of `lib/` (computed once per process)."""
+def code_version(module: str | None = None) -> str:
+    """Short hash of the code behind a result.
+
+    module None: every source file of `lib/` (computed once per process). A module name (an
+    experiment's, e.g. "lib.experiments.paper_figures"): that module's file and every `lib` module it
+    imports, transitively, found by a static walk of the import statements with `ast` (imports inside
+    functions included; a package's `__init__` counts only where it is imported by name, as in `from
+    lib import run`). A module whose source file cannot be found (one defined in a notebook) gets the
+    hash of all of `lib/`. The module's own name is not hashed, so a script's `__main__` and the same
+    file imported as a module have one hash."""
     global _CODE_VERSION
-    if _CODE_VERSION is None:
-        h = hashlib.sha256()
-        lib_dir = Path(__file__).resolve().parent
-        for path in sorted(lib_dir.rglob("*.py")):
-            h.update(str(path.relative_to(lib_dir)).encode())
-            h.update(path.read_bytes())
-        _CODE_VERSION = h.hexdigest()[:16]
-    return _CODE_VERSION
+    if module is None:
+        if _CODE_VERSION is None:
+            h = hashlib.sha256()
+            for path in sorted(LIB_DIR.rglob("*.py")):
+                h.update(str(path.relative_to(LIB_DIR)).encode())
+                h.update(path.read_bytes())
+            _CODE_VERSION = h.hexdigest()[:16]
+        return _CODE_VERSION
+    if not isinstance(module, str) or not module:
+        raise ValueError(f"module must be a module name (a non-empty str) or None, got {show(module)}")
+    root = _lib_file(module) or _source_file(module)
+    if root is None:
+        return code_version()
+    closure, todo = {root}, [root]
+    while todo:
+        for imported in _parse(todo.pop())[1]:
+            path = _lib_file(imported)
+            if path not in closure:
+                closure.add(path)
+                todo.append(path)
+    h = hashlib.sha256()
+    for path in sorted(closure):
+        h.update(_parse(path)[0])
+    return h.hexdigest()[:16]
+
+
+def _lib_file(module: str) -> Path | None:
+    """The source file of the `lib` module `module` ("lib", "lib.models", ...), None for other names."""
+    parts = module.split(".")
+    if parts[0] != "lib":
+        return None
+    base = LIB_DIR.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _source_file(module: str) -> Path | None:
+    """The source file of a module outside `lib` (a test's toy experiment, a script's `__main__`)."""
+    loaded = getattr(sys.modules.get(module), "__file__", None)
+    if loaded is None:
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            return None
+        loaded = spec.origin if spec is not None and spec.has_location else None
+    return Path(loaded).resolve() if loaded and str(loaded).endswith(".py") else None
+
+
+def _parse(path: Path) -> tuple[bytes, frozenset[str]]:
+    """(digest of the file's name within lib and bytes, the `lib` modules it imports); memoised by
+    modification time and size, so an edit during a session is seen."""
+    stat = path.stat()
+    memo = (path, stat.st_mtime_ns, stat.st_size)
+    if memo not in _PARSED:
+        source = path.read_bytes()
+        name = str(path.relative_to(LIB_DIR)) if path.is_relative_to(LIB_DIR) else ""
+        imports: set[str] = set()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                imports.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for alias in node.names:  # `from lib import models` imports the module lib.models
+                    sub = f"{node.module}.{alias.name}"
+                    imports.add(sub if _lib_file(sub) is not None else node.module)
+        lib_imports = frozenset(m for m in imports if _lib_file(m) is not None)
+        _PARSED[memo] = (hashlib.sha256(name.encode() + b"\0" + source).digest(), lib_imports)
+    return _PARSED[memo]
 
 
 def library_versions() -> dict[str, str]:
@@ -77,9 +154,11 @@ def canonical(config: dict[str, Any], name: str = "config") -> str:
 
 
 def cache_key(config: dict[str, Any]) -> str:
-    """SHA-256 of the configuration together with the code version of `lib` and the versions of torch
-    and numpy (a new release may change the last bits of a result)."""
-    versions = f"{code_version()} torch {torch.__version__} numpy {np.__version__} "
+    """SHA-256 of the configuration together with the versions of torch and numpy (a new release may
+    change the last bits of a result) and, unless the configuration holds its own "code" hash (as every
+    sweep point does: `code_version(module)`), the code version of all of `lib`."""
+    code = "" if "code" in config else code_version()
+    versions = f"{code} torch {torch.__version__} numpy {np.__version__} "
     return hashlib.sha256((versions + canonical(config)).encode()).hexdigest()
 
 

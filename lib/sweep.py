@@ -3,14 +3,26 @@
 An experiment is registered with `@experiment(name, summary, grid)`: `grid(profile)` lists the points
 (dicts of JSON-able parameters) for the profile "quick" (CI, nbval: seconds) or "full" (the paper's
 scale), and the decorated function computes one point and returns a tidy DataFrame. `run(name,
-profile)` goes through the points in order, reads each from the cache or computes and stores it, so an
-interrupted sweep resumes where it stopped, and returns all points' rows in one DataFrame. A point is
-computed under a lock on its cache entry, so two runs of one sweep at once compute each point once.
+profile, **overrides)` goes through the points in order (each override replacing one parameter in every
+point), reads each from the cache or computes and stores it, so an interrupted sweep resumes where it
+stopped, and returns all points' rows in one DataFrame. A point is computed under a lock on its cache
+entry, so two runs of one sweep at once compute each point once. The missing points are computed here,
+in `jobs` local processes, or as tasks of a `dask.distributed` cluster (`scheduler=` or
+$DASK_SCHEDULER_ADDRESS), each task storing its point in the shared cache itself.
 `python -m lib run NAME --jobs N` (lib/__main__.py) is the same function from the command line.
+
+This module never imports `lib.experiments`: `get(name)` finds an experiment not registered yet in a
+static table of the `@experiment` decorators of lib/experiments/*.py (read with `ast`) and imports
+that module only. Worker processes receive the experiment's name with its module (`Experiment.ref`)
+and import that module themselves.
 """
 from __future__ import annotations
 
+import ast
+import importlib
+import multiprocessing
 import os
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -22,10 +34,15 @@ import pandas as pd
 import torch
 
 from lib._checks import check_choice, check_int, show
-from lib.cache import ResultsCache, canonical
+from lib.cache import ResultsCache, cache_key, canonical, code_version
 from lib.training import default_device
 
 PROFILES = ("quick", "full")
+EXPERIMENTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "experiments")
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+# How local worker processes start, per device type. CUDA needs spawn (a forked child cannot use CUDA
+# once the parent has); on the CPU fork starts a worker without importing torch again.
+START_METHODS = {"cpu": "fork", "cuda": "spawn"}
 
 
 def current_profile() -> str:
@@ -42,9 +59,30 @@ class Experiment:
     grid: Callable[[str], list[dict[str, Any]]]
     compute: Callable[..., pd.DataFrame]
 
-    def points(self, profile: str) -> list[dict[str, Any]]:
+    @property
+    def module(self) -> str:
+        """The module that defines the point function (what a worker process imports to run it)."""
+        return self.compute.__module__
+
+    @property
+    def ref(self) -> tuple[str, str, str]:
+        """(name, module, qualified name of the point function): how a worker process finds it."""
+        return self.name, self.module, self.compute.__qualname__
+
+    def points(self, profile: str, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The grid of `profile`, each override replacing its parameter in every point that has it
+        (ValueError naming the parameters when no point has it)."""
         check_choice("profile", profile, PROFILES)
-        return self.grid(profile)
+        points = self.grid(profile)
+        if overrides:
+            keys = sorted(set().union(*points))
+            for key in overrides:
+                if key not in keys:
+                    raise ValueError(
+                        f"override {key!r} is no parameter of experiment {self.name!r}; allowed: {', '.join(keys)}"
+                    )
+            points = [{**p, **{k: v for k, v in overrides.items() if k in p}} for p in points]
+        return points
 
 
 REGISTRY: dict[str, Experiment] = {}
@@ -63,29 +101,66 @@ def experiment(name: str, summary: str, grid: Callable[[str], list[dict[str, Any
 
 
 def get(name: str) -> Experiment:
-    """The registered experiment `name` (ValueError listing the known names otherwise)."""
-    import lib.experiments  # noqa: F401  (registers every experiment)
-
+    """The registered experiment `name` (ValueError listing the known names otherwise); one of
+    lib/experiments not imported yet is imported first (`catalogue`)."""
     if not isinstance(name, str):
         raise ValueError(f"name must be the name (a str) of an experiment, got {show(name)}")
     if name not in REGISTRY:
-        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        module = catalogue().get(name)
+        if module is not None:
+            importlib.import_module(module)
+    if name not in REGISTRY:
+        known = sorted(set(REGISTRY) | set(catalogue()))
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(known)}")
     return REGISTRY[name]
 
 
+def catalogue() -> dict[str, str]:
+    """{experiment name: module} of every `experiment("name", ...)` call (as a decorator or not) in
+    lib/experiments/*.py, read statically (no import)."""
+    table = {}
+    for file in sorted(os.listdir(EXPERIMENTS_DIR)):
+        if not file.endswith(".py"):
+            continue
+        with open(os.path.join(EXPERIMENTS_DIR, file), "rb") as fh:
+            tree = ast.parse(fh.read())
+        for node in ast.walk(tree):  # @experiment("name", ...) or experiment("name", ...)(function)
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "experiment"
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                table[node.args[0].value] = f"lib.experiments.{file[:-3]}"
+    return table
+
+
+def check_device(device: Any) -> str:
+    """"cpu", "cuda" or "cuda:N" (a GPU that torch sees), else ValueError."""
+    if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:[0-9]+)?", device):
+        raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {show(device)}")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was asked for, but torch sees no GPU; use device='cpu'")
+        count = torch.cuda.device_count()
+        if ":" in device and int(device[5:]) >= count:
+            raise ValueError(f"device={device!r}: torch sees {count} GPU(s), cuda:0 to cuda:{count - 1}")
+    return device
+
+
 def point_config(exp: Experiment, profile: str, point: dict[str, Any], device: str) -> dict[str, Any]:
-    """The full configuration a point is cached under (results are cached per device: a GPU's
-    floating-point results may differ from the CPU's in the last bits)."""
-    return {"experiment": exp.name, "profile": profile, "point": point, "device": device}
+    """The full configuration a point is cached under: experiment, profile, point, device (a GPU's
+    floating-point results may differ from the CPU's, or another GPU's, in the last bits) and the hash
+    of the code it runs (`code_version(exp.module)`: the experiment's module and what it imports)."""
+    return {"experiment": exp.name, "profile": profile, "point": point, "device": device,
+            "code": code_version(exp.module)}
 
 
-def cached_points(name: str, profile: str, cache: ResultsCache | None = None, device: str | None = None) -> tuple[int, int]:
-    """(points of experiment `name` in `profile` already in the cache for `device` (default: this
-    machine's `default_device()`), points in all)."""
+def cached_points(
+    name: str, profile: str, cache: ResultsCache | None = None, device: str | None = None, **overrides: Any
+) -> tuple[int, int]:
+    """(points of experiment `name` in `profile` (with `overrides`) already in the cache for `device`
+    (default: this machine's `default_device()`), points in all)."""
     exp = get(name)
     cache = _cache(cache)
-    points = exp.points(profile)
-    device = device or default_device()
+    points = exp.points(profile, overrides)
+    device = check_device(device or default_device())
     return sum(cache.get(point_config(exp, profile, p, device)) is not None for p in points), len(points)
 
 
@@ -98,13 +173,51 @@ def _cache(cache: ResultsCache | None) -> ResultsCache:
     return cache
 
 
-def _compute_point(name: str, point: dict[str, Any], device: str, threads: int | None) -> tuple[pd.DataFrame, float]:
+def _point_function(ref: tuple[str, str, str]) -> Callable[..., pd.DataFrame]:
+    """The point function of experiment ref = (name, module, qualified name) in a worker: the
+    registry's (a forked worker inherits the parent's), else the one its module registers on import
+    (a spawned process, a Dask worker), else the module's attribute of that name (an experiment that
+    was registered by hand, as tests do)."""
+    name, module, qualname = ref
+    if name not in REGISTRY:
+        found = importlib.import_module(module)
+        if name not in REGISTRY:
+            return getattr(found, qualname)
+    return REGISTRY[name].compute
+
+
+def _compute_point(
+    ref: tuple[str, str, str], point: dict[str, Any], device: str, threads: int | None
+) -> tuple[pd.DataFrame, float]:
     if threads is not None:
         torch.set_num_threads(threads)
-    exp = get(name)
+    compute = _point_function(ref)
     start = time.perf_counter()
-    df = exp.compute(**point, device=device)
+    df = compute(**point, device=device)
     return df, time.perf_counter() - start
+
+
+def _store_point(
+    root: str, config: dict[str, Any], ref: tuple[str, str, str], point: dict[str, Any], device: str
+) -> float | None:
+    """A Dask task: compute one point and store it in the cache at `root` (shared with the client),
+    under the entry's lock; the seconds it took, or None when another run had stored it."""
+    cache = ResultsCache(root)
+    with cache.lock(config):
+        if cache.get(config) is not None:
+            return None
+        df, seconds = _compute_point(ref, point, device, None)
+        cache.put(config, df, {"seconds": seconds, "device": device})
+        return seconds
+
+
+def _scheduler(scheduler: str | None) -> str | None:
+    """The Dask scheduler's address: `scheduler`, else $DASK_SCHEDULER_ADDRESS, else None (local)."""
+    scheduler = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
+    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
+        raise ValueError(f"scheduler must be the address of a Dask scheduler (e.g. 'tcp://host:8786') or None, "
+                         f"got {show(scheduler)}")
+    return scheduler
 
 
 def run(
@@ -115,28 +228,37 @@ def run(
     device: str | None = None,
     cache: ResultsCache | None = None,
     progress: bool = False,
+    scheduler: str | None = None,
+    **overrides: Any,
 ) -> pd.DataFrame:
     """All points of experiment `name` in `profile` (default: `current_profile()`) as one DataFrame.
 
-    Points found in the cache are read; the others are computed (in `jobs` processes when jobs > 1,
-    see `_compute_parallel`) and stored as soon as each finishes. `df.attrs` holds the seconds
-    spent computing, the number of points read from the cache, and the device.
+    Each keyword of `overrides` replaces that parameter in every point of the grid, e.g.
+    `run("fig3a", seeds=3)` (the points are then cached under their new values). Points found in the
+    cache are read; the others are computed here (in `jobs` processes when jobs > 1, see
+    `_compute_parallel`) or, with a `scheduler` address (default $DASK_SCHEDULER_ADDRESS), as tasks of
+    that Dask cluster, whose workers must see the same cache directory (`_compute_dask`). Each point is
+    stored as soon as it finishes. `device` is "cpu", "cuda" or "cuda:N" (default: cuda when present);
+    results are cached per device. `df.attrs` holds the seconds spent computing, the number of points
+    read from the cache, and the device.
     """
     exp = get(name)
     profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
     jobs = check_int("jobs", jobs, 1, 64)
-    device = check_choice("device", device if device is not None else default_device(), ("cpu", "cuda"))
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked for, but torch sees no GPU; use device='cpu'")
+    device = check_device(device if device is not None else default_device())
+    scheduler = _scheduler(scheduler)
+    if scheduler is not None and jobs > 1:
+        raise ValueError(f"jobs must be 1 with a Dask scheduler (the cluster's workers compute the points), got {jobs}")
     cache = _cache(cache)
-    points = exp.points(profile)
+    points = exp.points(profile, overrides)
     for point in points:
-        canonical(point)  # a grid must be JSON-able: fail before any work
+        canonical(point, "a point of the grid")  # a grid must be JSON-able: fail before any work
+    configs = [point_config(exp, profile, p, device) for p in points]
     tables: dict[int, pd.DataFrame] = {}
     seconds: dict[int, float] = {}
 
     def read(i: int) -> bool:
-        hit = cache.get(point_config(exp, profile, points[i], device))
+        hit = cache.get(configs[i])
         if hit is not None:
             tables[i], seconds[i] = hit[0], float(hit[1].get("seconds", 0.0))
         return hit is not None
@@ -149,7 +271,7 @@ def run(
         """Lock the entry of point i, so that a concurrent run of the sweep waits instead of computing
         it too; None (lock released) when that run stored it meanwhile."""
         lock = ExitStack()
-        lock.enter_context(cache.lock(point_config(exp, profile, points[i], device)))
+        lock.enter_context(cache.lock(configs[i]))
         if read(i):
             lock.close()
             if bar is not None:
@@ -158,22 +280,39 @@ def run(
         return lock
 
     def store(i: int, df: pd.DataFrame, sec: float) -> None:
-        cache.put(point_config(exp, profile, points[i], device), df, {"seconds": sec, "device": device})
+        cache.put(configs[i], df, {"seconds": sec, "device": device})
         tables[i], seconds[i] = df, sec
         computed.append(sec)
         if bar is not None:
             bar.update(1)
 
-    if jobs == 1 or len(todo) <= 1:
-        for i in todo:
-            lock = claim(i)
-            if lock is not None:
-                with lock:
-                    store(i, *_compute_point(name, points[i], device, None))
-    else:
-        _compute_parallel(name, points, todo, device, jobs, claim, store)
-    if bar is not None:
-        bar.close()
+    def stored(i: int, sec: float | None) -> None:
+        """Point i was stored by a Dask task (which took `sec` seconds, None: by another run)."""
+        if not read(i):
+            raise RuntimeError(
+                f"a Dask worker stored point {points[i]} of {name!r}, but it is not in the cache at {cache.root} "
+                f"here: the workers must share this directory (set MAXPOOL_CACHE_DIR to a shared path) and "
+                f"run the same code and library versions"
+            )
+        if sec is not None:
+            computed.append(sec)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if scheduler is not None and todo:
+            _compute_dask(scheduler, exp, points, configs, todo, device, cache, stored)
+        elif jobs == 1 or len(todo) <= 1:
+            for i in todo:
+                lock = claim(i)
+                if lock is not None:
+                    with lock:
+                        store(i, *_compute_point(exp.ref, points[i], device, None))
+        else:
+            _compute_parallel(exp.ref, points, todo, device, jobs, claim, store)
+    finally:
+        if bar is not None:
+            bar.close()
     out = pd.concat([_with_point(tables[i], points[i]) for i in range(len(points))], ignore_index=True)
     out.attrs.update(
         experiment=name,
@@ -188,7 +327,7 @@ def run(
 
 
 def _compute_parallel(
-    name: str,
+    ref: tuple[str, str, str],
     points: list[dict[str, Any]],
     todo: list[int],
     device: str,
@@ -196,15 +335,16 @@ def _compute_parallel(
     claim: Callable[[int], ExitStack | None],
     store: Callable[[int, pd.DataFrame, float], None],
 ) -> None:
-    """Compute points[i] for i in `todo` in `jobs` processes (cpu_count // jobs torch threads each):
-    `claim` each point's cache entry before submitting it (skipping those stored meanwhile), `store`
-    each as it finishes. At most `jobs` points are submitted at a time, so after a failure or an
-    interrupt (Ctrl-C) only the points already running are finished and none is started; a failure is
-    re-raised once they are stored."""
+    """Compute points[i] for i in `todo` in `jobs` processes (cpu_count // jobs torch threads each),
+    started by `START_METHODS[device type]`: `claim` each point's cache entry before submitting it
+    (skipping those stored meanwhile), `store` each as it finishes. At most `jobs` points are submitted
+    at a time, so after a failure or an interrupt (Ctrl-C) only the points already running are
+    finished and none is started; a failure is re-raised once they are stored."""
     threads = max(1, (os.cpu_count() or 1) // jobs)
+    context = multiprocessing.get_context(START_METHODS[device.split(":")[0]])
     error: BaseException | None = None
     pending = iter(todo)
-    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         running: dict[Future, tuple[int, ExitStack]] = {}
 
         def submit_next() -> None:
@@ -212,7 +352,7 @@ def _compute_parallel(
                 lock = claim(i)
                 if lock is not None:
                     held.push(lock)  # released at the latest when the pool is done
-                    running[pool.submit(_compute_point, name, points[i], device, threads)] = (i, lock)
+                    running[pool.submit(_compute_point, ref, points[i], device, threads)] = (i, lock)
                     return
 
         for _ in range(jobs):
@@ -229,6 +369,32 @@ def _compute_parallel(
                 submit_next()
     if error is not None:
         raise error
+
+
+def _compute_dask(
+    scheduler: str,
+    exp: Experiment,
+    points: list[dict[str, Any]],
+    configs: list[dict[str, Any]],
+    todo: list[int],
+    device: str,
+    cache: ResultsCache,
+    stored: Callable[[int, float | None], None],
+) -> None:
+    """Send points[i] for i in `todo` to the Dask cluster at `scheduler`, one task each
+    (`_store_point`: compute, then store in the cache under the entry's lock), and call `stored` as
+    each finishes. A task whose worker dies is rerun by the cluster on another worker; a failed task
+    is re-raised here, and closing the client (also on Ctrl-C) cancels the tasks not started yet."""
+    from distributed import Client, as_completed
+
+    with Client(scheduler, set_as_default=False) as client:
+        futures = {
+            client.submit(_store_point, str(cache.root), configs[i], exp.ref, points[i], device,
+                          key=f"{exp.name}-{cache_key(configs[i])[:16]}"): i
+            for i in todo
+        }
+        for fut in as_completed(futures):
+            stored(futures[fut], fut.result())
 
 
 def _with_point(df: pd.DataFrame, point: dict[str, Any]) -> pd.DataFrame:

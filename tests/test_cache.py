@@ -1,8 +1,12 @@
+import shutil
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+import lib.cache
 from lib import sweep
-from lib.cache import ResultsCache, cache_key
+from lib.cache import ResultsCache, cache_key, code_version
 
 
 def test_round_trip_exact(tmp_path):
@@ -64,3 +68,45 @@ def test_unknown_experiment_and_profile():
         sweep.run("nope")
     with pytest.raises(ValueError, match="profile"):
         sweep.run("first_run", "huge")
+
+
+def test_code_version_covers_only_the_code_an_experiment_imports(tmp_path, monkeypatch):
+    """Editing (a copy of) a module that paper_figures never imports keeps its code hash; editing one
+    it imports, directly, transitively or inside a function, changes it."""
+    copy = tmp_path / "lib"
+    shutil.copytree(Path(lib.cache.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(lib.cache, "LIB_DIR", copy)
+    name = "lib.experiments.paper_figures"
+    before = code_version(name)
+    assert before == code_version(name) and len(before) == 16
+    for untouched in ("plotting.py", "experiments/lw_theory.py", "experiments/__init__.py", "explore.py"):
+        _edit(copy / untouched)
+        assert code_version(name) == before, untouched
+    assert code_version("lib.experiments.lw_theory") != code_version("lib.experiments.setting")
+    for imported in ("models.py", "baselines.py", "experiments/common.py", "claims.py"):  # claims: in a function
+        _edit(copy / imported)
+        after = code_version(name)
+        assert after != before, imported
+        before = after
+
+
+def _edit(path):
+    path.write_text(path.read_text() + "\n# edited\n")
+
+
+def test_a_point_config_is_keyed_by_its_own_code_hash_not_all_of_lib(monkeypatch):
+    own = {"experiment": "e", "point": {"n": 3}, "code": "abc"}
+    plain = {"experiment": "e", "point": {"n": 3}}
+    keys = []
+    for version in ("one", "two"):
+        monkeypatch.setattr(lib.cache, "_CODE_VERSION", version)  # as if some lib file had changed
+        keys.append((cache_key(own), cache_key(plain)))
+    assert keys[0][0] == keys[1][0] and keys[0][1] != keys[1][1]
+    assert cache_key({**own, "code": "abd"}) != keys[0][0]
+
+
+def test_code_version_of_a_module_outside_lib_and_bad_names():
+    assert code_version("_toy_sweep") == code_version("_toy_sweep")  # tests/ is on the path
+    assert code_version("no_such_module_anywhere") == code_version()  # no source: all of lib
+    with pytest.raises(ValueError, match="module must be a module name"):
+        code_version("")

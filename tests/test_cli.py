@@ -48,7 +48,11 @@ def test_run_then_show_then_list(toy, capsys):
         (["run", "toy", "--profile", "huge"], "invalid choice: 'huge'"),
         (["run", "toy", "--jobs", "0"], "--jobs: must be an integer in [1, 64]"),
         (["run", "toy", "--jobs", "two"], "--jobs: must be a positive integer"),
-        (["run", "toy", "--device", "tpu"], "invalid choice: 'tpu'"),
+        (["run", "toy", "--device", "tpu"], "device must be 'cpu', 'cuda' or 'cuda:N', got 'tpu'"),
+        (["run", "toy", "--device", "cuda:x"], "device must be 'cpu', 'cuda' or 'cuda:N', got 'cuda:x'"),
+        (["run", "toy", "--set", "nope=1"], "override 'nope' is no parameter of experiment 'toy'; allowed: i"),
+        (["run", "toy", "--set", "i"], "--set: must be KEY=VALUE, got 'i'"),
+        (["run", "toy", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"], "jobs must be 1 with a Dask scheduler"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         ([], "required"),
     ],
@@ -60,11 +64,20 @@ def test_bad_usage_exits_2_with_a_message(toy, capsys, argv, message):
     assert message in capsys.readouterr().err
 
 
-def test_cuda_without_gpu_is_refused(toy, capsys, monkeypatch):
+@pytest.mark.parametrize("device", ["cuda", "cuda:0", "cuda:1"])
+def test_cuda_without_gpu_is_refused(toy, capsys, monkeypatch, device):
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     with pytest.raises(SystemExit) as exc:
-        main(["run", toy, "--device", "cuda"])
+        main(["run", toy, "--device", device])
     assert exc.value.code == 2 and "no GPU" in capsys.readouterr().err
+
+
+def test_set_overrides_a_parameter_in_every_point(toy, capsys):
+    assert main(["run", toy, "--profile", "quick", "--device", "cpu", "--set", "i=7"]) == 0
+    assert "2 points, 1 from the cache" in capsys.readouterr().out  # both points are now i=7: computed once
+    assert main(["show", toy, "--profile", "quick", "--set", "i=7", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["70,cpu,7", "70,cpu,7"]
+    assert main(["show", toy, "--profile", "quick", "--format", "csv"]) == 1  # the plain grid: not computed
 
 
 def test_module_entry_point(tmp_path):

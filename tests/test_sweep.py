@@ -1,5 +1,8 @@
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -7,6 +10,8 @@ import torch
 
 from lib import sweep
 from lib.cache import ResultsCache
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _grid(profile):
@@ -65,3 +70,69 @@ def test_worker_failure_propagates_and_keeps_finished_points(monkeypatch, tmp_pa
 def test_invalid_sweep_options(toy, tmp_path, kwargs, name):
     with pytest.raises(ValueError, match=name):
         sweep.run(toy, "quick", cache=ResultsCache(tmp_path), **kwargs)
+
+
+def test_spawned_workers_compute_the_same_points(toy, tmp_path, monkeypatch):
+    """The start method CUDA needs (spawn: a fresh interpreter that imports the point function's
+    module), tested on the CPU."""
+    monkeypatch.setitem(sweep.START_METHODS, "cpu", "spawn")
+    serial = sweep.run(toy, "quick", cache=ResultsCache(tmp_path / "a"), device="cpu")
+    spawned = sweep.run(toy, "quick", jobs=2, cache=ResultsCache(tmp_path / "b"), device="cpu")
+    pd.testing.assert_series_equal(spawned["value"], serial["value"])
+    assert os.getpid() not in set(spawned["pid"]) and spawned.attrs["cached_points"] == 0
+
+
+def _scaled_grid(profile):
+    return [{"i": i, "scale": 1.0} for i in range(3)]
+
+
+def _scaled(*, i, scale, device):
+    return pd.DataFrame({"value": [i * scale]})
+
+
+def test_overrides_replace_a_parameter_in_every_point(monkeypatch, tmp_path):
+    monkeypatch.setitem(sweep.REGISTRY, "scaled", sweep.Experiment("scaled", "i * scale", _scaled_grid, _scaled))
+    cache = ResultsCache(tmp_path)
+    plain = sweep.run("scaled", "quick", cache=cache, device="cpu")
+    tripled = sweep.run("scaled", "quick", cache=cache, device="cpu", scale=3.0)
+    assert plain["value"].tolist() == [0.0, 1.0, 2.0] and tripled["value"].tolist() == [0.0, 3.0, 6.0]
+    assert tripled.attrs["cached_points"] == 0 and (tripled["scale"] == 3.0).all()  # cached under their new values
+    assert sweep.cached_points("scaled", "quick", cache, "cpu", scale=3.0) == (3, 3)
+    with pytest.raises(ValueError, match="override 'seeds' is no parameter of experiment 'scaled'; allowed: i, scale"):
+        sweep.run("scaled", "quick", cache=cache, device="cpu", seeds=3)
+    with pytest.raises(ValueError, match="JSON"):
+        sweep.run("scaled", "quick", cache=cache, device="cpu", scale=float("nan"))
+
+
+def test_devices_have_their_own_cache_entries(toy, monkeypatch):
+    exp = sweep.get(toy)
+    cache = ResultsCache("/nonexistent")
+    paths = {cache.path(sweep.point_config(exp, "quick", {"i": 0}, dev)) for dev in ("cpu", "cuda", "cuda:0", "cuda:1")}
+    assert len(paths) == 4
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    for bad, message in (("cuda:1", "no GPU"), ("gpu", "'cpu', 'cuda' or 'cuda:N'"), ("cuda:-1", "'cuda:N'"), (0, "'cuda:N'")):
+        with pytest.raises(ValueError, match=message):
+            sweep.check_device(bad)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    monkeypatch.setattr("torch.cuda.device_count", lambda: 1)
+    assert sweep.check_device("cuda:0") == "cuda:0"
+    with pytest.raises(ValueError, match=r"torch sees 1 GPU\(s\), cuda:0 to cuda:0"):
+        sweep.check_device("cuda:1")
+
+
+def test_sweep_finds_experiments_without_importing_the_catalogue_package():
+    """lib.sweep never imports lib.experiments (no import cycle): `catalogue` reads the names and
+    modules of every experiment statically, and agrees with what registering them all gives."""
+    code = (
+        "import sys, lib.sweep as s\n"
+        "assert not any(m.startswith('lib.experiments') for m in sys.modules)\n"
+        "table = s.catalogue()\n"
+        "import lib.experiments\n"
+        "print(sorted(table.items()) == sorted((n, e.module) for n, e in s.REGISTRY.items()), len(table))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    same, count = out.stdout.split()
+    assert same == "True" and int(count) > 20
+    source = (ROOT / "lib" / "sweep.py").read_text()
+    assert "import lib.experiments" not in source and "from lib.experiments" not in source
