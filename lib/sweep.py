@@ -393,7 +393,7 @@ def _compute_dask(
                           key=f"{exp.name}-{cache_key(configs[i])[:16]}"): i
             for i in todo
         }
-        for fut in as_completed(futures):
+        for fut in as_completed(futures, loop=client.loop):
             stored(futures[fut], fut.result())
 
 
