@@ -1,19 +1,42 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11 and make:
 #   make book   -> builds the HTML book into _build/html (profile: BOOK_PROFILE, default full)
 #   make test   -> unit tests of lib/ and every notebook through nbval (quick profile)
+# and three more publish it:
+#   make pdf            -> the whole book as one PDF, _build/pdf/book.pdf (needs Chromium)
+#   make publish-html   -> pushes _build/html to the gh-pages branch of PUBLISH_REMOTE (default: origin)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 BOOK_PROFILE ?= full
 export BOOK_PROFILE
 
-.PHONY: book test clean venv
+# Where pip may also look for torch. `auto` (the default): the PyTorch CPU index when the machine has
+# no NVIDIA GPU (no nvidia-smi) and the index answers within 5 s, so a CPU machine gets the small CPU
+# build; otherwise no extra index, and pip takes torch from PyPI (the CUDA build on Linux, the only
+# build on macOS). An unreachable extra index does not break pip but makes it retry for every package,
+# hence the probe. Override with TORCH_INDEX= (PyPI only) or TORCH_INDEX=<url>.
+TORCH_INDEX ?= auto
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+
+CHROMIUM ?= chromium
+PUBLISH_REMOTE ?= $(shell git remote get-url origin 2>/dev/null)
+
+.PHONY: book test pdf publish-html clean venv
 
 venv: $(BIN)/.installed
 
 $(BIN)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements.txt
+	@index="$(TORCH_INDEX)"; \
+	if [ "$$index" = auto ]; then \
+		index=; \
+		if ! command -v nvidia-smi >/dev/null 2>&1 && $(PYTHON) -c \
+			"import urllib.request; urllib.request.urlopen('$(TORCH_CPU_INDEX)/', timeout=5)" 2>/dev/null; then \
+			index=$(TORCH_CPU_INDEX); \
+		fi; \
+	fi; \
+	echo "$(BIN)/pip install -r requirements.txt$${index:+ --extra-index-url $$index}"; \
+	$(BIN)/pip install --quiet -r requirements.txt $${index:+--extra-index-url "$$index"}
 	touch $@
 
 book: venv
@@ -22,6 +45,29 @@ book: venv
 
 test: venv
 	BOOK_PROFILE=quick $(BIN)/pytest
+
+# One HTML page holding the whole book (Sphinx's singlehtml builder; the pages come from the same
+# execution and results caches as `make book`), printed by headless Chromium once MathJax has typeset.
+pdf: venv
+	$(BIN)/jupyter-book build -W -n --keep-going --builder singlehtml .
+	mkdir -p _build/pdf
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --no-pdf-header-footer --virtual-time-budget=60000 \
+		--print-to-pdf=_build/pdf/book.pdf "file://$(CURDIR)/_build/singlehtml/index.html"
+	@echo "PDF written to $(CURDIR)/_build/pdf/book.pdf"
+
+# Force-pushes one commit holding _build/html (and .nojekyll, so GitHub Pages serves _static/) as the
+# branch gh-pages, in a throw-away repository: the work tree and its history are not touched.
+publish-html:
+	@test -f _build/html/index.html || { echo "no _build/html: run make book first"; exit 1; }
+	@test -n "$(PUBLISH_REMOTE)" || { echo "no remote: set PUBLISH_REMOTE=<git url>"; exit 1; }
+	rm -rf _build/gh-pages && cp -r _build/html _build/gh-pages && touch _build/gh-pages/.nojekyll
+	cd _build/gh-pages && git init -q && git checkout -q -b gh-pages && git add -A && \
+		git -c user.name="$$(git config user.name || echo maxpool-repro)" \
+			-c user.email="$$(git config user.email || echo maxpool-repro@users.noreply.github.com)" \
+			commit -q -m "Publish the book" && \
+		git push -f "$(PUBLISH_REMOTE)" gh-pages
+	rm -rf _build/gh-pages
+	@echo "Pushed _build/html to the gh-pages branch of $(PUBLISH_REMOTE)"
 
 clean:
 	$(BIN)/jupyter-book clean --all . || rm -rf _build
