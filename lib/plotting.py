@@ -369,3 +369,34 @@ def paper_figure(df: pd.DataFrame, figure: str, *, x: str = "m", xlabel: str | N
     ax.legend(fontsize=7.5, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False)
     fig.tight_layout()
     return fig
+
+
+# --- book/beyond/threshold: the channels each training needs, against the theory's counts ------------
+
+
+def channel_threshold_figure(table: pd.DataFrame, labels: dict[str, str], *, figsize=(7.2, 4.6)):
+    """k*(d) against d on log-log axes, from `lib.experiments.threshold.thresholds` (columns choice, d,
+    k*, last failing k, 8d^3, lucky-filter k): per training choice (named by `labels`), the smallest
+    passing k as markers, with a bar down to the largest failing k probed below it (the search's
+    bracket); Theorem 5.1's 8 d^3 (solid) and the lucky-filter prediction (dashed) as lines."""
+    fig, ax = plt.subplots(figsize=figsize)
+    theory = table.drop_duplicates("d").sort_values("d")
+    ax.plot(theory["d"], theory["8d^3"], color="0.15", lw=1.4, label="Theorem 5.1: $k = 8d^3$")
+    ax.plot(theory["d"], theory["lucky-filter k"], color="0.45", lw=1.4, ls="--",
+            label="a lucky filter of each sign w.p. 0.95")
+    shifts = np.exp(np.linspace(-0.03, 0.03, len(labels)))  # side by side on the log d axis
+    for shift, (choice, label) in zip(shifts, labels.items()):
+        g = table[table["choice"] == choice].sort_values("d")
+        below = g["k*"] - g["last failing k"]
+        ax.errorbar(g["d"] * shift, g["k*"], yerr=[below, np.zeros(len(g))], marker="o", ms=5, capsize=3, lw=1.2,
+                    label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ticks = theory["d"].to_numpy()
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("patch dimension $d$ (log scale)")
+    ax.set_ylabel("channels $k$ (log scale)")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

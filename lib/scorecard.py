@@ -204,6 +204,41 @@ def _gap_growth(profile: str) -> Measurement:
     return Measurement(growth, growth, growth, 1.5, ">=", f"m*(FCN)/m*(CNN) for 95% accuracy at d = {d}: {parts} (m* not reached: largest m tried)", unit="x")
 
 
+def _channel_thresholds(profile: str):
+    from lib.experiments.threshold import thresholds
+
+    df = run("k_threshold", profile)
+    return thresholds(df), int(df["seeds"].iloc[0])
+
+
+def _k_star_fraction(profile: str) -> Measurement:
+    table, seeds = _channel_thresholds(profile)
+    lw = table[table["choice"].isin(["theorem", "relaxed"])]
+    ratio = (lw["k*"] / lw["8d^3"]).fillna(math.inf)  # no k <= 8 d^3 passed: the rule fails
+    worst = lw.loc[ratio.idxmax()]
+    return Measurement(
+        float(ratio.max()), float(ratio.max()), float(ratio.max()), 0.1, "<=",
+        f"largest k*(d) / 8d^3 over LW_CNN with the theorem's and the relaxed steps, d in "
+        f"{sorted(lw['d'].unique().tolist())}: k* = {worst['k*']:.0f} at d = {worst['d']} ({worst['choice']}); "
+        f"k* = smallest k with >= 95% of {seeds} seeds at test accuracy >= 99%", unit="x",
+    )
+
+
+def _k_star_exponent(profile: str) -> Measurement:
+    from lib.experiments.threshold import exponent
+    from lib.theory import lucky_channels
+
+    table, seeds = _channel_thresholds(profile)
+    slope, low, high = exponent(table, "theorem")
+    ds = np.sort(table["d"].unique())
+    lucky = float(np.polyfit(np.log(ds), np.log([lucky_channels(int(d)) for d in ds]), 1)[0])
+    return Measurement(
+        slope, low, high, lucky, "<=",
+        f"log-log slope of k*(d) for LW_CNN with Theorem 5.1's steps, d in {ds.tolist()}, {seeds} seeds per probe "
+        f"(95% t interval of the regression); threshold: the slope of the lucky-filter count over the same d",
+    )
+
+
 CLAIMS: list[Claim] = [
     Claim("T-OPT", "Gradient descent from a small random initialisation reaches a global minimum (zero training hinge loss).",
           "proved (v4 abstract [A]); conditions and constants not available [R]",
@@ -237,6 +272,13 @@ CLAIMS: list[Claim] = [
           "MNIST variant with non-orthogonal patches (ICLR version [A]); construction unknown",
           "CNN - best FCN >= 0.1 where the CNN first reaches 0.95", "../beyond/beyond_orthogonal", "digit-patterns",
           _cnn_advantage("digits_cnn_vs_fcn", 0.95, 0.1)),
+    Claim("K* << 8d^3", "Theorem 5.1's width k > 8d^3 is far from necessary: LW_CNN works with at most a tenth of it at every d measured.",
+          "k > 8d^3 suffices (Theorem 5.1); the paper says nothing of smaller k, and its §7 uses 500 channels at d = 20",
+          "largest k*(d) / 8d^3 <= 0.1", "../beyond/threshold", "the-threshold-against-d", _k_star_fraction),
+    Claim("K* exponent", "The channels LW_CNN needs grow with d no faster than the lucky-filter argument's count.",
+          "the proof needs a lucky filter of each sign (Lemma 5.2); no growth rate of the needed k is stated",
+          "fitted exponent of k*(d) <= that of the lucky-filter count", "../beyond/threshold", "the-threshold-against-d",
+          _k_star_exponent),
 ]
 
 

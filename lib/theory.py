@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lib._checks import check_int
+from lib._checks import check_float, check_int
 
 POS, NEG = 0, 1  # rows of o_1 and o_2 in `patterns`
 
@@ -145,3 +145,62 @@ def certificate(tables_lucky: tuple[torch.Tensor, torch.Tensor], d: int, k: int,
     plus, minus = tables_lucky
     scale = 80.0 * d / (k * lr1 * T1)
     return scale * (plus.double() - minus.double())
+
+
+# --- book/beyond/threshold: how many channels the lucky-filter argument needs ------------------------
+
+
+def both_signs_lucky_probability(d: int, k: int) -> float:
+    """P(at least one lucky filter of each sign among k channels), with l = d patterns.
+
+    A channel is lucky positive (in W_0^+ & A^+) with probability p = `lucky_probability(d)` (Lemma 5.2),
+    lucky negative with the same p by symmetry, never both (a_i^(0) has one sign), independently of the
+    other channels. By inclusion-exclusion, 1 - 2 (1 - p)^k + (1 - 2p)^k, increasing in k."""
+    d, k = check_int("d", d, 3), check_int("k", k, 0)
+    p = lucky_probability(d)
+    return 1.0 - 2.0 * (1.0 - p) ** k + (1.0 - 2.0 * p) ** k
+
+
+def lucky_channels(d: int, confidence: float = 0.95) -> int:
+    """The smallest k with `both_signs_lucky_probability(d, k)` >= confidence: the channels the
+    lucky-filter argument alone asks for.
+
+    With q = 1 - p, the failure probability 2 q^k - (1 - 2p)^k lies between q^k and 2 q^k, so the
+    answer lies between log(1 - confidence) / log q and log((1 - confidence) / 2) / log q: the
+    integers of that interval are scanned in order."""
+    d = check_int("d", d, 3)
+    confidence = check_float("confidence", confidence, 0.0, 1.0, low_open=True)
+    if confidence == 1.0:
+        raise ValueError("confidence must be a number in (0, 1) (no finite k reaches probability 1), got 1.0")
+    log_q = math.log1p(-lucky_probability(d))
+    k = max(1, math.floor(math.log1p(-confidence) / log_q))
+    while both_signs_lucky_probability(d, k) < confidence:
+        k += 1
+    return k
+
+
+class LuckyWatch:
+    """Whether the lucky filters keep detecting along the first phase of Algorithm 1: pass it as
+    `train_layerwise(..., on_step=watch)`. At t = 0 it takes the lucky sets W_0^+ & A^+ and
+    W_0^- & A^- (`lucky`, two (R, k) masks); at every t <= T_1 it keeps in `kept` the lucky filters
+    that are still in W_t^+ (positive) or W_t^- (negative). A filter in W_t^+ wins with o_1 on every
+    positive point, so `stopped()` (R,) says in which replicas some lucky filter stopped detecting its
+    pattern, the failure that Lemma 5.3(3) and Corollary 5.4 rule out inside the theorem's regime."""
+
+    def __init__(self, patterns: torch.Tensor) -> None:
+        self.patterns = patterns
+        self.lucky: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.kept: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def __call__(self, t: int, model, out: torch.Tensor, ctx: tuple) -> None:
+        plus, minus = detector_sets(model.tables(self.patterns), model.a.detach())
+        if self.lucky is None:
+            self.lucky = self.kept = (plus, minus)
+        else:
+            self.kept = (self.kept[0] & plus, self.kept[1] & minus)
+
+    def stopped(self) -> torch.Tensor:
+        """(R,) bool: some lucky filter left W_t^+ (or W_t^-) at some step t."""
+        if self.lucky is None:
+            raise ValueError("LuckyWatch saw no step: pass it to train_layerwise(on_step=...) first")
+        return ((self.lucky[0] != self.kept[0]) | (self.lucky[1] != self.kept[1])).any(-1).cpu()

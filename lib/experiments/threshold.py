@@ -1,0 +1,284 @@
+"""Part II chapter book/beyond/threshold: how many channels LW_CNN really needs, the empirical k*(d).
+
+Theorem 5.1 asks for k > 8 d^3 channels; §7 trains 500 at d = 20. For each d, k*(d) is the smallest k
+at which at least `SHARE` of the seeds reach a test error of at most `MAX_TEST_ERROR`, for three ways
+of training ConvPool (`CHOICES`):
+
+- "theorem": Algorithm 1 with Theorem 5.1's step size and radius (`lib.theory.regime`: eta_1 =
+  1 / (4 k (T_1 + 1)), r = eta_1 / 200), T_1 = 50, eta_2 = 4 k (< 8 k), in float64 (the steps are tiny);
+- "relaxed": Algorithm 1 with the fixed steps of §7's layer-wise comparison (`paper_figures.LW`:
+  T_1 = 200, eta_1 = r = 1e-3, T_2 = 2,000, eta_2 = 2,000), chosen there before this chapter existed;
+- "adam": ConvPool end to end with Adam, with Fig. 3a's epochs, batch size, step size and radius
+  (`paper_figures.EPOCHS`, `BATCH_SIZE`, and what `chosen(selection("fig3a", ...))` picks).
+
+Data: §7's distribution (`paper_figures.distribution`: l = d patterns, the rows of one random
+orthogonal matrix) with n = 10 patches and m = 200 training points at every d; seed conventions of
+`lib.experiments.common` (replica r: model seed r, training set TRAIN_SEED_OFFSET + r; one test set).
+The three choices see the same training and test sets, and "theorem" and "relaxed" the same initial
+filter directions (the sphere initialisation scales with r).
+
+Two experiments: `k_probe`, one (d, k, choice) with every seed as a replica of one batched model (one
+row per seed), and `k_threshold`, one search per (d, choice) (`search_threshold`: k doubled from 2,
+then bisected), each probe of which is a cached `k_probe` point.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from lib._checks import check_choice, check_float, check_int, show
+from lib.experiments.common import single_thread_on_cpu, test_set, training_sets
+from lib.experiments.lw_theory import _predict_errors
+from lib.experiments.paper_figures import BATCH_SIZE, EPOCHS, LW, chosen, distribution, fit_adam, selection
+from lib.models import ConvPool
+from lib.sweep import experiment, run
+from lib.theory import LuckyWatch, detector_sets, lucky_channels, regime
+from lib.training import split_sample, train_layerwise
+
+CHOICES = ("theorem", "relaxed", "adam")
+THEOREM = dict(T1=50, T2=500, lr2_factor=4.0)  # the §5 chapter's T_1, eta_2 = 4k, and T_2 of its sweeps
+MAX_TEST_ERROR = 0.01  # a seed "works" at test accuracy >= 99%
+SHARE = 0.95  # k passes when at least this share of the seeds work
+RESOLUTION = {"quick": 0.25, "full": 0.1}  # bisection stops at first pass - last fail <= RESOLUTION * last fail
+SETTING = {"quick": dict(n=10, m=200, seeds=10, test_size=2000), "full": dict(n=10, m=200, seeds=20, test_size=2000)}
+D_GRID = {"quick": (4, 6, 8), "full": (4, 6, 8, 10, 12, 16, 20)}
+MODES = ("(a) no lucky filter of one sign", "(b) a lucky filter stops detecting",
+         "(c) the second layer does not fit", "(d) fits but test error > 1%")
+
+
+# --- one probe: (d, k, choice), every seed at once ----------------------------------------------------
+
+
+def probe(*, d: int, k: int, choice: str, n: int, m: int, seeds: int, test_size: int, selection_profile: str,
+          seed: int = 0, device: str = "cpu") -> pd.DataFrame:
+    """ConvPool with k channels trained by `choice` on `seeds` training sets of m points at dimension d.
+    One row per seed: the lucky-filter counts at initialisation (Lemma 5.2's sets), whether a lucky
+    filter stopped detecting during Algorithm 1's first phase (`LuckyWatch`; NaN for Adam), the
+    training error of the second layer on its training set (S_2 for Algorithm 1, S for Adam), whether
+    some second layer could fit that set with the final filters (`fittable`), and the test error on
+    `test_size` fresh points (exact, by distinct pattern sets)."""
+    d, k = check_int("d", d, 3), check_int("k", k, 1)
+    choice = check_choice("choice", choice, CHOICES)
+    seeds, m = check_int("seeds", seeds, 1), check_int("m", m, 2)
+    with single_thread_on_cpu(device):
+        dtype = torch.float64 if choice == "theorem" else torch.float32
+        dist = distribution(n=n, noise=0.0, d=d, dtype=dtype)
+        X, y = training_sets(dist, m, seed, seeds)
+        patterns = dist.patterns.to(device)
+        if choice == "adam":
+            pick = chosen(selection("fig3a", selection_profile, device))["ConvPool"]
+            net = ConvPool(d, k, replicas=seeds, radius=pick["radius"], seed=seed, device=device)
+            lucky = detector_sets(net.tables(patterns), net.a.detach())
+            fit_adam(net, X, y, lr=pick["lr"], epochs=EPOCHS, batch_size=BATCH_SIZE, seed=seed)
+            stopped = np.full(seeds, math.nan)
+            X2, y2, steps = X, y, dict(lr=pick["lr"], radius=pick["radius"], epochs=EPOCHS, batch_size=BATCH_SIZE)
+        else:
+            if choice == "theorem":
+                rg = regime(d, k, THEOREM["T1"])
+                steps = dict(T1=rg.T1, lr1=rg.lr1, radius=rg.radius, T2=THEOREM["T2"], lr2=THEOREM["lr2_factor"] * k)
+            else:
+                steps = dict(LW)
+            net = ConvPool(d, k, replicas=seeds, radius=steps["radius"], seed=seed, dtype=dtype, device=device)
+            watch = LuckyWatch(patterns)
+            train_layerwise(net, X, y, T1=steps["T1"], T2=steps["T2"], lr1=steps["lr1"], lr2=steps["lr2"], on_step=watch)
+            lucky, stopped = watch.lucky, watch.stopped().numpy()
+            m1 = split_sample(m)
+            X2, y2 = X[:, m1:], y[:, m1:]
+        z = net.features(X2)  # (R, m', k)
+        out = torch.einsum("rmk,rk->rm", z, net.a.detach())
+        train_error = ((y2.to(out) * out) <= 0).double().mean(-1).cpu().numpy()
+        fittable = [bool(e == 0) or second_layer_can_fit(z[r], y2[r]) for r, e in enumerate(train_error)]
+        Xt, yt = test_set(dist, seed, size=test_size)
+        test_error = _predict_errors(net, Xt.to(device), yt)
+    return pd.DataFrame({
+        "replica": range(seeds),
+        "lucky_plus": lucky[0].sum(-1).cpu().numpy(),
+        "lucky_minus": lucky[1].sum(-1).cpu().numpy(),
+        "lucky_stopped": stopped,
+        "train_error": train_error,
+        "fittable": fittable,
+        "test_error": test_error,
+        **{key: float(v) for key, v in steps.items()},
+    })
+
+
+def second_layer_can_fit(z: torch.Tensor, y: torch.Tensor) -> bool:
+    """Whether some second layer a classifies every point of (z, y) correctly with the paper's
+    sign(0) = -1: a . z_s > 0 where y_s = +1 and a . z_s <= 0 where y_s = -1, for pooled features z
+    (m', k) and labels y (m',). By scale invariance this is the linear programme a . z_s >= 1
+    (positives), a . z_s <= 0 (negatives), feasible or not (scipy's HiGHS), on z scaled to largest row
+    norm 1."""
+    from scipy.optimize import linprog
+
+    Z = z.double().cpu().numpy()
+    labels = y.double().cpu().numpy()
+    if Z.ndim != 2 or labels.shape != (Z.shape[0],):
+        raise ValueError(f"z must be (m', k) and y (m',), got shapes {tuple(z.shape)} and {tuple(y.shape)}")
+    scale = float(np.linalg.norm(Z, axis=1).max())
+    if scale == 0:  # every output is 0, classified -1
+        return bool((labels < 0).all())
+    Z = Z / scale
+    pos = labels > 0
+    A = np.vstack([-Z[pos], Z[~pos]])
+    b = np.concatenate([-np.ones(pos.sum()), np.zeros((~pos).sum())])
+    res = linprog(np.zeros(Z.shape[1]), A_ub=A, b_ub=b, bounds=(None, None), method="highs")
+    if res.status not in (0, 2):
+        raise RuntimeError(f"second_layer_can_fit: the linear programme ended with status {res.status} ({res.message})")
+    return res.status == 0
+
+
+def passed(rows: pd.DataFrame) -> bool:
+    """A probe passes when at least SHARE of its seeds reach test error <= MAX_TEST_ERROR."""
+    works = int((rows["test_error"] <= MAX_TEST_ERROR).sum())
+    return works >= math.ceil(SHARE * len(rows) - 1e-9)
+
+
+def failure_mode(row) -> str:
+    """The first step of Theorem 5.1's proof that a seed breaks ("works" when its test error is at most
+    MAX_TEST_ERROR), in the proof's order (`MODES`): (a) at initialisation there is no lucky filter of
+    one sign (Lemma 5.2's sets, one of them empty); (b) a lucky filter leaves W_t^+ (or W_t^-) during
+    the first phase (Lemma 5.3 / Corollary 5.4; not defined for Adam: NaN); (c) the second layer
+    misclassifies a point of its training set (Part 3's separation); (d) it fits that set but the
+    test error is above MAX_TEST_ERROR (generalisation)."""
+    if row["test_error"] <= MAX_TEST_ERROR:
+        return "works"
+    if row["lucky_plus"] == 0 or row["lucky_minus"] == 0:
+        return MODES[0]
+    if row["lucky_stopped"] == 1:  # NaN (Adam) is neither True nor False
+        return MODES[1]
+    if row["train_error"] > 0:
+        return MODES[2]
+    return MODES[3]
+
+
+# --- the search ---------------------------------------------------------------------------------------
+
+
+def search_threshold(passes: Callable[[int], bool], *, k_max: int, resolution: float = RESOLUTION["full"]
+                     ) -> tuple[int | None, list[tuple[int, bool]]]:
+    """The smallest k in [2, k_max] at which `passes(k)` holds, as the chapter searches it: k = 2, 4,
+    8, ... (capped at k_max) until the first pass, then bisection between the last failing k (1 if
+    k = 2 passes: one channel's output a_1 z_1(x) has one sign for every x, so k = 1 never works) and
+    the first passing one, until they differ by at most resolution * (last failing k), or by 1.
+
+    Returns (k*, the probes in order as (k, passed)); k* is None when no k up to k_max passes. For a
+    monotone `passes` (false below a threshold k_0, true from k_0 on), k_0 <= k* <= (1 + resolution) k_0,
+    and k* = k_0 exactly with resolution 0."""
+    k_max = check_int("k_max", k_max, 2)
+    resolution = check_float("resolution", resolution, 0.0)
+    if not callable(passes):
+        raise ValueError(f"passes must be a function of k returning True or False, got {show(passes)}")
+    probes: list[tuple[int, bool]] = []
+
+    def ok(k: int) -> bool:
+        result = bool(passes(k))
+        probes.append((k, result))
+        return result
+
+    lo, k = 1, 2
+    while not ok(k):
+        if k == k_max:
+            return None, probes
+        lo, k = k, min(2 * k, k_max)
+    hi = k
+    while hi - lo > max(1.0, resolution * lo):
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi, probes
+
+
+# --- the experiments ----------------------------------------------------------------------------------
+
+
+def _setting(profile: str) -> dict:
+    return dict(SETTING[profile], selection_profile=profile)
+
+
+def _probe_grid(profile: str) -> list[dict]:
+    """One template probe (the first of the first search); override d, k and choice to probe others."""
+    return [dict(d=D_GRID[profile][0], k=2, choice=CHOICES[0], **_setting(profile))]
+
+
+@experiment("k_probe", "One (d, k, training choice): every seed's lucky filters, fit and test error", _probe_grid)
+def k_probe(*, device, **point) -> pd.DataFrame:
+    """One row per seed (see `probe`)."""
+    return probe(**point, device=device)
+
+
+def _search_grid(profile: str) -> list[dict]:
+    return [dict(d=d, choice=c, k_max=8 * d**3, resolution=RESOLUTION[profile], **_setting(profile))
+            for c in CHOICES for d in D_GRID[profile]]
+
+
+@experiment("k_threshold", "The smallest k at which LW_CNN (theorem's or relaxed steps) or Adam works, per d",
+            _search_grid)
+def k_threshold(*, d, choice, k_max, resolution, device, **setting) -> pd.DataFrame:
+    """Every probe of the search for k*(d) with `choice` (each a cached `k_probe` point): one row per
+    (probe, seed), with the probe's order, whether it passed, and k_star (NaN if no k <= k_max passed)."""
+    tables: list[pd.DataFrame] = []
+
+    def passes(k: int) -> bool:
+        rows = run("k_probe", setting["selection_profile"], device=device, d=d, k=k, choice=choice, **setting)
+        tables.append(rows.assign(probe=len(tables), probe_seconds=rows.attrs["seconds"], passed=passed(rows)))
+        return passed(rows)
+
+    k_star, _ = search_threshold(passes, k_max=k_max, resolution=resolution)
+    return pd.concat(tables, ignore_index=True).assign(k_star=math.nan if k_star is None else float(k_star))
+
+
+# --- what the chapter shows ---------------------------------------------------------------------------
+
+
+def thresholds(df: pd.DataFrame) -> pd.DataFrame:
+    """Per (choice, d) of `k_threshold` rows: k*, the largest failing k probed below it (the
+    bisection's lower end), 8 d^3, the lucky-filter prediction `lucky_channels(d)`, and the probes."""
+    rows = []
+    for (choice, d), g in df.groupby(["choice", "d"], sort=False):
+        k_star = g["k_star"].iloc[0]
+        probes = g.drop_duplicates("probe")
+        below = probes[~probes["passed"] & (probes["k"] < (k_star if k_star == k_star else math.inf))]
+        rows.append({"choice": choice, "d": int(d), "k*": k_star,
+                     "last failing k": int(below["k"].max()) if len(below) else 1,
+                     "8d^3": 8 * int(d) ** 3, "lucky-filter k": lucky_channels(int(d)),
+                     "probes": len(probes), "seconds": float(probes["probe_seconds"].sum())})
+    return pd.DataFrame(rows)
+
+
+def exponent(table: pd.DataFrame, choice: str) -> tuple[float, float, float]:
+    """The least-squares slope of log k* against log d for `choice` in a `thresholds` table, with its
+    95% interval from the regression's Student-t distribution (n - 2 degrees of freedom): (slope, low,
+    high). The d where no k passed are left out."""
+    from lib.stats import t_quantile
+
+    g = table[(table["choice"] == choice) & table["k*"].notna()]
+    if len(g) < 3:
+        raise ValueError(f"need k* at 3 or more d for choice {choice!r} to fit an exponent with an interval, got {len(g)}")
+    x, yv = np.log(g["d"].to_numpy(float)), np.log(g["k*"].to_numpy(float))
+    slope, intercept = np.polyfit(x, yv, 1)
+    resid = yv - (slope * x + intercept)
+    se = math.sqrt(float(resid @ resid) / (len(x) - 2) / float(((x - x.mean()) ** 2).sum()))
+    half = t_quantile(len(x) - 2) * se
+    return float(slope), float(slope - half), float(slope + half)
+
+
+def failure_modes(df: pd.DataFrame) -> pd.DataFrame:
+    """For every probe below k*(d) (every probe, where no k passed), per (choice, d, k): the seeds, those
+    that work, those that work although they lack a lucky filter of one sign (so without the proof's
+    mechanism), and the failing seeds by the first step of the proof they break (`failure_mode`)."""
+    below = df[df["k_star"].isna() | (df["k"] < df["k_star"])].drop_duplicates(["choice", "d", "k", "replica"])
+    modes = below.assign(mode=below.apply(failure_mode, axis=1),
+                         unlucky=(below["lucky_plus"] == 0) | (below["lucky_minus"] == 0))
+    keys = ["choice", "d", "k"]
+    table = modes.groupby(keys, sort=False)["mode"].value_counts().unstack(fill_value=0)
+    table = table.reindex(columns=["works", *MODES], fill_value=0)
+    table.insert(0, "seeds", table.sum(axis=1))
+    table.insert(2, "works without a lucky filter of each sign",
+                 modes[modes["mode"] == "works"].groupby(keys, sort=False)["unlucky"].sum().reindex(table.index, fill_value=0))
+    return table
