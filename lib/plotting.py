@@ -384,7 +384,7 @@ def channel_threshold_figure(table: pd.DataFrame, labels: dict[str, str], *, fig
     ax.plot(theory["d"], theory["8d^3"], color="0.15", lw=1.4, label="Theorem 5.1: $k = 8d^3$")
     ax.plot(theory["d"], theory["lucky-filter k"], color="0.45", lw=1.4, ls="--",
             label="a lucky filter of each sign w.p. 0.95")
-    shifts = np.exp(np.linspace(-0.03, 0.03, len(labels)))  # side by side on the log d axis
+    shifts = np.exp(np.linspace(-0.015, 0.015, len(labels)))  # side by side on the log d axis
     for shift, (choice, label) in zip(shifts, labels.items()):
         g = table[table["choice"] == choice].sort_values("d")
         below = g["k*"] - g["last failing k"]

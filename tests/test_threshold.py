@@ -102,6 +102,9 @@ def test_search_refuses_a_passes_that_is_not_a_function():
     (lambda: th.probe(d=4, k=4, choice="sgd", n=3, m=8, seeds=1, test_size=10, selection_profile="quick"), "choice"),
     (lambda: th.probe(d=2, k=4, choice="theorem", n=3, m=8, seeds=1, test_size=10, selection_profile="quick"), "d"),
     (lambda: th.probe(d=4, k=0, choice="theorem", n=3, m=8, seeds=1, test_size=10, selection_profile="quick"), "k"),
+    (lambda: th.probe(d=4, k=4, choice="theorem", n=3, m=8, seeds=1, test_size=10, selection_profile="paper"),
+     "selection_profile"),
+    (lambda: th.probe(d=4, k=4, choice="theorem", n=3, m=8, seeds=1, test_size=0, selection_profile="quick"), "test_size"),
     (lambda: th.second_layer_can_fit(torch.ones(3, 2), torch.ones(4)), "z must be"),
 ])
 def test_bad_input_raises_value_error_naming_the_parameter(call, match):
@@ -145,12 +148,14 @@ def test_failure_table_counts_every_seed_below_k_star_once():
         for r, m in enumerate(modes):
             rows.append(dict(choice="theorem", d=5, k=k, replica=r, k_star=8.0, test_error=0.0 if m == "w" else 0.3,
                              lucky_plus=0 if m in "aw" else 1, lucky_minus=1, lucky_stopped=0.0,
-                             train_error=0.1 if m == "c" else 0.0))
+                             train_error=0.1 if m in "ac" else 0.0, fittable=m != "c"))
     table = th.failure_modes(pd.DataFrame(rows))
     assert table.index.get_level_values("k").tolist() == [2, 4]  # k = 8 is k*: not below it
-    assert table.loc[("theorem", 5, 2)].to_dict() == {"seeds": 3, "works": 1, "works without a lucky filter of each sign": 1,
-                                                      th.MODES[0]: 2, th.MODES[1]: 0, th.MODES[2]: 0, th.MODES[3]: 0}
-    assert table.loc[("theorem", 5, 4), th.MODES[2]] == 1 and table.loc[("theorem", 5, 4), "works"] == 2
+    assert table.loc[("theorem", 5, 2)].to_dict() == {
+        "seeds": 3, "works": 1, "works without a lucky filter of each sign": 1, th.MODES[0]: 2, th.MODES[1]: 0,
+        th.MODES[2]: 0, th.MODES[3]: 0, "fails: features not separable": 0, "fails: fits its training set": 0}
+    four = table.loc[("theorem", 5, 4)]
+    assert (four[th.MODES[2]], four["works"], four["fails: features not separable"]) == (1, 2, 1)
 
 
 def test_second_layer_fit_on_constructed_features():

@@ -64,6 +64,8 @@ def probe(*, d: int, k: int, choice: str, n: int, m: int, seeds: int, test_size:
     d, k = check_int("d", d, 3), check_int("k", k, 1)
     choice = check_choice("choice", choice, CHOICES)
     seeds, m = check_int("seeds", seeds, 1), check_int("m", m, 2)
+    test_size = check_int("test_size", test_size, 1)
+    selection_profile = check_choice("selection_profile", selection_profile, ("quick", "full"))
     with single_thread_on_cpu(device):
         dtype = torch.float64 if choice == "theorem" else torch.float32
         dist = distribution(n=n, noise=0.0, d=d, dtype=dtype)
@@ -271,14 +273,67 @@ def exponent(table: pd.DataFrame, choice: str) -> tuple[float, float, float]:
 def failure_modes(df: pd.DataFrame) -> pd.DataFrame:
     """For every probe below k*(d) (every probe, where no k passed), per (choice, d, k): the seeds, those
     that work, those that work although they lack a lucky filter of one sign (so without the proof's
-    mechanism), and the failing seeds by the first step of the proof they break (`failure_mode`)."""
+    mechanism), the failing seeds by the first step of the proof they break (`failure_mode`), and,
+    whatever that step, the failing seeds whose final pooled features no second layer could fit
+    (`fittable` false) and those that fit their second layer's training set."""
     below = df[df["k_star"].isna() | (df["k"] < df["k_star"])].drop_duplicates(["choice", "d", "k", "replica"])
-    modes = below.assign(mode=below.apply(failure_mode, axis=1),
-                         unlucky=(below["lucky_plus"] == 0) | (below["lucky_minus"] == 0))
     keys = ["choice", "d", "k"]
-    table = modes.groupby(keys, sort=False)["mode"].value_counts().unstack(fill_value=0)
+    seeds = below.assign(mode=below.apply(failure_mode, axis=1),
+                         unlucky=(below["lucky_plus"] == 0) | (below["lucky_minus"] == 0))
+    works, failing = seeds["mode"] == "works", seeds["mode"] != "works"
+    table = seeds.groupby(keys, sort=False)["mode"].value_counts().unstack(fill_value=0)
     table = table.reindex(columns=["works", *MODES], fill_value=0)
-    table.insert(0, "seeds", table.sum(axis=1))
-    table.insert(2, "works without a lucky filter of each sign",
-                 modes[modes["mode"] == "works"].groupby(keys, sort=False)["unlucky"].sum().reindex(table.index, fill_value=0))
-    return table
+    extra = {
+        "works without a lucky filter of each sign": works & seeds["unlucky"],
+        "fails: features not separable": failing & ~seeds["fittable"].astype(bool),
+        "fails: fits its training set": failing & (seeds["train_error"] == 0),
+    }
+    for name, mask in extra.items():
+        table[name] = mask.groupby([seeds[k] for k in keys], sort=False).sum().reindex(table.index, fill_value=0)
+    table.insert(0, "seeds", table[["works", *MODES]].sum(axis=1))
+    return table[["seeds", "works", "works without a lucky filter of each sign", *MODES,
+                  "fails: features not separable", "fails: fits its training set"]]
+
+
+def chapter_facts(df: pd.DataFrame, profile: str) -> dict[str, float | int | str]:
+    """The numbers book/beyond/threshold writes in its prose (glued under these names), from the
+    `k_threshold` rows of `profile`: the largest k* / 8 d^3 and k* of the layer-wise choices, how often
+    k* is below the lucky-filter count, the fitted exponents (`exponent`) and the lucky-filter count's
+    own log-log slope, the failure counts below k* (`failure_modes`), and the probes and seconds."""
+    table, modes = thresholds(df), failure_modes(df)
+    lw = table[table["choice"] != "adam"]
+    by_d = table.pivot(index="d", columns="choice", values="k*")
+    ds = np.sort(table["d"].unique())
+    below = df[df["k_star"].isna() | (df["k"] < df["k_star"])].drop_duplicates(["choice", "d", "k", "replica"])
+    failing = below[below["test_error"] > MAX_TEST_ERROR]
+    slow = failing["fittable"].astype(bool) & (failing["train_error"] > 0)
+    layerwise = df[df["choice"] != "adam"].drop_duplicates(["choice", "d", "k", "replica"])
+    facts: dict[str, float | int | str] = {
+        "resolution": RESOLUTION[profile],
+        "largest_fraction": float((lw["k*"] / lw["8d^3"]).max()),
+        "largest_k_star": int(lw["k*"].max()),
+        "below_lucky": f"{int((lw['k*'] < lw['lucky-filter k']).sum())} of {len(lw)}",
+        "d_max": int(ds.max()),
+        "lucky_d_max": lucky_channels(int(ds.max())),
+        "adam_fewer": f"{int((by_d['adam'] < by_d[['theorem', 'relaxed']].min(axis=1)).sum())} of {len(by_d)}",
+        "slope_lucky": float(np.polyfit(np.log(ds), np.log([lucky_channels(int(d)) for d in ds]), 1)[0]),
+        "n_failing": len(failing),
+        "n_failing_mode_a": int(modes[MODES[0]].sum()),
+        "n_failing_both_lucky": int(((failing["lucky_plus"] > 0) & (failing["lucky_minus"] > 0)).sum()),
+        "n_both_lucky": int(((below["lucky_plus"] > 0) & (below["lucky_minus"] > 0)).sum()),
+        "n_working": int(modes["works"].sum()),
+        "n_working_unlucky": int(modes["works without a lucky filter of each sign"].sum()),
+        "n_unfittable": int(modes["fails: features not separable"].sum()),
+        "n_fit_fail": int(modes["fails: fits its training set"].sum()),
+        "n_slow": int(slow.sum()),
+        "n_slow_theorem": int((slow & (failing["choice"] == "theorem")).sum()),
+        "n_stopped": int((layerwise["lucky_stopped"] == 1).sum()),
+        "n_layerwise_seeds": len(layerwise),
+        "probes_total": int(table["probes"].sum()),
+        "seconds_total": float(table["seconds"].sum()),
+    }
+    for choice in CHOICES:
+        slope, low, high = exponent(table, choice)
+        facts[f"slope_{choice}"] = slope
+        facts[f"slope_{choice}_ci"] = f"[{low:.2f}, {high:.2f}]"
+    return facts
