@@ -1,80 +1,160 @@
-"""`python -m lib.bench`: how fast the batched trainer is, on a fixed standard grid.
+"""`python -m lib.bench`: the trainer against what a user would write instead, on the paper's workloads.
 
-The standard grid is the Part II CNN (fixed +-1 output layer) with n=20, d=30, k=50 filters per sign, m=500 (one training set per replica), 10
-replicas, 1,000 full-batch GD steps on the hinge loss (early stopping off, so every run does the same
-work), and the fully connected baseline of width 1,000 on the same data. For each it prints the wall
-time, the achieved GFLOP/s, the ratio to the machine's fp32 matmul rate (a plain large `torch.mm`), the
-speed-up over a naive baseline (the same 10 models as ordinary `nn.Module`s trained one after another
-with `torch.optim.SGD` and autograd) and the peak memory. No asserts: these are measurements.
+Workloads (ConvPool of Eq. 1, trained second layer, logistic loss; R seeds batched as replicas):
+- fig3a-table: §7 Fig. 3a, k = 500, d = 20, n = 10, m = 1,000, R = 10 seeds (each its own training
+  set), 500 Adam steps on minibatches of b = 32 (`BATCH_SIZE` of lib/experiments/paper_figures.py, the
+  call of its `fit_adam`), orthogonal patterns in a random basis: the exact pattern-table path.
+- fig3a-general: the same on noisy patches (||v|| <= 1, uniform in the ball): the general path.
+- mnist: k = 500, n = 4, d = 784, m = 10,000 points (one training set shared by the R = 10 seeds),
+  one epoch (ceil(m / b) = 313 steps) of minibatch Adam.
+- lw: Algorithm 1 (LW_CNN) in float64 at d = 6, k = 13,824, n = 10, m = 64, R = 10, with Theorem 5.1's
+  eta_1 and r for T_1 = 50 (`lib.theory.regime`), T_2 = 500 second-layer steps, eta_2 = 4k.
 
-The CNN is measured twice: as `train` runs it on this grid (the data are the paper's orthogonal
-patterns, so it takes the exact pattern-table path of lib.models) and forced onto the general path
-(GEMM + max over patches, what any input takes).
-Flop counts are those of the general computation, not of what a kernel happens to execute:
-CNN forward 2 R 2k m n d (all filter-patch dot products), CNN backward 2 R 2k m d (only the winning
-patch of each channel gets gradient); FCN 2 R m P forward and 4 R m P backward minus the input layer's
-unused input gradient, with P the weights of one replica. The pattern-table path does far fewer
-flops than that, so its GFLOP/s is an effective rate (same work, less time), not a kernel's.
-The naive baseline is timed over `--naive-steps` steps per model and scaled to `--steps` (its cost per
-step is constant: full-batch GD, no early stopping); its losses are checked against the batched run.
+Each is run three ways, side by side in one process: the batched `lib.train` / `lib.train_layerwise`
+("trainer"); (a) "nn.Module": a plain `torch.nn.Module` (`Conv1d` with kernel = stride = d, ReLU, amax
+over positions, `Linear(k, 1)`) trained one seed after the other with autograd and `torch.optim.Adam`
+(`torch.optim.SGD` for Algorithm 1); (b) "vmap": the same module batched over the seeds with
+`torch.func.vmap` + `functional_call` + `torch.func.grad`, the optimizer applied to the stacked
+parameters. All three start from the same weights and see the same minibatches (the trainer's draws
+from its seed). The baselines of the minibatch workloads are timed over `baseline_steps` steps and
+scaled (their cost per step is constant); 'loss gap' is then max |trainer - baseline| of the full
+training loss after those steps (a separate trainer run of as many steps), and after the whole run for
+lw. Printed per run: seconds per step and in all, GFLOP/s, the fraction of the machine's matmul rate
+(a plain large `torch.mm` of the workload's dtype), the speed-up of the trainer over it and the peak
+memory the run adds (CUDA: the allocator's peak; CPU: resident set, freed blocks returned to the OS).
+No asserts: these are measurements. Targets (printed beside the results): the trainer >= 10x (a) and
+>= 2x (b) on the Fig. 3a grid, the MNIST step at >= 40% of the float32 matmul rate.
+
+Flop counts, of the general computation (not of what a kernel executes), per step over the R seeds
+with b points a step: forward 2 R k b n d (every filter-patch score) + 2 R k b (second layer);
+backward 2 R k b d (only the winning patch of a channel gets gradient, Eq. 3) + 2 R k b (gradient of
+a); Adam's elementwise update is not counted. lw: (T_1 + 1) forwards and T_1 backwards of the first
+layer on m_1 = m/2 points, the features of the m_2 others once (2 R k m_2 n d), and (T_2 + 1)
+second-layer forwards and T_2 gradients (2 R k m_2 each). The pattern-table path does far fewer flops
+than that, so its GFLOP/s is an effective rate (same work, less time). The trainer's time also holds
+its two full-loss evaluations (at the first and the last step), which the baselines skip.
 """
 from __future__ import annotations
 
 import argparse
 import ctypes
-import dataclasses
+import math
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.func import functional_call, grad, vmap
 
-from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import training_sets, xor_cnn
-from lib.models import FullyConnected
-from lib.training import default_device, train
+from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns, stack_samples
+from lib.experiments.common import TRAIN_SEED_OFFSET
+from lib.experiments.paper_figures import BATCH_SIZE
+from lib.models import ConvPool
+from lib.sweep import check_device
+from lib.theory import regime
+from lib.training import default_device, train, train_layerwise
 
-GRID = dict(n=20, d=30, k=50, m=500, replicas=10, width=1000, cnn_lr=0.1, fcn_lr=0.01)
+
+@dataclass(frozen=True)
+class Workload:
+    """One benchmark setting: `steps` trainer steps (minibatch Adam) or Algorithm 1's (T1, T2)."""
+
+    name: str
+    data: str  # "orthogonal", "noisy", "mnist"
+    n: int
+    d: int
+    k: int
+    m: int
+    seeds: int
+    steps: int  # minibatch workloads: Adam steps; lw: T1
+    baseline_steps: int  # lw: T2
+    lr: float = 3e-3
+    radius: float = 1.0
+
+    @property
+    def layerwise(self) -> bool:
+        return self.name == "lw"
+
+    def flops(self, steps: int) -> float:
+        """Flops of `steps` steps (lw: of the whole of Algorithm 1, `steps` ignored); module docstring."""
+        R, k, n, d = self.seeds, self.k, self.n, self.d
+        if self.layerwise:
+            m1 = (self.m + 1) // 2
+            m2 = self.m - m1
+            T1, T2 = self.steps, self.baseline_steps
+            return (2 * R * k * m1 * (T1 + 1) * (n * d + 1) + 2 * R * k * m1 * d * T1 + 2 * R * k * m2 * n * d
+                    + 2 * R * k * m2 * (2 * T2 + 1))
+        b = min(BATCH_SIZE, self.m)
+        return steps * 2 * R * k * b * (n * d + d + 2)
+
+
+def workloads(quick: bool) -> list[Workload]:
+    """The module docstring's workloads; `quick`: the same shapes with few steps (a smoke run), MNIST
+    and lw smaller."""
+    if quick:
+        return [
+            Workload("fig3a-table", "orthogonal", 10, 20, 500, 200, 2, 6, 2),
+            Workload("fig3a-general", "noisy", 10, 20, 500, 200, 2, 6, 2),
+            Workload("mnist", "mnist", 4, 784, 100, 200, 2, 4, 2),
+            Workload("lw", "orthogonal", 10, 6, 216, 16, 2, 3, 10, radius=math.nan),
+        ]
+    return [
+        Workload("fig3a-table", "orthogonal", 10, 20, 500, 1000, 10, 500, 50),
+        Workload("fig3a-general", "noisy", 10, 20, 500, 1000, 10, 500, 50),
+        Workload("mnist", "mnist", 4, 784, 500, 10_000, 10, math.ceil(10_000 / BATCH_SIZE), 20),
+        Workload("lw", "orthogonal", 10, 6, 13_824, 64, 10, 50, 500, radius=math.nan),
+    ]
 
 
 @dataclass
 class Measurement:
-    """One batched run and its naive baseline."""
+    """One run of one workload by one implementation."""
 
-    name: str
-    seconds: float
-    flops: float
-    naive_seconds: float
+    workload: str
+    impl: str
+    steps: int  # steps timed
+    seconds: float  # scaled to the workload's full run
+    flops: float  # of the full run
     peak_bytes: int
-    loss_gap: float  # max |batched loss - naive loss| after the naive steps (same models, same data)
+    loss_gap: float = math.nan  # max |trainer loss - this run's loss| (nan for the trainer itself)
 
     def gflops(self) -> float:
         return self.flops / self.seconds / 1e9
 
 
+class NaiveConvPool(nn.Module):
+    """ConvPool written the ordinary way, one seed: Conv1d(1, k, kernel_size=d, stride=d) without bias
+    over the n d concatenated pixels, ReLU, max over the n positions, Linear(k, 1) without bias."""
+
+    def __init__(self, W: torch.Tensor, a: torch.Tensor) -> None:
+        super().__init__()
+        k, d = W.shape
+        self.conv = nn.Conv1d(1, k, kernel_size=d, stride=d, bias=False, dtype=W.dtype, device=W.device)
+        self.out = nn.Linear(k, 1, bias=False, dtype=W.dtype, device=W.device)
+        with torch.no_grad():
+            self.conv.weight.copy_(W.unsqueeze(1))
+            self.out.weight.copy_(a.unsqueeze(0))
+
+    def features(self, X: torch.Tensor) -> torch.Tensor:
+        """max_j ReLU(w_i . x[j]) for every point of X (m, n, d): (m, k)."""
+        return torch.relu(self.conv(X.reshape(X.shape[0], 1, -1))).amax(-1)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(X)).squeeze(-1)
+
+
+def logistic(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The paper's Eq. 2: mean log(1 + exp(-y N(x)))."""
+    return nn.functional.softplus(-y * out).mean()
+
+
 def _sync(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
-def matmul_gflops(device: str, size: int | None = None, repeats: int = 5) -> float:
-    """The machine's fp32 matmul rate: best of `repeats` plain `torch.mm` of two size x size matrices."""
-    size = size or (8192 if device == "cuda" else 2048)
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
-        torch.mm(a, b)
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
 
 
 class _PeakMemory:
@@ -85,9 +165,9 @@ class _PeakMemory:
         self.device, self.peak = device, 0
 
     def __enter__(self) -> _PeakMemory:
-        if self.device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-            self.base = torch.cuda.memory_allocated()
+        if self.device.startswith("cuda"):
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.base = torch.cuda.memory_allocated(self.device)
         else:
             try:
                 with open("/proc/self/clear_refs", "w") as fh:
@@ -98,8 +178,8 @@ class _PeakMemory:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.device == "cuda":
-            self.peak = torch.cuda.max_memory_allocated() - self.base
+        if self.device.startswith("cuda"):
+            self.peak = torch.cuda.max_memory_allocated(self.device) - self.base
         else:
             self.peak = -1 if self.base is None else _proc_status("VmHWM") - self.base
 
@@ -115,177 +195,243 @@ def _proc_status(field: str) -> int:
 
 def _return_freed_memory() -> bool:
     """Make glibc hand every block above 64 KiB back to the OS when it is freed, so that the resident
-    set tracks the live tensors. By default the threshold adapts upwards and freed blocks stay
-    resident: the pattern-table CNN, whose live tensors peak at about 15 MiB, then shows a peak
-    RSS growth of 290 MiB. Returns False where mallopt is not available (not glibc)."""
+    set tracks the live tensors (by default freed blocks stay resident and the peak of a later run
+    would not show). False where mallopt is not available (not glibc)."""
     try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(-3, 65536))  # M_MMAP_THRESHOLD
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-3, 65536))  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):
         return False
 
 
-class NaiveCNN(nn.Module):
-    """One CNN written the ordinary way: `nn.Conv1d` with filter size = stride = d, ReLU, global
-    max-pool, fixed +1/-1 output layer."""
-
-    def __init__(self, w: torch.Tensor, u: torch.Tensor) -> None:
-        super().__init__()
-        k, d = w.shape
-        self.conv = nn.Conv1d(1, 2 * k, kernel_size=d, stride=d, bias=False)
-        with torch.no_grad():
-            self.conv.weight.copy_(torch.cat([w, u]).unsqueeze(1))
-        self.register_buffer("signs", torch.cat([torch.ones(k), -torch.ones(k)]).to(w))
-
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
-        pooled = torch.relu(self.conv(X.reshape(X.shape[0], 1, -1))).amax(-1)
-        return pooled @ self.signs
-
-
-def naive_fcn(weights: list[torch.Tensor], biases: list[torch.Tensor]) -> nn.Module:
-    """One FCN written the ordinary way: `nn.Linear` layers with ReLU between them."""
-    layers: list[nn.Module] = [nn.Flatten()]
-    for i, (W, b) in enumerate(zip(weights, biases)):
-        lin = nn.Linear(W.shape[1], W.shape[0])
-        with torch.no_grad():
-            lin.weight.copy_(W)
-            lin.bias.copy_(b)
-        layers += [lin] if i == len(weights) - 1 else [lin, nn.ReLU()]
-    return nn.Sequential(*layers, nn.Flatten(0))
+def matmul_gflops(device: str, dtype: torch.dtype = torch.float32, size: int | None = None, repeats: int = 5) -> float:
+    """The machine's matmul rate in `dtype`: best of `repeats` plain `torch.mm` of two size x size matrices."""
+    size = size or (8192 if device.startswith("cuda") else 2048)
+    a = torch.randn(size, size, device=device, dtype=dtype)
+    b = torch.randn(size, size, device=device, dtype=dtype)
+    torch.mm(a, b)
+    best = math.inf
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        torch.mm(a, b)
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
 
 
-def train_naive(models: list[nn.Module], X: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> tuple[float, torch.Tensor]:
-    """Train the models one after another (autograd, `torch.optim.SGD`, hinge loss); returns the
-    seconds and the final training losses."""
-    device = X.device.type
-    losses = []
+def _data(w: Workload, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training data: X (R, m, n, d) one set per seed, or (1, m, n, d) shared (mnist), and y."""
+    dtype = torch.float64 if w.layerwise else torch.float32
+    if w.data == "mnist":
+        from lib.mnist import MnistPatterns
+
+        X, y = MnistPatterns(w.n).sample(w.m, seed=TRAIN_SEED_OFFSET)
+        X, y = X.unsqueeze(0), y.unsqueeze(0)
+    else:
+        if w.data == "noisy":
+            dist = NoisyOrthogonalPatterns(w.n, w.d, noise=1.0, noise_law="ball", basis="random", dtype=dtype)
+        else:
+            dist = OrthogonalPatterns(w.n, w.d, basis="random", dtype=dtype)
+        X, y = stack_samples(dist, w.m, [TRAIN_SEED_OFFSET + s for s in range(w.seeds)])
+    return X.to(device=device, dtype=dtype), y.to(device=device, dtype=dtype)
+
+
+def _model(w: Workload, device: str) -> ConvPool:
+    if w.layerwise:
+        rg = regime(w.d, w.k, w.steps)
+        return ConvPool(w.d, w.k, replicas=w.seeds, radius=rg.radius, seed=0, dtype=torch.float64, device=device)
+    return ConvPool(w.d, w.k, replicas=w.seeds, radius=w.radius, seed=0, device=device)
+
+
+def _batches(w: Workload, steps: int) -> list[torch.Tensor]:
+    """The point indices of the trainer's first `steps` minibatches (drawn from its seed, 0)."""
+    gen = torch.Generator().manual_seed(0)
+    return [torch.randperm(w.m, generator=gen)[:BATCH_SIZE] for _ in range(steps)]
+
+
+def run_trainer(w: Workload, X, y, steps: int, device: str) -> tuple[float, torch.Tensor]:
+    """(seconds, full training loss per seed at the end) of `steps` trainer steps (lw: Algorithm 1,
+    loss: L_2 at the end, `steps` ignored)."""
+    net = _model(w, device)
     _sync(device)
     start = time.perf_counter()
-    for r, model in enumerate(models):
-        opt = torch.optim.SGD(model.parameters(), lr=lr)
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = torch.clamp(1 - y[r] * model(X[r]), min=0).mean()
-            loss.backward()
+    if w.layerwise:
+        rg = regime(w.d, w.k, w.steps)
+        res = train_layerwise(net, X, y, T1=w.steps, T2=w.baseline_steps, lr1=rg.lr1, lr2=4.0 * w.k)
+        loss = res.loss2[-1]
+    else:
+        batch = BATCH_SIZE if w.m > BATCH_SIZE else None
+        res = train(net, X, y, lr=w.lr, steps=steps, batch_size=batch, seed=0, optimizer="adam", eval_every=steps)
+        loss = res.loss[-1]
+    _sync(device)
+    return time.perf_counter() - start, loss
+
+
+def run_naive(w: Workload, X, y, steps: int, device: str) -> tuple[float, torch.Tensor]:
+    """(a): one nn.Module per seed, trained one after the other with autograd."""
+    init = _model(w, device)
+    losses = []
+    seconds = 0.0
+    for r in range(w.seeds):
+        net = NaiveConvPool(init.W[r].detach(), init.a[r].detach())
+        Xr, yr = X[r if X.shape[0] > 1 else 0], y[r if y.shape[0] > 1 else 0]
+        _sync(device)
+        start = time.perf_counter()
+        if w.layerwise:
+            rg = regime(w.d, w.k, w.steps)
+            m1 = (w.m + 1) // 2
+            opt = torch.optim.SGD([net.conv.weight], lr=rg.lr1)
+            _naive_steps(w.steps, opt, lambda: logistic(net(Xr[:m1]), yr[:m1]))
+            with torch.no_grad():
+                z = net.features(Xr[m1:])
+            opt = torch.optim.SGD([net.out.weight], lr=4.0 * w.k)
+            _naive_steps(w.baseline_steps, opt, lambda: logistic(net.out(z).squeeze(-1), yr[m1:]))
+            with torch.no_grad():
+                losses.append(logistic(net.out(z).squeeze(-1), yr[m1:]))
+        else:
+            opt = torch.optim.Adam(net.parameters(), lr=w.lr)
+            batches = iter(_batches(w, steps))
+
+            def minibatch_loss() -> torch.Tensor:
+                idx = next(batches).to(device)
+                return logistic(net(Xr[idx]), yr[idx])
+
+            _naive_steps(steps, opt, minibatch_loss)
+            with torch.no_grad():
+                losses.append(logistic(net(Xr), yr))
+        _sync(device)
+        seconds += time.perf_counter() - start
+    return seconds, torch.stack(losses).cpu()
+
+
+def _naive_steps(steps: int, opt: torch.optim.Optimizer, loss: Callable[[], torch.Tensor]) -> None:
+    for _ in range(steps):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+
+
+def run_vmap(w: Workload, X, y, steps: int, device: str) -> tuple[float, torch.Tensor]:
+    """(b): the nn.Module batched over the seeds with torch.func (vmap of grad of functional_call)."""
+    init = _model(w, device)
+    base = NaiveConvPool(init.W[0].detach(), init.a[0].detach()).to("meta")
+    W = init.W.detach().clone().unsqueeze(2)  # (R, k, 1, d): Conv1d's weight per seed
+    a = init.a.detach().clone().unsqueeze(1)  # (R, 1, k): Linear's weight per seed
+    x_dim = 0 if X.shape[0] > 1 else None  # one training set per seed, or one for all
+    X, y = (X, y) if x_dim == 0 else (X[0], y[0])
+
+    def rows(t: torch.Tensor, idx) -> torch.Tensor:
+        return t[:, idx] if x_dim == 0 else t[idx]
+
+    def loss_of(w_conv, w_out, Xb, yb):
+        return logistic(functional_call(base, {"conv.weight": w_conv, "out.weight": w_out}, (Xb,)), yb)
+
+    _sync(device)
+    start = time.perf_counter()
+    if w.layerwise:
+        rg = regime(w.d, w.k, w.steps)
+        m1 = (w.m + 1) // 2
+        W.requires_grad_(True)
+        opt = torch.optim.SGD([W], lr=rg.lr1)
+        grad_W = vmap(grad(loss_of), in_dims=(0, 0, x_dim, 0))
+        for _ in range(w.steps):
+            W.grad = grad_W(W.detach(), a, rows(X, slice(0, m1)), rows(y, slice(0, m1)))
+            opt.step()
+        with torch.no_grad():  # the pooled features of S_2, as NaiveConvPool.features computes them
+            z = vmap(lambda wc, Xb: torch.relu(nn.functional.conv1d(Xb.reshape(Xb.shape[0], 1, -1), wc, stride=w.d))
+                     .amax(-1), in_dims=(0, x_dim))(W.detach(), rows(X, slice(m1, None)))
+        a.requires_grad_(True)
+        opt = torch.optim.SGD([a], lr=4.0 * w.k)
+
+        def second_layer_loss(w_out, zb, yb):
+            return logistic(zb @ w_out.squeeze(0), yb)
+
+        grad_a = vmap(grad(second_layer_loss), in_dims=(0, 0, x_dim))
+        for _ in range(w.baseline_steps):
+            a.grad = grad_a(a.detach(), z, rows(y, slice(m1, None)))
             opt.step()
         with torch.no_grad():
-            losses.append(torch.clamp(1 - y[r] * model(X[r]), min=0).mean())
+            loss = vmap(second_layer_loss, in_dims=(0, 0, x_dim))(a, z, rows(y, slice(m1, None)))
+    else:
+        W.requires_grad_(True)
+        a.requires_grad_(True)
+        opt = torch.optim.Adam([W, a], lr=w.lr)
+        grads = vmap(grad(loss_of, argnums=(0, 1)), in_dims=(0, 0, x_dim, x_dim))
+        for idx in _batches(w, steps):
+            idx = idx.to(device)
+            W.grad, a.grad = grads(W.detach(), a.detach(), rows(X, idx), rows(y, idx))
+            opt.step()
+        with torch.no_grad():
+            loss = vmap(loss_of, in_dims=(0, 0, x_dim, x_dim))(W, a, X, y)
     _sync(device)
-    return time.perf_counter() - start, torch.stack(losses).cpu()
+    return time.perf_counter() - start, loss.cpu()
 
 
-MODELS = ("CNN", "CNN-general", "FCN")
+IMPLS: dict[str, Callable] = {"trainer": run_trainer, "nn.Module": run_naive, "vmap": run_vmap}
 
 
-def _setup(name: str, device: str) -> tuple:
-    """The standard grid for the model `name` (one of MODELS): (make, naive, X, y, lr, flops per step)."""
-    g = GRID
-    R, n, d, k, m, width = g["replicas"], g["n"], g["d"], g["k"], g["m"], g["width"]
-    X, y = training_sets(OrthogonalPatterns(n, d), m, 0, R)
-    X, y = X.to(device), y.to(device)
-    if name == "FCN":
-        P_in, P_out = n * d * width, width  # input-layer and output-layer weights of one replica
-
-        def make() -> nn.Module:
-            return FullyConnected(n * d, width, replicas=R, seed=0, device=device)
-
-        def naive(net: nn.Module) -> list[nn.Module]:
-            return [
-                naive_fcn([W[r].detach() for W in net.weights], [b[r].detach() for b in net.biases]).to(device)
-                for r in range(R)
-            ]
-
-        return make, naive, X, y, g["fcn_lr"], 2 * R * m * (P_in + P_out) + 2 * R * m * (P_in + 2 * P_out)
-
-    def make() -> nn.Module:
-        return xor_cnn(d, k, replicas=R, seed=0, device=device, pattern_search=name == "CNN")
-
-    def naive(net: nn.Module) -> list[nn.Module]:
-        return [NaiveCNN(net.W[r, :k].detach(), net.W[r, k:].detach()).to(device) for r in range(R)]
-
-    return make, naive, X, y, g["cnn_lr"], 2 * R * 2 * k * m * n * d + 2 * R * 2 * k * m * d
-
-
-def measure(name: str, steps: int, naive_steps: int, device: str, threads: int | None = None) -> Measurement:
-    """Time `steps` batched GD steps of the model `name` (one of MODELS) on the standard grid, and
-    the naive baseline of the same models, in this process (with `threads` torch CPU threads).
-    The peak memory is left at 0: `peak_memory` measures it."""
+def measure(w: Workload, device: str, threads: int | None = None) -> list[Measurement]:
+    """The three runs of workload `w` (a warm-up of each first: oneDNN and the allocator build their
+    primitives at a shape's first use), each with its peak memory."""
     if threads is not None:
         torch.set_num_threads(threads)
-    make, naive, X, y, lr, flops = _setup(name, device)
-    train(make(), X[..., :8, :, :], y[..., :8], lr=lr, steps=3, early_stop=False, loss="hinge")  # warm-up
-    model = make()
-    naive_models = naive(model)
-    _sync(device)
-    start = time.perf_counter()
-    res = train(model, X, y, lr=lr, steps=steps, early_stop=False, loss="hinge")
-    _sync(device)
-    seconds = time.perf_counter() - start
-    train_naive(naive(make()), X, y, lr, 2)  # warm-up: oneDNN primitives are built at a shape's first use
-    naive_seconds, naive_loss = train_naive(naive_models, X, y, lr, naive_steps)
-    gap = (res.loss[min(naive_steps, steps)] - naive_loss).abs().max().item()
-    return Measurement(name, seconds, flops * steps, naive_seconds * steps / naive_steps, 0, gap)
+    if device == "cpu":
+        _return_freed_memory()
+    X, y = _data(w, device)
+    out = []
+    trainer_loss = None
+    for impl, fn in IMPLS.items():
+        steps = w.steps if impl == "trainer" or w.layerwise else w.baseline_steps
+        fn(w, X, y, 1, device) if not w.layerwise else None  # warm-up
+        with _PeakMemory(device) as mem:
+            seconds, loss = fn(w, X, y, steps, device)
+        if impl == "trainer":
+            reference = loss if w.layerwise else run_trainer(w, X, y, w.baseline_steps, device)[1]
+            trainer_loss = reference
+            gap = math.nan
+        else:
+            gap = (loss.double() - trainer_loss.double()).abs().max().item()
+        scale = 1.0 if w.layerwise else w.steps / steps
+        out.append(Measurement(w.name, impl, steps, seconds * scale, w.flops(w.steps), mem.peak, gap))
+    return out
 
 
-def peak_memory(name: str, steps: int, device: str, threads: int | None = None) -> int:
-    """Bytes of memory that `steps` GD steps of `name` add to the peak, after data and model exist
-    (the loop reaches its steady state in the first step, so a few steps suffice). Meant for a fresh
-    process: on the CPU it first makes freed blocks go back to the OS (`_return_freed_memory`), and
-    returns -1 (printed n/a) where it cannot: the figure would count blocks the allocator kept."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    if device == "cpu" and not _return_freed_memory():
-        return -1
-    make, _, X, y, lr, _ = _setup(name, device)
-    model = make()
-    with _PeakMemory(device) as mem:
-        train(model, X, y, lr=lr, steps=steps, early_stop=False, loss="hinge")
-    return mem.peak
-
-
-def run_bench(
-    steps: int = 1000, naive_steps: int = 20, device: str | None = None, threads: int | None = None
-) -> Iterator[Measurement]:
-    """The measurements of MODELS, each yielded as soon as it is done: the timing and the peak memory
-    (over min(steps, 20) steps) each in a fresh process."""
-    device = device or default_device()
-    for name in MODELS:
+def run_bench(quick: bool, device: str, threads: int | None = None, fresh: bool = True):
+    """Yield the measurements of every workload, each workload in a fresh process (spawn) unless not
+    `fresh`."""
+    for w in workloads(quick):
+        if not fresh:
+            yield from measure(w, device, threads)
+            continue
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            peak = pool.submit(peak_memory, name, min(steps, 20), device, threads).result()
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            result = pool.submit(measure, name, steps, naive_steps, device, threads).result()
-        yield dataclasses.replace(result, peak_bytes=peak)
+            yield from pool.submit(measure, w, device, threads).result()
 
 
-def header(mm: float, steps: int, naive_steps: int, device: str) -> str:
-    g = GRID
+def header(device: str, mm32: float, mm64: float, quick: bool) -> str:
     return "\n".join([
         f"device: {device}  torch {torch.__version__}  threads: {torch.get_num_threads()}  "
-        f"load average (1/5/15 min): {_load()}",
-        f"standard grid: n={g['n']} d={g['d']} k={g['k']} m={g['m']}, {g['replicas']} replicas, {steps} GD steps "
-        f"(FCN width {g['width']}); naive baseline timed over {naive_steps} steps per model, scaled to {steps}",
-        f"plain torch.mm fp32: {mm:.1f} GFLOP/s",
+        f"load average (1/5/15 min): {_load()}{'  [--quick: few steps, smaller mnist and lw]' if quick else ''}",
+        f"plain torch.mm: float32 {mm32:.1f} GFLOP/s, float64 {mm64:.1f} GFLOP/s",
         "",
-        f"{'model':<11} {'seconds':>8} {'GFLOP/s':>8} {'of mm':>6} {'naive s':>9} {'naive GFLOP/s':>14} "
+        f"{'workload':<14} {'run':<10} {'timed':>6} {'ms/step':>9} {'seconds':>8} {'GFLOP/s':>8} {'of mm':>6} "
         f"{'speed-up':>9} {'peak MiB':>9} {'loss gap':>9}",
     ])
 
 
-def row(r: Measurement, mm: float) -> str:
-    naive = r.flops / r.naive_seconds / 1e9
-    return (
-        f"{r.name:<11} {r.seconds:8.2f} {r.gflops():8.2f} {r.gflops() / mm:6.1%} {r.naive_seconds:9.1f} "
-        f"{naive:14.2f} {r.naive_seconds / r.seconds:8.1f}x {_mib(r.peak_bytes):>9} {r.loss_gap:9.1e}"
-    )
+def row(r: Measurement, trainer: Measurement, mm: float, steps: int) -> str:
+    speed = "" if r.impl == "trainer" else f"{r.seconds / trainer.seconds:8.1f}x"
+    gap = "" if math.isnan(r.loss_gap) else f"{r.loss_gap:9.1e}"
+    return (f"{r.workload:<14} {r.impl:<10} {r.steps:>6} {1e3 * r.seconds / steps:9.2f} {r.seconds:8.2f} "
+            f"{r.gflops():8.2f} {r.gflops() / mm:6.1%} {speed:>9} {_mib(r.peak_bytes):>9} {gap:>9}")
 
 
 FOOTER = (
-    "targets: speed-up >= 10x; FCN >= 30% and CNN >= 15% of the mm rate. CNN: pattern-table path (what\n"
-    "train uses on these orthogonal patterns), GFLOP/s effective (general-path flops / time); CNN-general:\n"
-    "GEMM + max over patches, what noisy or digit patches take. A GEMM path's speed-up can reach at most\n"
-    "(mm GFLOP/s) / (naive GFLOP/s). 'peak MiB': what the training loop adds to the peak memory on top\n"
-    "of data and model (CPU: resident set, freed blocks returned to the OS). 'loss gap': max |batched -\n"
-    "naive| training loss after the naive steps (same initial weights and data, so ~0)."
+    "timed: steps actually run (the baselines' seconds are scaled to the trainer's steps; lw: T1, then T2\n"
+    "steps, all run). ms/step: per trainer step (lw: per first-layer step, both phases included).\n"
+    "speed-up: the run's seconds / the trainer's. 'of mm': GFLOP/s / the plain torch.mm rate of the\n"
+    "workload's dtype. loss gap: max over seeds of |trainer - run| full training loss after the timed\n"
+    "steps (same initial weights and minibatches, so ~0; lw: L_2 at the end).\n"
+    "targets: trainer >= 10x nn.Module and >= 2x vmap on fig3a-*; mnist trainer >= 40% of the float32 mm rate."
 )
 
 
@@ -299,22 +445,25 @@ def _load() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1000, help="GD steps of the batched runs (default 1000)")
-    parser.add_argument("--naive-steps", type=int, default=20, help="steps per naive model actually timed (default 20)")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default=None, help="default: cuda when present")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few steps, small mnist and lw, one process")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when present)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args(argv)
-    if args.steps < 1 or not 1 <= args.naive_steps <= args.steps or (args.threads is not None and args.threads < 1):
-        parser.error("need --steps >= 1, 1 <= --naive-steps <= --steps and --threads >= 1")
-    device = args.device or default_device()
-    if device == "cuda" and not torch.cuda.is_available():
-        parser.error("--device cuda: torch sees no GPU")
+    try:
+        device = check_device(args.device or default_device())
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
-    mm = matmul_gflops(device)
-    print(header(mm, args.steps, args.naive_steps, device), flush=True)
-    for result in run_bench(args.steps, args.naive_steps, device, args.threads):
-        print(row(result, mm), flush=True)
+    mm = {torch.float32: matmul_gflops(device), torch.float64: matmul_gflops(device, torch.float64)}
+    print(header(device, mm[torch.float32], mm[torch.float64], args.quick), flush=True)
+    trainer = None
+    for result in run_bench(args.quick, device, args.threads, fresh=not args.quick):
+        w = next(w for w in workloads(args.quick) if w.name == result.workload)
+        trainer = result if result.impl == "trainer" else trainer
+        print(row(result, trainer, mm[torch.float64 if w.layerwise else torch.float32], w.steps), flush=True)
     print(f"\nload average at the end: {_load()}\n{FOOTER}")
     return 0
 

@@ -5,7 +5,7 @@ import torch
 from lib import training
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns
 from lib.experiments.common import training_sets, xor_cnn
-from lib.models import FullyConnected, PatternTable, PositionMajor
+from lib.models import FullyConnected, PatternTable, PositionMajor, unique_rows
 from lib.training import TrainingDivergedError, train
 
 
@@ -191,36 +191,37 @@ def test_deferred_syncs_report_the_first_diverged_step(monkeypatch):
     assert messages[0] == messages[1] and "replicas [1]" in messages[0]
 
 
-def test_bench_naive_baseline_trains_the_same_models():
-    """`python -m lib.bench` compares with ordinary nn.Modules: they must be the same networks, and
-    autograd + torch.optim.SGD must follow the same trajectory as the batched analytic trainer."""
-    from lib.bench import NaiveCNN, naive_fcn, train_naive
-    from lib.experiments.common import training_sets
+@pytest.mark.parametrize("data", ["orthogonal", "noisy"])
+def test_bench_baselines_train_the_same_models(data):
+    """`python -m lib.bench` compares with a plain nn.Module (one seed at a time, torch.optim.Adam)
+    and its torch.func.vmap batching: the same networks from the same weights, on the same
+    minibatches, so the same training losses as the trainer (pattern-table and general path)."""
+    from lib.bench import NaiveConvPool, Workload, _data, _model, measure
 
-    dist = OrthogonalPatterns(5, 8)
-    X, y = training_sets(dist, 24, 0, 3)
-    for net, naive, lr in (
-        (xor_cnn(8, 4, replicas=3, init_std=0.1, seed=1), lambda n, r: NaiveCNN(n.W[r, :4].detach(), n.W[r, 4:].detach()), 0.1),
-        (FullyConnected(40, 16, replicas=3, seed=1),
-         lambda n, r: naive_fcn([W[r].detach() for W in n.weights], [b[r].detach() for b in n.biases]), 0.05),
-    ):
-        models = [naive(net, r) for r in range(3)]
-        with torch.no_grad():
-            assert torch.allclose(torch.stack([mod(X[r]) for r, mod in enumerate(models)]), net(X), atol=1e-6)
-        res = train(net, X, y, lr=lr, steps=5, early_stop=False, loss="hinge")
-        _, naive_loss = train_naive(models, X, y, lr, 5)
-        assert torch.allclose(res.loss[-1], naive_loss, atol=1e-5)
+    w = Workload("tiny", data, 5, 8, 6, 80, 3, 6, 4)
+    X, y = _data(w, "cpu")
+    net = _model(w, "cpu")
+    with torch.no_grad():
+        naive = torch.stack([NaiveConvPool(net.W[r], net.a[r])(X[r]) for r in range(3)])
+        assert torch.allclose(naive, net(X), atol=1e-6)
+    rows = measure(w, "cpu")
+    assert [r.impl for r in rows] == ["trainer", "nn.Module", "vmap"]
+    assert all(r.loss_gap < 1e-5 for r in rows[1:]), [r.loss_gap for r in rows]
+    assert all(r.seconds > 0 and r.flops > 0 for r in rows)
 
 
-def test_bench_prints_every_model(capsys):
-    """`python -m lib.bench` runs end to end (each model in its own process) and prints one row per model."""
-    from lib.bench import MODELS, main
+def test_bench_quick_prints_every_workload(capsys):
+    """`python -m lib.bench --quick` runs end to end and prints the three runs of every workload, whose
+    losses agree with the trainer's (Algorithm 1 in float64 included)."""
+    from lib.bench import IMPLS, main, workloads
 
-    assert main(["--steps", "2", "--naive-steps", "1", "--threads", "1"]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
-    printed = {row[0]: row for row in rows if row and row[0] in MODELS}
-    assert set(printed) == set(MODELS)
-    assert all(float(printed[name][1]) > 0 and printed[name][6].endswith("x") for name in MODELS)
+    assert main(["--quick", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    for w in workloads(True):
+        lines = [line.split() for line in out.splitlines() if line.startswith(w.name + " ")]
+        assert [line[1] for line in lines] == list(IMPLS), w.name
+        assert all(float(line[-1]) < 1e-4 for line in lines[1:]), (w.name, lines)
+    assert "plain torch.mm: float32" in out and "targets:" in out
 
 
 def test_table_path_needs_repeated_patches_whatever_the_replica_count():
@@ -231,3 +232,16 @@ def test_table_path_needs_repeated_patches_whatever_the_replica_count():
         assert isinstance(xor_cnn(10, 2, replicas=replicas).prepare(X), PositionMajor)
     X, _ = OrthogonalPatterns(6, 10).sample(40, seed=0)
     assert isinstance(xor_cnn(10, 2).prepare(X), PatternTable)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: OrthogonalPatterns(6, 7).sample(300, seed=1)[0],
+    lambda: OrthogonalPatterns(10, 20, basis="random", seed=2).sample(500, seed=1)[0],
+    lambda: NoisyOrthogonalPatterns(4, 5, noise=0.5, basis="random", seed=3).sample(50, seed=1)[0],
+    lambda: torch.tensor([[0.0, 1.0], [-1.0, 2.0], [0.0, 1.0], [-1.0, -2.0], [-1.0, 2.0]]).unsqueeze(0),
+])
+def test_unique_rows_is_torch_unique(make):
+    rows = make().reshape(-1, make().shape[-1])
+    want, want_inverse = torch.unique(rows, dim=0, return_inverse=True)
+    got, inverse = unique_rows(rows)
+    assert torch.equal(got, want) and torch.equal(inverse, want_inverse)
