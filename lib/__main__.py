@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from lib.sweep import PROFILES, REGISTRY, cached_points, check_device, current_profile, get, run
+from lib.sweep import PROFILES, REGISTRY, cached_points, check_device, check_options, current_profile, get, run
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,7 +68,7 @@ def _override(text: str) -> tuple[str, Any]:
 
 def _device(text: str) -> str:
     try:
-        return check_device(text)
+        return check_device(text, here=False)  # a GPU is looked for by `check_options`
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"figure must be one of {', '.join(FIGURES)}, got {args.name!r}")
     try:
         get(args.name)
+        if args.command != "show":
+            check_options(args.jobs, args.device, args.scheduler)
         done, total = cached_points(args.name, profile, device=args.device, **overrides)
     except ValueError as exc:
         parser.error(str(exc))
@@ -137,8 +139,6 @@ def main(argv: list[str] | None = None) -> int:
         done, total = cached_points(args.name, profile, device=args.device, **overrides)
         print(f"interrupted: {done} of {total} points are cached; rerun to resume", file=sys.stderr)
         return 130
-    except ValueError as exc:  # a bad option that only the run can see (jobs with a scheduler)
-        parser.error(str(exc))
     if args.command == "figure":
         return _figure(df, args.name, profile, args.out)
     a = df.attrs

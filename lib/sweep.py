@@ -131,11 +131,12 @@ def catalogue() -> dict[str, str]:
     return table
 
 
-def check_device(device: Any) -> str:
-    """"cpu", "cuda" or "cuda:N" (a GPU that torch sees), else ValueError."""
+def check_device(device: Any, here: bool = True) -> str:
+    """"cpu", "cuda" or "cuda:N", else ValueError; with `here`, also a GPU that torch sees on this
+    machine (without: the device of a cluster's workers, checked there)."""
     if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:[0-9]+)?", device):
         raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {show(device)}")
-    if device.startswith("cuda"):
+    if here and device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise ValueError(f"device={device!r} was asked for, but torch sees no GPU; use device='cpu'")
         count = torch.cuda.device_count()
@@ -160,7 +161,7 @@ def cached_points(
     exp = get(name)
     cache = _cache(cache)
     points = exp.points(profile, overrides)
-    device = check_device(device or default_device())
+    device = check_device(device or default_device(), here=False)
     return sum(cache.get(point_config(exp, profile, p, device)) is not None for p in points), len(points)
 
 
@@ -211,13 +212,19 @@ def _store_point(
         return seconds
 
 
-def _scheduler(scheduler: str | None) -> str | None:
-    """The Dask scheduler's address: `scheduler`, else $DASK_SCHEDULER_ADDRESS, else None (local)."""
+def check_options(jobs: int, device: str | None, scheduler: str | None) -> tuple[int, str, str | None]:
+    """`run`'s options checked together: (jobs, device, scheduler address or None). The scheduler is
+    `scheduler`, else $DASK_SCHEDULER_ADDRESS, else None (local); with one, jobs must be 1 and a CUDA
+    device is checked on the workers, not here."""
+    jobs = check_int("jobs", jobs, 1, 64)
     scheduler = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
     if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
         raise ValueError(f"scheduler must be the address of a Dask scheduler (e.g. 'tcp://host:8786') or None, "
                          f"got {show(scheduler)}")
-    return scheduler
+    if scheduler is not None and jobs > 1:
+        raise ValueError(f"jobs must be 1 with a Dask scheduler (the cluster's workers compute the points), got {jobs}")
+    device = check_device(device if device is not None else default_device(), here=scheduler is None)
+    return jobs, device, scheduler
 
 
 def run(
@@ -244,11 +251,7 @@ def run(
     """
     exp = get(name)
     profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
-    jobs = check_int("jobs", jobs, 1, 64)
-    device = check_device(device if device is not None else default_device())
-    scheduler = _scheduler(scheduler)
-    if scheduler is not None and jobs > 1:
-        raise ValueError(f"jobs must be 1 with a Dask scheduler (the cluster's workers compute the points), got {jobs}")
+    jobs, device, scheduler = check_options(jobs, device, scheduler)
     cache = _cache(cache)
     points = exp.points(profile, overrides)
     for point in points:

@@ -136,3 +136,17 @@ def test_sweep_finds_experiments_without_importing_the_catalogue_package():
     assert same == "True" and int(count) > 20
     source = (ROOT / "lib" / "sweep.py").read_text()
     assert "import lib.experiments" not in source and "from lib.experiments" not in source
+
+
+def test_a_cluster_device_is_checked_on_the_workers(monkeypatch):
+    """With a Dask scheduler the machine that submits needs no GPU: its workers check the device."""
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    monkeypatch.delenv(sweep.SCHEDULER_ENV, raising=False)
+    assert sweep.check_options(1, "cuda:1", "tcp://127.0.0.1:1") == (1, "cuda:1", "tcp://127.0.0.1:1")
+    with pytest.raises(ValueError, match="no GPU"):
+        sweep.check_options(1, "cuda:1", None)
+    monkeypatch.setenv(sweep.SCHEDULER_ENV, "tcp://head:8786")
+    assert sweep.check_options(1, "cuda", None) == (1, "cuda", "tcp://head:8786")
+    for jobs, scheduler, message in ((2, None, "jobs must be 1"), (1, " ", "scheduler must be the address")):
+        with pytest.raises(ValueError, match=message):
+            sweep.check_options(jobs, "cpu", scheduler)
