@@ -51,8 +51,13 @@ test: venv
 pdf: venv
 	$(BIN)/jupyter-book build -W -n --keep-going --builder singlehtml .
 	mkdir -p _build/pdf
+	@# index.html only redirects (a meta refresh) to the root page, which holds the whole book; that page
+	@# (book/intro.html) names its images, styles and scripts relative to the output folder, so it is
+	@# printed from a copy there
+	page=$$(sed -n 's/.*url=\([^"]*\)".*/\1/p' _build/singlehtml/index.html); \
+	cp "_build/singlehtml/$$page" _build/singlehtml/book.html
 	$(CHROMIUM) --headless --no-sandbox --disable-gpu --no-pdf-header-footer --virtual-time-budget=60000 \
-		--print-to-pdf=_build/pdf/book.pdf "file://$(CURDIR)/_build/singlehtml/index.html"
+		--print-to-pdf=_build/pdf/book.pdf "file://$(CURDIR)/_build/singlehtml/book.html"
 	@echo "PDF written to $(CURDIR)/_build/pdf/book.pdf"
 
 # Force-pushes one commit holding _build/html (and .nojekyll, so GitHub Pages serves _static/) as the
