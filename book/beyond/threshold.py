@@ -75,7 +75,7 @@ LABELS = {"theorem": "LW_CNN, Theorem 5.1's steps", "relaxed": "LW_CNN, §7's re
 # %%
 df = lib.run("k_threshold")
 table, modes = threshold.thresholds(df), threshold.failure_modes(df)
-print(f"profile {profile}: d in {sorted(df.d.unique())}, {int(df.seeds.iloc[0])} seeds per probe, "
+print(f"profile {profile}: d in {sorted(table.d.unique().tolist())}, {int(df.seeds.iloc[0])} seeds per probe, "
       f"{int(table.probes.sum())} probes; relaxed steps {LW}")
 
 # %% tags=["hide-input"]
@@ -169,8 +169,9 @@ table.groupby("choice", sort=False)[["probes", "seconds"]].sum().rename(index=LA
 # - LW_CNN works with at most {glue:text}`largest_k_star` channels at every $d$ measured: at most
 #   {glue:text}`largest_fraction:.4f` of Theorem 5.1's $8d^3$, with the theorem's own step sizes as
 #   with relaxed ones.
-# - k\*(d) grows with exponent {glue:text}`slope_theorem:.2f` {glue:text}`slope_theorem_ci` (theorem's
-#   steps), against {glue:text}`slope_lucky:.2f` for the lucky-filter count and 3 for the theorem.
+# - The fitted exponent of k\*(d) is {glue:text}`slope_theorem:.2f` {glue:text}`slope_theorem_ci`
+#   (theorem's steps), against {glue:text}`slope_lucky:.2f` for the lucky-filter count and 3 for the
+#   theorem.
 # - Below the threshold, {glue:text}`n_unfittable` of the {glue:text}`n_failing` failing seeds end
 #   with pooled features that no second layer can fit. {glue:text}`n_failing_mode_a` of them lacked a
 #   lucky filter of one sign (the first step of the proof), but so did
