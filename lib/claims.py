@@ -169,21 +169,34 @@ def n_free(patches: pd.DataFrame) -> Claim:
     return not_growing(patches, "n", "N-FREE", "test error bound does not grow with n")
 
 
-NOT_YET = "not measured yet: the MNIST figure (Fig. 3c) is not reproduced in this version of the book"
-
 FIGURE_TOLERANCE = 0.05  # ConvPool's mean within this of each published ConvPool point
 LW_TOLERANCE = 0.05  # LW_CNN's mean within this of end-to-end Adam's at every m
 FIGURE_CLAIMS = {
     "fig3a": ("FIG3A", "§7, Fig. 3a", "ConvPool beats MLP and SVM at every m (d = 20, n = 10, orthogonal patterns)"),
     "fig3b": ("FIG3B", "§7, Fig. 3b", "the same with noise ||v|| <= 1 on every patch: ConvPool near 0, the baselines far above"),
     "fig5": ("FIG5", "§7, Fig. 5", "growing n hurts MLP and SVM, ConvPool only mildly; ConvPool best at every n"),
+    "fig3c": ("FIG3C", "§7, Fig. 3c", "on MNIST (a 5 or a 3 among 4 digits) ConvPool beats MLP and SVM at every m"),
 }
 
 
+def paper_ties(figure: str) -> list[int]:
+    """The x values of `figure` where the paper's three models tie (every published value within the
+    read-off uncertainty of ConvPool's; Fig. 3c at m = 10, all at chance): there the paper shows no
+    ordering, so `paper_figure` does not ask for one."""
+    from lib.paper_values import READ_OFF_UNCERTAINTY, published
+
+    pub = published(figure)
+    x = pub.x.iloc[0]
+    spread = pub.groupby(x).test_error.agg(lambda e: e.max() - e.min())
+    return [int(v) for v in spread.index[spread <= READ_OFF_UNCERTAINTY]]
+
+
 def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
-    """FIG3A / FIG3B / FIG5 on the figure's table (`lib.run(figure)`): holds when ConvPool's mean test
-    error is below both the MLP's and the SVM's at every x (m or n) of our grid (a tie at zero error,
-    where no model errs, counts as not worse), and within
+    """FIG3A / FIG3B / FIG5 / FIG3C on the figure's table (`lib.run(figure)`): holds when ConvPool's mean
+    test error is below both the MLP's and the SVM's at every x (m or n) of our grid (a tie at zero error,
+    where no model errs, counts as not worse; an x where a baseline was not run, Fig. 3c's SVM above
+    `SVM_MAX_M`, is compared with the other baseline only; an x where the paper's own three values tie,
+    `paper_ties`, is not judged), and within
     FIGURE_TOLERANCE of the paper's ConvPool value (read off its figure) at every published point our
     grid has. The baselines' differences from the paper are reported, not judged."""
     from lib.experiments.paper_figures import side_by_side
@@ -193,7 +206,8 @@ def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
     means = df.groupby([x, "model"]).test_error.mean().unstack("model")
     # below each baseline, or tied with it at zero error (nobody errs: at m = 500 in Fig. 3a)
     ordered = (((means.ConvPool < means.MLP) | ((means.ConvPool == 0) & (means.MLP == 0)))
-               & ((means.ConvPool < means.SVM) | ((means.ConvPool == 0) & (means.SVM == 0))))
+               & ((means.ConvPool < means.SVM) | ((means.ConvPool == 0) & (means.SVM == 0)) | means.SVM.isna()))
+    ordered = ordered.drop(index=[v for v in paper_ties(figure) if v in ordered.index])
     table = side_by_side(df, figure)
     conv = table[table.model == "ConvPool"]
     base = table[table.model != "ConvPool"]
@@ -207,8 +221,8 @@ def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
         f"{worst_base['ours - paper']:+.3f} ({worst_base.model} at {x} = {int(worst_base[x])})"
     )
     return Claim(cid, paper, text, bool(ordered.all()) and close,
-                 f"ConvPool's mean below MLP's and SVM's (or tied at 0) at every {x}, and within {FIGURE_TOLERANCE} "
-                 "of the paper's ConvPool at every published point")
+                 f"ConvPool's mean below MLP's and SVM's (or tied at 0) at every {x} where the paper's three values "
+                 f"differ, and within {FIGURE_TOLERANCE} of the paper's ConvPool at every published point")
 
 
 def layerwise_vs_end_to_end(fig3a: pd.DataFrame, lw: pd.DataFrame) -> Claim:
@@ -247,12 +261,10 @@ def published(profile: str | None = None) -> pd.DataFrame:
         (FIGURE_CLAIMS["fig3a"][1], paper_figure(fig3a, "fig3a")),
         (FIGURE_CLAIMS["fig3b"][1], paper_figure(run("fig3b", profile), "fig3b")),
         (FIGURE_CLAIMS["fig5"][1], paper_figure(run("fig5", profile), "fig5")),
+        (FIGURE_CLAIMS["fig3c"][1], paper_figure(run("fig3c", profile), "fig3c")),
     ]
     table = pd.DataFrame(
         [{"id": c.id, "where": where, "paper": c.paper, "ours": c.ours, "verdict": c.verdict, "rule": c.rule}
          for where, c in rows]
     )
-    pending = [("FIG3C", "§7, Fig. 3c", "MNIST version")]
-    table = pd.concat([table, pd.DataFrame([{"id": i, "where": w, "paper": p, "ours": NOT_YET, "verdict": "not measured",
-                                             "rule": ""} for i, w, p in pending])], ignore_index=True)
     return table

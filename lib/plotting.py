@@ -371,6 +371,19 @@ def paper_figure(df: pd.DataFrame, figure: str, *, x: str = "m", xlabel: str | N
     return fig
 
 
+def mnist_inputs(dist, X, y, *, count: int = 4, figsize=(7.2, 2.2)):
+    """The first `count` inputs of Fig. 3c's task (`lib.MnistPatterns`) as images, each 2 x 2 grid of
+    digits titled with its label (y = +1: it holds a 5; y = -1: a 3)."""
+    fig, axes = plt.subplots(1, count, figsize=figsize)
+    for s, ax in enumerate(np.atleast_1d(axes)):
+        ax.imshow(dist.image(X, s), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(f"y = {int(y[s]):+d}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
 # --- book/beyond/threshold: the channels each training needs, against the theory's counts ------------
 
 

@@ -21,17 +21,36 @@ def _cache(monkeypatch, tmp_path):
     monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path))
 
 
-@pytest.mark.parametrize("name", ["fig3a", "fig3b", "fig5"])
+@pytest.mark.parametrize("name", ["fig3a", "fig3b", "fig5", "fig3c"])
 def test_tiny_run_of_each_figure(name):
     point = dict(get(name).points("quick")[0])
-    point.update(seeds=2, m=24, k=8, epochs=2, test_size=50,
-                 select_cfg={**TINY_SELECT, "noise": point["noise"]})
+    task = {"task": point["task"], "max_steps": 3} if name == "fig3c" else {}
+    point.update(seeds=2, m=40, k=8, epochs=2, test_size=50,
+                 select_cfg={**TINY_SELECT, "noise": point["noise"], "n": point["n"], **task})
     df = get(name).compute(**point, device="cpu")
     assert COLUMNS <= set(df.columns)
     assert sorted(df.model.unique()) == ["ConvPool", "MLP", "SVM"] and len(df) == 6
     assert df.test_error.between(0, 1).all() and df.train_error.between(0, 1).all()
     conv = df[df.model == "ConvPool"].iloc[0]
-    assert conv.lr in (1e-3, 1e-2) and conv.radius == 1e-3 and conv.params == 8 * 20 + 8
+    d = 784 if name == "fig3c" else 20
+    assert conv.lr in (1e-3, 1e-2) and conv.radius == 1e-3 and conv.params == 8 * d + 8
+    # 2 epochs of 2 minibatches, capped at 1,000 steps for MNIST
+    assert conv.steps == 4
+
+
+def test_mnist_caps_steps_and_the_svm():
+    assert pf.steps_for(10_000, 50, 32, pf.MNIST_MAX_STEPS) == (pf.MNIST_MAX_STEPS, 32)
+    assert pf.steps_for(640, 50, 32, pf.MNIST_MAX_STEPS) == (1_000, 32)
+    assert pf.steps_for(20, 50, 32, 10) == (10, None)
+    with pytest.raises(ValueError, match="max_steps"):
+        pf.steps_for(20, 50, 32, 0)
+    with pytest.raises(ValueError, match="noise must be 0"):
+        pf.distribution(n=4, noise=1.0, task="mnist")
+    point = dict(get("fig3c").points("quick")[0])
+    point.update(seeds=1, m=30, k=4, epochs=1, test_size=20, svm_max_m=20,
+                 select_cfg={**TINY_SELECT, "n": 4, "task": "mnist", "max_steps": 2, "k": 4})
+    df = get("fig3c").compute(**point, device="cpu")
+    assert "SVM" not in set(df.model)  # m = 30 > svm_max_m
 
 
 def test_tiny_run_of_lw_vs_e2e():
@@ -42,10 +61,12 @@ def test_tiny_run_of_lw_vs_e2e():
 
 
 def test_grids_profiles_and_seeds():
-    for name in ("fig3a", "fig3b", "fig5", "lw_vs_e2e"):
+    for name in ("fig3a", "fig3b", "fig5", "fig3c", "lw_vs_e2e"):
         quick, full = get(name).points("quick"), get(name).points("full")
-        assert min(p["seeds"] for p in quick) >= 5 and min(p["seeds"] for p in full) >= 10
+        assert min(p["seeds"] for p in quick) >= 5
+        assert min(p["seeds"] for p in full) >= (pf.MNIST_SEEDS if name == "fig3c" else 10)
         assert len(quick) < len(full)
+    assert [p["m"] for p in get("fig3c").points("full")] == [10, 100, 500, 1000, 5000, 10000]
     assert [p["m"] for p in get("fig3b").points("full")][-1] == 1000
     assert [p["n"] for p in get("fig5").points("full")] == [2, 5, 10, 20, 50]
 
@@ -107,6 +128,11 @@ def test_figure_claims_follow_their_rule():
     assert claims.paper_figure(tied, "fig3a").holds
     tied.loc[(tied.m == 200) & (tied.model == "ConvPool"), "test_error"] = 0.01
     assert not claims.paper_figure(tied, "fig3a").holds
+    no_svm = _fake("fig3c", 0.0, 0.3)
+    no_svm = no_svm[~((no_svm.model == "SVM") & (no_svm.m > pf.SVM_MAX_M))]  # Fig. 3c's SVM stops at m = 1,000
+    assert claims.paper_figure(no_svm, "fig3c").holds
+    no_svm.loc[(no_svm.m == 10_000) & (no_svm.model == "MLP"), "test_error"] = 0.0  # the MLP below ConvPool
+    assert not claims.paper_figure(no_svm, "fig3c").holds
     table = pf.side_by_side(_fake("fig3b", 0.0, 0.3), "fig3b")
     assert set(table.columns) >= {"paper", "ours", "ci95", "ours - paper"} and len(table) == 15
 
@@ -121,7 +147,7 @@ def test_layerwise_claim():
 def test_cli_figure_rejects_other_names(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["figure", "lw_vs_e2e"])
-    assert exc.value.code == 2 and "figure must be one of fig3a, fig3b, fig5" in capsys.readouterr().err
+    assert exc.value.code == 2 and "figure must be one of fig3a, fig3b, fig5, fig3c" in capsys.readouterr().err
 
 
 def test_cli_show_csv(monkeypatch, capsys):

@@ -106,10 +106,11 @@ widgets.interactive(show, **sliders)
 # (explore-run)=
 # ## Running this page as a notebook
 #
-# - **Binder.** The rocket button at the top of the page opens the repository on
-#   [mybinder.org](https://mybinder.org) in JupyterLab, which installs `requirements.txt`. The
-#   pages are Jupytext notebooks (`book/*.py`): in JupyterLab, right-click the file and choose
-#   *Open With → Notebook*.
+# - **Binder.** When the book was built with its repository's address (`BOOK_REPOSITORY_URL`, see
+#   the README), the rocket button at the top of the page opens this page on
+#   [mybinder.org](https://mybinder.org) in JupyterLab, as a notebook: `.binder/` installs the pinned
+#   requirements with the CPU build of PyTorch and opens the book's `.py` files as notebooks.
+#   A book built without that address has no rocket button.
 # - **Download.** The download button at the top offers this page as a Jupyter notebook
 #   (`.ipynb`) and as its source (`.py`, a Jupytext notebook). Either runs in Jupyter once the
 #   repository is installed (`pip install -r requirements.txt` in a clone).

@@ -1,4 +1,4 @@
-"""§7 chapter (book/paper/experiments): the paper's Figs. 3a, 3b and 5, and layer-wise against end to end.
+"""§7 chapter (book/paper/experiments): the paper's Figs. 3a, 3b, 5 and 3c, and layer-wise against end to end.
 
 Three models, as the paper's §7 describes them:
 - ConvPool (Eq. 1) with k = 500 channels and a trained second layer, trained end to end with Adam on
@@ -11,8 +11,10 @@ Three models, as the paper's §7 describes them:
 One point of a figure = one m (or n) with `seeds` repetitions. Repetition r of base seed s: model
 seed s + r, training set from seed TRAIN_SEED_OFFSET + s + r, and its own test set of `test_size`
 (1,000, as in the paper) fresh points from seed TEST_SEED_OFFSET + s + r. The patterns are the rows of
-one random orthogonal 20 x 20 matrix per figure (seed `basis_seed`), l = d. The ConvPool and MLP
-repetitions are the replicas of one batched model each.
+one random orthogonal 20 x 20 matrix per figure (seed `basis_seed`), l = d. Fig. 3c's task is
+`lib.MnistPatterns` (n = 4 real MNIST digits, d = 784): training sets from the training pool of
+images, test sets from the disjoint test pool. The ConvPool and MLP repetitions are the replicas of one
+batched model each.
 
 The paper leaves Adam's step size, the epochs, the batch size, ConvPool's initial radius (and the
 MLP's activation) unspecified [U]. Our rule, the same for every figure: the same budget for ConvPool
@@ -22,6 +24,11 @@ setting, by the mean error on a validation split (the last 20% of each training 
 `selection seeds` repetitions whose training sets are disjoint from every test set; ties go to the
 lower mean validation logistic loss. Test errors never enter the choice. `selection(figure, profile)`
 returns that table; every point of the figure records the values it used.
+
+Fig. 3c (MNIST, d = 784, m up to 10,000) costs about 40 times more per Adam step than the synthetic
+figures, so on a 2-core laptop its budget is capped [U]: at most `MNIST_MAX_STEPS` Adam steps (the 50
+epochs up to m = 640), `MNIST_SEEDS` repetitions, and the exact linear SVM only up to m = `SVM_MAX_M`
+(above it the hard-margin SVM has thousands of support vectors and one fit takes minutes).
 """
 from __future__ import annotations
 
@@ -38,6 +45,7 @@ from lib.baselines import linear_svm
 from lib.cache import ResultsCache
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns, stack_samples
 from lib.experiments.common import TEST_SEED_OFFSET, TRAIN_SEED_OFFSET, single_thread_on_cpu
+from lib.mnist import MnistPatterns
 from lib.models import MLP, ConvPool
 from lib.sweep import experiment
 from lib.training import accuracy, loss_and_grad, train, train_layerwise
@@ -55,33 +63,45 @@ BASIS_SEED = 0
 NOISE = 1.0  # ||v|| <= 1 in Figs. 3b and 5
 NOISE_LAW = "ball"  # v uniform in the unit ball of R^d: our choice [U]
 FIG5_M = 50  # the paper does not state Fig. 5's m [U]
+TASKS = ("patterns", "mnist")  # Figs. 3a, 3b, 5: D with d = 20; Fig. 3c: MNIST digits
+MNIST_MAX_STEPS = 1_000  # Fig. 3c's cap on Adam steps, the same for ConvPool and the MLP [U]
+MNIST_SEEDS = 5  # Fig. 3c's repetitions in the full profile (the paper's 5)
+SVM_MAX_M = 1_000  # Fig. 3c: the largest m at which the exact linear SVM is fitted
 # Algorithm 1 with relaxed steps for the layer-wise comparison (our choice; the theorem's steps would
 # need k > 8 d^3 = 64,000 channels at d = 20): those of the setting chapter's "relaxed" run
 LW = dict(T1=200, lr1=1e-3, radius=1e-3, T2=2000, lr2=2000.0)
 MODELS = ("ConvPool", "MLP", "SVM")
 
 
-def distribution(*, n: int, noise: float, d: int = D, basis_seed: int = BASIS_SEED, dtype=torch.float32):
-    """The §7 distribution: n patches of dimension d, l = d patterns that are the rows of one random
-    orthogonal matrix (from basis_seed), plus noise v uniform in the ball of radius `noise` (none at 0)."""
+def distribution(*, n: int, noise: float, d: int = D, basis_seed: int = BASIS_SEED, dtype=torch.float32,
+                 task: str = "patterns", pool: str = "train"):
+    """The §7 distribution. task "patterns": n patches of dimension d, l = d patterns that are the rows of
+    one random orthogonal matrix (from basis_seed), plus noise v uniform in the ball of radius `noise`
+    (none at 0). task "mnist": Fig. 3c's n = 4 MNIST digits, images from `pool` ("train" or "test")."""
     n = check_int("n", n, 1)
     noise = check_float("noise", noise, 0.0)
+    if check_choice("task", task, TASKS) == "mnist":
+        if noise != 0:
+            raise ValueError(f"noise must be 0 for task='mnist', got {noise}")
+        return MnistPatterns(n, pool=pool, dtype=dtype)
     if noise == 0:
         return OrthogonalPatterns(n, d, basis="random", seed=basis_seed, dtype=dtype)
     return NoisyOrthogonalPatterns(n, d, noise=noise, noise_law=NOISE_LAW, basis="random", seed=basis_seed, dtype=dtype)
 
 
-def steps_for(m: int, epochs: int, batch_size: int) -> tuple[int, int | None]:
-    """(steps, batch size or None for full batches) of `epochs` epochs over m points."""
-    if m <= batch_size:
-        return epochs, None
-    return epochs * math.ceil(m / batch_size), batch_size
+def steps_for(m: int, epochs: int, batch_size: int, max_steps: int | None = None) -> tuple[int, int | None]:
+    """(steps, batch size or None for full batches) of `epochs` epochs over m points, at most
+    `max_steps` steps (no cap for None)."""
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, 1)
+    steps, batch = (epochs, None) if m <= batch_size else (epochs * math.ceil(m / batch_size), batch_size)
+    return (steps if max_steps is None else min(steps, max_steps)), batch
 
 
-def fit_adam(model, X, y, *, lr, epochs: int, batch_size: int, seed: int) -> float:
+def fit_adam(model, X, y, *, lr, epochs: int, batch_size: int, seed: int, max_steps: int | None = None) -> float:
     """Train `model` (every replica on its own set X (R, m, n, d)) with Adam on the logistic loss for
-    `epochs` epochs; returns the seconds spent."""
-    steps, batch = steps_for(X.shape[1], epochs, batch_size)
+    `epochs` epochs (at most `max_steps` steps); returns the seconds spent."""
+    steps, batch = steps_for(X.shape[1], epochs, batch_size, max_steps)
     res = train(model, X, y, lr=lr, steps=steps, batch_size=batch, seed=seed, optimizer="adam", eval_every=steps)
     return res.seconds
 
@@ -100,7 +120,7 @@ def _sets(dist, m: int, seeds: list[int], offset: int):
 def select(
     *, n: int, noise: float, m: int, seeds: int, epochs: int = EPOCHS, batch_size: int = BATCH_SIZE,
     lrs=LRS, radii=RADII, k: int = K, val_fraction: float = VAL_FRACTION, seed: int = SELECTION_SEED,
-    device: str = "cpu",
+    task: str = "patterns", max_steps: int | None = None, device: str = "cpu",
 ) -> pd.DataFrame:
     """Validation errors of every (model, lr, radius) of the grid at one reference setting: `seeds`
     training sets of m points, the first (1 - val_fraction) m points to train on, the rest to
@@ -113,7 +133,7 @@ def select(
     if m_val >= m:
         raise ValueError(f"val_fraction={val_fraction} leaves no training points out of m={m}")
     start = time.perf_counter()
-    dist = distribution(n=n, noise=noise)
+    dist = distribution(n=n, noise=noise, task=task)
     base = [seed + r for r in range(seeds)]
     rows = []
     for model in ("ConvPool", "MLP"):
@@ -123,12 +143,13 @@ def select(
         Xtr, ytr, Xv, yv = X[:, : m - m_val], y[:, : m - m_val], X[:, m - m_val :], y[:, m - m_val :]
         model_seeds = [s for *_, s in reps]
         if model == "ConvPool":
-            net = ConvPool(D, k, replicas=len(reps), radius=1.0, seed=model_seeds, device=device)
+            net = ConvPool(dist.d, k, replicas=len(reps), radius=1.0, seed=model_seeds, device=device)
             with torch.no_grad():  # each replica's own radius (the sphere init scales linearly with r)
                 net.W.mul_(torch.tensor([r for _, r, _ in reps], dtype=net.W.dtype, device=net.W.device).view(-1, 1, 1))
         else:
-            net = MLP.matching(ConvPool(D, k), n, replicas=len(reps), seed=model_seeds, device=device)
-        fit_adam(net, Xtr, ytr, lr=[lr for lr, *_ in reps], epochs=epochs, batch_size=batch_size, seed=seed)
+            net = MLP.matching(ConvPool(dist.d, k), n, replicas=len(reps), seed=model_seeds, device=device)
+        fit_adam(net, Xtr, ytr, lr=[lr for lr, *_ in reps], epochs=epochs, batch_size=batch_size, seed=seed,
+                 max_steps=max_steps)
         with torch.no_grad():
             out = net(Xv)
             val_loss = loss_and_grad(out, yv.to(out), "logistic")[0].double().cpu().numpy()
@@ -173,48 +194,51 @@ def _cached_selection(select_cfg: dict[str, Any], device: str) -> pd.DataFrame:
 
 def run_point(
     *, n: int, m: int, noise: float, seeds: int, select_cfg: dict[str, Any], seed: int = 0, k: int = K,
-    epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, test_size: int = TEST_SIZE, device: str = "cpu",
+    epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, test_size: int = TEST_SIZE, task: str = "patterns",
+    max_steps: int | None = None, svm_max_m: int | None = None, device: str = "cpu",
 ) -> pd.DataFrame:
     """ConvPool, MLP and SVM on `seeds` repetitions at (n, m), with the step sizes (and radius) that the
-    selection `select_cfg` chose. One row per (model, seed)."""
+    selection `select_cfg` chose, Adam for at most `max_steps` steps, and the SVM only when m <=
+    `svm_max_m` (no limit for None). One row per (model, seed)."""
     seeds = check_int("seeds", seeds, 1)
     m = check_int("m", m, 1)
     seed = check_seed("seed", seed)
     with single_thread_on_cpu(device):
         sel = _cached_selection(select_cfg, device)
         pick = chosen(sel)
-        dist = distribution(n=n, noise=noise)
+        dist = distribution(n=n, noise=noise, task=task)
         reps = [seed + r for r in range(seeds)]
         X, y = _sets(dist, m, reps, TRAIN_SEED_OFFSET)
-        Xt, yt = _sets(dist, test_size, reps, TEST_SEED_OFFSET)
+        Xt, yt = _sets(distribution(n=n, noise=noise, task=task, pool="test"), test_size, reps, TEST_SEED_OFFSET)
         rows = []
-        conv = ConvPool(D, k, replicas=seeds, radius=pick["ConvPool"]["radius"], seed=seed, device=device)
+        conv = ConvPool(dist.d, k, replicas=seeds, radius=pick["ConvPool"]["radius"], seed=seed, device=device)
         mlp = MLP.matching(conv, n, replicas=seeds, seed=seed, device=device)
         for name, net in (("ConvPool", conv), ("MLP", mlp)):
             lr, radius = pick[name]["lr"], pick[name]["radius"]
-            sec = fit_adam(net, X, y, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed)
+            sec = fit_adam(net, X, y, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps)
             for r, (tr, te) in enumerate(zip(_errors(net, X, y), _errors(net, Xt, yt))):
                 rows.append({"model": name, "seed": reps[r], "train_error": float(tr), "test_error": float(te),
                              "params": net.num_parameters, "width": getattr(net, "width", k), "lr": lr,
                              "radius": radius, "epochs": epochs, "batch_size": min(batch_size, m),
-                             "svm": "", "seconds": sec / seeds})
-        for r in range(seeds):
+                             "steps": steps_for(m, epochs, batch_size, max_steps)[0], "svm": "", "seconds": sec / seeds})
+        for r in range(seeds if svm_max_m is None or m <= svm_max_m else 0):
             fit = linear_svm(X[r], y[r])
             rows.append({"model": "SVM", "seed": reps[r], "train_error": fit.train_error,
-                         "test_error": fit.error(Xt[r], yt[r]), "params": n * D, "width": 0, "lr": math.nan,
-                         "radius": math.nan, "epochs": 0, "batch_size": 0,
+                         "test_error": fit.error(Xt[r], yt[r]), "params": n * dist.d, "width": 0, "lr": math.nan,
+                         "radius": math.nan, "epochs": 0, "batch_size": 0, "steps": 0,
                          "svm": fit.kind if fit.kind == "hard" else f"soft (C = {fit.C:g})", "seconds": fit.seconds})
     return pd.DataFrame(rows)
 
 
 # --- the figures' grids -------------------------------------------------------------------------------
 
-FIGURES = ("fig3a", "fig3b", "fig5")
+FIGURES = ("fig3a", "fig3b", "fig5", "fig3c")
 
 
 def figure_grid(figure: str, profile: str) -> list[dict[str, Any]]:
     """The points of `figure` in `profile`. Quick: fewer x values and 5 seeds (the selection on 3
-    seeds); full: every x value and 10 seeds (the selection on 5). Training budget and rule: the same."""
+    seeds); full: every x value and 10 seeds (the selection on 5), Fig. 3c 5 seeds (its selection on 3).
+    Training budget and rule: the same, with Fig. 3c's caps."""
     figure = check_choice("figure", figure, FIGURES)
     full = profile == "full"
     seeds, sel_seeds = (10, 5) if full else (5, 3)
@@ -222,6 +246,12 @@ def figure_grid(figure: str, profile: str) -> list[dict[str, Any]]:
         xs = (2, 5, 10, 20, 50) if full else (2, 10, 50)
         sel = dict(n=10, noise=NOISE, m=FIG5_M, seeds=sel_seeds)
         return [dict(n=n, m=FIG5_M, noise=NOISE, seeds=seeds, select_cfg=sel) for n in xs]
+    if figure == "fig3c":
+        xs = (10, 100, 500, 1000, 5000, 10000) if full else (10, 100, 500)
+        caps = dict(task="mnist", max_steps=MNIST_MAX_STEPS)
+        sel = dict(n=4, noise=0.0, m=100, seeds=3, **caps)
+        return [dict(n=4, m=m, noise=0.0, seeds=MNIST_SEEDS if full else 5, select_cfg=sel, svm_max_m=SVM_MAX_M, **caps)
+                for m in xs]
     noise = 0.0 if figure == "fig3a" else NOISE
     if figure == "fig3a":
         xs = (10, 20, 50, 100, 200, 500) if full else (10, 50, 200)
@@ -254,6 +284,13 @@ def fig3b(*, device, **point) -> pd.DataFrame:
             lambda profile: figure_grid("fig5", profile))
 def fig5(*, device, **point) -> pd.DataFrame:
     """One n: every model's test and training error per seed."""
+    return run_point(**point, device=device)
+
+
+@experiment("fig3c", "§7 Fig. 3c: the three models against m on MNIST (a 5 or a 3 among n = 4 digits)",
+            lambda profile: figure_grid("fig3c", profile))
+def fig3c(*, device, **point) -> pd.DataFrame:
+    """One m: every model's test and training error per seed."""
     return run_point(**point, device=device)
 
 
