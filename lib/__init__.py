@@ -5,7 +5,7 @@ ConvPool of Eq. 1 and the fully connected baseline (batched over a leading repli
 trainers (`train` end to end, `train_layerwise` the paper's Algorithm 1, `accuracy`), and experiments
 run through the results cache (`run`, `current_profile`).
 """
-from lib.distributions import DigitPatterns, NoisyOrthogonalPatterns, OrthogonalPatterns, pattern_statistics
+from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns, pattern_statistics
 from lib.mnist import MnistPatterns
 from lib.models import MLP, ConvPool, FullyConnected
 from lib.sweep import current_profile, run
@@ -22,7 +22,6 @@ from lib.training import (
 __all__ = [
     "OrthogonalPatterns",
     "NoisyOrthogonalPatterns",
-    "DigitPatterns",
     "MnistPatterns",
     "pattern_statistics",
     "ConvPool",

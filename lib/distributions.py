@@ -5,7 +5,8 @@ o_1, ..., o_l, stored 0-based as the rows of `patterns`: row 0 is the positive p
 row 1 the negative pattern o_2 (`p_minus`), rows 2..l-1 the spurious patterns. A point with y = +1
 holds o_1 once and never o_2; a point with y = -1 holds o_2 once and never o_1; every other position
 holds a spurious pattern drawn uniformly with replacement, with the same law for both labels (§3).
-`NoisyOrthogonalPatterns` and `DigitPatterns` are the book's own variants (Part II).
+`NoisyOrthogonalPatterns` is the book's own variant (Part II); `split_by_class` splits an image set
+into the disjoint pools of the MNIST task (`lib.mnist`).
 """
 from __future__ import annotations
 
@@ -250,22 +251,6 @@ class NoisyOrthogonalPatterns(OrthogonalPatterns):
         return f"NoisyOrthogonalPatterns(n={self.n}, d={self.d}, noise={self.noise}{law}, copies={self.copies})"
 
 
-DIGIT_DIM = 64  # an 8 x 8 digit image, flattened
-
-
-def _digit_pools(split_seed: int, test_fraction: float) -> tuple[dict[int, torch.Tensor], dict[int, torch.Tensor]]:
-    """sklearn's bundled 8x8 digits (no download), unit-normalised and split per class into disjoint
-    train/test pools: {digit: (P_c, 64) tensor}."""
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    images = torch.as_tensor(data.data, dtype=torch.float64)
-    images = images / images.norm(dim=1, keepdim=True)
-    labels = torch.as_tensor(data.target)
-    train, test = split_by_class(labels, split_seed, test_fraction)
-    return {c: images[r] for c, r in train.items()}, {c: images[r] for c, r in test.items()}
-
-
 def split_by_class(labels: torch.Tensor, split_seed: int, test_fraction: float) -> tuple[dict[int, torch.Tensor], dict[int, torch.Tensor]]:
     """Disjoint train/test pools of a labelled image set: for each class c in 0..9, its rows in a
     random order drawn from `split_seed`, the first round(test_fraction * count) in the test pool and
@@ -278,101 +263,3 @@ def split_by_class(labels: torch.Tensor, split_seed: int, test_fraction: float) 
         cut = int(round(len(rows) * test_fraction))
         test[c], train[c] = rows[:cut], rows[cut:]
     return train, test
-
-
-class DigitPatterns(_PatternRows):
-    """The detection task of `OrthogonalPatterns` with real images as patterns (the book's Part II,
-    our own construction): every patch is an 8x8 handwritten digit
-    from scikit-learn's `load_digits`, unit-normalised (d = 64). Digit class `positive_class` plays
-    p_plus, `negative_class` plays p_minus, the classes in `spurious_classes` are the spurious
-    patterns. The layout of classes over the n positions (and the label rule) is exactly that of
-    `OrthogonalPatterns(n, 2 + len(spurious_classes), copies=...)`; each patch is then a different
-    image of its class (drawn without replacement within a point, with replacement across points).
-
-    Parameters
-    ----------
-    n : patches per input (1 <= n <= the smallest class pool). pool : "train" or "test": two disjoint
-    halves of each class's images (split by `split_seed`, `test_fraction` of them in "test").
-    positive_class, negative_class : digits in 0..9, distinct. spurious_classes : other digits
-    (default: the remaining eight). copies, p_positive : as in `OrthogonalPatterns`.
-    """
-
-    d = DIGIT_DIM
-
-    def __init__(
-        self,
-        n: int,
-        *,
-        pool: str = "train",
-        positive_class: int = 0,
-        negative_class: int = 1,
-        spurious_classes: Sequence[int] | None = None,
-        copies: int = 1,
-        p_positive: float = 0.5,
-        split_seed: int = 0,
-        test_fraction: float = 0.5,
-        dtype: torch.dtype = torch.float32,
-    ) -> None:
-        from lib._checks import check_choice
-
-        self.pool = check_choice("pool", pool, ("train", "test"))
-        pos = check_int("positive_class", positive_class, 0, 9)
-        neg = check_int("negative_class", negative_class, 0, 9)
-        if pos == neg:
-            raise ValueError(f"negative_class must differ from positive_class={pos}, got {neg}")
-        if spurious_classes is None:
-            spurious_classes = [c for c in range(10) if c not in (pos, neg)]
-        spurious = [check_int("spurious_classes[i]", c, 0, 9) for c in spurious_classes]
-        if not spurious or len(set(spurious)) != len(spurious) or {pos, neg} & set(spurious):
-            raise ValueError(
-                f"spurious_classes must be distinct digits in 0..9 other than {pos} and {neg}, got {spurious_classes!r}"
-            )
-        self.classes = [pos, neg, *spurious]  # index 0 = p_plus class, 1 = p_minus class, 2.. spurious
-        self.test_fraction = check_float("test_fraction", test_fraction, 0.0, 1.0, low_open=True)
-        if self.test_fraction >= 1.0:
-            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-        self.split_seed = check_int("split_seed", split_seed, 0)
-        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-            raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
-        self.dtype = dtype
-        train, test = _digit_pools(self.split_seed, self.test_fraction)
-        pools = train if self.pool == "train" else test
-        self.images = [pools[c].to(dtype) for c in self.classes]  # one (P_c, 64) tensor per pattern index
-        smallest = min(len(p) for p in self.images)
-        self.n = check_int("n", n, 1, smallest)
-        self.layout = OrthogonalPatterns(self.n, len(self.classes), copies=copies, p_positive=p_positive)
-        self.copies = self.layout.copies
-        means = torch.stack([p.mean(0) for p in self.images])
-        self.patterns = means / means.norm(dim=1, keepdim=True)  # unit-normalised class means, one a row
-
-    def sample_indices(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Class layout of m points: `idx` (m, n), entry = index into `classes` (0: p_plus class,
-        1: p_minus class, >= 2: spurious), and `y` (m,) in {-1, +1}. Same law as `OrthogonalPatterns`."""
-        return self.layout.sample_indices(m, seed)
-
-    def sample_images(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """`(idx, img, y)`: the class layout, `img` (m, n) the row of each patch in its class pool, and
-        the labels. The k-th patch of class c in a point is row (start + k) mod P_c of the (randomly
-        ordered) pool, with `start` uniform: each patch is uniform over the pool, and the images of one
-        class within a point are distinct."""
-        idx, y = self.sample_indices(m, seed)
-        g = torch.Generator().manual_seed(seed + NOISE_SEED_OFFSET)
-        img = torch.zeros_like(idx)
-        for c, pool in enumerate(self.images):
-            here = idx == c
-            rank = here.long().cumsum(1) - 1  # j-th occurrence of class c in the point
-            start = torch.randint(len(pool), (idx.shape[0], 1), generator=g)  # uniform per point and class
-            img = torch.where(here, (start + rank) % len(pool), img)  # consecutive rows: distinct (n <= pool)
-        return idx, img, y
-
-    def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """m points: `X` (m, n, 64), every patch a unit-norm digit image, `y` (m,) in {-1, +1}."""
-        idx, img, y = self.sample_images(m, seed)
-        X = torch.empty(idx.shape[0], self.n, self.d, dtype=self.dtype)
-        for c, pool in enumerate(self.images):
-            here = idx == c
-            X[here] = pool[img[here]]
-        return X, y
-
-    def __repr__(self) -> str:
-        return f"DigitPatterns(n={self.n}, pool={self.pool!r}, classes={self.classes}, copies={self.copies})"

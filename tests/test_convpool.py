@@ -243,10 +243,10 @@ def test_theorem_regime_values():
     assert not theory.regime(4, 512, 50).enough_channels
 
 
-def test_cuda_without_a_gpu_and_bad_digit_dtype_raise_value_errors():
+def test_cuda_without_a_gpu_and_bad_mnist_dtype_raise_value_errors():
     if not torch.cuda.is_available():
         for device in ("cuda", "cuda:0", torch.device("cuda")):
             with pytest.raises(ValueError, match="device"):
                 ConvPool(4, 2, device=device)
     with pytest.raises(ValueError, match="dtype"):
-        lib.DigitPatterns(3, dtype=torch.int64)
+        lib.MnistPatterns(3, dtype=torch.int64)

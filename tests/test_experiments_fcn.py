@@ -12,8 +12,6 @@ EXPECTED = {
     "cnn_vs_fcn": {"model", "m", "seed", "lr", "fitted", "val_accuracy", "test_accuracy", "selected", "parameters"},
     "sample_gap": {"model", "m", "n", "d", "seed", "test_accuracy", "selected"},
     "fcn_shattering": {"method", "labels", "seed", "train_accuracy", "fitted", "inputs", "pattern_sets"},
-    "digits_cnn_vs_fcn": {"model", "m", "seed", "lr", "val_accuracy", "test_accuracy", "selected"},
-    "digit_filters": {"sign", "filter", "rank", "pixel", "value", "cos_0", "cos_1"},
     "noisy_orthogonal": {"model", "m", "noise", "seed", "test_accuracy", "selected"},
 }
 

@@ -108,7 +108,7 @@ print("N_W(X):", tuple(net(X).shape))
 # half of the spurious patterns, so the look usually ends at the first or second rank instead of
 # comparing all $n$ positions. The result is exact: the cell below checks it against the
 # general path (a batched matrix product and a max over positions), and the unit tests check that
-# whole training runs are bit-identical on both paths. Noisy patches and digits take the general
+# whole training runs are bit-identical on both paths. Noisy patches and MNIST digits take the general
 # path. The timings are of this machine, when the page was built.
 
 # %%
