@@ -207,7 +207,8 @@ def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
     # below each baseline, or tied with it at zero error (nobody errs: at m = 500 in Fig. 3a)
     ordered = (((means.ConvPool < means.MLP) | ((means.ConvPool == 0) & (means.MLP == 0)))
                & ((means.ConvPool < means.SVM) | ((means.ConvPool == 0) & (means.SVM == 0)) | means.SVM.isna()))
-    ordered = ordered.drop(index=[v for v in paper_ties(figure) if v in ordered.index])
+    ties = [v for v in paper_ties(figure) if v in ordered.index]
+    ordered = ordered.drop(index=ties)
     table = side_by_side(df, figure)
     conv = table[table.model == "ConvPool"]
     base = table[table.model != "ConvPool"]
@@ -219,6 +220,7 @@ def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
         f"{FIGURE_TOLERANCE} of the paper at {int((conv['ours - paper'].abs() <= FIGURE_TOLERANCE).sum())}/{len(conv)} "
         f"published points (largest gap {worst['ours - paper']:+.3f} at {x} = {int(worst[x])}); baselines: largest gap "
         f"{worst_base['ours - paper']:+.3f} ({worst_base.model} at {x} = {int(worst_base[x])})"
+        + (f"; not judged where the paper's three values tie: {x} = {', '.join(map(str, ties))}" if ties else "")
     )
     return Claim(cid, paper, text, bool(ordered.all()) and close,
                  f"ConvPool's mean below MLP's and SVM's (or tied at 0) at every {x} where the paper's three values "
