@@ -5,7 +5,7 @@
                            [--scheduler tcp://HOST:8786]
     python -m lib show NAME [--profile full] [--set KEY=VALUE ...] [--format text|csv]   print the tidy
                                                          table (from the cache)
-    python -m lib figure NAME [--profile full] [--out FILE.png]     a §7 figure (fig3a, fig3b, fig5): compute
+    python -m lib figure NAME [--profile full] [--out FILE.png]     a §7 figure (fig3a, fig3b, fig5, fig3c): compute
                                                          what is missing, write the PNG, print paper / ours
 
 `run` shows a progress bar over the sweep's points with an ETA; points already cached are skipped, so
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("name", help="experiment name (see `python -m lib list`)")
     show_cmd.add_argument("--format", choices=("text", "csv"), default="text",
                           help="text (a pandas table, default) or csv (every row and column)")
-    fig_cmd.add_argument("name", help="fig3a, fig3b or fig5")
+    fig_cmd.add_argument("name", help="fig3a, fig3b, fig5 or fig3c")
     fig_cmd.add_argument("--out", default=None, help="PNG path (default NAME-PROFILE.png in the current directory)")
     return parser
 

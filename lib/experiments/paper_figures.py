@@ -42,7 +42,7 @@ import torch
 
 from lib._checks import check_choice, check_float, check_int, check_seed
 from lib.baselines import linear_svm
-from lib.cache import ResultsCache
+from lib.cache import ResultsCache, code_version
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns, stack_samples
 from lib.experiments.common import TEST_SEED_OFFSET, TRAIN_SEED_OFFSET, single_thread_on_cpu
 from lib.mnist import MnistPatterns
@@ -174,7 +174,7 @@ def chosen(selection_table: pd.DataFrame) -> dict[str, dict[str, float]]:
 def _cached_selection(select_cfg: dict[str, Any], device: str) -> pd.DataFrame:
     """`select(**select_cfg)` through the results cache (one entry per configuration and device)."""
     cache = ResultsCache()
-    config = {"experiment": "paper_selection", "point": select_cfg, "device": device}
+    config = {"experiment": "paper_selection", "point": select_cfg, "device": device, "code": code_version(__name__)}
     hit = cache.get(config)
     if hit is not None:
         return hit[0]
