@@ -163,3 +163,11 @@ def test_cli_show_csv(monkeypatch, capsys):
     assert main(["show", "toy", "--profile", "quick", "--format", "csv"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "model,test_error,i" and out[1] == "A,0.5,1"
+
+
+def test_describe_fit_names_where_convpool_does_not_fit():
+    rows = [{"model": "ConvPool", "m": m, "seed": s, "train_error": err, "steps": 1_000, "batch_size": 32}
+            for m, err in ((100, 0.0), (10_000, 0.02)) for s in range(2)]
+    text = pf.describe_fit(pd.DataFrame(rows))
+    assert "m = 10,000" in text and "3.2 epochs" in text and "0.020" in text
+    assert pf.describe_fit(pd.DataFrame(rows).assign(train_error=0.0)).startswith("ConvPool fits every training set")

@@ -367,16 +367,37 @@ def describe_differences(table: pd.DataFrame) -> str:
 def figure_facts(df: pd.DataFrame, figure: str, profile: str) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
     """What the §7 chapter says of one figure: the side-by-side table, the figure's `Claim`, and the
     values it glues as
-    `<figure>_<key>`: the claim's verdict and measurement, where ours differ from the paper, and the
-    seconds spent on the figure's points and on its selection runs."""
+    `<figure>_<key>`: the claim's verdict and measurement, where ours differ from the paper, the
+    seconds spent on the figure's points and on its selection runs, which SVM each fit was
+    (`svm_kinds`), the fraction of network runs that fit their training sets (`net_train_zero`) and
+    where ConvPool did not (`fit`)."""
     from lib.claims import paper_figure
 
     side = side_by_side(df, figure)
     claim = paper_figure(df, figure)
+    svm = df[df.model == "SVM"]
     return side, claim, {
         "verdict": claim.verdict,
         "ours": claim.ours,
         "diff": describe_differences(side),
         "seconds": df.attrs["seconds"],
         "sel_seconds": float(selection(figure, profile).seconds.iloc[0]),
+        "svm_kinds": ", ".join(f"{kind} margin in {count} of {len(svm)}" for kind, count in svm.svm.value_counts().items()),
+        "net_train_zero": float((df[df.model != "SVM"].train_error == 0).mean()),
+        "fit": describe_fit(df),
     }
+
+
+def describe_fit(df: pd.DataFrame) -> str:
+    """Where ConvPool leaves training points misclassified, in words: the m (or n) values, and at the
+    largest of them the epochs its step budget allowed and its mean training error."""
+    conv = df[df.model == "ConvPool"]
+    x = "n" if "m" not in conv.columns or conv.m.nunique() == 1 else "m"
+    unfit = conv[conv.train_error > 0]
+    if unfit.empty:
+        return "ConvPool fits every training set within its budget"
+    worst = conv[conv[x] == unfit[x].max()]
+    epochs = worst.steps.iloc[0] * min(worst.batch_size.iloc[0], worst.m.iloc[0]) / worst.m.iloc[0]
+    return (f"ConvPool leaves training points misclassified at {x} = {', '.join(f'{v:,}' for v in sorted(unfit[x].unique()))}; "
+            f"at {x} = {worst[x].iloc[0]:,} its budget allows {epochs:.1f} epochs and its mean training error is "
+            f"{worst.train_error.mean():.3f}, so a longer budget would likely lower its test error there")
