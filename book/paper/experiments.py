@@ -102,8 +102,8 @@ counts
 #   {glue:text}`mnist_max_steps:,` Adam steps (the 50 epochs up to $m = 640$, fewer epochs above),
 #   {glue:text}`mnist_seeds` seeds in the full profile (the paper's 5), its step size and radius chosen
 #   by the same rule at $m = 100$, $n = 4$ over 3 repetitions, and the SVM fitted only up to
-#   $m$ = {glue:text}`svm_max_m:,`: above it the hard-margin SVM of a training set has thousands of
-#   support vectors (of the order of $nd = 3{,}136$), and one exact fit takes minutes.
+#   $m$ = {glue:text}`svm_max_m:,`: above it the number of training points passes the input dimension
+#   $nd = 3{,}136$, and one exact hard-margin fit takes minutes.
 # ```
 #
 # ## The step sizes and radii, chosen on validation data

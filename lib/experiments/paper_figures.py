@@ -28,7 +28,7 @@ returns that table; every point of the figure records the values it used.
 Fig. 3c (MNIST, d = 784, m up to 10,000) costs about 40 times more per Adam step than the synthetic
 figures, so on a 2-core laptop its budget is capped [U]: at most `MNIST_MAX_STEPS` Adam steps (the 50
 epochs up to m = 640), `MNIST_SEEDS` repetitions, and the exact linear SVM only up to m = `SVM_MAX_M`
-(above it the hard-margin SVM has thousands of support vectors and one fit takes minutes).
+(above it one exact hard-margin fit takes minutes).
 """
 from __future__ import annotations
 
