@@ -20,10 +20,12 @@ from its seed). The baselines of the minibatch workloads are timed over `baselin
 scaled (their cost per step is constant); 'loss gap' is then max |trainer - baseline| of the full
 training loss after those steps (a second trainer run, of as many steps), and after the whole run for
 lw. Only the steps are timed: the trainer's time per step is the difference of its two runs divided
-by the difference of their steps, and the rest of `train` (preparing the data, its full-loss
-evaluations at the first and last step, which dominate one MNIST epoch) is printed apart. Printed per run: seconds per step and in all, GFLOP/s, the fraction of the machine's matmul rate
-(a plain large `torch.mm` of the workload's dtype), the speed-up of the trainer over it and the peak
-memory the run adds (CUDA: the allocator's peak; CPU: resident set, freed blocks returned to the OS).
+by the difference of their steps, and the rest of `train` (preparing the data) is printed apart. The
+trainer runs as the §7 figures call it (`fit_adam`: no full-loss evaluation inside `train`). Printed
+per run: seconds per step and in all, GFLOP/s, the fraction of the machine's matmul rate (a plain large
+`torch.mm` of the workload's dtype), the speed-up of the trainer over it, and the peak memory that a
+separate run of `MEMORY_STEPS` steps adds (CUDA: the allocator's peak; CPU: resident set, with freed
+blocks returned to the OS, which slows allocation: hence a run apart from the timed one).
 No asserts: these are measurements. Targets (printed beside the results): the trainer >= 10x (a) and
 >= 2x (b) on the Fig. 3a grid, the MNIST step at >= 40% of the float32 matmul rate.
 
@@ -45,7 +47,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -57,7 +59,7 @@ from lib.experiments.paper_figures import BATCH_SIZE
 from lib.models import ConvPool
 from lib.sweep import check_device
 from lib.theory import regime
-from lib.training import default_device, train, train_layerwise
+from lib.training import default_device, loss_and_grad, train, train_layerwise
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,7 @@ class Measurement:
     flops: float  # of the full run
     peak_bytes: int
     loss_gap: float = math.nan  # max |trainer loss - this run's loss| (nan for the trainer itself)
-    fixed_seconds: float = math.nan  # the trainer's time outside its steps (preparation, two full-loss evaluations)
+    fixed_seconds: float = math.nan  # the trainer's time outside its steps (preparing the data)
 
     def gflops(self) -> float:
         return self.flops / self.seconds / 1e9
@@ -251,9 +253,9 @@ def _batches(w: Workload, steps: int) -> list[torch.Tensor]:
     return [torch.randperm(w.m, generator=gen)[:BATCH_SIZE] for _ in range(steps)]
 
 
-def run_trainer(w: Workload, X, y, steps: int, device: str) -> tuple[float, torch.Tensor]:
-    """(seconds, full training loss per seed at the end) of `steps` trainer steps (lw: Algorithm 1,
-    loss: L_2 at the end, `steps` ignored)."""
+def run_trainer(w: Workload, X, y, steps: int, device: str, final: bool = True) -> tuple[float, torch.Tensor | None]:
+    """(seconds, full training loss per seed at the end, None unless `final`) of `steps` trainer steps
+    (lw: Algorithm 1, loss: L_2 at the end, `steps` ignored)."""
     net = _model(w, device)
     _sync(device)
     start = time.perf_counter()
@@ -263,13 +265,19 @@ def run_trainer(w: Workload, X, y, steps: int, device: str) -> tuple[float, torc
         loss = res.loss2[-1]
     else:
         batch = BATCH_SIZE if w.m > BATCH_SIZE else None
-        res = train(net, X, y, lr=w.lr, steps=steps, batch_size=batch, seed=0, optimizer="adam", eval_every=steps)
-        loss = res.loss[-1]
+        train(net, X, y, lr=w.lr, steps=steps, batch_size=batch, seed=0, optimizer="adam", evaluate=False)
     _sync(device)
-    return time.perf_counter() - start, loss
+    seconds = time.perf_counter() - start
+    if not final:
+        return seconds, None
+    if not w.layerwise:  # the full training loss, not timed (as the baselines')
+        with torch.no_grad():
+            out = torch.cat([net(X[:, s : s + 1024]) for s in range(0, w.m, 1024)], 1)
+            loss = loss_and_grad(out, y.expand_as(out).to(out), "logistic")[0].cpu()
+    return seconds, loss
 
 
-def run_naive(w: Workload, X, y, steps: int, device: str) -> tuple[float, torch.Tensor]:
+def run_naive(w: Workload, X, y, steps: int, device: str, final: bool = True) -> tuple[float, torch.Tensor | None]:
     """(a): one nn.Module per seed, trained one after the other with autograd."""
     init = _model(w, device)
     losses = []
@@ -299,9 +307,11 @@ def run_naive(w: Workload, X, y, steps: int, device: str) -> tuple[float, torch.
             _naive_steps(steps, opt, minibatch_loss)
         _sync(device)
         seconds += time.perf_counter() - start  # the steps only: the final loss is not timed
+        if not final:
+            continue
         with torch.no_grad():
             losses.append(logistic(net.out(z).squeeze(-1), yr[m1:]) if w.layerwise else logistic(net(Xr), yr))
-    return seconds, torch.stack(losses).cpu()
+    return seconds, torch.stack(losses).cpu() if final else None
 
 
 def _naive_steps(steps: int, opt: torch.optim.Optimizer, loss: Callable[[], torch.Tensor]) -> None:
@@ -311,7 +321,7 @@ def _naive_steps(steps: int, opt: torch.optim.Optimizer, loss: Callable[[], torc
         opt.step()
 
 
-def run_vmap(w: Workload, X, y, steps: int, device: str) -> tuple[float, torch.Tensor]:
+def run_vmap(w: Workload, X, y, steps: int, device: str, final: bool = True) -> tuple[float, torch.Tensor | None]:
     """(b): the nn.Module batched over the seeds with torch.func (vmap of grad of functional_call)."""
     init = _model(w, device)
     base = NaiveConvPool(init.W[0].detach(), init.a[0].detach()).to("meta")
@@ -350,7 +360,7 @@ def run_vmap(w: Workload, X, y, steps: int, device: str) -> tuple[float, torch.T
         for _ in range(w.baseline_steps):
             a.grad = grad_a(a.detach(), z, rows(y, slice(m1, None)))
             opt.step()
-        final = lambda: vmap(second_layer_loss, in_dims=(0, 0, x_dim))(a, z, rows(y, slice(m1, None)))  # noqa: E731
+        final_loss = lambda: vmap(second_layer_loss, in_dims=(0, 0, x_dim))(a, z, rows(y, slice(m1, None)))  # noqa: E731
     else:
         W.requires_grad_(True)
         a.requires_grad_(True)
@@ -360,53 +370,79 @@ def run_vmap(w: Workload, X, y, steps: int, device: str) -> tuple[float, torch.T
             idx = idx.to(device)
             W.grad, a.grad = grads(W.detach(), a.detach(), rows(X, idx), rows(y, idx))
             opt.step()
-        final = lambda: vmap(loss_of, in_dims=(0, 0, x_dim, x_dim))(W, a, X, y)  # noqa: E731
+        final_loss = lambda: vmap(loss_of, in_dims=(0, 0, x_dim, x_dim))(W, a, X, y)  # noqa: E731
     _sync(device)
     seconds = time.perf_counter() - start  # the steps only: the final loss is not timed
+    if not final:
+        return seconds, None
     with torch.no_grad():
-        return seconds, final().cpu()
+        return seconds, final_loss().cpu()
 
 
 IMPLS: dict[str, Callable] = {"trainer": run_trainer, "nn.Module": run_naive, "vmap": run_vmap}
 
 
-def measure(w: Workload, device: str, threads: int | None = None) -> list[Measurement]:
-    """The three runs of workload `w`, each with its peak memory (on the minibatch workloads, each after
-    a one-step warm-up: oneDNN and the allocator build their primitives at a shape's first use)."""
+MEMORY_STEPS = 3  # the steps of the runs that measure peak memory (it is reached at the first step)
+
+
+def measure(w: Workload, device: str, threads: int | None = None, peaks: dict[str, int] | None = None) -> list[Measurement]:
+    """The three timed runs of workload `w`, with the memory allocator as a user has it (on the
+    minibatch workloads, each after a one-step warm-up: oneDNN and the allocator build their primitives
+    at a shape's first use), and their peak memory from `peaks` (`peak_memory`; -1: not measured)."""
     if threads is not None:
         torch.set_num_threads(threads)
-    if device == "cpu":
-        _return_freed_memory()
     X, y = _data(w, device)
     out = []
     for impl, fn in IMPLS.items():
         steps = w.steps if impl == "trainer" or w.layerwise else w.baseline_steps
         if not w.layerwise:
-            fn(w, X, y, 1, device)  # warm-up
-        with _PeakMemory(device) as mem:
-            seconds, loss = fn(w, X, y, steps, device)
+            fn(w, X, y, 1, device, final=False)  # warm-up
+        seconds, loss = fn(w, X, y, steps, device)
         fixed = math.nan
         if impl == "trainer":  # the losses the baselines must reach: after as many steps as they run
             reference = loss
-            if not w.layerwise:  # the steps' time: less that of a shorter run (same preparation, evaluations)
+            if not w.layerwise:  # the steps' time: less that of a shorter run (same preparation)
                 short, reference = run_trainer(w, X, y, w.baseline_steps, device)
                 step = (seconds - short) / (w.steps - w.baseline_steps)
                 seconds, fixed = step * w.steps, seconds - step * w.steps
         gap = math.nan if impl == "trainer" else (loss.double() - reference.double()).abs().max().item()
         scale = 1.0 if w.layerwise else w.steps / steps
-        out.append(Measurement(w.name, impl, steps, seconds * scale, w.flops(w.steps), mem.peak, gap, fixed))
+        peak = -1 if peaks is None else peaks[impl]
+        out.append(Measurement(w.name, impl, steps, seconds * scale, w.flops(w.steps), peak, gap, fixed))
     return out
 
 
+def peak_memory(w: Workload, device: str, threads: int | None = None) -> dict[str, int]:
+    """Per implementation, the peak memory (bytes) that a run of MEMORY_STEPS steps of `w` adds, after a
+    one-step warm-up, without its final loss; on the CPU with freed blocks handed back to the OS, which
+    slows allocation: `run_bench` measures it in a process of its own, apart from the timed runs."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if device == "cpu":
+        _return_freed_memory()
+    X, y = _data(w, device)
+    brief = replace(w, steps=min(w.steps, MEMORY_STEPS), baseline_steps=min(w.baseline_steps, MEMORY_STEPS))
+    peaks = {}
+    for impl, fn in IMPLS.items():
+        if not w.layerwise:
+            fn(brief, X, y, 1, device, final=False)
+        with _PeakMemory(device) as mem:
+            fn(brief, X, y, MEMORY_STEPS, device, final=False)
+        peaks[impl] = mem.peak
+    return peaks
+
+
 def run_bench(quick: bool, device: str, threads: int | None = None, fresh: bool = True):
-    """Yield the measurements of every workload, each workload in a fresh process (spawn) unless not
-    `fresh`."""
+    """Yield the measurements of every workload: its peak memory, then its timed runs, each in a fresh
+    process (spawn), or all in this one (memory first) unless `fresh`."""
     for w in workloads(quick):
         if not fresh:
-            yield from measure(w, device, threads)
+            yield from measure(w, device, threads, peak_memory(w, device, threads))
             continue
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            yield from pool.submit(measure, w, device, threads).result()
+            peaks = pool.submit(peak_memory, w, device, threads).result()
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield from pool.submit(measure, w, device, threads, peaks).result()
 
 
 def header(device: str, mm32: float, mm64: float, quick: bool) -> str:
@@ -432,7 +468,7 @@ FOOTER = (
     "timed: steps actually run (the baselines' seconds are scaled to the trainer's steps; lw: T1, then T2\n"
     "steps, all run). ms/step: per trainer step (lw: per first-layer step, both phases included).\n"
     "seconds: of the steps alone (the trainer's from two runs of different lengths; 'fixed s': the rest of\n"
-    "`train`, the preparation of the data and its two full-loss evaluations, also in 'peak MiB').\n"
+    "`train`, the preparation of the data). peak MiB: of a separate run of 3 steps, final loss excluded.\n"
     "speed-up: the run's seconds / the trainer's. 'of mm': GFLOP/s / the plain torch.mm rate of the\n"
     "workload's dtype. loss gap: max over seeds of |trainer - run| full training loss after the timed\n"
     "steps (same initial weights and minibatches, so ~0; lw: L_2 at the end).\n"

@@ -14,15 +14,15 @@ across contiguous rows, and the first arg-max is the largest n - j over the posi
 the max; the backward gathers the m winning patches of each channel (`embedding_bag`).
 
 Pattern-table path. When every patch is one of a few known vectors O[0], ..., O[U-1] (the paper's
-orthogonal patterns, in any basis), every score w_i . x[j] is an entry of the (k, U) table W O^T,
-and max_j w_i . x[j] is the entry of the best-ranked pattern that the point holds. `ConvPool` ranks
-each row of the table once per step and scans the ranks against a (U, m) table of which patterns each
-point holds (`PatternTable`): one uint8 pass over the R k m (channel, point) pairs per rank, until
-every pair has met a pattern its point holds, instead of a max over R k m n scores. It computes the
-same scores as the general path (tests/test_speed_paths.py checks the values bit for bit); ties
-between two present patterns with exactly equal scores go to the lower pattern index (the general
-path takes the first position). It is used whenever it applies (`ConvPool(pattern_search=True)`, the
-default); noisy patches and digits take the general path.
+orthogonal patterns, in any basis), every score w_i . x[j] is an entry of the (k, U) table W O^T.
+`ConvPool` computes that table once per step and copies, for every patch x[j] of every point, the
+table row of its pattern (`PatternTable` keeps each patch as its pattern's index): a copy of R m n
+rows of k scores instead of a GEMM of depth d. The max over positions is then the same reduction as
+on the general path, and the winner is found from the integer bits of (score - max), which are 0
+exactly at the max and negative elsewhere. The values are those of the general path, bit for bit
+(tests/test_speed_paths.py); ties between two present patterns with exactly equal scores go to the
+lower pattern index (the general path takes the first position). It is used whenever it applies
+(`ConvPool(pattern_search=True)`, the default); noisy patches and digits take the general path.
 """
 from __future__ import annotations
 
@@ -127,15 +127,15 @@ class _Replicated(nn.Module):
 
 @dataclass(frozen=True)
 class PatternTable:
-    """Inputs whose patches are all rows of a small pattern matrix O (U, d), kept as which patterns
-    each point holds: presence[b, p, s] is True when O[p] is a patch of point s (b: 0, or the replica
-    of a per-replica training set). Every filter-patch score is then an entry of the (k, U) table
-    W O^T, which is all the pattern-search path of `ConvPool` needs."""
+    """Inputs whose patches are all rows of a small pattern matrix O (U, d), kept as the pattern of each
+    patch: index[b, s, j] = p when patch j of point s is O[p] (b: 0, or the replica of a per-replica
+    training set). Every filter-patch score is then an entry of the (k, U) table W O^T, which is all
+    the pattern-table path of `ConvPool` needs."""
 
     patterns: torch.Tensor  # (U, d): the distinct patches, U <= MAX_PATTERNS
-    presence: torch.Tensor  # (1 or R, U, m) bool
+    index: torch.Tensor  # (1 or R, m, n) long: the pattern of every patch
 
-    MAX_PATTERNS = 255  # ranks are counted in uint8
+    MAX_PATTERNS = 255
 
     @classmethod
     def of(cls, X: torch.Tensor) -> PatternTable | None:
@@ -154,13 +154,18 @@ class PatternTable:
         patterns, index = unique_rows(rows)
         if patterns.shape[0] > limit:
             return None
-        presence = torch.zeros(B, m, patterns.shape[0], dtype=torch.bool, device=X.device)
-        presence.scatter_(2, index.view(B, m, n), True)
-        return cls(patterns.contiguous(), presence.transpose(1, 2).contiguous())
+        return cls(patterns.contiguous(), index.view(B, m, n))
+
+    @property
+    def presence(self) -> torch.Tensor:
+        """(1 or R, U, m) bool: presence[b, p, s] is True when O[p] is a patch of point s."""
+        B, m, _ = self.index.shape
+        presence = torch.zeros(B, m, self.patterns.shape[0], dtype=torch.bool, device=self.index.device)
+        return presence.scatter_(2, self.index, True).transpose(1, 2)
 
     def points(self, batch: torch.Tensor) -> PatternTable:
         """The inputs of the points `batch` (a minibatch)."""
-        return PatternTable(self.patterns, self.presence[:, :, batch])
+        return PatternTable(self.patterns, self.index[:, batch])
 
 
 def unique_rows(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -195,6 +200,23 @@ class PositionMajor:
         """The inputs of the points `batch` (a minibatch)."""
         B, nm, d = self.patches.shape
         return PositionMajor(self.patches.view(B, self.n, nm // self.n, d)[:, :, batch].reshape(B, -1, d), self.n)
+
+
+def _largest_tag_at_max(scores: torch.Tensor, values: torch.Tensor, dim: int, tags: torch.Tensor, *,
+                        in_place: bool) -> torch.Tensor:
+    """The largest of `tags` (int32, 0 < tag < 2^22, broadcast against scores) over the entries of
+    `scores` along `dim` that equal their max `values` (scores.amax(dim)): how both paths find the
+    winner of a max-pool. scores - values is +0.0 exactly at the max and negative elsewhere, so its bits,
+    read as a signed integer, are 0 there and below -2^22 elsewhere; adding the tags keeps that order,
+    and a max over `dim` returns the largest tag at the max. One subtraction, one addition and one max,
+    where an equality test makes a slow bool pass. `in_place`: scores is a work buffer, overwritten.
+    NaN scores give an arbitrary integer (callers clamp it to a valid index)."""
+    with torch.no_grad():
+        if scores.dtype not in (torch.float32, torch.float64):  # float16, bfloat16: exactly, in float32
+            scores, values, in_place = scores.float(), values.float(), True
+        diff = scores.sub_(values.unsqueeze(dim)) if in_place else scores.detach() - values.detach().unsqueeze(dim)
+        keys = diff.view(torch.int32 if diff.dtype == torch.float32 else torch.int64).add_(tags)
+        return keys.amax(dim)
 
 
 SECOND_LAYERS = ("trained", "fixed")
@@ -280,21 +302,17 @@ class ConvPool(_Replicated):
         W, P = self.W, patches.transpose(1, 2)
         if R == 1:  # BLAS computes a batch of one by another kernel than a batch (see `_bmm`): use a pair
             W, P = W.expand(2, -1, -1), P.expand(2, -1, -1)
-        if torch.is_grad_enabled() and self.W.requires_grad:  # autograd cannot write into a buffer
+        buffered = not (torch.is_grad_enabled() and self.W.requires_grad)  # autograd cannot write into a buffer
+        if not buffered:
             scores = torch.matmul(W, P)
         else:
             scores = self._buffer("scores", (W.shape[0], C, n * m), patches.dtype)
             torch.matmul(W, P, out=scores)  # (R, k, n*m): one batched GEMM
         scores = scores[:R].view(R, C, n, m)
         values = scores.amax(dim=2)  # position-major: a reduction across contiguous rows of m scores
-        # first arg-max: the largest (n - j) among the positions j that reach the max
-        tag = torch.uint8 if n < 256 else torch.int32
-        at_max = self._buffer("at_max", (R, C, n, m), torch.bool)
-        torch.eq(scores, values.unsqueeze(2), out=at_max)
-        tagged = self._buffer("tagged", (R, C, n, m), tag)
-        at_max = at_max.view(tag) if tag == torch.uint8 else at_max  # bool as 0/1 bytes: no conversion
-        torch.mul(at_max, torch.arange(n, 0, -1, dtype=tag, device=at_max.device).view(1, 1, n, 1), out=tagged)
-        winners = (n - tagged.amax(dim=2).long()).clamp_(max=n - 1)  # (NaN scores match no position)
+        # first arg-max: the largest tag n - j among the positions j that reach the max
+        tags = torch.arange(n, 0, -1, dtype=torch.int32, device=scores.device).view(1, 1, n, 1)
+        winners = (n - _largest_tag_at_max(scores, values, 2, tags, in_place=buffered).long()).clamp_(0, n - 1)
         return values, winners, patches, n
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
@@ -316,9 +334,8 @@ class ConvPool(_Replicated):
 
     def pooled_patterns(self, inputs: PatternTable) -> tuple[torch.Tensor, torch.Tensor]:
         """`pooled` on the pattern-table path: (values, best) of shape (R, k, m), with best the index
-        p of the winning pattern O[p]. Each filter's U scores w_i . O[p] are ranked once; the ranks are
-        then scanned against the (U, m) presence table, one uint8 pass per rank over the R k m
-        (channel, point) pairs, until every pair has met a pattern its point holds."""
+        p of the winning pattern O[p] (the lowest p among present patterns of equal score). The scores
+        w_i . O[p] are computed once, as a table, and each patch takes its pattern's row of it."""
         if not isinstance(inputs, PatternTable):
             raise ValueError(
                 f"inputs must be a PatternTable (what prepare(X) returns for inputs with few distinct "
@@ -328,22 +345,37 @@ class ConvPool(_Replicated):
             raise ValueError(f"inputs have patches of dimension {inputs.patterns.shape[1]}, but the model has d={self.d}")
         T = torch.matmul(self.W, inputs.patterns.to(self.W).T)  # (R, k, U): every score of the model
         R, C, U = T.shape
-        presence = inputs.presence.to(T.device)
-        B, m = presence.shape[0], presence.shape[2]
-        order = torch.argsort(T, dim=2, descending=True, stable=True)  # (R, k, U): ranks of the patterns
-        rows = order if B == 1 else order + torch.arange(0, R * U, U, device=T.device).view(R, 1, 1)
-        rows = rows.permute(2, 0, 1).reshape(U, R * C)  # rows[t]: table row of each channel's rank-t pattern
-        absent = (~presence).reshape(B * U, m).view(torch.uint8)  # 1 where pattern p is not in point s
-        unseen = torch.ones(R * C, m, dtype=torch.uint8, device=T.device)  # 1: no pattern ranked <= t present
-        rank = torch.zeros(R * C, m, dtype=torch.uint8, device=T.device)  # rank of the best present pattern
-        here = torch.empty(R * C, m, dtype=torch.uint8, device=T.device)
-        for t in range(U - 1):  # every point holds a pattern, so the last rank needs no look
-            unseen.bitwise_and_(torch.index_select(absent, 0, rows[t], out=here))
-            rank.add_(unseen)
-            if t % 4 == 3 and not bool(unseen.any()):
-                break
-        best = torch.gather(order, 2, rank.view(R, C, m).long())
-        return torch.gather(T, 2, best), best
+        index = inputs.index.to(T.device).transpose(1, 2)  # (1 or R, n, m): the pattern of patch j of point s
+        n, m = index.shape[1], index.shape[2]
+        rows = index + torch.arange(0, R * U, U, device=T.device).view(R, 1, 1)  # (R, n, m): rows of the table
+        by_pattern = T.transpose(1, 2).reshape(R * U, C)  # row r U + p: the scores of pattern p in replica r
+        tags = (U - index).to(torch.int32).unsqueeze(3)  # (1 or R, n, m, 1): the lowest p wins a tie
+        chunk = max(1, self.PATTERN_SCORES // (R * n * C))  # points at a time
+        values, best = [], []
+        for start in range(0, m, chunk):
+            v, b = self._pool_rows(by_pattern, rows[:, :, start : start + chunk], tags[:, :, start : start + chunk])
+            values.append(v)
+            best.append(b)
+        values, best = (torch.cat(t, 1) if len(t) > 1 else t[0] for t in (values, best))
+        best_long = torch.empty((R, C, m), dtype=torch.long, device=T.device).copy_(best.transpose(1, 2))
+        return values.transpose(1, 2).contiguous(), best_long
+
+    PATTERN_SCORES = 1 << 22  # the pattern-table path gathers at most this many scores at a time
+
+    def _pool_rows(self, by_pattern: torch.Tensor, rows: torch.Tensor, tags: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`pooled_patterns` on a chunk of points: the max over positions of by_pattern[rows] (R, n, m, k)
+        and the pattern of its winner (int32), both (R, m, k)."""
+        (R, n, m), C = rows.shape, by_pattern.shape[1]
+        U = by_pattern.shape[0] // R
+        buffered = not (torch.is_grad_enabled() and self.W.requires_grad)  # autograd cannot write into a buffer
+        if buffered:
+            scores = self._buffer("pattern_scores", (R, n, m, C), by_pattern.dtype)
+            torch.index_select(by_pattern, 0, rows.reshape(-1), out=scores.view(R * n * m, C))
+        else:
+            scores = torch.index_select(by_pattern, 0, rows.reshape(-1)).view(R, n, m, C)
+        values = scores.amax(dim=1)
+        best = (U - _largest_tag_at_max(scores, values, 1, tags, in_place=buffered)).clamp_(0, U - 1)
+        return values, best
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """N(x) for every replica and point, shape (R, m) (on the pattern-table path when it applies)."""

@@ -10,7 +10,6 @@ others.
 """
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,11 +41,12 @@ class TrainingDivergedError(RuntimeError):
 class TrainResult:
     """What `train` returns.
 
-    loss : (len(loss_steps), R) full training loss after the updates listed in `loss_steps`.
+    loss : (len(loss_steps), R) full training loss after the updates listed in `loss_steps` ((0, R)
+        when `train` was asked not to evaluate).
     steps_to_fit : (R,) first step at which the replica fitted its training set, -1 if never: zero hinge
         loss (all margins y N(x) >= 1) for the hinge loss, zero training error (all y N(x) > 0) for
-        the logistic loss.
-    fitted : (R,) whether the replica fitted its training set.
+        the logistic loss; None when `train` did not evaluate.
+    fitted : (R,) whether the replica fitted its training set; None when `train` did not evaluate.
     steps_run : number of updates of the longest-running replica.
     snapshots : (step, {parameter name: tensor}) every `record_every` steps, when asked.
     seconds : wall time of the training loop.
@@ -55,8 +55,8 @@ class TrainResult:
     """
 
     loss: torch.Tensor
-    steps_to_fit: torch.Tensor
-    fitted: torch.Tensor
+    steps_to_fit: torch.Tensor | None
+    fitted: torch.Tensor | None
     steps_run: int
     snapshots: list[tuple[int, dict[str, torch.Tensor]]] = field(default_factory=list)
     seconds: float = 0.0
@@ -109,6 +109,7 @@ def train(
     record_every: int | None = None,
     optimizer: str = "gd",
     eval_every: int | None = None,
+    evaluate: bool = True,
 ) -> TrainResult:
     """Train all replicas of `model` on (X, y) at once.
 
@@ -132,6 +133,9 @@ def train(
         divergence and early-stop checks) every this many steps and at the last one; None: every step.
         With minibatches each evaluation is a forward pass over the whole training set, so this is
         what makes many small steps cheap.
+    evaluate : False: no full-loss evaluation at all, for callers that measure the result themselves
+        (the loss history is then empty and `fitted` None); a non-finite minibatch loss still raises
+        `TrainingDivergedError`, at the end. Not with an early stop (hinge loss and early_stop=True).
     """
     steps = check_int("steps", steps, 0)
     loss = check_choice("loss", loss, LOSSES)
@@ -139,10 +143,13 @@ def train(
     early_stop = check_bool("early_stop", early_stop)
     optimizer = check_choice("optimizer", optimizer, OPTIMIZERS)
     eval_every = 1 if eval_every is None else check_int("eval_every", eval_every, 1)
+    evaluate = check_bool("evaluate", evaluate)
     X, y = _check_data(model, X, y)
     m = X.shape[1]
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1, m)
+    if not evaluate and early_stop and loss == "hinge":
+        raise ValueError("evaluate=False cannot stop early (early_stop=True with the hinge loss needs the full loss)")
     inputs = model.prepare(X)  # X, or X in the layout of the model's fastest exact path
     if record_every is not None:
         record_every = check_int("record_every", record_every, 1)
@@ -172,16 +179,23 @@ def train(
     t = 0
     with torch.no_grad():
         while True:
-            evaluate = t % eval_every == 0 or t >= steps
+            if not evaluate and t >= steps:
+                if not bool(finite):
+                    raise TrainingDivergedError(f"a training loss became non-finite within {steps} steps (lr="
+                                                f"{lr_t.tolist()}): lower the learning rate")
+                break
+            now = evaluate and (t % eval_every == 0 or t >= steps)
             if batch_size is None:
                 out, ctx = model.forward_train(inputs)
                 value, grad_out = loss_and_grad(out, y, loss)
-                fit_now = margins_ok(out, y) if evaluate else None
-            elif evaluate:
+                fit_now = margins_ok(out, y) if now else None
+                if not evaluate:
+                    finite = finite & torch.isfinite(value).all()
+            elif now:
                 full_out = model.forward_train(inputs)[0]  # X was checked above: no finiteness check per step
                 value = loss_and_grad(full_out, y, loss)[0]
                 fit_now = margins_ok(full_out, y)
-            if evaluate:
+            if now:
                 history.append(value)
                 loss_steps.append(t)
                 finite = finite & torch.isfinite(value).all()
@@ -191,7 +205,7 @@ def train(
                     done = done | fit_now
             if record_every is not None and (t % record_every == 0):
                 snapshots.append((t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()}))
-            if evaluate and (t >= steps or (t // eval_every) % sync_every == 0):  # the only host-device syncs
+            if now and (t >= steps or (t // eval_every) % sync_every == 0):  # the only host-device syncs
                 all_finite, all_done = torch.stack([finite, done.all()]).tolist()
                 if not all_finite:
                     _raise_diverged(history, loss_steps, lr_t)
@@ -200,7 +214,9 @@ def train(
             if batch_size is not None:
                 batch = torch.randperm(m, generator=gen)[:batch_size].to(device)
                 out, ctx = model.forward_train(inputs[:, batch] if isinstance(inputs, torch.Tensor) else inputs.points(batch))
-                _, grad_out = loss_and_grad(out, y[:, batch], loss)
+                batch_loss, grad_out = loss_and_grad(out, y[:, batch], loss)
+                if not evaluate:
+                    finite = finite & torch.isfinite(batch_loss).all()
             active = (~done).to(dtype)
             grads = model.backward(ctx, grad_out)
             if adam is None:
@@ -218,9 +234,9 @@ def train(
     if record_every is not None and snapshots[-1][0] != t:
         snapshots.append((t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()}))
     return TrainResult(
-        loss=torch.stack(history).cpu(),
-        steps_to_fit=steps_to_fit.cpu(),
-        fitted=(steps_to_fit >= 0).cpu(),
+        loss=torch.stack(history).cpu() if history else torch.zeros(0, R),
+        steps_to_fit=steps_to_fit.cpu() if evaluate else None,
+        fitted=(steps_to_fit >= 0).cpu() if evaluate else None,
         steps_run=t,
         snapshots=snapshots,
         seconds=time.perf_counter() - start,
@@ -229,17 +245,16 @@ def train(
 
 
 def _adam_step(params, grads, state, t: int, lr: torch.Tensor) -> None:
-    """One Adam update of every parameter in place (torch.optim.Adam's arithmetic, without weight
-    decay), with step size lr[r] for replica r; `state` holds (first moment, second moment) per
-    parameter and `t` is the update's 1-based index (bias correction)."""
+    """One Adam update of every parameter in place, with step size lr[r] for replica r: torch's fused
+    Adam kernel (the update of torch.optim.Adam(fused=True) without weight decay) on each replica's
+    slice, so that a replica's update never depends on the others. `state` holds (first moment, second
+    moment) per parameter and `t` is the update's 1-based index (bias correction)."""
     beta1, beta2 = ADAM_BETAS
-    bias1, bias2 = 1 - beta1**t, math.sqrt(1 - beta2**t)
-    R = lr.shape[0]
+    step = torch.tensor(float(t), device=lr.device)
     for p, g, (m1, m2) in zip(params, grads, state):
-        m1.lerp_(g, 1 - beta1)
-        m2.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-        denom = (m2.sqrt() / bias2).add_(ADAM_EPS)
-        p.sub_((m1 / denom).mul_((lr / bias1).view(R, *[1] * (g.dim() - 1))))
+        for r in range(lr.shape[0]):
+            torch._fused_adam_([p[r]], [g[r]], [m1[r]], [m2[r]], [], [step], lr=lr[r], beta1=beta1, beta2=beta2,
+                               weight_decay=0.0, eps=ADAM_EPS, amsgrad=False, maximize=False)
 
 
 def _raise_diverged(history: list[torch.Tensor], loss_steps: list[int], lr_t: torch.Tensor) -> None:

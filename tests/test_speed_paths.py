@@ -245,3 +245,20 @@ def test_unique_rows_is_torch_unique(make):
     want, want_inverse = torch.unique(rows, dim=0, return_inverse=True)
     got, inverse = unique_rows(rows)
     assert torch.equal(got, want) and torch.equal(inverse, want_inverse)
+
+
+def test_pattern_search_in_chunks_of_points_equals_one_pass(monkeypatch):
+    """The pattern-table path gathers at most ConvPool.PATTERN_SCORES scores at a time (large
+    evaluations go in chunks of points): the values and winners do not depend on the chunk."""
+    dist = OrthogonalPatterns(6, 8)
+    X = training_sets(dist, 50, 0, 3)[0]
+    net = xor_cnn(8, 5, replicas=3, init_std=1.0, seed=2)
+    table = net.prepare(X)
+    whole = net.pooled_patterns(table)
+    monkeypatch.setattr(type(net), "PATTERN_SCORES", 3 * 6 * 10 * 7)  # 7 points per chunk
+    chunked = net.pooled_patterns(table)
+    assert all(torch.equal(a, b) for a, b in zip(whole, chunked, strict=True))
+    with torch.no_grad():
+        net.W[0, 0, 0] = float("nan")
+    best = net.pooled_patterns(table)[1]
+    assert ((best >= 0) & (best < table.patterns.shape[0])).all()

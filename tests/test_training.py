@@ -74,6 +74,28 @@ def test_divergence_is_reported():
         train(net, X * 1e6, y, lr=1e10, steps=100, loss="logistic", early_stop=False)
 
 
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_training_without_evaluation_takes_the_same_steps(data, batch_size):
+    """evaluate=False (what the §7 figures use) changes what is recorded, not the trajectory; a
+    non-finite loss still raises."""
+    (X, y), _ = data
+    runs = []
+    for evaluate in (True, False):
+        net = xor_cnn(10, 4, replicas=3, seed=1, init_std=0.1)
+        res = train(net, X, y, lr=[0.01, 0.02, 0.05], steps=25, loss="logistic", optimizer="adam",
+                    batch_size=batch_size, evaluate=evaluate)
+        runs.append((net, res))
+    (with_eval, res_eval), (without, res) = runs
+    assert torch.equal(with_eval.W, without.W) and torch.equal(with_eval.a, without.a)
+    assert res_eval.loss.shape == (26, 3) and res.loss.shape == (0, 3)
+    assert res.fitted is None and res.steps_to_fit is None and res.steps_run == 25
+    net = FullyConnected(60, 16, replicas=1, seed=0)
+    with pytest.raises(TrainingDivergedError, match="lr"):
+        train(net, X * 1e6, y, lr=1e10, steps=50, loss="logistic", batch_size=batch_size, evaluate=False)
+    with pytest.raises(ValueError, match="evaluate"):
+        train(xor_cnn(10, 2), X, y, lr=0.1, steps=5, loss="hinge", evaluate=False)
+
+
 @pytest.mark.parametrize(
     "kwargs, name",
     [

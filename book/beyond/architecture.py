@@ -102,11 +102,9 @@ print("N_W(X):", tuple(net(X).shape))
 # With the paper's patterns $o_p = e_p$, the score $w_i \cdot x_j$ is the coordinate of $w_i$ at the
 # pattern in position $j$, so $N_W$ depends only on the tables $a_{i,p} = w_i \cdot o_p$ and
 # $b_{i,p} = u_i \cdot o_p$ (`ConvPool.tables`). The proofs track these tables, and the
-# trainer uses them too: for such inputs `train` never forms the $R \cdot 2k \cdot m \cdot n$ scores.
-# It ranks the $d$ coordinates of each filter and, for each point, looks for the best-ranked pattern
-# that the point contains (`ConvPool.pooled_patterns`). With the paper's sampler a point holds about
-# half of the spurious patterns, so the look usually ends at the first or second rank instead of
-# comparing all $n$ positions. The result is exact: the cell below checks it against the
+# trainer uses them too: for such inputs `train` computes the $2k \times d$ table of each replica
+# once per step and copies each patch's column of it (`ConvPool.pooled_patterns`), instead of
+# multiplying every filter with every patch, a product of depth $d$. The result is exact: the cell below checks it against the
 # general path (a batched matrix product and a max over positions), and the unit tests check that
 # whole training runs are bit-identical on both paths. Noisy patches and MNIST digits take the general
 # path. The timings are of this machine, when the page was built.

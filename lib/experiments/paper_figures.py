@@ -100,9 +100,10 @@ def steps_for(m: int, epochs: int, batch_size: int, max_steps: int | None = None
 
 def fit_adam(model, X, y, *, lr, epochs: int, batch_size: int, seed: int, max_steps: int | None = None) -> float:
     """Train `model` (every replica on its own set X (R, m, n, d)) with Adam on the logistic loss for
-    `epochs` epochs (at most `max_steps` steps); returns the seconds spent."""
+    `epochs` epochs (at most `max_steps` steps); returns the seconds spent. The caller measures the
+    errors: `train` evaluates no full loss."""
     steps, batch = steps_for(X.shape[1], epochs, batch_size, max_steps)
-    res = train(model, X, y, lr=lr, steps=steps, batch_size=batch, seed=seed, optimizer="adam", eval_every=steps)
+    res = train(model, X, y, lr=lr, steps=steps, batch_size=batch, seed=seed, optimizer="adam", evaluate=False)
     return res.seconds
 
 
