@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 BOOK_PROFILE ?= full
 export BOOK_PROFILE
+# Processes that compute the experiments before the pages run (one per core): the pages then read the
+# results cache, and a page's own work (figures, small checks) is all that runs one page at a time.
+JOBS ?= $(shell $(PYTHON) -c "import os; print(os.cpu_count() or 1)")
 
 # Where pip may also look for torch. `auto` (the default): the PyTorch CPU index when the machine has
 # no NVIDIA GPU (no nvidia-smi) and the index answers within 5 s, so a CPU machine gets the small CPU
@@ -40,10 +43,12 @@ $(BIN)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 book: venv
+	$(BIN)/python -m lib run all --jobs $(JOBS)
 	$(BIN)/jupyter-book build -W -n --keep-going .
 	@echo "Book written to $(CURDIR)/_build/html/index.html"
 
 test: venv
+	BOOK_PROFILE=quick $(BIN)/python -m lib run all --jobs $(JOBS)
 	BOOK_PROFILE=quick $(BIN)/pytest
 
 # One HTML page holding the whole book (Sphinx's singlehtml builder; the pages come from the same

@@ -3,6 +3,7 @@
     python -m lib list                                   experiments, their points per profile, cached
     python -m lib run NAME [--profile full] [--jobs N] [--device cpu|cuda|cuda:N] [--set KEY=VALUE ...]
                            [--scheduler tcp://HOST:8786]
+    python -m lib run all [--profile full] [--jobs N] [--device ...]   every experiment's missing points
     python -m lib show NAME [--profile full] [--set KEY=VALUE ...] [--format text|csv]   print the tidy
                                                          table (from the cache)
     python -m lib figure NAME [--profile full] [--out FILE.png]     a §7 figure (fig3a, fig3b, fig5, fig3c): compute
@@ -25,7 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from lib.sweep import PROFILES, REGISTRY, cached_points, check_device, check_options, current_profile, get, run
+from lib.sweep import (PROFILES, REGISTRY, cached_points, check_device, check_options, current_profile, get,
+                       precompute, run)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     fig_cmd = sub.add_parser("figure", parents=[where, how],
                              help="a §7 figure beside the paper's values: PNG and side-by-side table")
     for cmd in (sub.choices["run"], show_cmd):
-        cmd.add_argument("name", help="experiment name (see `python -m lib list`)")
+        cmd.add_argument("name", help="experiment name (see `python -m lib list`)"
+                         + (", or all: every experiment (no --set, no --scheduler)" if cmd is sub.choices["run"] else ""))
     show_cmd.add_argument("--format", choices=("text", "csv"), default="text",
                           help="text (a pandas table, default) or csv (every row and column)")
     fig_cmd.add_argument("name", help="fig3a, fig3b, fig5 or fig3c")
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     profile = args.profile or current_profile()
     overrides = dict(args.overrides)
+    if args.command == "run" and args.name == "all":
+        return _run_all(parser, args, profile)
     if args.command == "figure":
         from lib.experiments.paper_figures import FIGURES
 
@@ -145,6 +150,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.name} [{profile}] on {a['device']}: {a['points']} points, {a['cached_points']} from the cache, "
           f"{a['seconds_computed']:.1f} s computing ({len(df)} rows; `python -m lib show {args.name} "
           f"--profile {profile}` prints them)")
+    return 0
+
+
+def _run_all(parser: argparse.ArgumentParser, args: argparse.Namespace, profile: str) -> int:
+    """`python -m lib run all`: every missing point of every experiment, `--jobs` at a time."""
+    if args.overrides or args.scheduler:
+        parser.error("run all takes no --set and no --scheduler (run one experiment for those)")
+    try:
+        check_options(args.jobs, args.device, None)
+        seconds = precompute(profile, jobs=args.jobs, device=args.device, progress=True)
+    except ValueError as exc:
+        parser.error(str(exc))
+    except KeyboardInterrupt:
+        print("interrupted: every point finished so far is cached; rerun to resume", file=sys.stderr)
+        return 130
+    print(f"all experiments [{profile}]: {seconds:.1f} s computing in {args.jobs} process(es)")
     return 0
 
 

@@ -9,7 +9,8 @@ stopped, and returns all points' rows in one DataFrame. A point is computed unde
 entry, so two runs of one sweep at once compute each point once. The missing points are computed here,
 in `jobs` local processes, or as tasks of a `dask.distributed` cluster (`scheduler=` or
 $DASK_SCHEDULER_ADDRESS), each task storing its point in the shared cache itself.
-`python -m lib run NAME --jobs N` (lib/__main__.py) is the same function from the command line.
+`python -m lib run NAME --jobs N` (lib/__main__.py) is the same function from the command line, and
+`precompute` (`python -m lib run all --jobs N`) computes the missing points of every experiment at once.
 
 This module never imports `lib.experiments`: `get(name)` finds an experiment not registered yet in a
 static table of the `@experiment` decorators of lib/experiments/*.py (read with `ast`) and imports
@@ -312,7 +313,7 @@ def run(
                     with lock:
                         store(i, *_compute_point(exp.ref, points[i], device, None))
         else:
-            _compute_parallel(exp.ref, points, todo, device, jobs, claim, store)
+            _compute_parallel([(exp.ref, p) for p in points], todo, device, jobs, claim, store)
     finally:
         if bar is not None:
             bar.close()
@@ -329,17 +330,65 @@ def run(
     return out
 
 
+def precompute(profile: str | None = None, *, jobs: int = 1, device: str | None = None,
+               names: list[str] | None = None, progress: bool = False) -> float:
+    """Compute every missing point of every experiment (or of `names`) in `profile` into the cache, in
+    `jobs` processes shared by all experiments, so that the book's pages, which call `run`, only read:
+    `make book` and `make test` do this first, with one process per core. Points go round-robin over
+    the experiments and, within one, last first (the grids grow with the index, so the costliest points
+    start early and the two processes rarely wait on one experiment's shared work). Returns the seconds
+    spent computing."""
+    profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
+    jobs, device, _ = check_options(jobs, device, None)
+    cache = ResultsCache()
+    queues = []
+    for name in (sorted(catalogue()) if names is None else names):
+        exp = get(name)
+        missing = [(exp.ref, p, point_config(exp, profile, p, device)) for p in exp.points(profile)]
+        queues.append([task for task in missing if cache.get(task[2]) is None][::-1])
+    tasks = [queue[i] for i in range(max(map(len, queues), default=0)) for queue in queues if i < len(queue)]
+    bar = _progress(len(tasks), 0, "all experiments", profile) if progress else None
+    computed: list[float] = []
+
+    def claim(i: int) -> ExitStack | None:
+        lock = ExitStack()
+        lock.enter_context(cache.lock(tasks[i][2]))
+        if cache.get(tasks[i][2]) is not None:  # stored meanwhile by another run
+            lock.close()
+            return None
+        return lock
+
+    def store(i: int, df: pd.DataFrame, sec: float) -> None:
+        cache.put(tasks[i][2], df, {"seconds": sec, "device": device})
+        computed.append(sec)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if jobs == 1:
+            for i in range(len(tasks)):
+                lock = claim(i)
+                if lock is not None:
+                    with lock:
+                        store(i, *_compute_point(tasks[i][0], tasks[i][1], device, None))
+        else:
+            _compute_parallel([task[:2] for task in tasks], list(range(len(tasks))), device, jobs, claim, store)
+    finally:
+        if bar is not None:
+            bar.close()
+    return sum(computed)
+
+
 def _compute_parallel(
-    ref: tuple[str, str, str],
-    points: list[dict[str, Any]],
+    work: list[tuple[tuple[str, str, str], dict[str, Any]]],
     todo: list[int],
     device: str,
     jobs: int,
     claim: Callable[[int], ExitStack | None],
     store: Callable[[int, pd.DataFrame, float], None],
 ) -> None:
-    """Compute points[i] for i in `todo` in `jobs` processes (cpu_count // jobs torch threads each),
-    started by `START_METHODS[device type]`: `claim` each point's cache entry before submitting it
+    """Compute work[i] = (experiment ref, point) for i in `todo` in `jobs` processes (cpu_count // jobs
+    torch threads each), started by `START_METHODS[device type]`: `claim` each point's cache entry before submitting it
     (skipping those stored meanwhile), `store` each as it finishes. At most `jobs` points are submitted
     at a time, so after a failure or an interrupt (Ctrl-C) only the points already running are
     finished and none is started; a failure is re-raised once they are stored."""
@@ -355,7 +404,7 @@ def _compute_parallel(
                 lock = claim(i)
                 if lock is not None:
                     held.push(lock)  # released at the latest when the pool is done
-                    running[pool.submit(_compute_point, ref, points[i], device, threads)] = (i, lock)
+                    running[pool.submit(_compute_point, *work[i], device, threads)] = (i, lock)
                     return
 
         for _ in range(jobs):

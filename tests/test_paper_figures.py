@@ -38,6 +38,24 @@ def test_tiny_run_of_each_figure(name):
     assert conv.steps == 4
 
 
+def test_more_seeds_train_only_the_new_ones(monkeypatch):
+    """Each repetition is cached alone: 3 seeds after 2 train one more (the others are read), and the
+    rows are those of 3 seeds from scratch, bit for bit, as a batch of one or of three gives them."""
+    point = dict(get("fig3a").points("quick")[0])
+    point.update(m=40, k=8, epochs=2, test_size=50, select_cfg=TINY_SELECT)
+    two = pf.run_point(**{**point, "seeds": 2})
+    trained = []
+    real = pf._train_replicas
+    monkeypatch.setattr(pf, "_train_replicas", lambda setting, reps, device: trained.append(reps) or real(setting, reps, device))
+    three = pf.run_point(**{**point, "seeds": 3})
+    assert trained == [[2]]
+    pd.testing.assert_frame_equal(three[three.seed < 2].reset_index(drop=True), two)
+    setting = dict(n=point["n"], m=40, noise=point["noise"], select_cfg=TINY_SELECT, seed=0, k=8, epochs=2,
+                   batch_size=pf.BATCH_SIZE, test_size=50, task="patterns", max_steps=None, svm_max_m=None)
+    fresh = real(setting, [0, 1, 2], "cpu")
+    pd.testing.assert_frame_equal(three.drop(columns="seconds"), fresh.drop(columns="seconds"))
+
+
 def test_mnist_caps_steps_and_the_svm():
     assert pf.steps_for(10_000, 50, 32, pf.MNIST_MAX_STEPS) == (pf.MNIST_MAX_STEPS, 32)
     assert pf.steps_for(640, 50, 32, pf.MNIST_MAX_STEPS) == (1_000, 32)

@@ -150,3 +150,20 @@ def test_a_cluster_device_is_checked_on_the_workers(monkeypatch):
     for jobs, scheduler, message in ((2, None, "jobs must be 1"), (1, " ", "scheduler must be the address")):
         with pytest.raises(ValueError, match=message):
             sweep.check_options(jobs, "cpu", scheduler)
+
+
+def test_precompute_fills_every_experiment_and_runs_then_only_read(toy, monkeypatch, tmp_path, capsys):
+    """`python -m lib run all` (what `make book` and `make test` start with): the missing points of
+    every experiment, in processes shared by all of them; the sweeps then read every point."""
+    from lib.__main__ import main
+
+    monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(sweep.REGISTRY, "toy2", sweep.Experiment("toy2", "another toy", _grid, _compute))
+    assert sweep.precompute("quick", jobs=2, device="cpu", names=[toy, "toy2"]) > 0
+    for name in (toy, "toy2"):
+        df = sweep.run(name, "quick", device="cpu")
+        assert df.attrs["cached_points"] == 4 and os.getpid() not in set(df["pid"])
+    assert sweep.precompute("quick", jobs=2, device="cpu", names=[toy, "toy2"]) == 0.0
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "all", "--set", "i=1"])
+    assert exc.value.code == 2 and "run all takes no --set" in capsys.readouterr().err

@@ -200,20 +200,51 @@ def run_point(
 ) -> pd.DataFrame:
     """ConvPool, MLP and SVM on `seeds` repetitions at (n, m), with the step sizes (and radius) that the
     selection `select_cfg` chose, Adam for at most `max_steps` steps, and the SVM only when m <=
-    `svm_max_m` (no limit for None). One row per (model, seed)."""
+    `svm_max_m` (no limit for None). One row per (model, seed).
+
+    Each repetition is cached on its own (`_replica_config`): its result depends on its own seed and on
+    the base seed `seed` (which draws the minibatch indices), not on how many repetitions run beside it,
+    so asking for more seeds trains only the new ones."""
     seeds = check_int("seeds", seeds, 1)
     m = check_int("m", m, 1)
     seed = check_seed("seed", seed)
+    setting = dict(n=n, m=m, noise=noise, select_cfg=select_cfg, seed=seed, k=k, epochs=epochs, batch_size=batch_size,
+                   test_size=test_size, task=task, max_steps=max_steps, svm_max_m=svm_max_m)
+    cache = ResultsCache()
+    reps = [seed + r for r in range(seeds)]
+    found = {rep: cache.get(_replica_config(setting, rep, device)) for rep in reps}
+    missing = [rep for rep in reps if found[rep] is None]
+    if missing:
+        fresh = _train_replicas(setting, missing, device)
+        for rep in missing:
+            rows = fresh[fresh.seed == rep].reset_index(drop=True)
+            cache.put(_replica_config(setting, rep, device), rows, {"device": device})
+            found[rep] = (rows, {})
+    rows = pd.concat([found[rep][0] for rep in reps], ignore_index=True)
+    order = {name: i for i, name in enumerate(MODELS)}  # models first, then seeds, as one batched run gives them
+    return rows.sort_values("model", key=lambda col: col.map(order), kind="stable").reset_index(drop=True)
+
+
+def _replica_config(setting: dict[str, Any], rep: int, device: str) -> dict[str, Any]:
+    """The cache entry of repetition `rep` of a point (its setting without the number of seeds)."""
+    return {"experiment": "paper_point_replica", "point": setting, "replica": rep, "device": device,
+            "code": code_version(__name__)}
+
+
+def _train_replicas(setting: dict[str, Any], reps: list[int], device: str) -> pd.DataFrame:
+    """ConvPool and MLP (one batched model each, replica seeds `reps`, minibatches from the base seed)
+    and the SVM, for the repetitions `reps` of one point; one row per (model, seed)."""
+    n, m, noise, task, seed = setting["n"], setting["m"], setting["noise"], setting["task"], setting["seed"]
+    epochs, batch_size, max_steps, k = setting["epochs"], setting["batch_size"], setting["max_steps"], setting["k"]
+    svm_max_m = setting["svm_max_m"]
     with single_thread_on_cpu(device):
-        sel = _cached_selection(select_cfg, device)
-        pick = chosen(sel)
+        pick = chosen(_cached_selection(setting["select_cfg"], device))
         dist = distribution(n=n, noise=noise, task=task)
-        reps = [seed + r for r in range(seeds)]
         X, y = _sets(dist, m, reps, TRAIN_SEED_OFFSET)
-        Xt, yt = _sets(distribution(n=n, noise=noise, task=task, pool="test"), test_size, reps, TEST_SEED_OFFSET)
+        Xt, yt = _sets(distribution(n=n, noise=noise, task=task, pool="test"), setting["test_size"], reps, TEST_SEED_OFFSET)
         rows = []
-        conv = ConvPool(dist.d, k, replicas=seeds, radius=pick["ConvPool"]["radius"], seed=seed, device=device)
-        mlp = MLP.matching(conv, n, replicas=seeds, seed=seed, device=device)
+        conv = ConvPool(dist.d, k, replicas=len(reps), radius=pick["ConvPool"]["radius"], seed=reps, device=device)
+        mlp = MLP.matching(conv, n, replicas=len(reps), seed=reps, device=device)
         for name, net in (("ConvPool", conv), ("MLP", mlp)):
             lr, radius = pick[name]["lr"], pick[name]["radius"]
             sec = fit_adam(net, X, y, lr=lr, epochs=epochs, batch_size=batch_size, seed=seed, max_steps=max_steps)
@@ -221,8 +252,9 @@ def run_point(
                 rows.append({"model": name, "seed": reps[r], "train_error": float(tr), "test_error": float(te),
                              "params": net.num_parameters, "width": getattr(net, "width", k), "lr": lr,
                              "radius": radius, "epochs": epochs, "batch_size": min(batch_size, m),
-                             "steps": steps_for(m, epochs, batch_size, max_steps)[0], "svm": "", "seconds": sec / seeds})
-        for r in range(seeds if svm_max_m is None or m <= svm_max_m else 0):
+                             "steps": steps_for(m, epochs, batch_size, max_steps)[0], "svm": "",
+                             "seconds": sec / len(reps)})
+        for r in range(len(reps) if svm_max_m is None or m <= svm_max_m else 0):
             fit = linear_svm(X[r], y[r])
             rows.append({"model": "SVM", "seed": reps[r], "train_error": fit.train_error,
                          "test_error": fit.error(Xt[r], yt[r]), "params": n * dist.d, "width": 0, "lr": math.nan,
