@@ -49,7 +49,7 @@ book: venv
 
 test: venv
 	BOOK_PROFILE=quick $(BIN)/python -m lib run all --jobs $(JOBS)
-	BOOK_PROFILE=quick $(BIN)/pytest
+	BOOK_PROFILE=quick $(BIN)/pytest -n $(JOBS) --dist loadscope
 
 # One HTML page holding the whole book (Sphinx's singlehtml builder; the pages come from the same
 # execution and results caches as `make book`), printed by headless Chromium once MathJax has typeset.
