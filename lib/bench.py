@@ -404,6 +404,8 @@ def measure(w: Workload, device: str, threads: int | None = None, peaks: dict[st
             if not w.layerwise:  # the steps' time: less that of a shorter run (same preparation)
                 short, reference = run_trainer(w, X, y, w.baseline_steps, device)
                 step = (seconds - short) / (w.steps - w.baseline_steps)
+                if step <= 0:  # a run too short for its noise: no split of steps and preparation
+                    step = seconds / w.steps
                 seconds, fixed = step * w.steps, seconds - step * w.steps
         gap = math.nan if impl == "trainer" else (loss.double() - reference.double()).abs().max().item()
         scale = 1.0 if w.layerwise else w.steps / steps

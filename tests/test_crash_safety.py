@@ -51,6 +51,9 @@ def launch(cache: Path, log: Path, *, jobs: int = 1, sleep: float = 0.4, barrier
     proc = subprocess.Popen(
         [sys.executable, str(HELPER), str(cache), str(log), str(jobs)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C as a shell delivers it: a parent that ignores SIGINT (a pytest-xdist worker) would
+        # pass the ignoring on, and Python would then install no KeyboardInterrupt handler
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     proc.version = json.loads(proc.stdout.readline() or "{}").get("code_version")
     return proc
