@@ -407,7 +407,7 @@ class ConvPool(_Replicated):
         is a scatter-add into a (k, U) table, times O. dL/da_i = sum_s grad_out[s] z_i(x_s)."""
         z, values = ctx[0], ctx[1]
         R, C, m = values.shape
-        coef = grad_out[:, None, :] * self.a[:, :, None] * (values > 0)
+        coef = (grad_out[:, None, :] * self.a[:, :, None]).masked_fill_(values <= 0, 0.0)  # no gradient when inactive
         if len(ctx) == 4:  # pattern-table path: ctx = (z, values, best pattern, patterns)
             best, patterns = ctx[2], ctx[3].to(coef)
             table = torch.zeros(R, C, patterns.shape[0], dtype=coef.dtype, device=coef.device)
