@@ -19,8 +19,9 @@ parameters. All three start from the same weights and see the same minibatches (
 from its seed). The baselines of the minibatch workloads are timed over `baseline_steps` steps and
 scaled (their cost per step is constant); 'loss gap' is then max |trainer - baseline| of the full
 training loss after those steps (a second trainer run, of as many steps), and after the whole run for
-lw. Only the steps are timed: the trainer's time per step is the difference of its two runs divided
-by the difference of their steps, and the rest of `train` (preparing the data) is printed apart. The
+lw. Only the steps are timed, and each minibatch run is timed `REPEATS` times, its fastest run
+counting (lw: once): the trainer's time per step is the difference of its two runs divided by the
+difference of their steps, and the rest of `train` (preparing the data) is printed apart. The
 trainer runs as the §7 figures call it (`fit_adam`: no full-loss evaluation inside `train`). Printed
 per run: seconds per step and in all, GFLOP/s, the fraction of the machine's matmul rate (a plain large
 `torch.mm` of the workload's dtype), the speed-up of the trainer over it, and the peak memory that a
@@ -385,10 +386,14 @@ IMPLS: dict[str, Callable] = {"trainer": run_trainer, "nn.Module": run_naive, "v
 MEMORY_STEPS = 3  # the steps of the runs that measure peak memory (it is reached at the first step)
 
 
+REPEATS = 3  # timed runs of each minibatch workload; the fastest counts (the others met more noise)
+
+
 def measure(w: Workload, device: str, threads: int | None = None, peaks: dict[str, int] | None = None) -> list[Measurement]:
     """The three timed runs of workload `w`, with the memory allocator as a user has it (on the
     minibatch workloads, each after a one-step warm-up: oneDNN and the allocator build their primitives
-    at a shape's first use), and their peak memory from `peaks` (`peak_memory`; -1: not measured)."""
+    at a shape's first use, and the fastest of REPEATS runs; lw: one run), and their peak memory from
+    `peaks` (`peak_memory`; -1: not measured)."""
     if threads is not None:
         torch.set_num_threads(threads)
     X, y = _data(w, device)
@@ -397,12 +402,14 @@ def measure(w: Workload, device: str, threads: int | None = None, peaks: dict[st
         steps = w.steps if impl == "trainer" or w.layerwise else w.baseline_steps
         if not w.layerwise:
             fn(w, X, y, 1, device, final=False)  # warm-up
-        seconds, loss = fn(w, X, y, steps, device)
+        repeats = 1 if w.layerwise else REPEATS
+        seconds, loss = min((fn(w, X, y, steps, device) for _ in range(repeats)), key=lambda run: run[0])
         fixed = math.nan
         if impl == "trainer":  # the losses the baselines must reach: after as many steps as they run
             reference = loss
             if not w.layerwise:  # the steps' time: less that of a shorter run (same preparation)
-                short, reference = run_trainer(w, X, y, w.baseline_steps, device)
+                short, reference = min((run_trainer(w, X, y, w.baseline_steps, device) for _ in range(repeats)),
+                                       key=lambda run: run[0])
                 step = (seconds - short) / (w.steps - w.baseline_steps)
                 if step <= 0:  # a run too short for its noise: no split of steps and preparation
                     step = seconds / w.steps
@@ -467,8 +474,9 @@ def row(r: Measurement, trainer: Measurement, mm: float, steps: int) -> str:
 
 
 FOOTER = (
-    "timed: steps actually run (the baselines' seconds are scaled to the trainer's steps; lw: T1, then T2\n"
-    "steps, all run). ms/step: per trainer step (lw: per first-layer step, both phases included).\n"
+    "timed: steps actually run, the fastest of 3 runs (the baselines' seconds are scaled to the trainer's\n"
+    "steps; lw: T1, then T2 steps, all run, once). ms/step: per trainer step (lw: per first-layer step,\n"
+    "both phases included).\n"
     "seconds: of the steps alone (the trainer's from two runs of different lengths; 'fixed s': the rest of\n"
     "`train`, the preparation of the data). peak MiB: of a separate run of 3 steps, final loss excluded.\n"
     "speed-up: the run's seconds / the trainer's. 'of mm': GFLOP/s / the plain torch.mm rate of the\n"
