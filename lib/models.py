@@ -302,7 +302,7 @@ class ConvPool(_Replicated):
         W, P = self.W, patches.transpose(1, 2)
         if R == 1:  # BLAS computes a batch of one by another kernel than a batch (see `_bmm`): use a pair
             W, P = W.expand(2, -1, -1), P.expand(2, -1, -1)
-        buffered = not (torch.is_grad_enabled() and self.W.requires_grad)  # autograd cannot write into a buffer
+        buffered = self._may_use_buffers()
         if not buffered:
             scores = torch.matmul(W, P)
         else:
@@ -314,6 +314,11 @@ class ConvPool(_Replicated):
         tags = torch.arange(n, 0, -1, dtype=torch.int32, device=scores.device).view(1, 1, n, 1)
         winners = (n - _largest_tag_at_max(scores, values, 2, tags, in_place=buffered).long()).clamp_(0, n - 1)
         return values, winners, patches, n
+
+    def _may_use_buffers(self) -> bool:
+        """Whether the pooling may write its work tensors into `_buffer`s: not while autograd records
+        (it cannot differentiate through a write into a buffer)."""
+        return not (torch.is_grad_enabled() and self.W.requires_grad)
 
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
         """A work tensor of `pooled`, reused from call to call (none of them leaves `pooled`, so reuse
@@ -367,7 +372,7 @@ class ConvPool(_Replicated):
         and the pattern of its winner (int32), both (R, m, k)."""
         (R, n, m), C = rows.shape, by_pattern.shape[1]
         U = by_pattern.shape[0] // R
-        buffered = not (torch.is_grad_enabled() and self.W.requires_grad)  # autograd cannot write into a buffer
+        buffered = self._may_use_buffers()
         if buffered:
             scores = self._buffer("pattern_scores", (R, n, m, C), by_pattern.dtype)
             torch.index_select(by_pattern, 0, rows.reshape(-1), out=scores.view(R * n * m, C))

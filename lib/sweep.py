@@ -271,22 +271,13 @@ def run(
     bar = _progress(len(points), len(points) - len(todo), name, profile) if progress else None
     computed: list[float] = []
 
-    def claim(i: int) -> ExitStack | None:
-        """Lock the entry of point i, so that a concurrent run of the sweep waits instead of computing
-        it too; None (lock released) when that run stored it meanwhile."""
-        lock = ExitStack()
-        lock.enter_context(cache.lock(configs[i]))
-        if read(i):
-            lock.close()
-            if bar is not None:
-                bar.update(1)
-            return None
-        return lock
-
-    def store(i: int, df: pd.DataFrame, sec: float) -> None:
-        cache.put(configs[i], df, {"seconds": sec, "device": device})
-        tables[i], seconds[i] = df, sec
-        computed.append(sec)
+    def done(i: int, df: pd.DataFrame | None, sec: float | None) -> None:
+        """Point i is in the cache: computed here in `sec` seconds, or (None) stored by another run."""
+        if sec is None:
+            read(i)
+        else:
+            tables[i], seconds[i] = df, sec
+            computed.append(sec)
         if bar is not None:
             bar.update(1)
 
@@ -306,14 +297,8 @@ def run(
     try:
         if scheduler is not None and todo:
             _compute_dask(scheduler, exp, points, configs, todo, device, cache, stored)
-        elif jobs == 1 or len(todo) <= 1:
-            for i in todo:
-                lock = claim(i)
-                if lock is not None:
-                    with lock:
-                        store(i, *_compute_point(exp.ref, points[i], device, None))
         else:
-            _compute_parallel([(exp.ref, p) for p in points], todo, device, jobs, claim, store)
+            _compute_missing([(exp.ref, p) for p in points], configs, todo, device, jobs, cache, done)
     finally:
         if bar is not None:
             bar.close()
@@ -350,33 +335,57 @@ def precompute(profile: str | None = None, *, jobs: int = 1, device: str | None 
     bar = _progress(len(tasks), 0, "all experiments", profile) if progress else None
     computed: list[float] = []
 
-    def claim(i: int) -> ExitStack | None:
-        lock = ExitStack()
-        lock.enter_context(cache.lock(tasks[i][2]))
-        if cache.get(tasks[i][2]) is not None:  # stored meanwhile by another run
-            lock.close()
-            return None
-        return lock
-
-    def store(i: int, df: pd.DataFrame, sec: float) -> None:
-        cache.put(tasks[i][2], df, {"seconds": sec, "device": device})
-        computed.append(sec)
+    def done(i: int, df: pd.DataFrame | None, sec: float | None) -> None:
+        if sec is not None:
+            computed.append(sec)
         if bar is not None:
             bar.update(1)
 
     try:
-        if jobs == 1:
-            for i in range(len(tasks)):
-                lock = claim(i)
-                if lock is not None:
-                    with lock:
-                        store(i, *_compute_point(tasks[i][0], tasks[i][1], device, None))
-        else:
-            _compute_parallel([task[:2] for task in tasks], list(range(len(tasks))), device, jobs, claim, store)
+        _compute_missing([task[:2] for task in tasks], [task[2] for task in tasks], list(range(len(tasks))),
+                         device, jobs, cache, done)
     finally:
         if bar is not None:
             bar.close()
     return sum(computed)
+
+
+def _compute_missing(
+    work: list[tuple[tuple[str, str, str], dict[str, Any]]],
+    configs: list[dict[str, Any]],
+    todo: list[int],
+    device: str,
+    jobs: int,
+    cache: ResultsCache,
+    done: Callable[[int, pd.DataFrame | None, float | None], None],
+) -> None:
+    """Compute work[i] = (experiment ref, point) for i in `todo`, here or in `jobs` processes
+    (`_compute_parallel`), each under the lock of its cache entry configs[i], so that a concurrent run
+    waits instead of computing it too; store each in `cache` as it finishes and call done(i, table,
+    seconds), or done(i, None, None) for a point that another run stored meanwhile."""
+
+    def claim(i: int) -> ExitStack | None:
+        """Lock the entry of point i; None (lock released) when another run stored it meanwhile."""
+        lock = ExitStack()
+        lock.enter_context(cache.lock(configs[i]))
+        if cache.get(configs[i]) is not None:
+            lock.close()
+            done(i, None, None)
+            return None
+        return lock
+
+    def store(i: int, df: pd.DataFrame, sec: float) -> None:
+        cache.put(configs[i], df, {"seconds": sec, "device": device})
+        done(i, df, sec)
+
+    if jobs == 1 or len(todo) <= 1:
+        for i in todo:
+            lock = claim(i)
+            if lock is not None:
+                with lock:
+                    store(i, *_compute_point(*work[i], device, None))
+    else:
+        _compute_parallel(work, todo, device, jobs, claim, store)
 
 
 def _compute_parallel(
