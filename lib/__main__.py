@@ -158,14 +158,15 @@ def _run_all(parser: argparse.ArgumentParser, args: argparse.Namespace, profile:
     if args.overrides or args.scheduler:
         parser.error("run all takes no --set and no --scheduler (run one experiment for those)")
     try:
-        check_options(args.jobs, args.device, None)
-        seconds = precompute(profile, jobs=args.jobs, device=args.device, progress=True)
+        _, device, _ = check_options(args.jobs, args.device, None)
+        seconds = precompute(profile, jobs=args.jobs, device=device, progress=True)
     except ValueError as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
         print("interrupted: every point finished so far is cached; rerun to resume", file=sys.stderr)
         return 130
-    print(f"all experiments [{profile}]: {seconds:.1f} s computing in {args.jobs} process(es)")
+    processes = 1 if device.startswith("cuda") else args.jobs  # a GPU's points are computed in this process
+    print(f"all experiments [{profile}] on {device}: {seconds:.1f} s computing in {processes} process(es)")
     return 0
 
 

@@ -41,9 +41,9 @@ from lib.training import default_device
 PROFILES = ("quick", "full")
 EXPERIMENTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "experiments")
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
-# How local worker processes start, per device type. CUDA needs spawn (a forked child cannot use CUDA
-# once the parent has); on the CPU fork starts a worker without importing torch again.
-START_METHODS = {"cpu": "fork", "cuda": "spawn"}
+# How local worker processes start, per device type: on the CPU fork starts a worker without importing
+# torch again. A GPU's points are computed in the calling process (`_compute_missing`).
+START_METHODS = {"cpu": "fork"}
 
 
 def current_profile() -> str:
@@ -362,7 +362,9 @@ def _compute_missing(
     """Compute work[i] = (experiment ref, point) for i in `todo`, here or in `jobs` processes
     (`_compute_parallel`), each under the lock of its cache entry configs[i], so that a concurrent run
     waits instead of computing it too; store each in `cache` as it finishes and call done(i, table,
-    seconds), or done(i, None, None) for a point that another run stored meanwhile."""
+    seconds), or done(i, None, None) for a point that another run stored meanwhile. On a GPU every
+    point is computed here, whatever `jobs`: one process and one CUDA context for all of them, where a
+    pool would start a process and a context per worker."""
 
     def claim(i: int) -> ExitStack | None:
         """Lock the entry of point i; None (lock released) when another run stored it meanwhile."""
@@ -378,7 +380,7 @@ def _compute_missing(
         cache.put(configs[i], df, {"seconds": sec, "device": device})
         done(i, df, sec)
 
-    if jobs == 1 or len(todo) <= 1:
+    if jobs == 1 or len(todo) <= 1 or device.startswith("cuda"):
         for i in todo:
             lock = claim(i)
             if lock is not None:

@@ -38,8 +38,8 @@ def _predict_errors(net: ConvPool, X: torch.Tensor, y: torch.Tensor) -> np.ndarr
     table = PatternTable.of(X.unsqueeze(0))
     if table is not None:
         sets, inverse = torch.unique(table.presence[0].T, dim=0, return_inverse=True)
-        first = torch.full((len(sets),), X.shape[0], dtype=torch.long).scatter_reduce(
-            0, inverse, torch.arange(X.shape[0]), reduce="amin")
+        first = torch.full((len(sets),), X.shape[0], dtype=torch.long, device=X.device).scatter_reduce(
+            0, inverse, torch.arange(X.shape[0], device=X.device), reduce="amin")
         with torch.no_grad():
             out = net(X[first])[:, inverse]
         return (torch.where(out > 0, 1.0, -1.0) != y.to(out)).double().mean(-1).cpu().numpy()

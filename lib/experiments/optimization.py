@@ -162,6 +162,7 @@ def opt_dynamics(*, n, d, k, m, eta_rule, init_std, steps, seed, device) -> pd.D
         n=n, d=d, k=k, m=m, replicas=1, lr=step_size(eta_rule, k), init_std=init_std, steps=steps, seed=seed, device=device,
         record=True,
     )
+    X, y = X.to(net.W.device), y.to(net.W.device)
     idx = X[0].argmax(-1)  # (m, n) pattern index of every patch (standard-basis patterns)
     rows = []
     for step, snap in res.snapshots:
