@@ -6,8 +6,10 @@ lives on the CPU and every operation on it runs there. An operation that mixes a
 with a CPU tensor of one or more dimensions raises the RuntimeError a real GPU raises ("Expected all
 tensors to be on the same device"), except where CUDA allows it: copies between devices, and CPU
 indices into a CUDA tensor (advanced indexing). Like on a GPU, 0-dim CPU tensors mix with anything,
-and `.numpy()` of a VirtualCuda tensor raises (it needs `.cpu()` first). What it cannot see: CUDA's
-own numerics, kernels and streams, which only a real GPU tests (tests/test_gpu.py).
+and `.numpy()` of a VirtualCuda tensor raises (it needs `.cpu()` first). The block runs without
+autograd (autograd would set a CUDA device guard, which a CPU build lacks; lib/ trains by its own
+backward passes). What it cannot see: CUDA's own numerics, kernels and streams, which only a real GPU
+tests (tests/test_gpu.py).
 """
 from __future__ import annotations
 
@@ -127,6 +129,8 @@ def _run(func, args, kwargs):
         kwargs = {**kwargs, "device": torch.device("cpu") if to_cuda else kwargs["device"]}
     elif func in (aten._to_copy.default,):
         to_cuda = isinstance(args[0], VirtualCuda)
+    if func is aten.copy_.default and _same_memory(_unwrap(args[0]), _unwrap(args[1])):
+        return args[0]  # a view copied onto itself (a composite op's out= path): nothing to do, as on a GPU
     owners = {id(t.elem): t for t in virtual}
     out = func(*tree_map(_unwrap, args), **tree_map(_unwrap, kwargs))
     if func in (aten.copy_.default,):  # copy_ into its first argument keeps that argument's device
@@ -140,6 +144,11 @@ def _run(func, args, kwargs):
         return VirtualCuda(t) if to_cuda else t
 
     return tree_map(wrap, out)
+
+
+def _same_memory(a, b) -> bool:
+    return (isinstance(b, torch.Tensor) and a.data_ptr() == b.data_ptr() and a.dtype == b.dtype
+            and a.numel() == b.numel() and a.is_contiguous() and b.is_contiguous())
 
 
 def _index_on_cpu(index):
@@ -200,7 +209,8 @@ def virtual_cuda():
                 mock.patch.object(torch.cuda, "device_count", return_value=1), \
                 mock.patch.object(torch.cuda, "synchronize", return_value=None), \
                 mock.patch.object(torch.cuda, "_lazy_init", return_value=None), \
-                mock.patch.object(torch.Tensor, "to", _to), mock.patch.object(torch.Tensor, "cuda", _cuda), _Mode():
+                mock.patch.object(torch.Tensor, "to", _to), mock.patch.object(torch.Tensor, "cuda", _cuda), \
+                torch.no_grad(), _Mode():
             yield
     finally:
         torch._C._set_only_lift_cpu_tensors(lift_cpu_only)
