@@ -110,3 +110,21 @@ def test_cuda_points_are_computed_in_this_process(monkeypatch, tmp_path):
     df = sweep.run("toy", "quick", jobs=2, device="cuda", cache=ResultsCache(tmp_path))
     assert df["i2"].tolist() == [0, 1, 4] and set(df["pid"]) == {os.getpid()}
     assert df.attrs["device"] == "cuda" and df.attrs["cached_points"] == 0
+
+
+def test_the_gpu_suites_comparison_rule(monkeypatch):
+    """tests/test_gpu.py's rule, on a holding and on failing tables: equal labels, grid parameters and
+    initialisation counts; a point's mean test error within ERROR_TOL; losses and timings free."""
+    from test_gpu import ERROR_TOL, _compare
+
+    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "", lambda p: [{"n": 1}, {"n": 2}], _compute))
+    cpu = pd.DataFrame({"model": ["cnn"] * 4, "n": [1, 1, 2, 2], "lucky_plus": [3, 4, 5, 6],
+                        "test_error": [0.10, 0.20, 0.0, 0.0], "loss": [0.5, 0.4, 0.3, 0.2], "seconds": [1.0] * 4})
+    close = cpu.assign(test_error=cpu.test_error + [0.0, 2 * ERROR_TOL * 0.9, 0.0, 0.0], loss=0.0, seconds=9.0)
+    assert _compare("toy", cpu, close) == []
+    for bad, column in ((cpu.assign(test_error=[0.1, 0.2, 0.0, 2.5 * ERROR_TOL]), "test_error"),
+                        (cpu.assign(lucky_plus=[3, 4, 5, 7]), "lucky_plus"),
+                        (cpu.assign(model=["cnn", "cnn", "mlp", "cnn"]), "model")):
+        problems = _compare("toy", cpu, bad)
+        assert len(problems) == 1 and problems[0].startswith(column)
+    assert _compare("toy", cpu, cpu.iloc[:3])[0].startswith("columns/rows")

@@ -10,9 +10,11 @@ either way. Hence, per experiment:
 - EXACT_EXPERIMENTS (constructions and convex programs that do not train): every value equal;
 - columns fixed by the initialisation alone (INIT_COLUMNS: drawn on the CPU from the seeds, counted
   on the device in exact arithmetic): equal;
-- text columns and the grid's parameters: equal;
+- text columns (labels such as the model or the setting) and the grid's parameters: equal;
 - test and training errors (ERROR_COLUMNS): per grid point, the mean over seeds within ERROR_TOL;
 - the scorecard: every claim's verdict on CUDA is the pinned one (tests/pinned_verdicts.json).
+Other outcomes of training (losses, steps to fit, whether a run fitted) are not compared one by one:
+the verdicts built from them are.
 """
 from __future__ import annotations
 
@@ -82,7 +84,7 @@ def _compare(name: str, cpu: pd.DataFrame, gpu: pd.DataFrame) -> list[str]:
         if any(t in col for t in TIMING):
             continue
         a, b = cpu[col], gpu[col]
-        numeric = pd.api.types.is_numeric_dtype(a) and not pd.api.types.is_bool_dtype(a)
+        numeric = pd.api.types.is_numeric_dtype(a)  # bool too: an outcome such as "fitted"
         exact = name in EXACT_EXPERIMENTS or col in INIT_COLUMNS or col in keys or not numeric
         if exact:
             same = (a == b) | (a.isna() & b.isna()) if numeric else a.astype(str) == b.astype(str)
@@ -91,8 +93,8 @@ def _compare(name: str, cpu: pd.DataFrame, gpu: pd.DataFrame) -> list[str]:
                                 f"vs {b[~same].iloc[0]!r})")
         elif col in ERROR_COLUMNS:
             group = keys + [c for c in ("model", "setting") if c in cpu.columns and c not in keys]
-            means = [df.groupby(group, sort=False, dropna=False)[col].mean() if group else df[col].mean()
-                     for df in (cpu, gpu)]
+            by = [cpu[c] for c in group]  # row i of both tables is the same point and seed
+            means = [df[col].groupby(by, sort=False, dropna=False).mean() if by else df[col].mean() for df in (cpu, gpu)]
             gap = float(np.nanmax(np.abs(np.asarray(means[0]) - np.asarray(means[1]))))
             if gap > ERROR_TOL:
                 problems.append(f"{col}: a point's mean differs by {gap:.4f} > {ERROR_TOL}")
