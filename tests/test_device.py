@@ -12,7 +12,6 @@ import torch
 from _virtual_cuda import virtual_cuda
 
 from lib import sweep
-from lib.cache import ResultsCache
 from lib.distributions import OrthogonalPatterns
 from lib.models import ConvPool
 from lib.training import train, train_layerwise
@@ -102,14 +101,33 @@ def _compute(*, i, device):
     return pd.DataFrame({"i2": [i * i], "pid": [os.getpid()]})
 
 
-def test_cuda_points_are_computed_in_this_process(monkeypatch, tmp_path):
-    """On a GPU, `run` and `run all` compute every point in the calling process, whatever `jobs`."""
+@pytest.fixture
+def toy_on_a_gpu(monkeypatch, tmp_path):
+    """A toy experiment, the only one of the catalogue, on a machine where torch sees one GPU."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "squares", _grid, _compute))
-    df = sweep.run("toy", "quick", jobs=2, device="cuda", cache=ResultsCache(tmp_path))
+    monkeypatch.setattr(sweep, "catalogue", lambda: {"toy": __name__})
+    monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path))
+    return "toy"
+
+
+def test_cuda_points_are_computed_in_this_process(toy_on_a_gpu):
+    """On a GPU, `run` computes every point in the calling process, whatever `jobs`."""
+    df = sweep.run(toy_on_a_gpu, "quick", jobs=2, device="cuda")
     assert df["i2"].tolist() == [0, 1, 4] and set(df["pid"]) == {os.getpid()}
     assert df.attrs["device"] == "cuda" and df.attrs["cached_points"] == 0
+
+
+def test_run_all_on_cuda_is_one_process(toy_on_a_gpu, capsys):
+    """`python -m lib run all --device cuda --jobs 2`: every point in this process, and it says so."""
+    from lib.__main__ import main
+
+    assert main(["run", "all", "--profile", "quick", "--device", "cuda", "--jobs", "2"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert "[quick] on cuda" in last and "in 1 process(es)" in last
+    df = sweep.run(toy_on_a_gpu, "quick", device="cuda")
+    assert df.attrs["cached_points"] == 3 and set(df["pid"]) == {os.getpid()}
 
 
 def test_the_gpu_suites_comparison_rule(monkeypatch):
