@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run" and args.name == "all":
         return _run_all(parser, args, profile)
     if args.command == "figure":
-        from lib.experiments.paper_figures import FIGURES
+        from lib.protocol import FIGURES
 
         if args.name not in FIGURES:
             parser.error(f"figure must be one of {', '.join(FIGURES)}, got {args.name!r}")
@@ -176,7 +176,7 @@ def _figure(df: pd.DataFrame, name: str, profile: str, out: str | None) -> int:
 
     matplotlib.use("Agg")
     from lib import claims, plotting
-    from lib.experiments.paper_figures import side_by_side
+    from lib.compare import side_by_side
 
     plotting.set_theme()
     fig = plotting.paper_figure(df, name, x="n" if name == "fig5" else "m")

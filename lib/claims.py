@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lib.compare import side_by_side
 from lib.stats import mean_ci, t_quantile
 from lib.theory import lemma_5_2_bounds, lucky_probability
 
@@ -199,8 +200,6 @@ def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
     `paper_ties`, is not judged), and within
     FIGURE_TOLERANCE of the paper's ConvPool value (read off its figure) at every published point our
     grid has. The baselines' differences from the paper are reported, not judged."""
-    from lib.experiments.paper_figures import side_by_side
-
     cid, _, paper = FIGURE_CLAIMS[figure]
     x = "n" if figure == "fig5" else "m"
     means = df.groupby([x, "model"]).test_error.mean().unstack("model")

@@ -36,7 +36,8 @@ import torch
 
 from lib._checks import check_choice, check_int, show
 from lib.cache import ResultsCache, cache_key, canonical, code_version
-from lib.training import default_device
+from lib.devices import default_device
+from lib.settings import Settings
 
 PROFILES = ("quick", "full")
 EXPERIMENTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "experiments")
@@ -53,12 +54,15 @@ def current_profile() -> str:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: its name, a one-line summary, its grid and its point function."""
+    """A registered experiment: its name, a one-line summary, its grid and its point function, and
+    (for an experiment with settings) the factory of its settings per profile. With settings, `grid`
+    maps a settings object to the points; without, a profile to the points."""
 
     name: str
     summary: str
-    grid: Callable[[str], list[dict[str, Any]]]
+    grid: Callable[[Any], list[dict[str, Any]]]
     compute: Callable[..., pd.DataFrame]
+    settings: Callable[[str], Settings] | None = None
 
     @property
     def module(self) -> str:
@@ -70,10 +74,21 @@ class Experiment:
         """(name, module, qualified name of the point function): how a worker process finds it."""
         return self.name, self.module, self.compute.__qualname__
 
+    def settings_for(self, profile: str, overrides: dict[str, Any] | None = None) -> Settings | None:
+        """The settings of `profile` with `overrides` in place (ValueError naming the fields for an
+        unknown field or a bad value); None for an experiment without settings."""
+        check_choice("profile", profile, PROFILES)
+        if self.settings is None:
+            return None
+        return self.settings(profile).replace(**(overrides or {}))
+
     def points(self, profile: str, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """The grid of `profile`, each override replacing its parameter in every point that has it
+        """The points of `profile`: with settings, those of `settings_for(profile, overrides)`; without,
+        the grid of `profile`, each override replacing its parameter in every point that has it
         (ValueError naming the parameters when no point has it)."""
         check_choice("profile", profile, PROFILES)
+        if self.settings is not None:
+            return self.grid(self.settings_for(profile, overrides))
         points = self.grid(profile)
         if overrides:
             keys = sorted(set().union(*points))
@@ -89,13 +104,16 @@ class Experiment:
 REGISTRY: dict[str, Experiment] = {}
 
 
-def experiment(name: str, summary: str, grid: Callable[[str], list[dict[str, Any]]]):
-    """Register the decorated point function `compute(**point, device=...) -> DataFrame`."""
+def experiment(name: str, summary: str, grid: Callable[[Any], list[dict[str, Any]]],
+               settings: Callable[[str], Settings] | None = None):
+    """Register the decorated point function `compute(**point, device=...) -> DataFrame`. `grid` lists
+    the points of a profile, or, with `settings` (profile -> the book's `Settings` of that profile), the
+    points of a settings object: then every override is a field of the settings."""
 
     def register(compute: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
         if name in REGISTRY:
             raise ValueError(f"experiment {name!r} is registered twice")
-        REGISTRY[name] = Experiment(name, summary, grid, compute)
+        REGISTRY[name] = Experiment(name, summary, grid, compute, settings)
         return compute
 
     return register
@@ -130,6 +148,17 @@ def catalogue() -> dict[str, str]:
                     and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 table[node.args[0].value] = f"lib.experiments.{file[:-3]}"
     return table
+
+
+def settings_for(name: str, profile: str | None = None, **overrides: Any) -> Settings:
+    """The settings of experiment `name` in `profile` (default: `current_profile()`) with `overrides`
+    in place: what `run(name, profile, **overrides)` computes (ValueError for an experiment without
+    settings, an unknown field or a bad value)."""
+    exp = get(name)
+    profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
+    if exp.settings is None:
+        raise ValueError(f"experiment {name!r} has no settings object; its points: run({name!r}) lists them")
+    return exp.settings_for(profile, overrides)
 
 
 def check_device(device: Any, here: bool = True) -> str:
@@ -304,6 +333,7 @@ def run(
             bar.close()
     out = pd.concat([_with_point(tables[i], points[i]) for i in range(len(points))], ignore_index=True)
     out.attrs.update(
+        settings=exp.settings_for(profile, overrides),
         experiment=name,
         profile=profile,
         seconds=sum(seconds.values()),

@@ -28,11 +28,6 @@ ADAM_EPS = 1e-8
 SYNC_EVERY = {"cpu": 1, "cuda": 32}
 
 
-def default_device() -> str:
-    """'cuda' when a GPU is visible to torch, else 'cpu'."""
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 class TrainingDivergedError(RuntimeError):
     """The training loss became NaN or infinite (learning rate too large for the problem)."""
 

@@ -8,7 +8,7 @@ import torch
 from lib.distributions import OrthogonalPatterns
 from lib.experiments import generalization as gen
 from lib.experiments import optimization as opt
-from lib.experiments.common import split_tables, xor_cnn
+from lib.xor_network import split_tables, xor_cnn
 from lib.sweep import get
 from lib.training import train
 

@@ -38,40 +38,36 @@ import pandas as pd
 from myst_nb import glue
 
 import lib
-from lib import claims, paper_values, plotting
-from lib.experiments import paper_figures as pf
+from lib import claims, compare, pages, plotting
 from lib.models import MLP, ConvPool
+from lib.protocol import FIGURES, chosen, selection
 
 plotting.set_theme()
-profile = lib.current_profile()
-conv = ConvPool(pf.D, pf.K)
+s3a, s3c = lib.settings_for("fig3a"), lib.settings_for("fig3c")
+conv = ConvPool(s3a.d, s3a.k)
 counts = pd.DataFrame(
-    [{"model": "ConvPool", "n": "any", "width": pf.K, "parameters": conv.num_parameters}]
+    [{"model": "ConvPool", "n": "any", "width": s3a.k, "parameters": conv.num_parameters}]
     + [{"model": "MLP", "n": n, "width": MLP.matching(conv, n).width, "parameters": MLP.matching(conv, n).num_parameters}
        for n in (2, 5, 10, 20, 50)]
-    + [{"model": "SVM", "n": 10, "width": 0, "parameters": 10 * pf.D}]
+    + [{"model": "SVM", "n": 10, "width": 0, "parameters": 10 * s3a.d}]
 )
-glue("k", pf.K, display=False)
-glue("conv_params", conv.num_parameters, display=False)
-glue("mlp_width", MLP.matching(conv, 10).width, display=False)
-glue("mlp_params", MLP.matching(conv, 10).num_parameters, display=False)
-glue("mnist_max_steps", pf.MNIST_MAX_STEPS, display=False)
-glue("mnist_seeds", pf.MNIST_SEEDS, display=False)
-glue("svm_max_m", pf.SVM_MAX_M, display=False)
-assert conv.num_parameters == pf.K * pf.D + pf.K == 10_500
+pages.glue_facts("s", {"k": s3a.k, "conv_params": conv.num_parameters, "mlp_width": MLP.matching(conv, 10).width,
+                       "mlp_params": MLP.matching(conv, 10).num_parameters, "mnist_max_steps": s3c.max_steps,
+                       "mnist_seeds": s3c.seeds, "svm_max_m": s3c.svm_max_m})
+assert conv.num_parameters == s3a.k * s3a.d + s3a.k == 10_500
 counts
 
 # %% [markdown]
-# ConvPool has $kd + k$ = {glue:text}`conv_params:,` parameters (filters and second layer). At
-# $n = 10$ the MLP with {glue:text}`mlp_width` hidden units has {glue:text}`mlp_params:,` ($200$
+# ConvPool has $kd + k$ = {glue:text}`s_conv_params:,` parameters (filters and second layer). At
+# $n = 10$ the MLP with {glue:text}`s_mlp_width` hidden units has {glue:text}`s_mlp_params:,` ($200$
 # weights and a bias per unit, an output weight per unit and an output bias), the closest count to
 # ConvPool's; at other $n$ the width changes so that the count stays the same (the table). The SVM has
 # one weight per input coordinate, $nd$.
 #
 # ```{admonition} Our choices
 # :class: note
-# The paper leaves these unspecified; each is a constant or keyword argument of
-# `lib.experiments.paper_figures`.
+# The paper leaves these unspecified; each is a field of the figure's settings object
+# (`lib.settings_for("fig3a")`, printed in full below), which `lib.run("fig3a", field=value)` replaces.
 # - **Patterns**: the $l = d = 20$ rows of one random orthogonal matrix per figure.
 # - **Noise** (Figs. 3b and 5, where the paper says only $\|v\| \le 1$): $v$ uniform in the unit ball of
 #   $\mathbb R^{20}$, independent on every patch. Its norm is then close to 1 (mean $20/21$).
@@ -99,13 +95,22 @@ counts
 #   Fig. 3c: $m \in \{10, 100, 500\}$; layer-wise: $m \in \{10, 50\}$) and 5 seeds.
 # - **Fig. 3c (MNIST)**, where one Adam step costs about 40 times a step of the synthetic figures
 #   ($d = 784$), has a capped budget so that the book builds on a laptop: at most
-#   {glue:text}`mnist_max_steps:,` Adam steps (the 50 epochs up to $m = 640$, fewer epochs above),
-#   {glue:text}`mnist_seeds` seeds in the full profile (the paper's 5), its step size and radius chosen
+#   {glue:text}`s_mnist_max_steps:,` Adam steps (the 50 epochs up to $m = 640$, fewer epochs above),
+#   {glue:text}`s_mnist_seeds` seeds in the full profile (the paper's 5), its step size and radius chosen
 #   by the same rule at $m = 100$, $n = 4$ over 3 repetitions, and the SVM fitted only up to
-#   $m$ = {glue:text}`svm_max_m:,`: above it the number of training points passes the input dimension
+#   $m$ = {glue:text}`s_svm_max_m:,`: above it the number of training points passes the input dimension
 #   $nd = 3{,}136$, and one exact hard-margin fit takes minutes.
 # ```
 #
+# Every knob of Fig. 3a in one object, with the book's values (`lib.settings_for("fig3a")`; the other
+# figures differ only where the table of each figure's section says so). Change any of them in one
+# call, for instance `lib.run("fig3a", n=20, k=100)`: the points *and* the step-size selection then run
+# at the new setting.
+
+# %%
+pages.settings_table(s3a)
+
+# %% [markdown]
 # ## The step sizes and radii, chosen on validation data
 #
 # One table per figure: the mean validation error and loss of every candidate at the reference
@@ -113,17 +118,17 @@ counts
 
 # %%
 picks, tables = {}, []
-for figure in pf.FIGURES:
-    sel = pf.selection(figure, profile)
-    pick = pf.chosen(sel)
+for figure in FIGURES:
+    sel = selection(lib.settings_for(figure))
+    pick = chosen(sel)
     picks[figure] = pick
     mean = sel.fillna({"radius": 0.0}).groupby(["model", "lr", "radius"])[["val_error", "val_loss"]].mean()
     tables.append(mean.assign(figure=figure).reset_index())
     for model in ("ConvPool", "MLP"):
         glue(f"{figure}_{model}_lr", pick[model]["lr"], display=False)
     glue(f"{figure}_radius", pick["ConvPool"]["radius"], display=False)
-selection = pd.concat(tables).set_index(["figure", "model", "lr", "radius"]).unstack("figure")
-selection.round(3)
+selections = pd.concat(tables).set_index(["figure", "model", "lr", "radius"]).unstack("figure")
+selections.round(3)
 
 # %% [markdown]
 # The rule chose Adam's step size {glue:text}`fig3a_ConvPool_lr:g` for ConvPool and
@@ -144,7 +149,7 @@ selection.round(3)
 # no test error at all; a tie at zero error now counts as "not worse". Nothing else in the rule changed. For
 # Fig. 3c, added later, two provisions were fixed before it first ran: at $m = 10$ the paper's three
 # models all sit at chance, so no ordering is asked where the paper's own values tie; and above
-# $m$ = {glue:text}`svm_max_m:,`, where we fit no SVM, ConvPool is compared with the MLP alone. The baselines' values are compared in the tables but not judged:
+# $m$ = {glue:text}`s_svm_max_m:,`, where we fit no SVM, ConvPool is compared with the MLP alone. The baselines' values are compared in the tables but not judged:
 # they depend on choices the paper does not state. The paper's values were read off its figures by eye,
 # to about $\pm 0.01$ (`lib.paper_values`). Below each table, the page lists the points where ours
 # **differ**: a gap above 0.05 and above our 95% interval plus the read-off uncertainty.
@@ -153,9 +158,10 @@ selection.round(3)
 
 # %%
 fig3a = lib.run("fig3a")
-side3a, fig3a_claim, facts = pf.figure_facts(fig3a, "fig3a", profile)
-for key, value in facts.items():
-    glue(f"fig3a_{key}", value, display=False)
+fig3a_claim = claims.paper_figure(fig3a, "fig3a")
+side3a = compare.side_by_side(fig3a, "fig3a")
+pages.glue_facts("fig3a", {"verdict": fig3a_claim.verdict, "ours": fig3a_claim.ours,
+                         **compare.figure_facts(fig3a, "fig3a", selection(fig3a.attrs["settings"]))})
 side3a.round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3a, ours beside the paper's. Test error against the number of training points $m$: our mean over seeds (dots and line) with a band of one standard deviation, and the paper's values (open diamonds, read off its figure, ±0.01). Look at whether ConvPool stays far below both baselines at every $m$, and whether each line passes through the diamonds of its colour.", "name": "fig-paper-3a"}}
@@ -175,9 +181,10 @@ plotting.paper_figure(fig3a, "fig3a");
 
 # %%
 fig3b = lib.run("fig3b")
-side3b, fig3b_claim, facts = pf.figure_facts(fig3b, "fig3b", profile)
-for key, value in facts.items():
-    glue(f"fig3b_{key}", value, display=False)
+fig3b_claim = claims.paper_figure(fig3b, "fig3b")
+side3b = compare.side_by_side(fig3b, "fig3b")
+pages.glue_facts("fig3b", {"verdict": fig3b_claim.verdict, "ours": fig3b_claim.ours,
+                         **compare.figure_facts(fig3b, "fig3b", selection(fig3b.attrs["settings"]))})
 svm3b = fig3b[fig3b.model == "SVM"]
 soft = svm3b[svm3b.svm != "hard"]
 glue("fig3b_separable", (f"Some training sets stop being separable through the origin from m = {int(soft.m.min())} on "
@@ -214,9 +221,10 @@ plotting.paper_figure(fig3b, "fig3b");
 
 # %%
 fig5 = lib.run("fig5")
-side5, fig5_claim, facts = pf.figure_facts(fig5, "fig5", profile)
-for key, value in facts.items():
-    glue(f"fig5_{key}", value, display=False)
+fig5_claim = claims.paper_figure(fig5, "fig5")
+side5 = compare.side_by_side(fig5, "fig5")
+pages.glue_facts("fig5", {"verdict": fig5_claim.verdict, "ours": fig5_claim.ours,
+                         **compare.figure_facts(fig5, "fig5", selection(fig5.attrs["settings"]))})
 side5.round(3)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 5, ours beside the paper's: test error against the number of patches $n$ at $m = 50$ (noise in the unit ball), the MLP's width adjusted at each $n$ to keep ConvPool's parameter count. Look at the baselines climbing to chance (0.5) as $n$ grows while ConvPool rises only slightly.", "name": "fig-paper-5"}}
@@ -244,7 +252,7 @@ reuse = {m: mnist.reuse(m, seed=0) for m in (1_000, 10_000)}
 glue("mnist_pool", sum(mnist.pool_sizes.values()), display=False)
 glue("mnist_reuse_1k", reuse[1_000], display=False)
 glue("mnist_reuse_10k", reuse[10_000], display=False)
-conv_mn = ConvPool(mnist.d, pf.K)
+conv_mn = ConvPool(mnist.d, s3c.k)
 glue("mnist_mlp_width", MLP.matching(conv_mn, mnist.n).width, display=False)
 glue("mnist_conv_params", conv_mn.num_parameters, display=False)
 assert set(mnist.pools[5].tolist()).isdisjoint(lib.MnistPatterns(pool="test").pools[5].tolist())
@@ -257,9 +265,10 @@ plotting.mnist_inputs(mnist, Xmn, ymn);
 
 # %%
 fig3c = lib.run("fig3c")
-side3c, fig3c_claim, facts = pf.figure_facts(fig3c, "fig3c", profile)
-for key, value in facts.items():
-    glue(f"fig3c_{key}", value, display=False)
+fig3c_claim = claims.paper_figure(fig3c, "fig3c")
+side3c = compare.side_by_side(fig3c, "fig3c")
+pages.glue_facts("fig3c", {"verdict": fig3c_claim.verdict, "ours": fig3c_claim.ours,
+                         **compare.figure_facts(fig3c, "fig3c", selection(fig3c.attrs["settings"]))})
 pd.concat([side3c.set_index(["m", "model"]),
            fig3c.groupby(["m", "model"]).train_error.mean().rename("train error (ours)")], axis=1).dropna(
     subset=["paper"]).reset_index().round(3)

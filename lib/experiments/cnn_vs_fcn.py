@@ -16,7 +16,8 @@ import pandas as pd
 import torch
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import TEST_SEED_OFFSET, test_set, training_sets, xor_cnn
+from lib.samples import TEST_SEED_OFFSET, test_set, training_sets
+from lib.xor_network import xor_cnn
 from lib.models import FullyConnected
 from lib.sweep import experiment
 from lib.training import accuracy, train

@@ -21,7 +21,8 @@ import torch
 
 from lib.baselines import hard_margin_svm
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import single_thread_on_cpu, test_set, training_sets
+from lib.devices import single_thread_on_cpu
+from lib.samples import test_set, training_sets
 from lib.models import ConvPool, PatternTable
 from lib.sweep import experiment
 from lib.theory import LemmaMonitor, certificate, regime

@@ -10,7 +10,8 @@ import torch
 
 from lib import xor_theory as theory
 from lib.distributions import P_MINUS, P_PLUS, OrthogonalPatterns
-from lib.experiments.common import split_tables, test_set, training_sets, xor_cnn
+from lib.samples import test_set, training_sets
+from lib.xor_network import split_tables, xor_cnn
 from lib.models import ConvPool
 from lib.sweep import experiment
 from lib.training import TrainResult, accuracy, train
