@@ -14,12 +14,12 @@ located by its colour (the weighted centre of its line pixels), and its band by 
 translucent bands make alone and where they overlap (the band's outermost rows on either side of the
 line). The line's centre and the band's two edges were then fitted by straight lines along each plotted
 segment (away from its ends) and evaluated at the published x; where both neighbouring segments give a
-value, the two were averaged (they agree within about 0.002 for the means and 0.004 for the bands).
-Three places were read column by column instead, the segment beside them being too steep or hidden:
+value, the two were averaged (they agree within 0.005, and mostly within 0.002).
+Two places were read column by column instead, the segment beside them being too steep or hidden:
 Fig. 3c at m = 10, where the three lines start at the same pixel (0.505 each) and only the top edge of
 the overlapping bands shows, 0.02 above them (recorded as every model's band); and Fig. 5 at n = 2, where
 the MLP's line ends under the SVM's (MLP 0.052 ± 0.027, SVM 0.054 ± 0.020, from the lowest rows of their
-bands). A band of 0 is one hidden under its line (narrower than about 0.003: ConvPool at zero error).
+bands). A band of 0 is one hidden under its line (narrower than about 0.003: ConvPool at or near zero).
 """
 from __future__ import annotations
 
