@@ -13,9 +13,6 @@ import pandas as pd
 from lib.paper_values import READ_OFF_UNCERTAINTY, published
 from lib.stats import mean_ci
 
-DIFFERENCE = 0.05  # what the page calls a difference from the paper
-
-
 def x_axis(figure: str) -> str:
     """The x column of a figure's table: "n" for Fig. 5, "m" otherwise."""
     return published(figure).x.iloc[0]
@@ -39,11 +36,16 @@ def side_by_side(df: pd.DataFrame, figure: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def agrees(table: pd.DataFrame) -> pd.Series:
+    """Per row of a `side_by_side` table: whether our 95% interval overlaps the paper's mean +- its band
+    of one standard deviation, widened by the read-off uncertainty (0.01)."""
+    reach = table["ci95"].fillna(0.0) + table["paper band"] + READ_OFF_UNCERTAINTY
+    return table["ours - paper"].abs() <= reach + 1e-12
+
+
 def differences(table: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a `side_by_side` table where ours differ from the paper: |ours - paper| above
-    DIFFERENCE and above our 95% interval plus the read-off uncertainty (0.01)."""
-    gap = table["ours - paper"].abs()
-    return table[(gap > DIFFERENCE) & (gap > table["ci95"].fillna(0.0) + READ_OFF_UNCERTAINTY)]
+    """The rows of a `side_by_side` table where ours differ from the paper (`agrees` is false)."""
+    return table[~agrees(table)]
 
 
 def describe_differences(table: pd.DataFrame) -> str:
@@ -52,8 +54,8 @@ def describe_differences(table: pd.DataFrame) -> str:
     if diff.empty:
         return "none"
     x = [c for c in ("m", "n") if c in diff.columns][0]
-    return "; ".join(f"{r.model} at {x} = {int(getattr(r, x))} (ours {r.ours:.3f}, paper {r.paper:.3f})"
-                     for r in diff.itertuples())
+    return "; ".join(f"{r.model} at {x} = {int(r[x])} (ours {r.ours:.3f} +- {r.ci95:.3f}, paper {r.paper:.3f} "
+                     f"+- {r['paper band']:.3f})" for _, r in diff.iterrows())
 
 
 def describe_fit(df: pd.DataFrame, x: str) -> str:

@@ -288,6 +288,20 @@ def error_against_figure(df: pd.DataFrame, x: str, *, hue: str = "d", c: float |
     return fig
 
 
+def k_n_free_figure(widths: pd.DataFrame, patches: pd.DataFrame, *, figsize=(11, 6.4)):
+    """Test error of LW_CNN against k (left, `lw_widths`) and against n (right, `lw_patches`), one row
+    per sample size m (each row titled inside or outside Theorem 5.1's regime of m, m >= 100)."""
+    ms = sorted(set(widths.m) | set(patches.m))
+    fig, axes = plt.subplots(len(ms), 2, figsize=figsize, squeeze=False)
+    for row, m in zip(axes, ms):
+        where = "inside the theorem's regime" if m >= 100 else "outside the theorem's regime (m < 100)"
+        for ax, (df, x, label) in zip(row, ((widths, "k", "channels $k$"), (patches, "n", "patches $n$"))):
+            error_against_figure(df[df.m == m], x, xlabel=label, ax=ax)
+            ax.set_title(f"m = {m}: {where}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def _ci_half(values) -> float:
     from lib.stats import mean_ci
 
@@ -343,7 +357,8 @@ def paper_figure(df: pd.DataFrame, figure: str, *, x: str = "m", xlabel: str | N
                  ax=None, figsize=(6.8, 4.6)):
     """One §7 figure: per model, our mean test error over seeds (line and dots) with a band of one
     standard deviation (as the paper draws its curves), and the paper's values read off its figure
-    (`lib.paper_values`, ±0.01) as large open diamonds in the same colour. `extra`: more rows to draw
+    (`lib.paper_values`, ±0.01) as large open diamonds in the same colour, with bars of the paper's
+    band of one standard deviation. `extra`: more rows to draw
     the same way (e.g. LW_CNN), without published values."""
     from lib.paper_values import published
 
@@ -357,8 +372,8 @@ def paper_figure(df: pd.DataFrame, figure: str, *, x: str = "m", xlabel: str | N
         ax.fill_between(s[x], (s["mean"] - s["std"]).clip(lower=0), s["mean"] + s["std"], color=color, alpha=0.18, lw=0)
         p = pub[pub.model == model]
         if len(p):
-            ax.plot(p[x], p["test_error"], ls="none", marker="D", ms=8, mfc="none", mew=1.6, color=color,
-                    label=f"{model} (paper)")
+            ax.errorbar(p[x], p["test_error"], yerr=p["band"], ls="none", marker="D", ms=8, mfc="none", mew=1.6,
+                        color=color, capsize=4, elinewidth=1.2, label=f"{model} (paper, ±1 SD)")
     ticks = np.sort(rows[x].unique())
     ax.set_xscale("log")
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])

@@ -49,19 +49,17 @@
 # :nonumber:
 # :label: prop-min-norm-separator
 #
-# Let $\hat w$ be the minimum-norm separator of $D$ with margin 1. Then $n \le \|\hat w\|^2 \le 2n$.
-# Hence the fully connected bound $O(\|\hat w\|^2 R^2)$ is $\Theta(n^2)$, which is $O(d^{2r})$ when
-# $n = \Theta(d^r)$, while the CNN's bound (Theorem 5.1) is $O(d)$ for every $n$.
+# Let $\hat w = \arg\min_{w \in \mathbb R^{nd}} \|w\|^2$ subject to $y\, w \cdot x \ge 1$ for every
+# $(x, y)$ in the support of $\mathcal D$. Then $\|\hat w\|^2 \ge n$.
 # ```
 #
-# ```{prf:proof}
-# *Upper bound.* Put $o_1 - o_2$ at every position: $w^\circ = (o_1 - o_2, \dots, o_1 - o_2)$. A
-# positive point holds $o_1$ once and spurious patterns elsewhere, and the spurious patterns are
-# orthogonal to both $o_1$ and $o_2$, so $w^\circ \cdot x = \|o_1\|^2 - o_2 \cdot o_1 = 1$. In the same
-# way $w^\circ \cdot x = -1$ on every negative point. So $w^\circ$ has margin exactly 1, and
-# $\|\hat w\|^2 \le \|w^\circ\|^2 = n\,\|o_1 - o_2\|^2 = 2n$.
+# The paper draws the consequence in words: the best bound of {cite:t}`brutzkus2018sgd` for fully
+# connected networks, or the margin bound of a linear SVM, is then $O(n^2)$ in this setting
+# ($R^2 = n$), hence $O(d^{2r})$ when $n = \Theta(d^r)$, while Theorem 5.1 gives the CNN $O(d)$ for
+# every $n$.
 #
-# *Lower bound.* Fix a position $i$ and any spurious patterns for the other positions. Let $x_+$
+# ```{prf:proof}
+# Fix a position $i$ and any spurious patterns for the other positions. Let $x_+$
 # hold $o_1$ at $i$ and $x_-$ be the same point with $o_2$ at $i$. Both are in the support, with
 # labels $+1$ and $-1$. Then $\hat w \cdot x_+ \ge 1$ and $\hat w \cdot x_- \le -1$. The two inputs
 # differ only in block $i$, so subtracting gives $\hat w[i] \cdot (o_1 - o_2) \ge 2$. By
@@ -69,7 +67,14 @@
 # the $n$ blocks gives $\|\hat w\|^2 \ge n$.
 # ```
 #
-# ```{note}
+# ```{admonition} The book's addition: $\|\hat w\|^2 = 2n$ exactly
+# :class: note
+# *Upper bound* (ours). Put $o_1 - o_2$ at every position: $w^\circ = (o_1 - o_2, \dots, o_1 - o_2)$. A
+# positive point holds $o_1$ once and spurious patterns elsewhere, and the spurious patterns are
+# orthogonal to both $o_1$ and $o_2$, so $w^\circ \cdot x = \|o_1\|^2 - o_2 \cdot o_1 = 1$. In the same
+# way $w^\circ \cdot x = -1$ on every negative point. So $w^\circ$ has margin exactly 1, and
+# $\|\hat w\|^2 \le \|w^\circ\|^2 = n\,\|o_1 - o_2\|^2 = 2n$.
+#
 # The proposition states only $\|\hat w[i]\| \ge 1$ per block. Keeping the constant
 # $\|o_1 - o_2\| = \sqrt 2$ in the last step of the proof gives $\|\hat w\|^2 \ge 2n$, which meets the
 # upper bound. The minimum-norm separator is therefore exactly $w^\circ$, with $\|\hat w\|^2 = 2n$
@@ -144,13 +149,13 @@ glue("ratio_max", float(norms["ratio"].max()), display=False)
 gap = (full["norm2_full"] - full["norm2"]).abs().max()
 glue("full_gap", float(gap), display=False)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "$\\|\\hat w\\|^2$ of the minimum-norm separator of $D$ against the number of patches $n$. Filled markers: the symmetry-reduced QP, one colour per number of patterns $l$ (shifted sideways a little so that they do not hide each other). Open circles: the QP on the whole support, where it was solved. The grey band is the range $[n, 2n]$ that Proposition 6.1 allows. Look at where the points fall inside the band, and whether this depends on $l$.", "name": "fig-min-norm-separator"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "$\\|\\hat w\\|^2$ of the minimum-norm separator of $D$ against the number of patches $n$. Filled markers: the symmetry-reduced QP, one colour per number of patterns $l$ (shifted sideways a little so that they do not hide each other). Open circles: the QP on the whole support, where it was solved. The grey band is the range from the paper's lower bound $n$ (Proposition 6.1) to our upper bound $2n$. Look at where the points fall inside the band, and whether this depends on $l$.", "name": "fig-min-norm-separator"}}
 fig, ax = plotting.separator_norm_figure(norms)
 
 # %% [markdown]
 # In all {glue:text}`settings` settings ($n$ up to {glue:text}`n_max`), $\|\hat w\|^2/n$ lies between
-# {glue:text}`ratio_min:.12f` and {glue:text}`ratio_max:.12f`. The minimum-norm separator sits on the
-# **upper** edge of Proposition 6.1, $\|\hat w\|^2 = 2n$, for every $l$, as the note above predicts.
+# {glue:text}`ratio_min:.12f` and {glue:text}`ratio_max:.12f`: above Proposition 6.1's lower bound $n$,
+# and in fact on our upper bound, $\|\hat w\|^2 = 2n$, for every $l$, as the note above predicts.
 # In the {glue:text}`full_settings` settings solved on the whole support (up to
 # {glue:text}`full_points_max` points), the two computations differ by at most
 # {glue:text}`full_gap:.1e` in $\|\hat w\|^2$.
