@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from lib.compare import agrees, side_by_side
-from lib.stats import mean_ci, t_quantile
+from lib.stats import mean_ci
 from lib.theory import lemma_5_2_bounds, lucky_probability
 
 

@@ -147,7 +147,7 @@ selections.round(3)
 # the paper's mean $\pm$ its band of one standard deviation (the paper draws every curve with that band,
 # over its 5 repetitions), widened by the $\pm 0.01$ to which we read the figures. The first version of
 # the rule asked for our mean within a flat 0.05 of the paper's; it was replaced by the band rule after
-# the full-profile runs had been seen (at commit 9f5647a), because the paper's own band at Fig. 3b's
+# the full-profile runs had been seen (at commit dd43066), because the paper's own band at Fig. 3b's
 # $m = 10$ is $\pm 0.09$ wide: a flat tolerance narrower than the paper's own spread judges noise. One
 # earlier amendment, also after a full run: the strict inequality failed Fig. 3a only at $m = 500$,
 # beyond the paper's range, where all three models make no test error at all; a tie at zero error
@@ -298,7 +298,7 @@ plotting.paper_figure(fig3c, "fig3c");
 # "performs very similarly", so what matters is that LW_CNN is **not worse**: paired over the same
 # training sets, at no $m$ may the 95% interval of the mean difference (LW_CNN minus Adam) lie entirely
 # above 0. (A first, two-sided version asked for a difference of at most 0.05 either way, and failed
-# because LW_CNN was *better*; it was replaced at commit 9f5647a, after the full-profile run had been seen.)
+# because LW_CNN was *better*; it was replaced at commit dd43066, after the full-profile run had been seen.)
 
 # %%
 lw = lib.run("lw_vs_e2e")

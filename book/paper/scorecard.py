@@ -23,7 +23,7 @@
 # ```{admonition} How the rules were fixed, and where they changed after a run
 # :class: note
 # Each rule is our reading of the paper's words, fixed before the full-profile run that it judges,
-# with one exception: at commit 9f5647a, after full-profile runs had been seen, we replaced rules that
+# with one exception: at commit dd43066, after full-profile runs had been seen, we replaced rules that
 # were not a fair reading of the paper. **FIG3A-FIG3C**: a flat $\pm 0.05$ tolerance became "our 95%
 # interval overlaps the paper's mean $\pm$ its band of one standard deviation" (the paper draws every
 # curve with that band). **LW≈E2E**: a two-sided tolerance became one-sided and paired (layer-wise
