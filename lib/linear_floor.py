@@ -16,18 +16,31 @@ computed by `separator_error`: in closed form for the Gaussian law, and for the 
 radial-uniform laws by convolving n copies of ξ's law discretised on a grid in two ways that bracket
 it (every grid cell's mass at its lower end, at its upper end), which bounds err_sep from both sides.
 
-What is proved. (1) Without noise err_sep = 0 (D is linearly separable, Prop. 6.1). (2) For n = 1 the
-separator direction is optimal among all w: with c_i = w·o_i / ‖w‖ (so c_1² + c_2² <= 1) the error
-is ½[G(c_1) + G(-c_2)] with G(t) = P(ξ > t); ξ is symmetric and unimodal (every law here), so G is
-convex on [0, ∞), G(t) + G(s - t) is smallest at t = s/2 for a fixed sum s >= 0, and G(s/2) falls
-with s <= √2: the optimum is c_1 = -c_2 = 1/√2, err = G(1/√2) = err_sep. (3) For every n, among the w
-invariant under D's symmetries (permuting patches, permuting the spurious patterns, swapping o_1 and
-o_2 with the label): those are w_j = a(o_1 - o_2) + b Σ_{p>=3} o_p, and b = 0 is optimal (b adds the
-constant (n - 1)b to the score of both labels and widens the noise; ξ's sum is symmetric unimodal).
-We have no proof that the optimum over all w is symmetric for n > 1 (the 0-1 loss is not convex, so
-averaging w over the symmetries need not lower the error). `linear_floor` therefore also fits w on
-a large sample (least squares and logistic regression, the convex surrogates whose optima are
-symmetric) and evaluates every candidate on a fresh sample, with a Clopper-Pearson interval.
+What is proved. Let u = o_1 - o_2 and N = Σ_j w_j·v_j = Σ_j ‖w_j‖ ξ_j (ξ_j i.i.d. copies of ξ), the
+noise part of w·x, independent of the patterns and the label. ξ is symmetric and unimodal for every
+law here (N(0, 1/d)-like; ∝ (1 - ξ²)^((d-1)/2) for the ball; a scale mixture of such for the
+radial-uniform law), hence so is N (Wintner: a sum of independent symmetric unimodal variables is
+one), so G_N(t) = P(N > t) is decreasing, G_N(-t) = 1 - G_N(t), and G_N is convex on [0, ∞).
+
+(a) A lower bound for every w. Fix the position J of the discriminative pattern and the spurious
+patterns (same law for both labels), let R be their part of w·x, α = w_J·o_1 and β = -w_J·o_2. The
+error averaged over the label is ½[G_N(α + R) + G_N(β - R)], and for a sum s = α + β >= 0,
+G_N(t) + G_N(s - t) >= 2 G_N(s/2) (convexity for t in [0, s]; for t < 0 it falls as t grows to 0,
+since N's density at t is at least that at s - t; t > s likewise), while for s < 0 it is >= 1. So with
+c_J = max(0, w_J·u / 2):
+
+    err(w) >= (1/n) Σ_J G_N(c_J).                                                       (*)
+
+(b) n = 1, every law: N = ‖w‖ξ and c_1 <= ‖w‖ ‖u‖ / 2 = ‖w‖/√2, so err(w) >= P(ξ > 1/√2) = err_sep.
+(c) Gaussian noise, every n: N ~ N(0, scale²/d Σ_j ‖w_j‖²) with ‖w_j‖² >= (w_j·u)²/2 >= 2 c_j², so
+(*) gives err(w) >= (1/n) Σ_J h(q_J) with q_J = c_J² / Σ_j c_j² (mean 1/n) and
+h(q) = Φ̄(√(d q / 2) / scale), which is convex in q (h'' > 0); by Jensen err(w) >= h(1/n) = err_sep.
+(d) Without noise err_sep = 0 (D is linearly separable, Prop. 6.1).
+So the separator direction is optimal, and the floor is err_sep exactly, for n = 1, for Gaussian noise
+and without noise. For the ball and radial-uniform laws at n > 1, (*) still holds but we have no
+proof that equal c_J minimise it (N is then not a Gaussian scale family). `linear_floor` therefore
+also fits w on a large sample (least squares, logistic regression and a smoothed 0-1 loss from
+several starts) and evaluates every candidate on a fresh sample, with a Clopper-Pearson interval.
 
 Every public function raises ValueError naming the parameter and its allowed range.
 """
@@ -52,6 +65,8 @@ FIT_SEED_OFFSET = 2 * 10**6  # the fitting sample of `linear_floor(..., seed)` c
 EVAL_SEED_OFFSET = 3 * 10**6  # its evaluation chunk i from seed + this + i SEED_STRIDE
 SEED_STRIDE = 10**6  # so `linear_floor`'s seeds are below it: two seeds never share a chunk
 EVAL_CHUNK = 25_000  # points per evaluation chunk
+SMOOTH_STARTS = 3  # starts of the smoothed 0-1 fit: the least-squares direction and two random ones
+SMOOTH_TAU = 0.1  # its temperature, as a fraction of the spread of the margins at the start
 MAX_EVAL = 10**7  # evaluation points at most (the chunks' seeds stay below the noise's seed offset)
 SVM_TRAIN_SEED_OFFSET, SVM_TEST_SEED_OFFSET = 1_000, 1_000_000  # `svm_errors`: those of the §7 figures
 
@@ -162,8 +177,8 @@ def clopper_pearson(errors: int, trials: int, level: float = 0.95) -> tuple[floa
 class LinearFloor:
     """The linear floor of one setting: `estimate` with the interval [low, high], the candidate it comes
     from (`method`), the exact `separator` bracket, and `candidates`: one row per direction w
-    (separator, least squares, logistic) with its error on the fresh evaluation sample and that
-    error's Clopper-Pearson interval."""
+    (separator, least squares, logistic, smoothed 0-1) with its error on the fresh evaluation sample,
+    that error's Clopper-Pearson interval, and its cosine with the separator direction."""
 
     estimate: float
     low: float
@@ -182,14 +197,46 @@ def _noisy(n: int, d: int, law: str, scale: float, basis_seed: int):
 
 def fitted_directions(dist, fit_size: int, seed: int) -> dict[str, np.ndarray]:
     """Directions w (n d,) fitted on `fit_size` points of `dist` drawn from `seed`: the least-squares
-    fit argmin Σ_s (w·x_s - y_s)² and the logistic regression without intercept (L2, C = 1e4)."""
+    fit argmin Σ_s (w·x_s - y_s)², the logistic regression without intercept (L2, C = 1e4), and the
+    best (lowest error on these points) of `smoothed_zero_one` from the least-squares fit and from
+    SMOOTH_STARTS - 1 random directions (from `seed`)."""
     from sklearn.linear_model import LogisticRegression
 
     X, y = dist.sample(check_int("fit_size", fit_size, 2), seed=check_seed("seed", seed))
     X, y = X.reshape(X.shape[0], -1).numpy(), y.numpy()
     least_squares = np.linalg.lstsq(X, y, rcond=None)[0]
     logistic = LogisticRegression(C=1e4, fit_intercept=False, max_iter=2_000, tol=1e-8).fit(X, y).coef_.ravel()
-    return {"least squares": least_squares, "logistic": logistic}
+    g = torch.Generator().manual_seed(seed)
+    starts = [least_squares] + [torch.randn(X.shape[1], generator=g, dtype=torch.float64).numpy()
+                                for _ in range(SMOOTH_STARTS - 1)]
+    fits = [smoothed_zero_one(X, y, w0) for w0 in starts]
+    errors = [np.mean(np.where(X @ w > 0, 1.0, -1.0) != y) for w in fits]
+    return {"least squares": least_squares, "logistic": logistic, "smoothed 0-1": fits[int(np.argmin(errors))]}
+
+
+def smoothed_zero_one(X: np.ndarray, y: np.ndarray, w0: np.ndarray, *, steps: int = 300, lr: float = 0.01) -> np.ndarray:
+    """A local minimum near w0 of the smoothed training error L(w) = (1/m) Σ_s σ(-z_s / τ), z_s = y_s w·x_s / ‖w‖
+    (σ the logistic function; L depends on w's direction only), by `steps` Adam steps of size `lr` from
+    w0 / ‖w0‖ (float32), with the gradient in closed form: ∇L = (1/‖w‖) Σ_s g_s (y_s x_s - z_s w / ‖w‖),
+    g_s = -σ'(-z_s/τ) / (m τ). τ = SMOOTH_TAU times the spread (standard deviation) of the z_s at w0;
+    w0 is returned as it is when that spread is 0 (every point has the same margin)."""
+    Xt, yt = torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    w = torch.as_tensor(w0, dtype=torch.float32)
+    w = w / w.norm()
+    tau = SMOOTH_TAU * float((yt * (Xt @ w)).std())
+    if not tau > 0:
+        return np.asarray(w0, dtype=np.float64)
+    w.requires_grad_(True)
+    opt = torch.optim.Adam([w], lr=lr)
+    with torch.no_grad():
+        for _ in range(steps):
+            norm = w.norm()
+            z = yt * (Xt @ w) / norm
+            sig = torch.sigmoid(-z / tau)
+            g = -sig * (1 - sig) / (tau * len(yt))
+            w.grad = ((g * yt) @ Xt - (g * z).sum() * w / norm) / norm
+            opt.step()
+    return w.detach().double().numpy()
 
 
 def linear_floor(n: int, d: int, law: str, scale: float, *, fit_size: int = 40_000,
@@ -197,7 +244,7 @@ def linear_floor(n: int, d: int, law: str, scale: float, *, fit_size: int = 40_0
     """The smallest test error of sign(w·x) (no bias) on D with noise (n patches, d = l, patterns of the
     random basis from `basis_seed`, noise `law` at `scale`), estimated as the module docstring says.
 
-    Candidates: the separator direction (its error exact, `separator_error`) and the directions of
+    Candidates: the separator direction (its error exact, `separator_error`) and the three directions of
     `fitted_directions` on `fit_size` points (from seed + FIT_SEED_OFFSET); each is evaluated on
     `eval_size` fresh points (chunk i of EVAL_CHUNK points from seed + EVAL_SEED_OFFSET + i SEED_STRIDE;
     seed < SEED_STRIDE, eval_size <= MAX_EVAL). Rule, fixed
@@ -221,7 +268,9 @@ def linear_floor(n: int, d: int, law: str, scale: float, *, fit_size: int = 40_0
         X, y = X.reshape(X.shape[0], -1).numpy(), y.numpy()
         for name, w in directions.items():
             wrong[name] += int(np.sum(np.where(X @ w > 0, 1.0, -1.0) != y))
-    rows = [{"direction": name, "error": k / eval_size, **dict(zip(("ci_low", "ci_high"), clopper_pearson(k, eval_size)))}
+    sep_unit = directions["separator"] / np.linalg.norm(directions["separator"])
+    rows = [{"direction": name, "error": k / eval_size, **dict(zip(("ci_low", "ci_high"), clopper_pearson(k, eval_size))),
+             "cos_separator": float(directions[name] @ sep_unit / np.linalg.norm(directions[name]))}
             for name, k in wrong.items()]
     return choose_floor(sep, pd.DataFrame(rows))
 
