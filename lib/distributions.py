@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import torch
 
-from lib._checks import check_float, check_int, check_labels, check_seed, show
+from lib._checks import check_choice, check_float, check_int, check_labels, check_seed, show
 
 P_PLUS, P_MINUS = 0, 1  # indices of the discriminative patterns in `patterns`
 
@@ -211,40 +211,58 @@ def stack_samples(dist, m: int, seeds: list[int]) -> tuple[torch.Tensor, torch.T
 NOISE_SEED_OFFSET = 10**9  # the noise of `NoisyOrthogonalPatterns.sample(m, seed)` comes from seed + this
 
 
-NOISE_LAWS = ("gaussian", "ball")
+NOISE_LAWS = ("gaussian", "ball", "radial-uniform")  # the laws of the patch noise v, by name
+
+
+def noise_vectors(shape: tuple[int, ...], law: str, scale: float, generator: torch.Generator) -> torch.Tensor:
+    """i.i.d. noise vectors v in R^d, d = shape[-1], one per entry of shape[:-1], in float64, drawn from
+    `generator`. Every law is spherically symmetric (its direction is uniform on the sphere):
+
+    - "gaussian": v ~ N(0, scale^2 / d I_d), so E||v||^2 = scale^2;
+    - "ball": v uniform in the ball of radius `scale` (a uniform direction times scale U^(1/d), U
+      uniform in [0, 1]), so ||v|| <= scale and E||v||^2 = scale^2 d / (d + 2);
+    - "radial-uniform": a uniform direction times ||v|| uniform in [0, scale], so E||v||^2 = scale^2 / 3.
+
+    The draw order is fixed (one standard normal tensor of `shape`, then, for "ball" and
+    "radial-uniform", one uniform per vector), so a seed gives the same noise as in every earlier
+    version of the book."""
+    law = check_choice("law", law, NOISE_LAWS)
+    scale = check_float("scale", scale, 0.0)
+    if not shape or shape[-1] < 1:
+        raise ValueError(f"shape must end with the dimension d >= 1, got {show(shape)}")
+    xi = torch.randn(shape, generator=generator, dtype=torch.float64)
+    if law == "gaussian":
+        return xi * (scale / shape[-1] ** 0.5)
+    u = torch.rand(shape[:-1], generator=generator, dtype=torch.float64)
+    radius = scale * (u ** (1.0 / shape[-1]) if law == "ball" else u)
+    return xi * (radius / xi.norm(dim=-1).clamp_min(1e-300)).unsqueeze(-1)
 
 
 class NoisyOrthogonalPatterns(OrthogonalPatterns):
     """`OrthogonalPatterns` with i.i.d. noise added to every patch: x_j = o_{p(j)} + v_j. The label rule
     is that of the noiseless pattern indices.
 
-    noise_law "gaussian" (the default; the book's Part II, our own non-orthogonal variant):
-        v_j ~ N(0, noise^2 / d I_d), so that E||v_j||^2 = noise^2.
-    noise_law "ball" (the paper's Figs. 3b and 5 ask for ||v|| <= 1 without naming a law; this one is
-        our choice): v_j uniform in the ball of radius `noise` in R^d (a uniform direction times
-        noise U^(1/d), U uniform in [0, 1]), so ||v_j|| <= noise always.
+    The law of v_j is `noise_law` with scale `noise` (see `noise_vectors`):
+    - "gaussian" (the default; the book's Part II, our own non-orthogonal variant): N(0, noise^2 / d I_d);
+    - "ball": uniform in the ball of radius `noise`;
+    - "radial-uniform": uniform direction, ||v_j|| uniform on [0, noise].
+    The paper's Figs. 3b and 5 ask for ||v|| <= 1 without naming a law; "ball" and "radial-uniform" with
+    noise = 1 are two readings of it (our choice among them is argued in the §7 chapter).
 
-    Parameters: those of `OrthogonalPatterns`, plus `noise` >= 0 (0 gives back the orthogonal case) and
-    `noise_law`."""
+    Parameters: those of `OrthogonalPatterns`, plus `noise` >= 0, the scale (0 gives back the orthogonal
+    case), and `noise_law`, one of `NOISE_LAWS`."""
 
     def __init__(self, n: int, d: int, *, noise: float, noise_law: str = "gaussian", **kwargs) -> None:
-        from lib._checks import check_choice
-
         super().__init__(n, d, **kwargs)
         self.noise = check_float("noise", noise, 0.0)
         self.noise_law = check_choice("noise_law", noise_law, NOISE_LAWS)
 
     def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """m points: `X` (m, n, d) = patterns plus noise, `y` (m,) in {-1, +1}."""
+        """m points: `X` (m, n, d) = patterns plus noise, `y` (m,) in {-1, +1}. The noise comes from
+        seed + NOISE_SEED_OFFSET."""
         X, y = super().sample(m, seed)
         g = torch.Generator().manual_seed(seed + NOISE_SEED_OFFSET)
-        xi = torch.randn(X.shape, generator=g, dtype=torch.float64)
-        if self.noise_law == "gaussian":
-            xi = xi * (self.noise / self.d**0.5)
-        else:
-            radius = self.noise * torch.rand(X.shape[:-1], generator=g, dtype=torch.float64) ** (1.0 / self.d)
-            xi = xi * (radius / xi.norm(dim=-1).clamp_min(1e-300)).unsqueeze(-1)
-        return X + xi.to(self.dtype), y
+        return X + noise_vectors(tuple(X.shape), self.noise_law, self.noise, g).to(self.dtype), y
 
     def __repr__(self) -> str:
         law = "" if self.noise_law == "gaussian" else f", noise_law={self.noise_law!r}"
