@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.compare import agrees, side_by_side
+from lib.compare import agrees, fit_distance, side_by_side
 from lib.stats import mean_ci
 from lib.theory import lemma_5_2_bounds, lucky_probability
 
@@ -279,6 +279,18 @@ def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
                  f"ConvPool's mean below MLP's and SVM's (or tied at 0) at every {x} where the paper's three values "
                  "differ, and our 95% interval overlapping the paper's ConvPool mean +- its 1 SD band (+- 0.01 read-off) "
                  "at every published point")
+
+
+def sensitivity(sens: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per variant of the `sensitivity` experiment (and the book's own setting of each figure, `figures`):
+    the figure claim's verdict on the variant's points, and how far its three curves are from the
+    paper's (`lib.compare.fit_distance`)."""
+    rows = [{"variant": f"{figure}: the book's setting", "figure": figure, "verdict": paper_figure(df, figure).verdict,
+             "distance to the paper": fit_distance(df, figure)} for figure, df in figures.items()]
+    for (variant, figure), g in sens.groupby(["variant", "figure"], sort=False):
+        rows.append({"variant": variant, "figure": figure, "verdict": paper_figure(g, figure).verdict,
+                     "distance to the paper": fit_distance(g, figure)})
+    return pd.DataFrame(rows)
 
 
 def layerwise_vs_end_to_end(fig3a: pd.DataFrame, lw: pd.DataFrame) -> Claim:

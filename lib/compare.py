@@ -72,6 +72,28 @@ def describe_fit(df: pd.DataFrame, x: str) -> str:
             f"{worst.train_error.mean():.3f}")
 
 
+def fit_distance(df: pd.DataFrame, figure: str) -> float:
+    """How far a figure's table is from the paper's, all three models together: the mean over the
+    published points our table has of ((ours - paper) / (paper's band + 0.01))^2 (a point off by one
+    band counts about 1)."""
+    side = side_by_side(df, figure)
+    return float((((side["ours"] - side["paper"]) / (side["paper band"] + READ_OFF_UNCERTAINTY)) ** 2).mean())
+
+
+def variants_table(sens: pd.DataFrame) -> pd.DataFrame:
+    """The `sensitivity` table beside the paper: per variant, x and model, our mean test error and the
+    paper's value +- band where it has one."""
+    rows = []
+    for (variant, figure), g in sens.groupby(["variant", "figure"], sort=False):
+        x = x_axis(figure)
+        side = side_by_side(g, figure).set_index([x, "model"])
+        for (value, model), e in g.groupby([x, "model"]).test_error.mean().items():
+            paper = side.loc[(value, model)] if (value, model) in side.index else None
+            rows.append({"variant": variant, "x": f"{x} = {value}", "model": model, "ours": e,
+                         "paper": None if paper is None else f"{paper['paper']:.3f} ± {paper['paper band']:.3f}"})
+    return pd.DataFrame(rows)
+
+
 def figure_facts(df: pd.DataFrame, figure: str, selection_table: pd.DataFrame) -> dict[str, Any]:
     """What the §7 chapter says of one figure beside its claim: where ours differ from the paper, the
     seconds spent on the figure's points and on its selection runs, which SVM each fit was

@@ -52,8 +52,10 @@ class FigureSettings(Settings):
     d: int = integer(20, "dimension of a patch (784 for 'mnist')", 3, 100_000)
     l: int | None = integer(None, "number of patterns (None: l = d)", 3, 100_000, optional=True)
     k: int = integer(500, "ConvPool's channels", 1, 1_000_000)
-    noise_law: str = choice("ball", "law of the noise v on every patch", NOISE_LAWS)
-    noise_scale: float = real(0.0, "scale of the noise (0: none; 'ball': its radius)", 0.0, 1e6)
+    noise_law: str = choice("radial-uniform", "law of the noise v on every patch (lib.distributions.noise_vectors)",
+                            NOISE_LAWS)
+    noise_scale: float = real(0.0, "scale of the noise (0: none; the largest ||v|| for 'ball' and 'radial-uniform')",
+                              0.0, 1e6)
     basis_seed: int = integer(0, "seed of the random orthogonal matrix whose rows are the patterns", 0, 2**32 - 1)
     seeds: int = integer(10, "repetitions per point", 1, 10_000)
     seed: int = integer(0, "base seed: repetition r uses seeds seed + r", 0, 2**32 - 1)

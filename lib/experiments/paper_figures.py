@@ -28,6 +28,7 @@ import pandas as pd
 from lib.baselines import linear_svm
 from lib.cache import ResultsCache, code_version
 from lib.devices import single_thread_on_cpu
+from lib.linear_floor import linear_floor
 from lib.models import MLP, ConvPool
 from lib.protocol import (
     LW,
@@ -156,6 +157,66 @@ def fig5(*, device, **point) -> pd.DataFrame:
 def fig3c(*, device, **point) -> pd.DataFrame:
     """One m: every model's test and training error per seed."""
     return run_point(point_settings(point), device)
+
+
+# --- what the paper leaves unstated: the same figures under other reasonable choices -------------------
+
+GAUSSIAN_SCALE = (20 / 22) ** 0.5  # N(0, s^2 I/d) with the ball's E||v||^2 = d/(d + 2) at d = 20
+# variant -> (figure, overrides of the figure's settings) [U]: the noise law, Fig. 5's m, the Adam budget
+# and the selection's grid of step sizes, one at a time
+VARIANTS = {
+    "fig3b: noise uniform in the ball": ("fig3b", {"noise_law": "ball"}),
+    "fig3b: noise Gaussian (E||v||^2 of the ball)": ("fig3b", {"noise_law": "gaussian", "noise_scale": GAUSSIAN_SCALE}),
+    "fig3b: 25 epochs": ("fig3b", {"epochs": 25}),
+    "fig3b: 100 epochs": ("fig3b", {"epochs": 100}),
+    "fig3b: wider step-size grid": ("fig3b", {"lrs": (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)}),
+    "fig5: noise uniform in the ball": ("fig5", {"noise_law": "ball"}),
+    "fig5: noise Gaussian (E||v||^2 of the ball)": ("fig5", {"noise_law": "gaussian", "noise_scale": GAUSSIAN_SCALE}),
+    "fig5: m = 10": ("fig5", {"m": 10}),
+    "fig5: m = 100": ("fig5", {"m": 100}),
+}
+SENSITIVITY_GRID = {"fig3b": (10, 100, 1000), "fig5": (2, 10, 50)}  # a subset of each figure's x values
+SENSITIVITY_SEEDS = 5  # the paper's repetitions; the first 5 of the figure's own points are shared
+
+
+def sensitivity_points(profile: str) -> list[dict[str, Any]]:
+    """One point per (variant, x): the figure's settings of `profile` with the variant's overrides, on
+    `SENSITIVITY_GRID` (quick: the noise laws only, at the figure's smallest and largest x)."""
+    points = []
+    for variant, (figure, over) in VARIANTS.items():
+        if profile == "quick" and "noise" not in variant:
+            continue
+        grid = SENSITIVITY_GRID[figure] if profile == "full" else SENSITIVITY_GRID[figure][::2]
+        s = figure_settings(figure, profile).replace(grid=grid, seeds=SENSITIVITY_SEEDS, **over)
+        points += [{"variant": variant, "figure": figure, **p} for p in figure_points(s)]
+    return points
+
+
+@experiment("sensitivity", "§7: Figs. 3b and 5 under other noise laws, sample sizes, budgets and step-size grids",
+            sensitivity_points)
+def sensitivity(*, variant, figure, device, **point) -> pd.DataFrame:
+    """One x of one variant: every model's test and training error per seed."""
+    return run_point(point_settings(point), device)
+
+
+LAW_SCALES = {"ball": 1.0, "radial-uniform": 1.0, "gaussian": GAUSSIAN_SCALE}  # the candidate laws of ||v|| <= 1
+
+
+def _floor_points(profile: str) -> list[dict[str, Any]]:
+    full = profile == "full"
+    return [dict(n=10, d=20, law=law, scale=scale, fit_size=40_000 if full else 5_000,
+                 eval_size=100_000 if full else 20_000) for law, scale in LAW_SCALES.items()]
+
+
+@experiment("linear_floors", "§7: the smallest test error of any linear classifier under each candidate noise law",
+            _floor_points)
+def linear_floors(*, n, d, law, scale, fit_size, eval_size, device) -> pd.DataFrame:
+    """One law (n = 10, d = 20, as Fig. 3b): every candidate direction's error on fresh points (with its Clopper-Pearson
+    interval and cosine with the separator), the separator's exact bracket, and the floor the rule of
+    `lib.linear_floor` chose (columns floor, floor_low, floor_high, method)."""
+    fit = linear_floor(n, d, law, scale, fit_size=fit_size, eval_size=eval_size)
+    return fit.candidates.assign(floor=fit.estimate, floor_low=fit.low, floor_high=fit.high, method=fit.method,
+                                 separator_low=fit.separator.low, separator_high=fit.separator.high)
 
 
 # --- layer-wise (Algorithm 1) against end to end --------------------------------------------------------
