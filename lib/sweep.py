@@ -24,6 +24,8 @@ import importlib
 import multiprocessing
 import os
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -44,6 +46,13 @@ SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 # How local worker processes start, per device type. CUDA needs spawn (a forked child cannot use CUDA
 # once the parent has); on the CPU fork starts a worker without importing torch again.
 START_METHODS = {"cpu": "fork", "cuda": "spawn"}
+SCHEDULER_TIMEOUT = 5  # seconds to reach a Dask scheduler before giving up
+SCHEDULER_FORM = re.compile(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?")
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
+
+
+class SchedulerUnreachable(OSError):
+    """No Dask scheduler answered at the address within SCHEDULER_TIMEOUT seconds."""
 
 
 def current_profile() -> str:
@@ -199,6 +208,28 @@ def _compute_point(
     return df, time.perf_counter() - start
 
 
+def _die_with_parent(parent: int) -> None:
+    """Initializer of a local worker process: exit as soon as the process `parent` that started it
+    dies, however it dies (SIGKILL included), so that no worker outlives its run. On Linux the kernel
+    sends SIGKILL (prctl PR_SET_PDEATHSIG); elsewhere a daemon thread polls the parent's pid."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # no prctl: not Linux
+        armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def _store_point(
     root: str, config: dict[str, Any], ref: tuple[str, str, str], point: dict[str, Any], device: str
 ) -> float | None:
@@ -219,9 +250,9 @@ def check_options(jobs: int, device: str | None, scheduler: str | None) -> tuple
     device is checked on the workers, not here."""
     jobs = check_int("jobs", jobs, 1, 64)
     scheduler = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
-    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
-        raise ValueError(f"scheduler must be the address of a Dask scheduler (e.g. 'tcp://host:8786') or None, "
-                         f"got {show(scheduler)}")
+    if scheduler is not None and (not isinstance(scheduler, str) or not SCHEDULER_FORM.fullmatch(scheduler)):
+        raise ValueError(f"scheduler must be the address of a Dask scheduler, [tcp|tls|ws|wss|ucx://]HOST[:PORT] "
+                         f"(e.g. 'tcp://host:8786'), or None, got {show(scheduler)}")
     if scheduler is not None and jobs > 1:
         raise ValueError(f"jobs must be 1 with a Dask scheduler (the cluster's workers compute the points), got {jobs}")
     device = check_device(device if device is not None else default_device(), here=scheduler is None)
@@ -405,7 +436,8 @@ def _compute_parallel(
     context = multiprocessing.get_context(START_METHODS[device.split(":")[0]])
     error: BaseException | None = None
     pending = iter(todo)
-    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
+                                                  initargs=(os.getpid(),)) as pool:
         running: dict[Future, tuple[int, ExitStack]] = {}
 
         def submit_next() -> None:
@@ -445,10 +477,18 @@ def _compute_dask(
     """Send points[i] for i in `todo` to the Dask cluster at `scheduler`, one task each
     (`_store_point`: compute, then store in the cache under the entry's lock), and call `stored` as
     each finishes. A task whose worker dies is rerun by the cluster on another worker; a failed task
-    is re-raised here, and closing the client (also on Ctrl-C) cancels the tasks not started yet."""
+    is re-raised here, and closing the client (also on Ctrl-C) cancels the tasks not started yet. A
+    scheduler that does not answer within SCHEDULER_TIMEOUT seconds raises `SchedulerUnreachable`."""
     from distributed import Client, as_completed
 
-    with Client(scheduler, set_as_default=False) as client:
+    try:
+        client = Client(scheduler, set_as_default=False, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnreachable(
+            f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT} s ({type(exc).__name__}); "
+            f"start one (dask scheduler) or check the address"
+        ) from None
+    with client:
         futures = {
             client.submit(_store_point, str(cache.root), configs[i], exp.ref, points[i], device,
                           key=f"{exp.name}-{cache_key(configs[i])[:16]}"): i
