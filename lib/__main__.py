@@ -196,12 +196,12 @@ def _png_path(out: str) -> str:
     """The PNG path `figure` writes: `out`, with ".png" added when it has no suffix; ValueError, before
     any work, for a directory or a folder that does not exist."""
     path = Path(out)
+    if path.is_dir():
+        raise ValueError(f"--out must be a file path, but {path} is a directory")
     if path.suffix == "":
         path = path.with_name(path.name + ".png")
     if path.suffix.lower() != ".png":
         raise ValueError(f"--out must be a .png file path, got {out!r}")
-    if path.is_dir():
-        raise ValueError(f"--out must be a file path, but {path} is a directory")
     folder = path.parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise ValueError(f"--out {out!r}: the folder {folder} does not exist or is not writable")

@@ -393,7 +393,20 @@ def _compute_missing(
     """Compute work[i] = (experiment ref, point) for i in `todo`, here or in `jobs` processes
     (`_compute_parallel`), each under the lock of its cache entry configs[i], so that a concurrent run
     waits instead of computing it too; store each in `cache` as it finishes and call done(i, table,
-    seconds), or done(i, None, None) for a point that another run stored meanwhile."""
+    seconds), or done(i, None, None) for a point that another run stored meanwhile. Points with one
+    cache entry (a grid made equal by an override) are computed once: the others are done with it (in
+    parallel, claiming both would wait on itself)."""
+    first: dict[str, int] = {}
+    twins: dict[int, list[int]] = {}
+    for i in todo:
+        key = cache_key(configs[i])
+        twins.setdefault(first.setdefault(key, i), []).extend([] if first[key] == i else [i])
+    todo = list(twins)
+
+    def finish(i: int, df: pd.DataFrame | None, sec: float | None) -> None:
+        done(i, df, sec)
+        for j in twins[i]:
+            done(j, None, None)
 
     def claim(i: int) -> ExitStack | None:
         """Lock the entry of point i; None (lock released) when another run stored it meanwhile."""
@@ -401,13 +414,13 @@ def _compute_missing(
         lock.enter_context(cache.lock(configs[i]))
         if cache.get(configs[i]) is not None:
             lock.close()
-            done(i, None, None)
+            finish(i, None, None)
             return None
         return lock
 
     def store(i: int, df: pd.DataFrame, sec: float) -> None:
         cache.put(configs[i], df, {"seconds": sec, "device": device})
-        done(i, df, sec)
+        finish(i, df, sec)
 
     if jobs == 1 or len(todo) <= 1:
         for i in todo:

@@ -93,3 +93,110 @@ def test_killed_parallel_run_leaves_no_worker_and_the_rerun_completes(tmp_path, 
     assert rerun.returncode == 0, err
     assert json.loads(out.splitlines()[-1])["value"] == EXPECTED
     assert not list(cache.rglob("*.lock"))
+
+
+# ---------------------------------------------------------------- item 4: hostile cache entries
+def test_a_symlink_or_a_huge_file_as_an_entry_reads_as_missing(tmp_path, monkeypatch):
+    """Item 4: an entry that is a symlink to /dev/zero, a directory or a file above the size cap is a
+    missing entry (recomputed), read without loading it."""
+    cache = ResultsCache(tmp_path)
+    configs = [{"k": i} for i in range(3)]
+    for config in configs:
+        cache.put(config, pd.DataFrame({"v": [1.0]}))
+        cache.path(config).unlink()
+    cache.path(configs[0]).symlink_to("/dev/zero")
+    cache.path(configs[1]).mkdir()
+    monkeypatch.setattr(lib.cache, "MAX_ENTRY_BYTES", 100)
+    cache.put(configs[2], pd.DataFrame({"v": [1.0] * 50}))  # a valid entry above the (lowered) cap
+    assert all(cache.get(config) is None for config in configs)
+
+
+def test_an_entry_whose_place_is_a_directory_gives_a_cache_error(tmp_path):
+    """Item 10: a directory where an entry should be written: CacheError naming the path, no traceback
+    from deeper down."""
+    cache = ResultsCache(tmp_path)
+    cache.path({"k": 1}).mkdir(parents=True)
+    with pytest.raises(CacheError, match="cannot write .* in the results cache"):
+        cache.put({"k": 1}, pd.DataFrame({"v": [1.0]}))
+
+
+# ---------------------------------------------------------------- items 5, 6, 10: the command line
+@pytest.fixture
+def toy_cli(monkeypatch, tmp_path):
+    """A two-point toy experiment whose point i=-1 fails with a ValueError while computing."""
+
+    def grid(profile):
+        return [{"i": 0}, {"i": 1}]
+
+    def compute(*, i, device):
+        if i < 0:
+            raise ValueError(f"i must be >= 0, got {i}")
+        return pd.DataFrame({"value": [i * 10]})
+
+    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "a toy sweep", grid, compute))
+    monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_value_error_while_computing_exits_2_with_one_line_and_no_lock_file(toy_cli, capsys, jobs):
+    """Item 5: a bad --set value caught only while computing: exit 2, one line, no stray .lock file."""
+    assert main(["run", "toy", "--profile", "quick", "--device", "cpu", "--jobs", jobs, "--set", "i=-1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "python -m lib: error: i must be >= 0, got -1" and not any("Traceback" in e for e in err)
+    assert not list(toy_cli.rglob("*.lock"))
+
+
+def test_scheduler_of_a_bad_form_is_refused_at_once(toy_cli, capsys):
+    """Item 6: `--scheduler garbage://x` is refused before any connection (exit 2, no hang)."""
+    start = time.monotonic()
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "toy", "--profile", "quick", "--device", "cpu", "--scheduler", "garbage://x"])
+    assert exc.value.code == 2 and time.monotonic() - start < 5
+    assert "scheduler must be the address of a Dask scheduler" in capsys.readouterr().err
+
+
+def test_an_unreachable_scheduler_fails_within_seconds(toy_cli, capsys):
+    """Item 6: no scheduler at the address: one line and exit 1 after SCHEDULER_TIMEOUT seconds, not
+    a traceback after half a minute."""
+    pytest.importorskip("distributed")
+    start = time.monotonic()
+    assert main(["run", "toy", "--profile", "quick", "--device", "cpu", "--scheduler", "127.0.0.1:1"]) == 1
+    assert time.monotonic() - start < sweep.SCHEDULER_TIMEOUT + 10
+    err = capsys.readouterr().err.strip().splitlines()  # the progress bar, then one line
+    assert "no Dask scheduler answered at 127.0.0.1:1" in err[-1] and "Traceback" not in "".join(err)
+
+
+@pytest.mark.parametrize("where", ["read-only", "a file"])
+def test_an_unusable_cache_directory_exits_2_with_one_line(toy_cli, capsys, monkeypatch, tmp_path, where):
+    """Item 10: a read-only cache with missing points, or MAXPOOL_CACHE_DIR naming a file."""
+    if where == "read-only":
+        if os.geteuid() == 0:
+            pytest.skip("root writes into a read-only directory")
+        toy_cli.mkdir()
+        toy_cli.chmod(0o500)
+    else:
+        toy_cli.write_text("not a directory")
+    try:
+        assert main(["run", "toy", "--profile", "quick", "--device", "cpu"]) == 2
+    finally:
+        if where == "read-only":
+            toy_cli.chmod(0o700)
+    err = capsys.readouterr().err.strip().splitlines()  # the progress bar, then one line
+    assert "results cache" in err[-1] and "MAXPOOL_CACHE_DIR" in err[-1] and "Traceback" not in "".join(err)
+
+
+@pytest.mark.parametrize("out, message", [(".", "is a directory"), ("/nonexistent/x.png", "does not exist"),
+                                          ("x.pdf", "must be a .png file path")])
+def test_figure_out_is_checked_before_computing(toy_cli, capsys, monkeypatch, out, message):
+    """Item 10: a bad `figure --out` fails at once (nothing computed), exit 2."""
+    monkeypatch.setattr(sweep, "run", lambda *a, **k: pytest.fail("computed before checking --out"))
+    assert main(["figure", "fig3a", "--profile", "quick", "--device", "cpu", "--out", out]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_figure_out_without_suffix_names_the_file_it_writes(tmp_path):
+    """Item 10: `--out DIR/name` writes DIR/name.png and says so (it said "wrote DIR/name")."""
+    from lib.__main__ import _png_path
+
+    assert _png_path(str(tmp_path / "fig")) == str(tmp_path / "fig.png")
