@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lib._checks import check_choice, check_float, check_int, check_seed, show
-from lib.distributions import _PatternRows, split_by_class
+from lib._checks import check_choice, check_float, check_int, check_memory, check_seed, show
+from lib.distributions import INDEX_BYTES, _PatternRows, split_by_class
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MNIST_FILE = DATA_DIR / "mnist_digits.npz"
@@ -147,6 +147,8 @@ class MnistPatterns(_PatternRows):
         Every draw comes from `seed`: the same seed gives the same tensors."""
         m = check_int("m", m, 0)
         seed = check_seed("seed", seed)
+        check_memory(f"sample_indices(m={m}) with n={self.n} (m x n x {INDEX_BYTES} bytes of indices and draws)",
+                     m * self.n * INDEX_BYTES)
         g = torch.Generator().manual_seed(seed)
         y = torch.where(torch.rand(m, generator=g) < 0.5, 1.0, -1.0).to(self.dtype)
         where = torch.randint(self.n, (m,), generator=g)  # the position of the 5 or the 3
@@ -167,6 +169,9 @@ class MnistPatterns(_PatternRows):
     def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw m i.i.d. points: `X` (m, n, 784) (every patch a real digit of this pool, pixels in
         [0, 1]) and `y` (m,) in {-1, +1}. The same seed always gives the same tensors."""
+        m = check_int("m", m, 0)
+        check_memory(f"sample(m={m}) with n={self.n}, d={self.d} (m x n x d x {self.dtype.itemsize} bytes)",
+                     m * self.n * self.d * self.dtype.itemsize)
         _, images, y = self.sample_indices(m, seed)
         return self.to_inputs(images), y
 

@@ -33,13 +33,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from lib._checks import check_bool, check_choice, check_float, check_int, check_seed, show
+from lib._checks import check_bool, check_choice, check_float, check_int, check_memory, check_seed, show
 
 
 def replica_seeds(seed: int | Sequence[int], replicas: int) -> list[int]:
     """Seeds of the R replicas: an int `seed` gives seed, seed + 1, ..., seed + R - 1 (so replica r of
     seed s is the model of seed s + r, whatever R), a sequence gives one seed per replica."""
-    if isinstance(seed, Sequence):
+    if isinstance(seed, Sequence) and not isinstance(seed, (str, bytes)):
         seeds = [check_seed("seed", s) for s in seed]
         if len(seeds) != replicas:
             raise ValueError(f"seed must hold one seed per replica ({replicas}), got {len(seeds)}")
@@ -269,8 +269,11 @@ class ConvPool(_Replicated):
         self.pattern_search = check_bool("pattern_search", pattern_search)
         if self.second_layer == "fixed" and self.k % 2:
             raise ValueError(f"k must be even for a fixed, balanced second layer (k/2 of each sign), got k={k}")
-        seeds = replica_seeds(seed, self.replicas)
         dtype = _check_dtype(dtype)
+        size = self.replicas * self.k * (self.d + 1)  # W and a, drawn in float64, then cast
+        check_memory(f"ConvPool(d={self.d}, k={self.k}, replicas={self.replicas}) (replicas x k x (d + 1) "
+                     f"x (8 + {dtype.itemsize}) bytes)", size * (8 + dtype.itemsize))
+        seeds = replica_seeds(seed, self.replicas)
         device = _check_device(device)
         W, a = [], []
         for s in seeds:
@@ -461,10 +464,14 @@ class FullyConnected(_Replicated):
         self.width = check_int("width", width, 1)
         self.depth = check_int("depth", depth, 2)
         self.replicas = check_int("replicas", replicas, 1)
-        seeds = replica_seeds(seed, self.replicas)
         dtype = _check_dtype(dtype)
-        device = _check_device(device)
         sizes = [self.input_dim] + [self.width] * (self.depth - 1) + [1]
+        size = self.replicas * sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+        check_memory(f"{type(self).__name__}(input_dim={self.input_dim}, width={self.width}, depth={self.depth}, "
+                     f"replicas={self.replicas}) (replicas x parameters x (8 + {dtype.itemsize}) bytes)",
+                     size * (8 + dtype.itemsize))
+        seeds = replica_seeds(seed, self.replicas)
+        device = _check_device(device)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):

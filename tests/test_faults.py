@@ -200,3 +200,41 @@ def test_figure_out_without_suffix_names_the_file_it_writes(tmp_path):
     from lib.__main__ import _png_path
 
     assert _png_path(str(tmp_path / "fig")) == str(tmp_path / "fig.png")
+
+
+# ---------------------------------------------------------------- item 2: huge sizes refused up front
+@pytest.mark.parametrize("build, names", [
+    (lambda: __import__("lib.models").models.ConvPool(10**4, 10**4, replicas=10**4), "ConvPool(d=10000, k=10000, replicas=10000)"),
+    (lambda: __import__("lib.models").models.ConvPool(5, 4, replicas=10**9), "replicas=1000000000"),
+    (lambda: __import__("lib.models").models.MLP(10**4, 10**4, replicas=10**4), "MLP(input_dim=10000, width=10000"),
+    (lambda: __import__("lib.distributions").distributions.OrthogonalPatterns(3, 10**6), "OrthogonalPatterns(d=1000000)"),
+    (lambda: __import__("lib.distributions").distributions.OrthogonalPatterns(3, 5).sample(10**12, 0), "sample(m=1000000000000)"),
+])
+def test_huge_sizes_are_refused_before_allocating(build, names):
+    """Item 2: a ValueError naming the parameters and the estimate, at once (no allocation)."""
+    start = time.monotonic()
+    with pytest.raises(ValueError, match=r"needs about [0-9.]+ [kMGT]?B of memory") as exc:
+        build()
+    assert names in str(exc.value) and time.monotonic() - start < 2
+
+
+def test_the_memory_limit_is_overridable(monkeypatch):
+    """Item 2: $MAXPOOL_MAX_BYTES sets the limit (lower here: a small model is refused, then allowed)."""
+    from lib.models import ConvPool
+
+    monkeypatch.setenv("MAXPOOL_MAX_BYTES", "1000")
+    with pytest.raises(ValueError, match="more than the 1 kB available"):
+        ConvPool(20, 10)
+    monkeypatch.setenv("MAXPOOL_MAX_BYTES", str(10**9))
+    assert ConvPool(20, 10).W.shape == (1, 10, 20)
+    monkeypatch.setenv("MAXPOOL_MAX_BYTES", "lots")
+    with pytest.raises(ValueError, match="MAXPOOL_MAX_BYTES must be a positive integer"):
+        ConvPool(20, 10)
+
+
+def test_a_seed_string_is_reported_whole():
+    """Item 10: seed='12' was read as the sequence of seeds '1', '2' and reported as "got '1'"."""
+    from lib.models import ConvPool
+
+    with pytest.raises(ValueError, match="got '12'"):
+        ConvPool(5, 4, seed="12")
