@@ -238,3 +238,71 @@ def test_a_seed_string_is_reported_whole():
 
     with pytest.raises(ValueError, match="got '12'"):
         ConvPool(5, 4, seed="12")
+
+
+# ---------------------------------------------------------------- item 3: the MNIST file verified
+def _npz(path: Path, images, labels) -> Path:
+    import numpy as np
+
+    np.savez(path, images=images, labels=labels)
+    return path
+
+
+@pytest.fixture
+def bad_mnist(monkeypatch, tmp_path):
+    """Point lib.mnist at a file the test writes; the good file is read again afterwards."""
+    import numpy as np
+
+    import lib.mnist
+
+    with np.load(lib.mnist.MNIST_FILE) as z:
+        images, labels = z["images"], z["labels"]
+    lib.mnist.load_mnist.cache_clear()
+    lib.mnist._mnist_pools.cache_clear()
+    monkeypatch.setattr(lib.mnist, "MNIST_FILE", tmp_path / "mnist_digits.npz")
+    yield lib.mnist, images, labels
+    lib.mnist.load_mnist.cache_clear()
+    lib.mnist._mnist_pools.cache_clear()
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("shuffled labels", "has SHA-256 [0-9a-f]{64}, expected f1cc6a4f"),
+    ("blank pixels", "has SHA-256 [0-9a-f]{64}, expected f1cc6a4f"),
+    ("float images", r"images must be uint8 of shape \(N, 28, 28\), got float64"),
+    ("labels out of range", r"labels must be digits in 0..9, got 2..11"),
+    ("flat images", r"images must be uint8 of shape \(N, 28, 28\), got uint8 \(10000, 784\)"),
+])
+def test_a_damaged_mnist_file_is_refused(bad_mnist, damage, message):
+    """Item 3: shuffled labels, blanked pixels or float images were used silently; labels out of range
+    gave a misleading "test_fraction leaves no train image", wrong shapes a bare reshape error."""
+    import numpy as np
+
+    mnist, images, labels = bad_mnist
+    rng = np.random.default_rng(0)
+    if damage == "shuffled labels":
+        labels = rng.permutation(labels)
+    elif damage == "blank pixels":
+        images = images.copy()
+        images[::2] = 0
+    elif damage == "float images":
+        images = images / 255.0
+    elif damage == "labels out of range":
+        labels = labels + 2
+    else:
+        images = images.reshape(len(images), -1)
+    _npz(mnist.MNIST_FILE, images, labels)
+    with pytest.raises(ValueError, match=message) as exc:
+        mnist.MnistPatterns()
+    assert "scripts/make_mnist.py" in str(exc.value) and str(mnist.MNIST_FILE) in str(exc.value)
+
+
+def test_the_mnist_file_is_part_of_the_cache_key(monkeypatch, tmp_path):
+    """Item 3: results of Fig. 3c were served from the cache after the data file changed: the code
+    hash of a module that reads it now covers its bytes (and of one that does not, not)."""
+    data = tmp_path / "digits.npz"
+    data.write_bytes(b"one version")
+    monkeypatch.setitem(lib.cache.DATA_FILES, "mnist.py", data)
+    before = code_version("lib.experiments.paper_figures"), code_version("lib.models")
+    data.write_bytes(b"another version")
+    after = code_version("lib.experiments.paper_figures"), code_version("lib.models")
+    assert before[0] != after[0] and before[1] == after[1]
