@@ -91,7 +91,8 @@ class _Replicated(nn.Module):
 
     def _flat_inputs(self, X: torch.Tensor, feature_dim: int, what: str, *, finite: bool = False) -> torch.Tensor:
         """Check X and return it as (1 or R, m, n, feature) with the model's dtype and device; with
-        `finite`, also refuse NaN and inf (a pass over X: done once per public call, not per step)."""
+        `finite`, also refuse NaN and inf in that dtype, so finite values that overflow it are named as
+        such (a pass over X: done once per public call, not per step)."""
         if not isinstance(X, torch.Tensor):
             raise ValueError(f"X must be a torch.Tensor of shape (m, n, d) or (R, m, n, d), got {type(X).__name__}")
         if X.dim() == 3:
@@ -110,10 +111,14 @@ class _Replicated(nn.Module):
             raise ValueError(f"X must hold n >= 1 patches per point, got shape {tuple(X.shape)}")
         if X.is_complex() or X.dtype == torch.bool:
             raise ValueError(f"X must be a real tensor, got dtype {X.dtype}")
-        if finite and not torch.isfinite(X).all():
-            raise ValueError("X must be finite (it contains NaN or inf)")
         param = next(self.parameters())
-        return X.to(dtype=param.dtype, device=param.device)
+        cast = X.to(dtype=param.dtype, device=param.device)
+        if finite and not torch.isfinite(cast).all():  # checked in the model's dtype: 1e39 is inf in float32
+            if torch.isfinite(X).all():
+                raise ValueError(f"X holds values up to {float(X.abs().max()):.3g} that overflow the model's dtype "
+                                 f"{param.dtype}; rescale X or use a wider dtype")
+            raise ValueError("X must be finite (it contains NaN or inf)")
+        return cast
 
     def prepare(self, X: torch.Tensor) -> torch.Tensor:
         """What `train` feeds to `forward_train` at every step: X as (1 or R, m, n, feature)."""

@@ -306,3 +306,76 @@ def test_the_mnist_file_is_part_of_the_cache_key(monkeypatch, tmp_path):
     data.write_bytes(b"another version")
     after = code_version("lib.experiments.paper_figures"), code_version("lib.models")
     assert before[0] != after[0] and before[1] == after[1]
+
+
+# ---------------------------------------------------------------- items 7, 8, 10: training
+def _patterns(dtype=None, m=16, seed=0):
+    import torch
+
+    from lib.distributions import OrthogonalPatterns
+
+    X, y = OrthogonalPatterns(3, 5, dtype=dtype or torch.float64).sample(m, seed)
+    return X, y
+
+
+def test_finite_data_that_overflow_the_models_dtype_are_named_so():
+    """Item 7: float64 X * 1e39 into a float32 model gave NaN outputs silently, and `train` blamed the
+    learning rate at step 0; now every entry point says the values overflow float32."""
+    import torch
+
+    from lib.models import ConvPool
+    from lib.training import accuracy, train
+
+    X, y = _patterns()
+    model = ConvPool(5, 4)
+    for call in (lambda: model(X * 1e39), lambda: train(model, X * 1e39, y, lr=0.1, steps=2),
+                 lambda: accuracy(model, X * 1e39, y)):
+        with pytest.raises(ValueError, match=r"X holds values up to 1e\+39 that overflow the model's dtype torch.float32"):
+            call()
+    with pytest.raises(ValueError, match="X must be finite"):
+        model(X * float("inf"))
+    assert torch.isfinite(ConvPool(5, 4, dtype=torch.float64)(X * 1e39)).all()  # float64 holds them
+
+
+@pytest.mark.parametrize("evaluate", [True, False])
+def test_a_diverged_training_run_leaves_finite_parameters(evaluate):
+    """Item 7: after a caught TrainingDivergedError the model kept inf parameters and `accuracy`
+    returned 0.5625 of them; now it holds those of the last step checked finite."""
+    import torch
+
+    from lib.models import ConvPool
+    from lib.training import TrainingDivergedError, accuracy, train
+
+    X, y = _patterns(torch.float32)
+    model = ConvPool(5, 4, radius=1.0)
+    with pytest.raises(TrainingDivergedError, match="the model's parameters are those of step"):
+        train(model, X * 1e18, y, lr=1e30, steps=50, evaluate=evaluate)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert torch.isfinite(model(X)).all() and accuracy(model, X, y).shape == (1,)
+
+
+def test_a_learning_rate_list_keeps_the_models_dtype():
+    """Item 8: lr=[0.05, 0.1] was rounded to float32, so a float64 replica trained in a grid differed
+    from the same replica trained alone with lr=0.05."""
+    import torch
+
+    from lib.models import ConvPool
+    from lib.training import _check_lr, train
+
+    assert _check_lr([0.05, 0.1], 2)[0].item() == 0.05
+    X, y = _patterns()
+    alone, grid = ConvPool(5, 4, dtype=torch.float64, seed=[3]), ConvPool(5, 4, replicas=2, dtype=torch.float64, seed=[3, 3])
+    train(alone, X, y, lr=0.05, steps=20)
+    train(grid, X, y, lr=[0.05, 0.1], steps=20)
+    assert torch.equal(alone.W[0], grid.W[0])
+
+
+def test_layerwise_step_sizes_are_named_in_errors():
+    """Item 10: errors for lr1 and lr2 named "lr"."""
+    from lib.models import ConvPool
+    from lib.training import train_layerwise
+
+    X, y = _patterns()
+    for bad, name in (({"lr1": -1.0, "lr2": 0.1}, "lr1"), ({"lr1": 0.1, "lr2": [0.1, 0.2]}, "lr2")):
+        with pytest.raises(ValueError, match=rf"^{name} must"):
+            train_layerwise(ConvPool(5, 4), X, y, T1=1, T2=1, **bad)
