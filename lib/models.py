@@ -19,10 +19,13 @@ orthogonal patterns, in any basis), every score w_i . x[j] is an entry of the (k
 table row of its pattern (`PatternTable` keeps each patch as its pattern's index): a copy of R m n
 rows of k scores instead of a GEMM of depth d. The max over positions is then the same reduction as
 on the general path, and the winner is found from the integer bits of (score - max), which are 0
-exactly at the max and negative elsewhere. The values are those of the general path, bit for bit
-(tests/test_speed_paths.py); ties between two present patterns with exactly equal scores go to the
-lower pattern index (the general path takes the first position). It is used whenever it applies
-(`ConvPool(pattern_search=True)`, the default); noisy patches and digits take the general path.
+exactly at the max and negative elsewhere. On the standard basis (one-hot patterns) the values are
+those of the general path bit for bit (tests/test_speed_paths.py); in another basis they agree within
+rounding (the table's products w_i . O[p] and the general path's GEMM may round differently in the
+last bits: about 3e-8 in float32). Ties between two present patterns with exactly equal scores go to
+the lower pattern index (the general path takes the first position). It is used whenever it applies
+(`ConvPool(pattern_search=True)`, the default); noisy patches and digits take the general path. Whether
+it applies is decided per replica (`PatternTable.of`), so a replica takes one path alone and in a batch.
 """
 from __future__ import annotations
 
@@ -140,24 +143,30 @@ class PatternTable:
     patterns: torch.Tensor  # (U, d): the distinct patches, U <= MAX_PATTERNS
     index: torch.Tensor  # (1 or R, m, n) long: the pattern of every patch
 
-    MAX_PATTERNS = 255
+    MAX_PATTERNS = 255  # distinct patches of one replica's data
+    MAX_UNION = 4 * MAX_PATTERNS  # distinct patches of all replicas' data together
 
     @classmethod
     def of(cls, X: torch.Tensor) -> PatternTable | None:
-        """The table of X (1 or R, m, n, d), or None (the general path) unless X has at most
-        MAX_PATTERNS distinct patches and at most n m / 2, half the patches of one replica's data: the
-        paper's patterns repeat, noisy patches and digits do not. The second bound does not grow with
-        the number of replicas, so a replica takes the same path alone as in a batch."""
+        """The table of X (1 or R, m, n, d), or None (the general path) unless every replica's data
+        (X[b]) has at most MAX_PATTERNS distinct patches and at most n m / 2, half its patches (the
+        paper's patterns repeat, noisy patches and digits do not), and all replicas together at most
+        MAX_UNION. The choice is made per replica, so a replica takes the same path alone as in a batch,
+        except in a batch whose replicas each qualify but hold more than MAX_UNION distinct patches
+        together (different bases): that batch takes the general path."""
         B, m, n, d = X.shape
         if X.numel() == 0:
             return None
         limit = min(cls.MAX_PATTERNS, n * m // 2)
-        rows = X.reshape(-1, d)
-        head = rows[: 64 * cls.MAX_PATTERNS]  # a cheap first look: noisy inputs fail here
+        head = X[0].reshape(-1, d)[: 64 * cls.MAX_PATTERNS]  # a cheap first look: noisy inputs fail here
         if unique_rows(head)[0].shape[0] > limit:
             return None
-        patterns, index = unique_rows(rows)
-        if patterns.shape[0] > limit:
+        patterns, index = unique_rows(X.reshape(-1, d))
+        if patterns.shape[0] > min(cls.MAX_UNION, B * limit):
+            return None
+        ranked = index.view(B, m * n).sort(dim=1).values
+        distinct = (ranked[:, 1:] != ranked[:, :-1]).sum(1) + 1  # each replica's own distinct patches
+        if int(distinct.max()) > limit:
             return None
         return cls(patterns.contiguous(), index.view(B, m, n))
 
@@ -246,7 +255,8 @@ class ConvPool(_Replicated):
     init : "sphere" (the paper's) or "gaussian" (i.i.d. N(0, r^2/d) entries, so E||w_i||^2 = r^2).
     seed : int (replica r gets seed + r) or one seed per replica. W and a are drawn on the CPU from the
         replica's seed, so a replica does not depend on R or on the device.
-    pattern_search : let `train` use the pattern-table path (exact; module docstring) on inputs with
+    pattern_search : let `train` use the pattern-table path (module docstring: bit-identical to the
+        general path on the standard basis, within rounding otherwise) on inputs with
         few distinct patches; False forces the general path.
     """
 

@@ -379,3 +379,27 @@ def test_layerwise_step_sizes_are_named_in_errors():
     for bad, name in (({"lr1": -1.0, "lr2": 0.1}, "lr1"), ({"lr1": 0.1, "lr2": [0.1, 0.2]}, "lr2")):
         with pytest.raises(ValueError, match=rf"^{name} must"):
             train_layerwise(ConvPool(5, 4), X, y, T1=1, T2=1, **bad)
+
+
+# ---------------------------------------------------------------- item 9: the pattern-table path per replica
+def test_a_replica_takes_the_same_path_alone_and_in_a_batch():
+    """Item 9: the path was chosen by counting distinct patches over all replicas' data together, so
+    with one data set per replica (here each in its own random basis: 5 patterns each, 20 together,
+    above n m / 2 = 12) the batch took the general path and each replica alone the table path."""
+    import torch
+
+    from lib.distributions import OrthogonalPatterns
+    from lib.models import ConvPool, PatternTable
+    from lib.training import train
+
+    R, m, n, d = 4, 6, 4, 5
+    sets = [OrthogonalPatterns(n, d, basis="random", seed=r).sample(m, r) for r in range(R)]
+    X, y = torch.stack([s[0] for s in sets]), torch.stack([s[1] for s in sets])
+    batch = ConvPool(d, 3, replicas=R, seed=0)
+    assert isinstance(batch.prepare(X), PatternTable)
+    train(batch, X, y, lr=0.1, steps=10)
+    for r in range(R):
+        alone = ConvPool(d, 3, seed=[r])
+        assert isinstance(alone.prepare(X[r : r + 1]), PatternTable)
+        train(alone, X[r : r + 1], y[r : r + 1], lr=0.1, steps=10)
+        assert torch.allclose(alone.W[0], batch.W[r], rtol=0, atol=1e-6)
