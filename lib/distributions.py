@@ -192,6 +192,8 @@ def _spurious_law(name: str, probs, l: int) -> torch.Tensor:
     """The law of the l - 2 spurious patterns: weights normalised to sum to 1 (default uniform)."""
     if probs is None:
         return torch.full((l - 2,), 1.0 / (l - 2), dtype=torch.float64)
+    if isinstance(probs, torch.Tensor) and (probs.is_complex() or probs.dtype == torch.bool):
+        raise ValueError(f"{name} must be a sequence of l - 2 = {l - 2} real non-negative weights, got {show(probs)}")
     try:
         t = torch.as_tensor(probs, dtype=torch.float64).flatten()
     except (TypeError, ValueError, RuntimeError) as exc:

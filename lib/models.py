@@ -455,6 +455,8 @@ class ConvPool(_Replicated):
         if not isinstance(patterns, torch.Tensor) or patterns.dim() != 2 or patterns.shape[1] != self.d:
             got = show(getattr(patterns, "shape", patterns))
             raise ValueError(f"patterns must be a tensor of shape (P, d={self.d}), got {got}")
+        if patterns.is_complex():
+            raise ValueError(f"patterns must be a real tensor, got dtype {patterns.dtype}")
         return self.W.detach() @ patterns.to(self.W).T
 
 

@@ -344,3 +344,17 @@ def test_a_replica_takes_the_same_path_alone_and_in_a_batch():
         assert isinstance(alone.prepare(X[r : r + 1]), PatternTable)
         train(alone, X[r : r + 1], y[r : r + 1], lr=0.1, steps=10)
         assert torch.allclose(alone.W[0], batch.W[r], rtol=0, atol=1e-6)
+
+
+def test_complex_inputs_are_refused_without_a_warning(recwarn):
+    """Item 10: complex weights or patterns were cast to real with a torch UserWarning."""
+    import torch
+
+    from lib.distributions import OrthogonalPatterns
+    from lib.models import ConvPool
+
+    with pytest.raises(ValueError, match="spurious_probs must be a sequence of l - 2 = 3 real"):
+        OrthogonalPatterns(3, 5, spurious_probs=torch.tensor([1 + 0j, 1, 1]))
+    with pytest.raises(ValueError, match="patterns must be a real tensor"):
+        ConvPool(5, 4).tables(torch.eye(5, dtype=torch.complex64))
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
