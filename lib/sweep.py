@@ -444,7 +444,9 @@ def _compute_parallel(
     torch threads each), started by `START_METHODS[device type]`: `claim` each point's cache entry before submitting it
     (skipping those stored meanwhile), `store` each as it finishes. At most `jobs` points are submitted
     at a time, so after a failure or an interrupt (Ctrl-C) only the points already running are
-    finished and none is started; a failure is re-raised once they are stored."""
+    finished and none is started; a failure is re-raised once they are stored. Every worker exits
+    when this process dies, however it dies (`_die_with_parent`), and never holds its locks
+    (`lib.cache._close_held_locks`), so a killed run leaves nothing that blocks its rerun."""
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context(START_METHODS[device.split(":")[0]])
     error: BaseException | None = None
