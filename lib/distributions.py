@@ -14,9 +14,10 @@ from collections.abc import Sequence
 
 import torch
 
-from lib._checks import check_choice, check_float, check_int, check_labels, check_seed, show
+from lib._checks import check_choice, check_float, check_int, check_labels, check_memory, check_seed, show
 
 P_PLUS, P_MINUS = 0, 1  # indices of the discriminative patterns in `patterns`
+INDEX_BYTES = 48  # bytes per patch that `sample_indices` allocates (indices, two spurious draws, a sort)
 
 
 class _PatternRows:
@@ -92,6 +93,8 @@ class OrthogonalPatterns(_PatternRows):
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
         self.dtype = dtype
+        check_memory(f"OrthogonalPatterns(d={self.d}) (a d x d basis, {self.basis})",
+                     self.d * self.d * (dtype.itemsize if self.basis == "standard" else 3 * 8))
         self.spurious_probs = _spurious_law("spurious_probs", spurious_probs, self.l)
         self.spurious_probs_negative = (
             self.spurious_probs.clone()
@@ -111,6 +114,8 @@ class OrthogonalPatterns(_PatternRows):
         """
         m = check_int("m", m, 0)
         seed = check_seed("seed", seed)
+        check_memory(f"sample_indices(m={m}) with n={self.n} (m x n x {INDEX_BYTES} bytes of indices and draws)",
+                     m * self.n * INDEX_BYTES)
         g = torch.Generator().manual_seed(seed)
         y = torch.where(torch.rand(m, generator=g) < self.p_positive, 1.0, -1.0).to(self.dtype)
         idx = torch.empty(m, self.n, dtype=torch.long)
@@ -134,6 +139,9 @@ class OrthogonalPatterns(_PatternRows):
     def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw m i.i.d. points: `X` of shape (m, n, d) (every patch a row of `patterns`) and labels
         `y` of shape (m,) in {-1, +1}. The same seed always gives the same tensors."""
+        m = check_int("m", m, 0)
+        check_memory(f"sample(m={m}) with n={self.n}, d={self.d} (m x n x d x {self.dtype.itemsize} bytes)",
+                     m * self.n * self.d * self.dtype.itemsize)
         idx, y = self.sample_indices(m, seed)
         return self.to_inputs(idx), y
 
@@ -184,6 +192,8 @@ def _spurious_law(name: str, probs, l: int) -> torch.Tensor:
     """The law of the l - 2 spurious patterns: weights normalised to sum to 1 (default uniform)."""
     if probs is None:
         return torch.full((l - 2,), 1.0 / (l - 2), dtype=torch.float64)
+    if isinstance(probs, torch.Tensor) and (probs.is_complex() or probs.dtype == torch.bool):
+        raise ValueError(f"{name} must be a sequence of l - 2 = {l - 2} real non-negative weights, got {show(probs)}")
     try:
         t = torch.as_tensor(probs, dtype=torch.float64).flatten()
     except (TypeError, ValueError, RuntimeError) as exc:

@@ -24,6 +24,8 @@ import importlib
 import multiprocessing
 import os
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -45,6 +47,13 @@ SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 # How local worker processes start, per device type. CUDA needs spawn (a forked child cannot use CUDA
 # once the parent has); on the CPU fork starts a worker without importing torch again.
 START_METHODS = {"cpu": "fork", "cuda": "spawn"}
+SCHEDULER_TIMEOUT = 5  # seconds to reach a Dask scheduler before giving up
+SCHEDULER_FORM = re.compile(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?")
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
+
+
+class SchedulerUnreachable(OSError):
+    """No Dask scheduler answered at the address within SCHEDULER_TIMEOUT seconds."""
 
 
 def current_profile() -> str:
@@ -228,6 +237,28 @@ def _compute_point(
     return df, time.perf_counter() - start
 
 
+def _die_with_parent(parent: int) -> None:
+    """Initializer of a local worker process: exit as soon as the process `parent` that started it
+    dies, however it dies (SIGKILL included), so that no worker outlives its run. On Linux the kernel
+    sends SIGKILL (prctl PR_SET_PDEATHSIG); elsewhere a daemon thread polls the parent's pid."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # no prctl: not Linux
+        armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def _store_point(
     root: str, config: dict[str, Any], ref: tuple[str, str, str], point: dict[str, Any], device: str
 ) -> float | None:
@@ -248,9 +279,9 @@ def check_options(jobs: int, device: str | None, scheduler: str | None) -> tuple
     device is checked on the workers, not here."""
     jobs = check_int("jobs", jobs, 1, 64)
     scheduler = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
-    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
-        raise ValueError(f"scheduler must be the address of a Dask scheduler (e.g. 'tcp://host:8786') or None, "
-                         f"got {show(scheduler)}")
+    if scheduler is not None and (not isinstance(scheduler, str) or not SCHEDULER_FORM.fullmatch(scheduler)):
+        raise ValueError(f"scheduler must be the address of a Dask scheduler, [tcp|tls|ws|wss|ucx://]HOST[:PORT] "
+                         f"(e.g. 'tcp://host:8786'), or None, got {show(scheduler)}")
     if scheduler is not None and jobs > 1:
         raise ValueError(f"jobs must be 1 with a Dask scheduler (the cluster's workers compute the points), got {jobs}")
     device = check_device(device if device is not None else default_device(), here=scheduler is None)
@@ -392,7 +423,20 @@ def _compute_missing(
     """Compute work[i] = (experiment ref, point) for i in `todo`, here or in `jobs` processes
     (`_compute_parallel`), each under the lock of its cache entry configs[i], so that a concurrent run
     waits instead of computing it too; store each in `cache` as it finishes and call done(i, table,
-    seconds), or done(i, None, None) for a point that another run stored meanwhile."""
+    seconds), or done(i, None, None) for a point that another run stored meanwhile. Points with one
+    cache entry (a grid made equal by an override) are computed once: the others are done with it (in
+    parallel, claiming both would wait on itself)."""
+    first: dict[str, int] = {}
+    twins: dict[int, list[int]] = {}
+    for i in todo:
+        key = cache_key(configs[i])
+        twins.setdefault(first.setdefault(key, i), []).extend([] if first[key] == i else [i])
+    todo = list(twins)
+
+    def finish(i: int, df: pd.DataFrame | None, sec: float | None) -> None:
+        done(i, df, sec)
+        for j in twins[i]:
+            done(j, None, None)
 
     def claim(i: int) -> ExitStack | None:
         """Lock the entry of point i; None (lock released) when another run stored it meanwhile."""
@@ -400,13 +444,13 @@ def _compute_missing(
         lock.enter_context(cache.lock(configs[i]))
         if cache.get(configs[i]) is not None:
             lock.close()
-            done(i, None, None)
+            finish(i, None, None)
             return None
         return lock
 
     def store(i: int, df: pd.DataFrame, sec: float) -> None:
         cache.put(configs[i], df, {"seconds": sec, "device": device})
-        done(i, df, sec)
+        finish(i, df, sec)
 
     if jobs == 1 or len(todo) <= 1:
         for i in todo:
@@ -430,12 +474,15 @@ def _compute_parallel(
     torch threads each), started by `START_METHODS[device type]`: `claim` each point's cache entry before submitting it
     (skipping those stored meanwhile), `store` each as it finishes. At most `jobs` points are submitted
     at a time, so after a failure or an interrupt (Ctrl-C) only the points already running are
-    finished and none is started; a failure is re-raised once they are stored."""
+    finished and none is started; a failure is re-raised once they are stored. Every worker exits
+    when this process dies, however it dies (`_die_with_parent`), and never holds its locks
+    (`lib.cache._close_held_locks`), so a killed run leaves nothing that blocks its rerun."""
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context(START_METHODS[device.split(":")[0]])
     error: BaseException | None = None
     pending = iter(todo)
-    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
+                                                  initargs=(os.getpid(),)) as pool:
         running: dict[Future, tuple[int, ExitStack]] = {}
 
         def submit_next() -> None:
@@ -475,10 +522,18 @@ def _compute_dask(
     """Send points[i] for i in `todo` to the Dask cluster at `scheduler`, one task each
     (`_store_point`: compute, then store in the cache under the entry's lock), and call `stored` as
     each finishes. A task whose worker dies is rerun by the cluster on another worker; a failed task
-    is re-raised here, and closing the client (also on Ctrl-C) cancels the tasks not started yet."""
+    is re-raised here, and closing the client (also on Ctrl-C) cancels the tasks not started yet. A
+    scheduler that does not answer within SCHEDULER_TIMEOUT seconds raises `SchedulerUnreachable`."""
     from distributed import Client, as_completed
 
-    with Client(scheduler, set_as_default=False) as client:
+    try:
+        client = Client(scheduler, set_as_default=False, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnreachable(
+            f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT} s ({type(exc).__name__}); "
+            f"start one (dask scheduler) or check the address"
+        ) from None
+    with client:
         futures = {
             client.submit(_store_point, str(cache.root), configs[i], exp.ref, points[i], device,
                           key=f"{exp.name}-{cache_key(configs[i])[:16]}"): i
