@@ -54,9 +54,10 @@ def loglog_slope(x, y) -> tuple[float, float]:
     """The exponent b of y ~ c x^b: the least-squares slope of log y on log x over all points (x, y > 0),
     and the half-width of its 95% Student-t interval (n - 2 degrees of freedom; NaN for 2 points; both
     NaN for a single x)."""
-    lx, ly = np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float))
-    if lx.shape != ly.shape or lx.size < 2 or not (np.isfinite(lx).all() and np.isfinite(ly).all()):
-        raise ValueError(f"x and y must hold the same number (>= 2) of positive finite values, got {lx.size} and {ly.size}")
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.size < 2 or not (np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)).all():
+        raise ValueError(f"x and y must hold the same number (>= 2) of positive finite values, got {x.size} and {y.size}")
+    lx, ly = np.log(x), np.log(y)
     cx = lx - lx.mean()
     sxx = float(cx @ cx)
     if sxx == 0:
