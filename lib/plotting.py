@@ -277,15 +277,20 @@ def error_against_figure(df: pd.DataFrame, x: str, *, hue: str = "d", c: float |
         if c is not None:
             grid = np.geomspace(s[x].min(), s[x].max(), 50)
             ax.plot(grid, c * np.sqrt(h / grid), ls="--", color=color, lw=1)
-    ticks = np.sort(df[x].unique())
-    ax.set_xscale("log")
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    ax.minorticks_off()
+    log_x_ticks(ax, df[x])
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test error")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def log_x_ticks(ax, values) -> None:
+    """A log x axis with one labelled tick at each distinct value of `values` and no minor ticks."""
+    ticks = np.sort(pd.unique(np.asarray(values)))
+    ax.set_xscale("log")
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
 
 
 def _ci_half(values) -> float:
@@ -442,20 +447,15 @@ def fcn_sgd_figure(by_n: pd.DataFrame, by_m: pd.DataFrame, *, slope: float | Non
         grid = np.geomspace(mean.index.min(), mean.index.max(), 20)
         fit = np.exp(np.mean(np.log(by_n.updates)) - slope * np.mean(np.log(by_n.n)))
         ax.plot(grid, fit * grid**slope, ls=":", color="black", label=f"fit: $n^{{{slope:.2f}}}$")
-    ax.set_xscale("log")
+    log_x_ticks(ax, mean.index)
     ax.set_yscale("log")
-    ax.set_xticks(mean.index, [f"{t:g}" for t in mean.index])
-    ax.minorticks_off()
     ax.set_xlabel("patches per input $n$")
     ax.set_ylabel("SGD updates (non-zero loss)")
     ax.legend(fontsize=7)
     for ax, (df, x, label) in zip(axes[1:], ((by_n, "n", "patches per input $n$"), (by_m, "m", "training points $m$"))):
         _mean_band(ax, df, x, "fcn_test_error", color=MODEL_COLORS["FCN"], label="leaky-ReLU FCN (SGD)")
         _mean_band(ax, df, x, "cnn_test_error", color=MODEL_COLORS["CNN"], label="LW_CNN", ls="--")
-        ticks = np.sort(df[x].unique())
-        ax.set_xscale("log")
-        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-        ax.minorticks_off()
+        log_x_ticks(ax, df[x])
         ax.set_xlabel(label)
         ax.set_ylabel("test error")
         ax.legend(fontsize=7)
