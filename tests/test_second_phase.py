@@ -18,29 +18,35 @@ Z = torch.tensor([[[1.0, 0.0], [0.5, 0.5], [-0.2, 0.4]]], dtype=torch.float64)
 Y = torch.tensor([[1.0, 1.0, -1.0]], dtype=torch.float64)
 
 
+def _a(schedule, steps, eta):
+    return sp.second_layer_gd(Z, Y, schedule=schedule, steps=steps, eta=eta)[1][0].tolist()
+
+
 def test_jt_schedule_first_steps_by_hand():
-    path = sp.second_layer_gd(Z, Y, schedule="J&T", steps=2, eta=0.5)
-    assert path.shape == (3, 1, 2)
-    assert path[0].tolist() == [[0.0, 0.0]]
+    gamma, a0 = sp.second_layer_gd(Z, Y, schedule="J&T", steps=0, eta=0.5)
+    assert a0.tolist() == [[0.0, 0.0]] and gamma.shape == (1, 1) and math.isnan(gamma[0, 0])
     # a^(1) = eta * mean_i y_i z_i (a^(0) = 0: every point has weight 1/3)
     a1 = [0.5 * (1.0 + 0.5 + 0.2) / 3, 0.5 * (0.0 + 0.5 - 0.4) / 3]
-    assert path[1, 0].tolist() == pytest.approx(a1)
+    assert _a("J&T", 1, 0.5) == pytest.approx(a1)
     # a^(2) = a^(1) + eta * sum_i q_i y_i z_i with q_i proportional to exp(-y_i a^(1) . z_i)
     yz = [(1.0, 0.0), (0.5, 0.5), (0.2, -0.4)]
     e = [math.exp(-(a1[0] * u + a1[1] * v)) for u, v in yz]
     q = [w / sum(e) for w in e]
     a2 = [a1[j] + 0.5 * sum(q[i] * yz[i][j] for i in range(3)) for j in range(2)]
-    assert path[2, 0].tolist() == pytest.approx(a2)
+    assert _a("J&T", 2, 0.5) == pytest.approx(a2)
+    # gamma(a^(2)) = min_i y_i a^(2) . z_i / (||a^(2)|| max_i ||z_i||)
+    gamma = sp.second_layer_gd(Z, Y, schedule="J&T", steps=2, eta=0.5)[0]
+    expected = min(a2[0] * u + a2[1] * v for u, v in yz) / (math.hypot(*a2) * math.hypot(1.0, 0.0))
+    assert float(gamma[2, 0]) == pytest.approx(expected)
 
 
 def test_constant_schedule_first_steps_by_hand():
-    path = sp.second_layer_gd(Z, Y, schedule="constant", steps=2, eta=3.0)
     yz = [(1.0, 0.0), (0.5, 0.5), (0.2, -0.4)]
     a1 = [3.0 / 3 * sum(0.5 * p[j] for p in yz) for j in range(2)]  # sigmoid(0) = 1/2
-    assert path[1, 0].tolist() == pytest.approx(a1)
+    assert _a("constant", 1, 3.0) == pytest.approx(a1)
     s = [1 / (1 + math.exp(a1[0] * u + a1[1] * v)) for u, v in yz]  # sigmoid(-y a . z)
     a2 = [a1[j] + 3.0 / 3 * sum(s[i] * yz[i][j] for i in range(3)) for j in range(2)]
-    assert path[2, 0].tolist() == pytest.approx(a2)
+    assert _a("constant", 2, 3.0) == pytest.approx(a2)
 
 
 def test_jt_schedule_reaches_the_maximum_margin():
@@ -49,8 +55,7 @@ def test_jt_schedule_reaches_the_maximum_margin():
     w = torch.tensor([1.0, -2.0, 0.5, 0.0], dtype=torch.float64)
     y = torch.where(z @ w > 0, 1.0, -1.0).to(torch.float64)
     z = z + 0.3 * y.unsqueeze(-1) * w / w.norm()  # a margin of at least 0.3 along w
-    path = sp.second_layer_gd(z, y, schedule="J&T", steps=3000, eta=1.0)
-    gamma = sp.normalised_margins(path, z, y)
+    gamma = sp.second_layer_gd(z, y, schedule="J&T", steps=3000, eta=1.0)[0]
     assert torch.isnan(gamma[0]).all()
     for r in range(2):
         scale = float((z[r] ** 2).sum(-1).amax().sqrt())
@@ -61,8 +66,9 @@ def test_jt_schedule_reaches_the_maximum_margin():
 
 
 def test_normalised_margin_is_scale_free_and_first_reach():
-    path = sp.second_layer_gd(Z, Y, schedule="J&T", steps=5, eta=1.0)
-    torch.testing.assert_close(sp.normalised_margins(path, Z, Y), sp.normalised_margins(7 * path, 3 * Z, Y), equal_nan=True)
+    # the constant schedule on 3 z with step eta / 9 runs through a^(t) / 3: the same normalised margins
+    gamma = sp.second_layer_gd(Z, Y, schedule="constant", steps=5, eta=1.0)[0]
+    torch.testing.assert_close(gamma, sp.second_layer_gd(3 * Z, Y, schedule="constant", steps=5, eta=1 / 9)[0], equal_nan=True)
     assert sp.first_reach(np.array([np.nan, 0.2, 0.6, 0.4]), 0.5) == 2.0
     assert math.isnan(sp.first_reach(np.array([0.1, 0.2]), 0.5))
 

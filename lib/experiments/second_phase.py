@@ -42,9 +42,10 @@ LEVELS = (0.5, 0.9, 0.99)  # fractions of the maximum margin whose first-reach s
 DEFAULTS = dict(n=10, m=200, T1=50, T2=2000, eta=1.0, lr2_factor=4.0)
 
 
-def second_layer_gd(z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: int, eta: float) -> torch.Tensor:
-    """The second layers a^(0) = 0, a^(1), ..., a^(steps) of gradient descent on features z (R, m, k)
-    with labels y (R, m) in {-1, +1}, shape (steps + 1, R, k).
+def second_layer_gd(z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: int, eta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradient descent on the second layer from a^(0) = 0, on features z (R, m, k) with labels y (R, m)
+    in {-1, +1}. Returns the normalised margins gamma(a^(t)) = min_i y_i a^(t) . z_i / (||a^(t)|| max_i
+    ||z_i||) for t = 0, ..., steps, shape (steps + 1, R) (NaN at a = 0), and a^(steps), shape (R, k).
 
     schedule "J&T": exponential loss, step eta / L(a^(t)): a^(t+1) = a^(t) + eta sum_i q_i y_i z_i with
     q = softmax(-y a^(t) . z) over the m points. "constant": logistic loss (1/m) sum log(1 + e^{-y a . z}),
@@ -55,24 +56,21 @@ def second_layer_gd(z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: i
     if z.dim() != 3 or y.shape != z.shape[:2]:
         raise ValueError(f"z must have shape (R, m, k) and y (R, m), got {tuple(z.shape)} and {tuple(y.shape)}")
     yz = y.unsqueeze(-1).to(z) * z  # (R, m, k): the points y_i z_i
+    zmax = (z**2).sum(-1).amax(-1).sqrt()
     a = torch.zeros(z.shape[0], z.shape[2], dtype=z.dtype, device=z.device)
-    out = [a.clone()]
-    for _ in range(steps):
+    gamma = []
+    for t in range(steps + 1):
         margins = torch.einsum("rmk,rk->rm", yz, a)
+        scale = a.norm(dim=-1) * zmax
+        gamma.append(torch.where(scale > 0, margins.amin(-1) / scale, torch.full_like(scale, math.nan)))
+        if t == steps:
+            break
         if schedule == "J&T":
             weights = eta * torch.softmax(-margins, dim=-1)
         else:
             weights = (eta / z.shape[1]) * torch.sigmoid(-margins)
         a = a + torch.einsum("rm,rmk->rk", weights, yz)
-        out.append(a.clone())
-    return torch.stack(out)
-
-
-def normalised_margins(path: torch.Tensor, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """gamma(a) = min_i y_i a . z_i / (||a|| max_i ||z_i||) along path (T, R, k), shape (T, R); NaN at a = 0."""
-    margins = torch.einsum("rmk,trk->trm", y.unsqueeze(-1).to(z) * z, path).amin(-1)
-    scale = path.norm(dim=-1) * (z**2).sum(-1).amax(-1).sqrt()
-    return torch.where(scale > 0, margins / scale, torch.full_like(margins, math.nan))
+    return torch.stack(gamma), a
 
 
 def first_reach(ratios: np.ndarray, level: float) -> float:
@@ -98,8 +96,8 @@ def run_second_phase(*, d, seeds, seed=0, n, m, T1, T2, eta, lr2_factor, device=
     ts = np.unique(np.geomspace(1, T2, 80).astype(int)) if T2 >= 1 else np.array([], dtype=int)
     scaled = z / (z**2).sum(-1).amax(-1).sqrt().clamp_min(1e-300).view(-1, 1, 1)
     ratios = {
-        "J&T": normalised_margins(second_layer_gd(scaled, y2, schedule="J&T", steps=T2, eta=eta), z, y2),
-        "constant": normalised_margins(second_layer_gd(z, y2, schedule="constant", steps=T2, eta=lr2_factor * k), z, y2),
+        "J&T": second_layer_gd(scaled, y2, schedule="J&T", steps=T2, eta=eta)[0],
+        "constant": second_layer_gd(z, y2, schedule="constant", steps=T2, eta=lr2_factor * k)[0],
     }
     tables = []
     for r in range(seeds):
