@@ -330,7 +330,7 @@ fig, axes = plotting.fcn_sgd_figure(by_n, by_m, slope=slope_upd)
 # and small initialisation. We chose $k = 50$ units of each sign, $\alpha = 0.5$, $v = 1$,
 # $\eta = 0.01 = 1/(2k)$, Gaussian initial rows with $\mathbb E\|w_i\|^2 = 10^{-6}$, and a fresh random
 # order of the training set in each epoch. We stop after the first epoch without an update, and
-# after 2,000 epochs at most. We also chose $d = l = 5$ (4 in the quick profile), the standard basis
+# after 2,000 epochs at most. We also chose $d = l = 4$, the standard basis
 # (both networks' initialisations are rotation-invariant), $m$, the grids of $n$ and $m$, and, for
 # LW_CNN, $T_1 = 50$, $\eta_2 = 4k$, $T_2 = 500$. They are the settings of `lib.run("fcn_sgd_n")`,
 # which a reader can override.

@@ -10,7 +10,7 @@ row per seed: the FCN's non-zero updates, epochs, whether it reached zero traini
 error, LW_CNN's test error, and the bound's leading term ||w-hat||^2 R^2 / alpha^2 = 2n * n / alpha^2
 (||w-hat||^2 = 2n, the exact minimum-norm separator of the §6 chapter; R^2 = n).
 
-Our choices [U]: d = 5 (4 in the quick profile), k = 50 hidden units of each sign, alpha = 0.5, v = 1,
+Our choices [U]: d = 4, k = 50 hidden units of each sign, alpha = 0.5, v = 1,
 eta = 0.01 (= 1 / (2k)), init_std = 1e-3, at most 2,000 epochs.
 """
 from __future__ import annotations
@@ -55,7 +55,7 @@ def fcn_and_cnn(*, n, d, m, seeds, seed=0, k, alpha, v, lr, init_std, max_epochs
 
 def _n_grid(profile: str) -> list[dict]:
     if profile == "full":
-        return [{**DEFAULTS, "n": n, "d": 5, "m": 200, "seeds": 5} for n in (2, 4, 8, 16, 32)]
+        return [{**DEFAULTS, "n": n, "d": 4, "m": 200, "seeds": 5} for n in (2, 4, 8, 16, 32)]
     return [{**DEFAULTS, "n": n, "d": 4, "m": 200, "seeds": 3} for n in (2, 4, 8, 16)]
 
 
@@ -67,7 +67,7 @@ def fcn_sgd_n(*, device, **point) -> pd.DataFrame:
 
 def _m_grid(profile: str) -> list[dict]:
     if profile == "full":
-        return [{**DEFAULTS, "n": 16, "d": 5, "m": m, "seeds": 5} for m in (20, 50, 100, 200, 500)]
+        return [{**DEFAULTS, "n": 16, "d": 4, "m": m, "seeds": 5} for m in (20, 50, 100, 200, 500)]
     return [{**DEFAULTS, "n": 8, "d": 4, "m": m, "seeds": 3} for m in (20, 100, 400)]
 
 
