@@ -373,8 +373,9 @@ fig, axes = plotting.jt_margin_figure(phase2)
 # **{glue:text}`jt_verdict`**.
 #
 # On $D$ the supplement's bound is far from tight: the factor 2 takes one step at every $d$. The rate
-# is visible only closer to $\hat\gamma$: on the left, the gap shrinks like $1/t$ once the support
-# vectors are settled, as Ji and Telgarsky's analysis says, while the constant step barely moves it.
+# shows only closer to $\hat\gamma$. On the left, the schedule's gap falls by orders of magnitude,
+# in most runs like $1/t$, the rate of Ji and Telgarsky's analysis (the per-run slopes are in the
+# measurement above), while the constant step barely moves it.
 #
 # ```{admonition} Our choices for this section
 # :class: note
