@@ -70,7 +70,7 @@ def test_step_and_forward_follow_the_formulas():
     assert net.error(x[None], np.array([1.0])) == 1.0 and net.error(x[None], np.array([-1.0])) == 0.0  # sign(0) = -1
 
 
-@pytest.mark.parametrize("kwargs", [dict(alpha=1.0), dict(alpha=0.0), dict(v=0.0), dict(k=0), dict(init_std=-1.0)])
+@pytest.mark.parametrize("kwargs", [{"alpha": 1.0}, {"alpha": 0.0}, {"v": 0.0}, {"k": 0}, {"init_std": -1.0}])
 def test_bad_network_arguments_are_value_errors(kwargs):
     with pytest.raises(ValueError):
         LeakyFCN(4, **{"k": 2, **kwargs})
@@ -79,7 +79,7 @@ def test_bad_network_arguments_are_value_errors(kwargs):
 def test_bad_sgd_arguments_are_value_errors():
     X, y = _tiny()
     net = LeakyFCN(X.shape[1], 2)
-    for kwargs in (dict(lr=0.0), dict(lr=0.1, max_epochs=0)):
+    for kwargs in ({"lr": 0.0}, {"lr": 0.1, "max_epochs": 0}):
         with pytest.raises(ValueError):
             net.sgd(X, y, **kwargs)
     with pytest.raises(ValueError, match="y must"):
@@ -111,7 +111,7 @@ def _by_n(cnn_error_at_max: float, converged: bool = True, exponent: float = 1.5
     for n in (2, 4, 8, 16):
         for r in range(5):
             rows.append({"n": n, "d": 5, "m": 200, "replica": r, "converged": converged,
-                         "updates": int(round(3 * n**exponent * math.exp(rng.normal(0, 0.05)))),
+                         "updates": round(3 * n**exponent * math.exp(rng.normal(0, 0.05))),
                          "bound": 8.0 * n * n, "fcn_test_error": 0.01 * n,
                          "cnn_test_error": 0.01 * rng.random() + (cnn_error_at_max if n == 16 else 0.0)})
     return pd.DataFrame(rows)

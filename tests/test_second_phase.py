@@ -74,8 +74,8 @@ def test_normalised_margin_is_scale_free_and_first_reach():
 
 
 def test_bad_arguments_are_value_errors():
-    for kwargs in (dict(schedule="adam", steps=1, eta=1.0), dict(schedule="J&T", steps=-1, eta=1.0),
-                   dict(schedule="J&T", steps=1, eta=0.0)):
+    for kwargs in ({"schedule": "adam", "steps": 1, "eta": 1.0}, {"schedule": "J&T", "steps": -1, "eta": 1.0},
+                   {"schedule": "J&T", "steps": 1, "eta": 0.0}):
         with pytest.raises(ValueError):
             sp.second_layer_gd(Z, Y, **kwargs)
     with pytest.raises(ValueError, match="shape"):

@@ -40,7 +40,7 @@ from lib.training import train_layerwise
 
 SCHEDULES = ("J&T", "constant")
 LEVELS = (0.5, 0.9, 0.99)  # fractions of the maximum margin whose first-reach step t_level is recorded
-DEFAULTS = dict(n=4, m=200, T1=50, T2=2000, eta=1.0, lr2_factor=4.0)
+DEFAULTS = {"n": 4, "m": 200, "T1": 50, "T2": 2000, "eta": 1.0, "lr2_factor": 4.0}
 
 
 def second_layer_gd(z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: int, eta: float) -> tuple[torch.Tensor, torch.Tensor]:
