@@ -26,7 +26,8 @@ from lib.sweep import experiment
 from lib.theory import regime
 from lib.training import accuracy, train_layerwise
 
-DEFAULTS = {"k": 50, "alpha": 0.5, "v": 1.0, "lr": 0.01, "init_std": 1e-3, "max_epochs": 2000, "T1": 50, "T2": 500, "test_size": 2000}
+DEFAULTS = {"k": 50, "alpha": 0.5, "v": 1.0, "lr": 0.01, "init_std": 1e-3, "max_epochs": 2000,
+            "T1": 50, "T2": 500, "test_size": 2000}
 
 
 def fcn_and_cnn(*, n, d, m, seeds, seed=0, k, alpha, v, lr, init_std, max_epochs, T1, T2, test_size,
