@@ -57,21 +57,23 @@ def second_layer_gd(z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: i
     if z.dim() != 3 or y.shape != z.shape[:2]:
         raise ValueError(f"z must have shape (R, m, k) and y (R, m), got {tuple(z.shape)} and {tuple(y.shape)}")
     yz = y.unsqueeze(-1).to(z) * z  # (R, m, k): the points y_i z_i
+    # every step adds a combination of the y_i z_i, so a^(t) = sum_i c_i y_i z_i: the run is carried
+    # out on c (R, m) with the Gram matrix G = (y_i y_j z_i . z_j), exactly, whatever k is
+    gram = torch.einsum("rik,rjk->rij", yz, yz)
     zmax = (z**2).sum(-1).amax(-1).sqrt()
-    a = torch.zeros(z.shape[0], z.shape[2], dtype=z.dtype, device=z.device)
+    c = torch.zeros(z.shape[0], z.shape[1], dtype=z.dtype, device=z.device)
     gamma = []
     for t in range(steps + 1):
-        margins = torch.einsum("rmk,rk->rm", yz, a)
-        scale = a.norm(dim=-1) * zmax
+        margins = torch.einsum("rij,rj->ri", gram, c)  # y_i a^(t) . z_i
+        scale = (c * margins).sum(-1).clamp_min(0.0).sqrt() * zmax  # ||a^(t)|| max ||z||
         gamma.append(torch.where(scale > 0, margins.amin(-1) / scale, torch.full_like(scale, math.nan)))
         if t == steps:
             break
         if schedule == "J&T":
-            weights = eta * torch.softmax(-margins, dim=-1)
+            c = c + eta * torch.softmax(-margins, dim=-1)
         else:
-            weights = (eta / z.shape[1]) * torch.sigmoid(-margins)
-        a = a + torch.einsum("rm,rmk->rk", weights, yz)
-    return torch.stack(gamma), a
+            c = c + (eta / z.shape[1]) * torch.sigmoid(-margins)
+    return torch.stack(gamma), torch.einsum("rm,rmk->rk", c, yz)
 
 
 def first_reach(ratios: np.ndarray, level: float) -> float:
