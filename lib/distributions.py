@@ -20,7 +20,7 @@ P_PLUS, P_MINUS = 0, 1  # indices of the discriminative patterns in `patterns`
 INDEX_BYTES = 48  # bytes per patch that `sample_indices` allocates (indices, two spurious draws, a sort)
 
 
-class _PatternRows:
+class PatternRows:
     """What every distribution of the book shares: `patterns` holds one pattern per row, with p_plus
     in row 0 and p_minus in row 1, and inputs have n patches of dimension d."""
 
@@ -44,7 +44,7 @@ class _PatternRows:
         return self.n * self.d
 
 
-class OrthogonalPatterns(_PatternRows):
+class OrthogonalPatterns(PatternRows):
     """The distribution D of the paper's §3 over inputs x = (x[1], ..., x[n]) of n patches in R^d.
 
     The patterns are l orthonormal vectors o_1, ..., o_l (rows of `patterns`, 0-based: row 0 is the

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from lib._checks import check_choice, check_float, check_int, check_memory, check_seed, show
-from lib.distributions import INDEX_BYTES, _PatternRows, split_by_class
+from lib.distributions import INDEX_BYTES, PatternRows, split_by_class
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MNIST_FILE = DATA_DIR / "mnist_digits.npz"
@@ -82,7 +82,7 @@ def _mnist_pools(split_seed: int, test_fraction: float) -> dict[str, dict[int, t
     return {"train": {c: r.sort().values for c, r in train.items()}, "test": {c: r.sort().values for c, r in test.items()}}
 
 
-class MnistPatterns(_PatternRows):
+class MnistPatterns(PatternRows):
     """The paper's MNIST task (Fig. 3c): n digits a point (n = 4: a 2 x 2 grid), one patch a digit.
 
     y is uniform in {-1, +1}. A point with y = +1 holds one image of `positive_digit` (the paper: 5) at a

@@ -87,7 +87,7 @@ def _check_dtype(dtype: Any) -> torch.dtype:
     return dtype
 
 
-class _Replicated(nn.Module):
+class Replicated(nn.Module):
     """What both models share: the replica count, input checks and the (R, m) output convention."""
 
     replicas: int
@@ -237,7 +237,7 @@ SECOND_LAYERS = ("trained", "fixed")
 INITS = ("sphere", "gaussian")
 
 
-class ConvPool(_Replicated):
+class ConvPool(Replicated):
     """The paper's network ConvPool (Eq. 1), R independent replicas at once:
 
         N(x; W, a) = sum_{i=1..k} a_i max_{1<=j<=n} sigma(w_i . x[j]),   sigma = ReLU,
@@ -460,7 +460,7 @@ class ConvPool(_Replicated):
         return self.W.detach() @ patterns.to(self.W).T
 
 
-class FullyConnected(_Replicated):
+class FullyConnected(Replicated):
     """The fully connected baseline of the book's Part II (our choice): a ReLU network on the flattened input of
     dimension n*d with `depth` layers (depth - 1 hidden layers of `width` units), all layers trained,
     biases, N(0, 1/fan_in) weights and zero biases at initialisation."""

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from lib._checks import check_bool, check_choice, check_float, check_int, check_labels, check_seed, show
-from lib.models import _Replicated
+from lib.models import Replicated
 
 LOSSES = ("hinge", "logistic")
 OPTIMIZERS = ("gd", "adam")
@@ -290,7 +290,7 @@ def _feature_spec(model) -> tuple[int, str]:
 def _check_data(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Check the model and (X, y) against each other, for `train` and `accuracy`: returns X as
     (1 or R, m, n, feature) with the model's dtype and device (finite, m >= 1) and y unchanged."""
-    if not isinstance(model, _Replicated):
+    if not isinstance(model, Replicated):
         raise ValueError(f"model must be a ConvPool or FullyConnected, got {type(model).__name__}")
     X = model._flat_inputs(X, *_feature_spec(model), finite=True)
     if X.shape[1] < 1:

@@ -315,3 +315,98 @@ broken
 # A failed lemma breaks the proof, not necessarily the network: compare the column "first to fail"
 # with the test error to see which of the theorem's conditions matter in practice, and which are
 # there for the proof.
+
+# %% [markdown]
+# ## Supplement A: the second phase in $O(d)$ steps
+#
+# The second phase above uses a constant step from $a^{(0)} \in \{-1, +1\}^k$. In that setting $a^{(t)}$
+# turns towards the maximum-margin direction $\hat a$ only slowly, like $1/\log t$. The paper's
+# supplement A gives a faster variant. Start the second layer at $a^{(0)} = 0$ and use the step
+# schedule of {cite:t}`ji2019primaldual`: gradient descent on the exponential loss
+# $L(a) = \frac{1}{m_2}\sum_{S_2} e^{-y\, a\cdot z(x)}$ with the step $\eta_t = \eta / L(a^{(t)})$.
+# With the features scaled to $\max\|z\| = 1$, each step is
+# $a^{(t+1)} = a^{(t)} + \eta \sum_i q_i\, y_i z(x_i)$, where $q$ is the softmax of the margins
+# $-y_i\, a^{(t)}\cdot z(x_i)$. Every step therefore has length at most $\eta$. Write
+# $\gamma(a) = \min_{S_2} y\, a\cdot z / (\|a\| \max\|z\|)$ for the normalised margin and
+# $\hat\gamma = \gamma(\hat a)$ for its maximum. Ji and Telgarsky's analysis bounds the gap
+# $\hat\gamma - \gamma(a^{(t)})$ by $O(\ln m_2 / (\hat\gamma t))$. Part 3 of the proof bounds
+# $1/\hat\gamma^2 = \|\hat a\|^2 \max\|z\|^2$ by $O(d)$. Together they give the supplement's rate.
+#
+# ```{admonition} Claim checked here (J&T-RATE, supplement A)
+# :class: important
+# With a zero-initialised second layer and Ji and Telgarsky's schedule, $O(d)$ second-layer steps, up
+# to a factor $\log m$, reach a normalised margin within a factor 2 of the maximum: $t_{1/2} = O(d \ln m_2)$,
+# where $t_{1/2}$ is the first step with $\gamma(a^{(t)}) \ge \hat\gamma/2$.
+# ```
+#
+# The cell below runs the first phase of Algorithm 1 inside the theorem's regime ($k = 8d^3 + 1$) at
+# several $d$. On the features of $S_2$ it then runs two second phases from $a^{(0)} = 0$: Ji and
+# Telgarsky's schedule, and Algorithm 1's constant step $\eta_2 = 4k$ on the logistic loss for
+# contrast. It records $\gamma(a^{(t)})/\hat\gamma$ along the way, with $\hat a$ from the hard-margin
+# SVM solver of the {doc}`fcn_comparison` chapter.
+
+# %%
+phase2 = lib.run("jt_second_phase", n=4, m=200, eta=1.0, lr2_factor=4.0)
+jt = claims.jt_rate(phase2)
+runs = phase2[phase2.schedule == "J&T"].groupby(["d", "replica"]).first()
+runs.groupby("d")[["inv_gamma2", "t_0.5", "t_0.9", "t_0.99"]].agg(["mean", "max"]).round(2)
+
+# %% tags=["remove-cell"]
+from lib.stats import loglog_slope
+
+runs = runs.reset_index()
+b_half, h_half = loglog_slope(runs["d"], runs["t_0.5"])
+b_99, h_99 = loglog_slope(runs["d"], runs["t_0.99"])
+b_g, h_g = loglog_slope(runs["d"], runs["inv_gamma2"])
+first = phase2[(phase2.schedule == "J&T") & (phase2.t == 1)].margin_ratio
+last_t = int(phase2.t.max())
+last = phase2[phase2.t == last_t].groupby("schedule").margin_ratio.min()
+glue("jt_runs", len(runs), display=False)
+glue("jt_d_lo", int(runs["d"].min()), display=False)
+glue("jt_d_hi", int(runs["d"].max()), display=False)
+glue("jt_half_max", float(runs["t_0.5"].max()), display=False)
+glue("jt_first_min", float(first.min()), display=False)
+glue("jt_b_half", b_half, display=False)
+glue("jt_h_half", h_half, display=False)
+glue("jt_b99", b_99, display=False)
+glue("jt_h99", h_99, display=False)
+glue("jt_bg", b_g, display=False)
+glue("jt_hg", h_g, display=False)
+glue("jt_T2", last_t, display=False)
+glue("jt_last_jt", float(last["J&T"]), display=False)
+glue("jt_last_const", float(last["constant"]), display=False)
+glue("jt_ours", jt.ours, display=False)
+glue("jt_verdict", jt.verdict, display=False)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The second phase of LW_CNN from $a^{(0)} = 0$, inside Theorem 5.1's regime. Left: the margin gap $1 - \\gamma(a^{(t)})/\\hat\\gamma$ against the step $t$ on log–log axes, mean over runs per $d$. Solid lines use Ji and Telgarsky's schedule, dashed lines Algorithm 1's constant step, and the dotted line is $1/t$. Right: the steps the schedule needs to reach 50%, 90% and 99% of $\\hat\\gamma$ against $d$ (one dot per run, means joined), with $d \\ln m_2$ dashed. Compare the solid lines' slope with the dotted one, and the 50% steps with the dashed line.", "name": "fig-jt-second-phase"}}
+fig, axes = plotting.jt_margin_figure(phase2)
+
+# %% [markdown]
+# Over {glue:text}`jt_runs` runs at $d =$ {glue:text}`jt_d_lo` to {glue:text}`jt_d_hi`, the schedule
+# reached half the maximum margin within {glue:text}`jt_half_max:.0f` step(s). A single step from
+# $a^{(0)} = 0$ already points along the mean of the $y\,z(x)$, and that direction has at least
+# {glue:text}`jt_first_min:.2f` of the maximum margin here. The fitted exponent of $t_{1/2}$ in $d$ is
+# {glue:text}`jt_b_half:.2f` ± {glue:text}`jt_h_half:.2f`. The steps to 99% of the maximum grow like
+# $d^{b}$ with $b =$ {glue:text}`jt_b99:.2f` ± {glue:text}`jt_h99:.2f`, and $1/\hat\gamma^2$ like
+# $d^{b}$ with $b =$ {glue:text}`jt_bg:.2f` ± {glue:text}`jt_hg:.2f`, where Part 3 allows at most 1.
+# After {glue:text}`jt_T2` steps every run of the schedule is at least {glue:text}`jt_last_jt:.3f` of
+# the maximum margin. The constant step, from the same start, is only at {glue:text}`jt_last_const:.3f`.
+# In full: {glue:text}`jt_ours`. The verdict, by the rule "every run reaches $\hat\gamma/2$ within
+# $d \ln m_2$ steps, and the 95% interval of the exponent of those steps in $d$ is not above 1", is
+# **{glue:text}`jt_verdict`**.
+#
+# On $D$ the supplement's bound is far from tight: the factor 2 takes one step at every $d$. The rate
+# shows only closer to $\hat\gamma$. On the left, the schedule's gap falls by orders of magnitude,
+# in most runs like $1/t$, the rate of Ji and Telgarsky's analysis (the per-run slopes are in the
+# measurement above), while the constant step barely moves it.
+#
+# ```{admonition} Our choices for this section
+# :class: note
+# The supplement names the schedule but not its loss or constant. We use the exponential loss and
+# $\eta = 1$, with the features scaled to $\max\|z\| = 1$. The contrast run uses Algorithm 1's
+# logistic loss and constant $\eta_2 = 4k$ on the raw features, from the same $a^{(0)} = 0$. We also
+# chose $n = 4$ patches (fewer than elsewhere in this chapter, to keep the first phase cheap at $d = 6$), $m = 200$,
+# $T_2 = 2{,}000$ (500 in the quick profile), and the grid of $d$ with its
+# seeds. The measured levels 90% and 99% go beyond the supplement's factor 2, which alone is judged.
+# These are the settings of `lib.run("jt_second_phase")`.
+# ```
