@@ -52,6 +52,6 @@ card.style.hide(axis="index").set_properties(**{"text-align": "left", "white-spa
 # %% [markdown]
 # In the **{glue:text}`profile`** profile, {glue:text}`n_hold` of the {glue:text}`n_claims`
 # claims hold by their rules. The chapters show each measurement with its figure: {doc}`vc_dimension`
-# (VC), {doc}`lw_cnn_theory` (OPT, GEN, K-FREE, N-FREE, L5.2, L5.3, L5.5, MARGIN) and
-# {doc}`fcn_comparison` (P6.1) and {doc}`experiments` (LW≈E2E, FIG3A, FIG3B, FIG5, FIG3C). The claims of the book's Part II, about the authors' earlier network,
+# (VC), {doc}`lw_cnn_theory` (OPT, GEN, K-FREE, N-FREE, L5.2, L5.3, L5.5, MARGIN, J&T-RATE) and
+# {doc}`fcn_comparison` (P6.1, FCN-SGD) and {doc}`experiments` (LW≈E2E, FIG3A, FIG3B, FIG5, FIG3C). The claims of the book's Part II, about the authors' earlier network,
 # have their own table in {doc}`../use/scorecard`.

@@ -19,7 +19,8 @@ import pandas as pd
 import torch
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import single_thread_on_cpu, test_set, training_sets
+from lib.devices import single_thread_on_cpu
+from lib.samples import test_set, training_sets
 from lib.leaky_fcn import LeakyFCN
 from lib.models import ConvPool
 from lib.sweep import experiment

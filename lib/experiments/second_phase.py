@@ -32,7 +32,8 @@ import torch
 from lib._checks import check_choice, check_float, check_int
 from lib.baselines import hard_margin_svm
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import single_thread_on_cpu, training_sets
+from lib.devices import single_thread_on_cpu
+from lib.samples import training_sets
 from lib.models import ConvPool
 from lib.sweep import experiment
 from lib.theory import regime
