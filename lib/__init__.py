@@ -6,15 +6,15 @@ trainers (`train` end to end, `train_layerwise` the paper's Algorithm 1, `accura
 run through the results cache (`run`, `current_profile`).
 """
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns, pattern_statistics
+from lib.devices import default_device
 from lib.mnist import MnistPatterns
 from lib.models import MLP, ConvPool, FullyConnected
-from lib.sweep import current_profile, run
+from lib.sweep import current_profile, run, settings_for
 from lib.training import (
     LayerwiseResult,
     TrainingDivergedError,
     TrainResult,
     accuracy,
-    default_device,
     train,
     train_layerwise,
 )
@@ -35,5 +35,6 @@ __all__ = [
     "TrainingDivergedError",
     "default_device",
     "run",
+    "settings_for",
     "current_profile",
 ]

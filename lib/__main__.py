@@ -14,24 +14,30 @@ an interrupted run resumes. `--set KEY=VALUE` replaces one parameter in every po
 is read as JSON, else taken as a string: `--set seeds=3`, `--set noise=0.5`). `--scheduler` (or
 $DASK_SCHEDULER_ADDRESS) sends the missing points to a Dask cluster whose workers share the results
 cache. The book's notebooks call the same `lib.run`, so a build in the same profile reuses every point
-computed here. Exit codes: 0 success, 1 `show` of points not computed yet, 2 bad usage (unknown
-experiment, bad option), 130 interrupted.
+computed here. Exit codes: 0 success, 1 `show` of points not computed yet or an unreachable Dask
+scheduler, 2 bad usage (unknown experiment, bad option or value, an unusable cache directory or `--out`
+path: one line on stderr, no traceback), 130 interrupted.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from lib.sweep import (PROFILES, REGISTRY, cached_points, check_device, check_options, current_profile, get,
-                       precompute, run)
+from lib.cache import CacheError
+from lib.sweep import (PROFILES, REGISTRY, SchedulerUnreachable, cached_points, check_device, check_options,
+                       current_profile, get, precompute, run)
+
+PROG = "python -m lib"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m lib", description="Run the book's experiments.")
+    parser = argparse.ArgumentParser(prog=PROG, description="Run the book's experiments.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{list,run,show,figure}")
     sub.add_parser("list", help="list the experiments, their points per profile and how many are cached")
     where = argparse.ArgumentParser(add_help=False)  # which points: run, show and figure
@@ -104,8 +110,24 @@ def _show(df: pd.DataFrame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; every failure it can name is one line on stderr and an exit code (module
+    docstring), never a traceback."""
     parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        return _main(parser, args)
+    except SchedulerUnreachable as exc:
+        return _fail(str(exc), 1)
+    except (ValueError, CacheError) as exc:
+        return _fail(str(exc), 2)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "list":
         _list()
         return 0
@@ -114,10 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run" and args.name == "all":
         return _run_all(parser, args, profile)
     if args.command == "figure":
-        from lib.experiments.paper_figures import FIGURES
+        from lib.protocol import FIGURES
 
         if args.name not in FIGURES:
             parser.error(f"figure must be one of {', '.join(FIGURES)}, got {args.name!r}")
+        args.out = _png_path(args.out or f"{args.name}-{profile}.png")
     try:
         get(args.name)
         if args.command != "show":
@@ -170,23 +193,38 @@ def _run_all(parser: argparse.ArgumentParser, args: argparse.Namespace, profile:
     return 0
 
 
-def _figure(df: pd.DataFrame, name: str, profile: str, out: str | None) -> int:
+def _png_path(out: str) -> str:
+    """The PNG path `figure` writes: `out`, with ".png" added when it has no suffix; ValueError, before
+    any work, for a directory or a folder that does not exist."""
+    path = Path(out)
+    if path.is_dir():
+        raise ValueError(f"--out must be a file path, but {path} is a directory")
+    if path.suffix == "":
+        path = path.with_name(path.name + ".png")
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"--out must be a .png file path, got {out!r}")
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ValueError(f"--out {out!r}: the folder {folder} does not exist or is not writable")
+    return str(path)
+
+
+def _figure(df: pd.DataFrame, name: str, profile: str, out: str) -> int:
     """`python -m lib figure NAME`: write the figure's PNG, print the table of the paper's values
     beside ours and the claim's verdict."""
     import matplotlib
 
     matplotlib.use("Agg")
     from lib import claims, plotting
-    from lib.experiments.paper_figures import side_by_side
+    from lib.compare import side_by_side
 
     plotting.set_theme()
     fig = plotting.paper_figure(df, name, x="n" if name == "fig5" else "m")
-    path = out or f"{name}-{profile}.png"
-    fig.savefig(path)
+    fig.savefig(out)
     claim = claims.paper_figure(df, name)
     with pd.option_context("display.width", 160, "display.max_rows", 200, "display.float_format", "{:.3f}".format):
         print(side_by_side(df, name).to_string(index=False))
-    print(f"\n{claim.id} [{profile}]: {claim.verdict} ({claim.rule})\n{claim.ours}\nwrote {path}")
+    print(f"\n{claim.id} [{profile}]: {claim.verdict} ({claim.rule})\n{claim.ours}\nwrote {out}")
     return 0
 
 

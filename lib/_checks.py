@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from typing import Any
 
 import torch
@@ -79,6 +80,49 @@ def check_labels(name: str, y: Any, m: int, replicas: int | None = None) -> torc
     if y.is_complex() or not ((y == 1) | (y == -1)).all():
         raise ValueError(f"{name} must hold labels in {{-1, +1}} only")
     return y
+
+
+MAX_BYTES_ENV = "MAXPOOL_MAX_BYTES"  # overrides the memory limit of `check_memory` (a number of bytes)
+
+
+def memory_limit() -> int:
+    """The most bytes one model or sample may take: $MAXPOOL_MAX_BYTES if set, else the memory the
+    system reports available now (/proc/meminfo's MemAvailable, else the free physical pages)."""
+    text = os.environ.get(MAX_BYTES_ENV)
+    if text is not None:
+        try:
+            return check_int(MAX_BYTES_ENV, int(text), 1)
+        except ValueError:
+            raise ValueError(f"{MAX_BYTES_ENV} must be a positive integer (bytes), got {text!r}") from None
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover (no way to know: no limit)
+        return INT_MAX
+
+
+def check_memory(what: str, nbytes: int) -> None:
+    """Refuse, before allocating, a tensor of about `nbytes` bytes above `memory_limit()`: ValueError
+    naming `what` (the parameters and the formula) and the estimate."""
+    limit = memory_limit()
+    if nbytes > limit:
+        raise ValueError(
+            f"{what} needs about {_bytes(nbytes)} of memory, more than the {_bytes(limit)} available "
+            f"(set {MAX_BYTES_ENV} to raise the limit)"
+        )
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} B"
 
 
 def _range(low: int, high: int | None) -> str:

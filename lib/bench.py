@@ -2,7 +2,7 @@
 
 Workloads (ConvPool of Eq. 1, trained second layer, logistic loss; R seeds batched as replicas):
 - fig3a-table: §7 Fig. 3a, k = 500, d = 20, n = 10, m = 1,000, R = 10 seeds (each its own training
-  set), 500 Adam steps on minibatches of b = 32 (`BATCH_SIZE` of lib/experiments/paper_figures.py, the
+  set), 500 Adam steps on minibatches of b = 32 (the `batch_size` of Fig. 3a's settings, lib/protocol.py, the
   call of its `fit_adam`), orthogonal patterns in a random basis: the exact pattern-table path.
 - fig3a-general: the same on noisy patches (||v|| <= 1, uniform in the ball): the general path.
 - mnist: k = 500, n = 4, d = 784, m = 10,000 points (one training set shared by the R = 10 seeds),
@@ -55,12 +55,15 @@ from torch import nn
 from torch.func import functional_call, grad, vmap
 
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns, stack_samples
-from lib.experiments.common import TRAIN_SEED_OFFSET
-from lib.experiments.paper_figures import BATCH_SIZE
+from lib.devices import default_device
 from lib.models import ConvPool
+from lib.protocol import figure_settings
+from lib.samples import TRAIN_SEED_OFFSET
 from lib.sweep import check_device
 from lib.theory import regime
-from lib.training import default_device, loss_and_grad, train, train_layerwise
+from lib.training import loss_and_grad, train, train_layerwise
+
+BATCH_SIZE = figure_settings("fig3a", "full").batch_size  # the §7 figures' minibatch size
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,15 @@ an experiment covers its module and the `lib` modules it imports, transitively (
 imports with `ast`): editing `lib/plotting.py` does not recompute an experiment that never imports it.
 A configuration without a "code" entry is keyed with the hash of all of `lib/`. Each file also records the library versions, the device and the wall
 time. Writes go to a temporary file that is renamed into place (atomic), and every file carries a
-checksum of its content: a truncated or corrupt entry reads as missing and is recomputed. A process
-that computes a point can hold `lock(config)` (an fcntl lock released by the kernel even when the
-process is killed), so a second process running the same sweep waits for the entry instead of
-computing it again. No pickle: entries are plain JSON, and tables hold only bools, numbers and strings.
+checksum of its content: a truncated or corrupt entry reads as missing and is recomputed, and so does
+anything that is no regular file (a symlink is never followed), a file above MAX_ENTRY_BYTES, or one
+that cannot be read. A process that computes a point can hold `lock(config)` (an fcntl lock released by
+the kernel even when the process is killed, never passed on to a forked child), so a second process
+running the same sweep waits for the entry instead of computing it again. The code hash of a module
+that reads a data file (`DATA_FILES`: lib/mnist.py reads data/mnist_digits.npz) also covers that
+file's bytes, so a result is never served from a cache filled with another version of the data. A
+cache directory that cannot be written raises `CacheError` (an OSError) with one line saying what is
+wrong. No pickle: entries are plain JSON, and tables hold only bools, numbers and strings.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import importlib.util
 import json
 import os
 import platform
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -45,6 +51,28 @@ ROOT = Path(__file__).resolve().parent.parent
 LIB_DIR = Path(__file__).resolve().parent
 _CODE_VERSION: str | None = None
 _PARSED: dict[tuple[Path, int, int], tuple[bytes, frozenset[str]]] = {}  # (file, mtime, size) -> (digest, imports)
+MAX_ENTRY_BYTES = 1 << 28  # 256 MiB: far above any real entry (the largest tables hold a few MB)
+DATA_FILES = {"mnist.py": ROOT / "data" / "mnist_digits.npz"}  # lib module -> the data file it reads
+_HELD_LOCKS: set[int] = set()  # descriptors of the lock files this process holds
+
+
+class CacheError(OSError):
+    """The results cache's directory cannot be used (not a directory, not writable, an entry's place
+    taken by a directory): the message says which path and what to do."""
+
+
+def _close_held_locks() -> None:
+    """In a forked child: close the copies of the parent's lock descriptors. An flock belongs to the
+    open file, which a fork shares, so a child that kept them would hold the parent's locks after the
+    parent died."""
+    for fd in list(_HELD_LOCKS):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD_LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_held_locks)
 
 
 def default_cache_dir() -> Path:
@@ -86,7 +114,22 @@ def code_version(module: str | None = None) -> str:
     h = hashlib.sha256()
     for path in sorted(closure):
         h.update(_parse(path)[0])
+        data = DATA_FILES.get(str(path.relative_to(LIB_DIR))) if path.is_relative_to(LIB_DIR) else None
+        if data is not None:
+            h.update(_data_digest(data))
     return h.hexdigest()[:16]
+
+
+def _data_digest(path: Path) -> bytes:
+    """SHA-256 of a data file's bytes (b"missing" when absent), memoised by modification time and size."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return b"missing"
+    memo = (path, stat.st_mtime_ns, stat.st_size)
+    if memo not in _PARSED:
+        _PARSED[memo] = (hashlib.sha256(path.read_bytes()).digest(), frozenset())
+    return _PARSED[memo][0]
 
 
 def _lib_file(module: str) -> Path | None:
@@ -182,31 +225,65 @@ class ResultsCache:
         """Hold an exclusive lock on the entry of `config` (blocks while another process holds it).
 
         The lock is an fcntl lock on a sibling `.lock` file: the kernel releases it when its holder
-        exits, even by SIGKILL, so a crash never leaves a point locked. Use it around "read, else
+        exits, even by SIGKILL, so a crash never leaves a point locked, and a forked child closes its
+        copy at once (`_close_held_locks`), so a worker never holds its parent's lock. The holder
+        deletes the file when it releases the lock (a waiter that then finds it deleted locks the new
+        one), so no `.lock` file outlives a run that ends, even by an error. Use it around "read, else
         compute and store" so that concurrent runs of a sweep compute each point once."""
         path = self.path(config).with_suffix(".lock")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a") as fh:
-            if fcntl is not None:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        with self._writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            with self._writing(path):
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            if fcntl is None:  # pragma: no cover
+                break
+            _HELD_LOCKS.add(fd)
             try:
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                same = path.exists() and os.path.samestat(os.fstat(fd), os.stat(path))
+            except BaseException:
+                _HELD_LOCKS.discard(fd)
+                os.close(fd)
+                raise
+            if same:
+                break
+            _HELD_LOCKS.discard(fd)  # its holder deleted the file as we waited: lock the new one
+            os.close(fd)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            _HELD_LOCKS.discard(fd)
+            os.close(fd)  # releases the lock
+
+    @contextlib.contextmanager
+    def _writing(self, path: Path) -> Iterator[None]:
+        """Turn an OSError of writing `path` into a CacheError with one line saying what is wrong."""
+        try:
+            yield
+        except CacheError:
+            raise
+        except OSError as exc:
+            raise CacheError(
+                f"cannot write {path} in the results cache {self.root} ({exc.strerror or exc}); set "
+                f"MAXPOOL_CACHE_DIR to a writable directory"
+            ) from exc
 
     def get(self, config: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         """The stored (table, metadata) of `config`, or None when absent, truncated or corrupt."""
         path = self.path(config)
         try:
-            entry = json.loads(path.read_text())
+            entry = json.loads(_read_bounded(path))
             body = entry["body"]
             if entry.get("format") != FORMAT or entry["sha256"] != _digest(body):
                 return None
             if body["config"] != json.loads(canonical(config)):
                 return None
             return _table(body["table"]), body["meta"]
-        except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
+        except (OSError, MemoryError, ValueError, KeyError, TypeError, IndexError, RecursionError):
             return None
 
     def put(self, config: dict[str, Any], df: pd.DataFrame, meta: dict[str, Any] | None = None) -> Path:
@@ -228,18 +305,30 @@ class ResultsCache:
             "table": _plain_table(df),
         }
         text = json.dumps({"format": FORMAT, "sha256": _digest(body), "body": body})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with self._writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(text)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
         return path
+
+
+def _read_bounded(path: Path) -> str:
+    """The text of the entry file `path`: OSError unless it is a regular file (a symlink is not
+    followed) of at most MAX_ENTRY_BYTES."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+            raise OSError(f"{path} is no regular file of at most {MAX_ENTRY_BYTES} bytes")
+        return fh.read(MAX_ENTRY_BYTES + 1).decode()
 
 
 def _plain_table(df: pd.DataFrame) -> dict[str, list]:

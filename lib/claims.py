@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.stats import mean_ci, t_quantile
+from lib.compare import agrees, fit_distance, side_by_side
+from lib.stats import mean_ci
 from lib.theory import lemma_5_2_bounds, lucky_probability
 
 
@@ -30,22 +31,40 @@ class Claim:
         return "holds" if self.holds else "fails"
 
 
+LUCKY_Z = 3.0  # the mean lucky count may stray this many standard errors from k P (two-sided, about 0.3%)
+
+
 def lucky_filters(df: pd.DataFrame) -> Claim:
-    """L5.2 on `lw_lemmas` rows inside the regime: the fraction of (seed, sign) counts within
-    [k/(4d), k/d] against the lemma's probability 1 - 4 e^{-d}, per (d, k)."""
+    """L5.2 on `lw_lemmas` rows inside the regime (l = d, the lemma's condition), per (d, k): the lemma is
+    a joint event per run (both counts in [k/(4d), k/d]); holds when its observed frequency is not
+    significantly below 1 - 4e^{-d} (one-sided binomial test at 5%) *and* the mean count is within
+    LUCKY_Z standard errors of k P, P = (1 - 2^{1-d}) / (2(d - 1)) (the probability in the lemma's proof:
+    a wrong P fails this). Each count is Binomial(k, P); a channel is never lucky of both signs, so the
+    two counts of one run have covariance -k P^2 and the mean of the 2R counts has variance
+    k P (1 - 2P) / (2R)."""
+    from scipy.stats import binom
+
     inside = df[df.setting == "inside"]
     parts, ok = [], True
     for (d, k), g in inside.groupby(["d", "k"]):
-        lo, hi = lemma_5_2_bounds(int(d), int(k))
-        counts = np.concatenate([g.lucky_plus.to_numpy(), g.lucky_minus.to_numpy()])
-        frac = float(((counts >= lo) & (counts <= hi)).mean())
-        ok &= frac >= 1 - 4 * math.exp(-d)
-        parts.append(
-            f"d={d}, k={k}: {counts.min()}-{counts.max()} (mean {counts.mean():.1f}, expected "
-            f"{lucky_probability(int(d)) * k:.1f}), {frac:.0%} in [{lo:.0f}, {hi:.0f}]"
-        )
-    return Claim("L5.2", "k/(4d) <= |W_0^+ & A^+|, |W_0^- & A^-| <= k/d with probability >= 1 - 4e^{-d}",
-                 "; ".join(parts), ok, "fraction of counts in the interval >= 1 - 4e^{-d} at every d")
+        d, k = int(d), int(k)
+        lo, hi = lemma_5_2_bounds(d, k)
+        plus, minus = g.lucky_plus.to_numpy(), g.lucky_minus.to_numpy()
+        joint = (plus >= lo) & (plus <= hi) & (minus >= lo) & (minus <= hi)
+        runs, hits = len(g), int(joint.sum())
+        p_lemma = 1 - 4 * math.exp(-d)
+        freq_ok = binom.cdf(hits, runs, p_lemma) >= 0.05
+        P = lucky_probability(d)
+        mean = float(np.concatenate([plus, minus]).mean())
+        se = math.sqrt(k * P * (1 - 2 * P) / (2 * runs))
+        z = (mean - k * P) / se
+        ok &= bool(freq_ok) and abs(z) <= LUCKY_Z
+        parts.append(f"d={d}, k={k}: both counts in [{lo:.0f}, {hi:.0f}] in {hits}/{runs} runs (lemma: >= "
+                     f"{p_lemma:.3f}); mean count {mean:.1f} against k P = {k * P:.1f} ({z:+.1f} s.e.)")
+    return Claim("L5.2", "with probability >= 1 - 4e^{-d}: k/(4d) <= |W_0^+ & A^+|, |W_0^- & A^-| <= k/d",
+                 "; ".join(parts), ok,
+                 f"per (d, k): runs with both counts in the interval not significantly fewer than 1 - 4e^{{-d}} "
+                 f"(binomial, 5%), and mean count within {LUCKY_Z:g} s.e. of k(1 - 2^{{1-d}})/(2(d - 1)); l = d")
 
 
 def lemma_violations(df: pd.DataFrame, checks: tuple[str, ...], claim_id: str, paper: str) -> Claim:
@@ -60,19 +79,21 @@ def lemma_violations(df: pd.DataFrame, checks: tuple[str, ...], claim_id: str, p
 
 
 def margin(df: pd.DataFrame) -> Claim:
-    """MARGIN on `lw_lemmas` rows inside the regime: the certificate v* separates z(S) with margin >= 1."""
+    """MARGIN on `lw_lemmas` rows inside the regime: the certificate v* separates z(S) with margin >= 1
+    and, as Part 3 states, every point of D (`cert_margin_support`: the smallest margin over the whole
+    support of D_z, computed exactly: z(x) depends only on the set of patterns x holds)."""
     inside = df[df.setting == "inside"]
-    lo = float(inside.cert_margin.min())
+    lo, lo_all = float(inside.cert_margin.min()), float(inside.cert_margin_support.min())
     ratio = inside.groupby("d").cert_norm_ratio.max()
     svm = inside.groupby("d").svm_norm_ratio.max()
     text = (
-        f"min margin {lo:.2f}; max over runs of ||v*||^2 max||z||^2 / d per d: "
-        + ", ".join(f"{d}: {v:.0f}" for d, v in ratio.items())
+        f"min margin on z(S) {lo:.2f}, on the whole support of D_z {lo_all:.2f}; max over runs of "
+        "||v*||^2 max||z||^2 / d per d: " + ", ".join(f"{d}: {v:.0f}" for d, v in ratio.items())
         + "; of ||a-hat||^2 max||z||^2 / d: " + ", ".join(f"{d}: {v:.2f}" for d, v in svm.items())
         + f"; cos(a^(T_2), a-hat) from {inside.svm_cos.min():.3f} to {inside.svm_cos.max():.3f}"
     )
-    return Claim("MARGIN", "v* separates z(S) with margin >= 1; ||v*||^2 max||z||^2 = O(d)", text, lo >= 1,
-                 "smallest margin of v* over every run >= 1")
+    return Claim("MARGIN", "v* separates D_z (every point of D) with margin >= 1; ||v*||^2 max||z||^2 = O(d)", text,
+                 lo >= 1 and lo_all >= 1, "smallest margin of v* over every run >= 1, on z(S) and on the whole support of D_z")
 
 
 def optimization(traj: pd.DataFrame, rows: pd.DataFrame) -> Claim:
@@ -93,40 +114,75 @@ def optimization(traj: pd.DataFrame, rows: pd.DataFrame) -> Claim:
                  "L_2 decreasing, log-log slope over the last decade <= -0.5, zero training error on S_2 in every run")
 
 
+THEOREM_M = 100  # Theorem 5.1(2) is judged at m >= THEOREM_M, where 4e^{-m/36} <= 0.25 (vacuous below m = 50)
+
+
+def in_theorem(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows where Theorem 5.1's probability is not vacuous: m >= THEOREM_M."""
+    return df[df.m >= THEOREM_M]
+
+
+def bound_constant(df: pd.DataFrame) -> float:
+    """The smallest c with c sqrt(d/m) above the upper end of the 95% interval of the mean test error
+    at every (d, m) (and k, n) cell of `df` (the fitted constant's own uncertainty counts in its favour)."""
+    keys = [c for c in ("d", "m", "k", "n") if c in df.columns]
+    ratios = []
+    for _, g in df.groupby(keys):
+        mean, half = mean_ci(g.test_error)
+        ratios.append((mean + (0.0 if math.isnan(half) else half)) / math.sqrt(g.d.iloc[0] / g.m.iloc[0]))
+    return float(max(ratios))
+
+
+def above_bound(df: pd.DataFrame, c: float) -> pd.DataFrame:
+    """The cells of `df` whose mean test error is significantly above c sqrt(d/m): the lower end of
+    its 95% Student-t interval is above the bound (1e-12 for rounding)."""
+    keys = [col for col in ("d", "m", "k", "n") if col in df.columns]
+    rows = []
+    for cell, g in df.groupby(keys):
+        mean, half = mean_ci(g.test_error)
+        bound = c * math.sqrt(g.d.iloc[0] / g.m.iloc[0])
+        if mean - (0.0 if math.isnan(half) else half) > bound + 1e-12:
+            rows.append({**dict(zip(keys, cell if isinstance(cell, tuple) else (cell,))), "mean": mean, "bound": bound})
+    return pd.DataFrame(rows)
+
+
 def generalization(df: pd.DataFrame) -> tuple[Claim, float]:
-    """GEN on `lw_samples` rows: c is fitted on the smaller half of the m grid (the smallest c with
-    mean error <= c sqrt(d/m) there, over every d); holds when every larger m also has mean error
-    <= c sqrt(d/m). Returns the claim and c."""
-    means = df.groupby(["d", "m"]).test_error.mean().reset_index()
-    ms = np.sort(means.m.unique())
-    small = means.m <= ms[(len(ms) - 1) // 2]
-    bound = np.sqrt(means.d / means.m)
-    c = float((means.test_error[small] / bound[small]).max())
-    ok = bool((means.test_error[~small] <= c * bound[~small] + 1e-12).all())
-    worst = means.test_error[~small].max()
-    return Claim("GEN", "test error O(sqrt(d/m))", f"c = {c:.2f} from m <= {ms[(len(ms) - 1) // 2]}; "
-                 f"largest error at larger m: {worst:.4f}", ok,
-                 "mean error at every larger m <= c sqrt(d/m), c fitted on the smaller half of the grid"), c
+    """GEN on `lw_samples` rows at m >= THEOREM_M: c is fitted at the smallest such m and the smallest d
+    (the smallest c with mean error <= c sqrt(d/m) in that cell); holds when no other (d, m) has a mean
+    error significantly above c sqrt(d/m): an error that stays flat as m grows, or grows faster than
+    sqrt(d), fails. Returns the claim and c."""
+    inside = in_theorem(df)
+    m0, d0 = int(inside.m.min()), int(inside.d.min())
+    corner = (inside.m == m0) & (inside.d == d0)
+    c = bound_constant(inside[corner])
+    over = above_bound(inside[~corner], c)
+    worst = inside[~corner].groupby(["d", "m"]).test_error.mean().max()
+    ds = sorted(inside.d.unique().tolist())
+    return Claim("GEN", "test error O(sqrt(d/m)) (Theorem 5.1(2))",
+                 f"c = {c:.3f} fitted at m = {m0}, d = {d0}; largest mean error at the other cells (d = {ds[0]}..{ds[-1]}, "
+                 f"m >= {m0}): {worst:.4f}; cells significantly above c sqrt(d/m): {len(over)}", over.empty,
+                 f"at m >= {THEOREM_M} (4e^{{-m/36}} <= 0.25): c fitted at the smallest m and d bounds the mean error at "
+                 "every other (d, m) (no 95% interval entirely above c sqrt(d/m))"), c
 
 
 def not_growing(df: pd.DataFrame, by: str, claim_id: str, paper: str) -> Claim:
-    """K-FREE / N-FREE: the test error at the largest value of `by` against the smallest, per d. Holds
-    unless the 95% Welch interval of the difference (largest - smallest) lies above 0 for some d."""
+    """K-FREE / N-FREE at m >= THEOREM_M: c fitted at the smallest value of `by` (per d and m) bounds the
+    mean error at every larger value (no 95% interval entirely above c sqrt(d/m)): the theorem's
+    constant does not depend on k or n."""
+    inside = in_theorem(df)
     parts, ok = [], True
-    for d, g in df.groupby("d"):
-        lo_v, hi_v = g[by].min(), g[by].max()
-        a, b = g[g[by] == lo_v].test_error.to_numpy(), g[g[by] == hi_v].test_error.to_numpy()
-        diff = b.mean() - a.mean()
-        se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)) if len(a) > 1 and len(b) > 1 else math.nan
-        dof = max(1, min(len(a), len(b)) - 1)
-        half = t_quantile(dof) * se
-        grows = not math.isnan(half) and diff - half > 0
-        ok &= not grows
-        ma, ha = mean_ci(a)
-        mb, hb = mean_ci(b)
-        parts.append(f"d={d}: {by}={lo_v}: {ma:.4f} +- {ha:.4f}, {by}={hi_v}: {mb:.4f} +- {hb:.4f}")
+    for (d, m), g in inside.groupby(["d", "m"]):
+        lo_v = g[by].min()
+        c = bound_constant(g[g[by] == lo_v])
+        over = above_bound(g[g[by] > lo_v], c)
+        ok &= over.empty
+        means = g.groupby(by).test_error.mean()
+        parts.append(f"d={d}, m={m}: c = {c:.3f} at {by}={lo_v}; mean error "
+                     + ", ".join(f"{by}={v}: {e:.4f}" for v, e in means.items())
+                     + ("" if over.empty else f"; above the bound at {by} = {', '.join(str(int(v)) for v in over[by])}"))
     return Claim(claim_id, paper, "; ".join(parts), ok,
-                 f"95% interval of error({by} largest) - error({by} smallest) not above 0")
+                 f"at m >= {THEOREM_M}: c fitted at the smallest {by} bounds the mean error at every larger {by} "
+                 "(no 95% interval entirely above c sqrt(d/m))")
 
 
 def shattering(checks: pd.DataFrame) -> Claim:
@@ -138,13 +194,14 @@ def shattering(checks: pd.DataFrame) -> Claim:
 
 
 def min_norm_separator(norms: pd.DataFrame) -> Claim:
-    """P6.1 on `separator_norms` rows: n <= ||w-hat||^2 <= 2n at every (n, l) computed."""
+    """P6.1 on `separator_norms` rows: ||w-hat||^2 >= n at every (n, l) computed (the paper's statement;
+    the exact value the book finds is reported, not judged)."""
     tol = 1e-9
-    ok = bool(((norms.norm2 >= norms.n * (1 - tol)) & (norms.norm2 <= 2 * norms.n * (1 + tol))).all())
+    ok = bool((norms.norm2 >= norms.n * (1 - tol)).all())
     ratio = norms.norm2 / norms.n
-    return Claim("P6.1", "the minimum-norm separator of D has n <= ||w-hat||^2 <= 2n",
+    return Claim("P6.1", "the minimum-norm separator of D has ||w-hat||^2 >= n",
                  f"||w-hat||^2 / n from {ratio.min():.6f} to {ratio.max():.6f} over n = {norms.n.min()}..{norms.n.max()}, "
-                 f"l in {sorted(norms.l.unique().tolist())}", ok, "n <= ||w-hat||^2 <= 2n at every (n, l)")
+                 f"l in {sorted(norms.l.unique().tolist())}", ok, "||w-hat||^2 >= n at every (n, l)")
 
 
 def lemma_5_3(lemmas: pd.DataFrame) -> Claim:
@@ -161,16 +218,14 @@ def lemma_5_5(lemmas: pd.DataFrame) -> Claim:
 
 def k_free(widths: pd.DataFrame) -> Claim:
     """K-FREE on `lw_widths` rows."""
-    return not_growing(widths, "k", "K-FREE", "test error does not grow with k > 8d^3")
+    return not_growing(widths, "k", "K-FREE", "the bound O(sqrt(d/m)) of Theorem 5.1(2) holds for every k > 8d^3")
 
 
 def n_free(patches: pd.DataFrame) -> Claim:
     """N-FREE on `lw_patches` rows."""
-    return not_growing(patches, "n", "N-FREE", "test error bound does not grow with n")
+    return not_growing(patches, "n", "N-FREE", "the bound O(sqrt(d/m)) of Theorem 5.1(2) does not involve n")
 
 
-FIGURE_TOLERANCE = 0.05  # ConvPool's mean within this of each published ConvPool point
-LW_TOLERANCE = 0.05  # LW_CNN's mean within this of end-to-end Adam's at every m
 FIGURE_CLAIMS = {
     "fig3a": ("FIG3A", "§7, Fig. 3a", "ConvPool beats MLP and SVM at every m (d = 20, n = 10, orthogonal patterns)"),
     "fig3b": ("FIG3B", "§7, Fig. 3b", "the same with noise ||v|| <= 1 on every patch: ConvPool near 0, the baselines far above"),
@@ -192,53 +247,71 @@ def paper_ties(figure: str) -> list[int]:
 
 
 def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
-    """FIG3A / FIG3B / FIG5 / FIG3C on the figure's table (`lib.run(figure)`): holds when ConvPool's mean
-    test error is below both the MLP's and the SVM's at every x (m or n) of our grid (a tie at zero error,
-    where no model errs, counts as not worse; an x where a baseline was not run, Fig. 3c's SVM above
-    `SVM_MAX_M`, is compared with the other baseline only; an x where the paper's own three values tie,
-    `paper_ties`, is not judged), and within
-    FIGURE_TOLERANCE of the paper's ConvPool value (read off its figure) at every published point our
-    grid has. The baselines' differences from the paper are reported, not judged."""
-    from lib.experiments.paper_figures import side_by_side
-
+    """FIG3A / FIG3B / FIG5 / FIG3C on the figure's table (`lib.run(figure)`): holds when (1) ConvPool's
+    mean test error is below both the MLP's and the SVM's at every x (m or n) of our grid (a tie at zero
+    error, where no model errs, counts as not worse; an x where a baseline was not run is compared with
+    the other baseline only; an x where the paper's own three values tie, `paper_ties`, is not judged),
+    and (2) ConvPool agrees with the paper at every published point our grid has: our 95% interval
+    overlaps the paper's mean +- its band of one standard deviation, widened by the read-off
+    uncertainty (`lib.compare.agrees`). The baselines' agreement is reported, not judged."""
     cid, _, paper = FIGURE_CLAIMS[figure]
     x = "n" if figure == "fig5" else "m"
     means = df.groupby([x, "model"]).test_error.mean().unstack("model")
+    if "SVM" not in means.columns:
+        means["SVM"] = np.nan
     # below each baseline, or tied with it at zero error (nobody errs: at m = 500 in Fig. 3a)
     ordered = (((means.ConvPool < means.MLP) | ((means.ConvPool == 0) & (means.MLP == 0)))
                & ((means.ConvPool < means.SVM) | ((means.ConvPool == 0) & (means.SVM == 0)) | means.SVM.isna()))
     ties = [v for v in paper_ties(figure) if v in ordered.index]
     ordered = ordered.drop(index=ties)
-    table = side_by_side(df, figure)
-    conv = table[table.model == "ConvPool"]
-    base = table[table.model != "ConvPool"]
-    worst = conv.loc[conv["ours - paper"].abs().idxmax()]
-    worst_base = base.loc[base["ours - paper"].abs().idxmax()]
-    close = bool((conv["ours - paper"].abs() <= FIGURE_TOLERANCE).all())
+    table = side_by_side(df, figure).assign(agrees=lambda t: agrees(t))
+    conv, base = table[table.model == "ConvPool"], table[table.model != "ConvPool"]
+    apart = conv[~conv.agrees]
     text = (
-        f"ConvPool < MLP and < SVM (or all at 0) at {int(ordered.sum())}/{len(ordered)} values of {x}; ConvPool within "
-        f"{FIGURE_TOLERANCE} of the paper at {int((conv['ours - paper'].abs() <= FIGURE_TOLERANCE).sum())}/{len(conv)} "
-        f"published points (largest gap {worst['ours - paper']:+.3f} at {x} = {int(worst[x])}); baselines: largest gap "
-        f"{worst_base['ours - paper']:+.3f} ({worst_base.model} at {x} = {int(worst_base[x])})"
+        f"ConvPool < MLP and < SVM (or all at 0) at {int(ordered.sum())}/{len(ordered)} values of {x}; ConvPool agrees "
+        f"with the paper's mean +- band at {int(conv.agrees.sum())}/{len(conv)} published points"
+        + ("" if apart.empty else " (not at " + ", ".join(f"{x} = {int(r[x])}: ours {r.ours:.3f}, paper {r.paper:.3f} "
+                                                          f"+- {r['paper band']:.3f}" for _, r in apart.iterrows()) + ")")
+        + f"; baselines agree at {int(base.agrees.sum())}/{len(base)}"
         + (f"; not judged where the paper's three values tie: {x} = {', '.join(map(str, ties))}" if ties else "")
     )
-    return Claim(cid, paper, text, bool(ordered.all()) and close,
+    return Claim(cid, paper, text, bool(ordered.all()) and bool(conv.agrees.all()),
                  f"ConvPool's mean below MLP's and SVM's (or tied at 0) at every {x} where the paper's three values "
-                 f"differ, and within {FIGURE_TOLERANCE} of the paper's ConvPool at every published point")
+                 "differ, and our 95% interval overlapping the paper's ConvPool mean +- its 1 SD band (+- 0.01 read-off) "
+                 "at every published point")
+
+
+def sensitivity(sens: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per variant of the `sensitivity` experiment (and the book's own setting of each figure, `figures`):
+    the figure claim's verdict on the variant's points, and how far its three curves are from the
+    paper's (`lib.compare.fit_distance`)."""
+    rows = [{"variant": f"{figure}: the book's setting", "figure": figure, "verdict": paper_figure(df, figure).verdict,
+             "distance to the paper": fit_distance(df, figure)} for figure, df in figures.items()]
+    for (variant, figure), g in sens.groupby(["variant", "figure"], sort=False):
+        rows.append({"variant": variant, "figure": figure, "verdict": paper_figure(g, figure).verdict,
+                     "distance to the paper": fit_distance(g, figure)})
+    return pd.DataFrame(rows)
 
 
 def layerwise_vs_end_to_end(fig3a: pd.DataFrame, lw: pd.DataFrame) -> Claim:
-    """LW≈E2E: LW_CNN (`lw_vs_e2e`) against ConvPool trained end to end with Adam (`fig3a`) on the same
-    training sets: holds when the mean test errors differ by at most LW_TOLERANCE at every m of the
-    layer-wise grid."""
-    e2e = fig3a[fig3a.model == "ConvPool"].groupby("m").test_error.mean()
-    lwm = lw.groupby("m").test_error.mean()
-    ms = [m for m in lwm.index if m in e2e.index]
-    diffs = pd.Series({m: float(lwm[m] - e2e[m]) for m in ms})
-    text = "; ".join(f"m={m}: LW {lwm[m]:.3f}, Adam {e2e[m]:.3f}" for m in ms)
-    ok = bool(len(ms) > 0 and (diffs.abs() <= LW_TOLERANCE).all())
-    return Claim("LW≈E2E", "layer-wise training performs about like end-to-end training", text, ok,
-                 f"|mean LW_CNN - mean Adam end to end| <= {LW_TOLERANCE} at every m (same training sets)")
+    """LW≈E2E: LW_CNN (`lw_vs_e2e`) against ConvPool trained end to end with Adam (`fig3a`), paired over
+    the same training sets (same seed): holds when layer-wise training is not worse, i.e. at no m of
+    the layer-wise grid does the 95% interval of the mean paired difference LW - Adam lie entirely
+    above 0 (the paper reports Adam because LW_CNN "performs very similarly"; a better LW_CNN does
+    not contradict that)."""
+    e2e = fig3a[fig3a.model == "ConvPool"].set_index(["m", "seed"]).test_error
+    lwr = lw.set_index(["m", "seed"]).test_error
+    pairs = pd.concat({"lw": lwr, "adam": e2e}, axis=1, join="inner")
+    parts, ok = [], bool(len(pairs) > 0)
+    for m, g in pairs.groupby(level="m"):
+        diff, half = mean_ci(g.lw - g.adam)
+        half = 0.0 if math.isnan(half) else half
+        worse, better = diff - half > 0, diff + half < 0
+        ok &= not worse
+        word = "LW worse" if worse else "LW better" if better else "no significant difference"
+        parts.append(f"m={m}: LW {g.lw.mean():.3f}, Adam {g.adam.mean():.3f}, LW - Adam {diff:+.3f} +- {half:.3f} ({word})")
+    return Claim("LW≈E2E", "layer-wise training performs very similarly to end-to-end training with Adam", "; ".join(parts),
+                 ok, "paired over the same training sets: at no m is the 95% interval of LW - Adam entirely above 0")
 
 
 def published(profile: str | None = None) -> pd.DataFrame:
@@ -264,9 +337,68 @@ def published(profile: str | None = None) -> pd.DataFrame:
         (FIGURE_CLAIMS["fig3b"][1], paper_figure(run("fig3b", profile), "fig3b")),
         (FIGURE_CLAIMS["fig5"][1], paper_figure(run("fig5", profile), "fig5")),
         (FIGURE_CLAIMS["fig3c"][1], paper_figure(run("fig3c", profile), "fig3c")),
+        ("§6, Brutzkus et al. (2018)", fcn_sgd(run("fcn_sgd_n", profile))),
+        ("§5, supplement A", jt_rate(run("jt_second_phase", profile))),
     ]
     table = pd.DataFrame(
         [{"id": c.id, "where": where, "paper": c.paper, "ours": c.ours, "verdict": c.verdict, "rule": c.rule}
          for where, c in rows]
     )
     return table
+
+
+def fcn_sgd(by_n: pd.DataFrame) -> Claim:
+    """FCN-SGD on `fcn_sgd_n` rows (m fixed, inside Theorem 5.1's regime for LW_CNN): holds when every
+    SGD run of the leaky-ReLU FCN reached zero training loss, the fitted exponent b of its update count
+    in n (least squares on log-log axes over every run) is above 0 and not above 2 (95% interval: lower
+    end > 0 and <= 2; the bound ||w-hat||^2 R^2 / alpha^2 = 2n^2 / alpha^2 grows like n^2), and
+    LW_CNN's test error does not grow with n (the 95% Welch interval of error(n largest) - error(n
+    smallest) not above 0, as for N-FREE). The FCN's test error and the ratio of its updates to the
+    bound's leading term are reported, not judged (the paper proves no lower bound for FCNs)."""
+    from lib.stats import loglog_slope
+
+    converged = bool(by_n.converged.all())
+    b, half = loglog_slope(by_n.n, by_n.updates)
+    grows = math.isfinite(half) and b - half > 0 and b - half <= 2
+    cnn = not_growing(by_n.rename(columns={"cnn_test_error": "test_error"}), "n", "N-FREE", "")
+    means = by_n.groupby("n")[["updates", "fcn_test_error", "cnn_test_error"]].mean()
+    lo, hi = means.index.min(), means.index.max()
+    text = (f"{int(by_n.converged.sum())}/{len(by_n)} SGD runs reached zero training loss; updates ~ n^{b:.2f} +- {half:.2f} "
+            f"(mean {means.updates[lo]:.0f} at n = {lo}, {means.updates[hi]:.0f} at n = {hi}; at most "
+            f"{float((by_n.updates / by_n.bound).max()):.2f} x 2n^2/alpha^2); FCN test error {means.fcn_test_error[lo]:.3f} "
+            f"-> {means.fcn_test_error[hi]:.3f}, LW_CNN {means.cnn_test_error[lo]:.3f} -> {means.cnn_test_error[hi]:.3f} "
+            f"(m = {int(by_n.m.iloc[0])})")
+    return Claim("FCN-SGD", "SGD on the leaky-ReLU FCN needs O(||w-hat||^2 R^2) = O(n^2) updates (samples); the CNN's "
+                 "guarantee does not grow with n", text, converged and grows and cnn.holds,
+                 "every SGD run reaches zero training loss; the 95% interval of the updates' exponent in n has its lower "
+                 "end in (0, 2]; the 95% Welch interval of LW_CNN's error(n largest) - error(n smallest) not above 0")
+
+
+def jt_rate(df: pd.DataFrame) -> Claim:
+    """J&T-RATE on `jt_second_phase` rows, schedule "J&T": holds when every run reaches half the maximum
+    margin within d ln m_2 steps (supplement A's O(d) up to log m, with constant 1) and the exponent of
+    those steps t_1/2 in d (least squares on log-log axes over every run) has a 95% interval not above 1
+    (at most linear in d). Reported, not judged: the exponent in d of the steps to 99% of the maximum
+    margin, the mean log-log slope of the gap 1 - gamma(a^(t)) / gamma-hat over the last decade of T_2
+    (Ji & Telgarsky's rate bounds the gap by O(1/t)), and the exponent of 1 / gamma-hat^2 in d (Part 3:
+    O(d))."""
+    from lib.stats import loglog_slope
+
+    jt = df[df.schedule == "J&T"]
+    runs = jt.groupby(["d", "replica"]).first().reset_index()
+    reached = bool(runs["t_0.5"].notna().all())
+    within = reached and bool((runs["t_0.5"] <= runs.d * np.log(runs.m2)).all())
+    b, h = loglog_slope(runs.d, runs["t_0.5"]) if reached else (math.nan, math.nan)
+    linear = math.isfinite(b) and b - (h if math.isfinite(h) else 0.0) <= 1
+    b99, h99 = loglog_slope(runs.d, runs["t_0.99"]) if runs["t_0.99"].notna().all() else (math.nan, math.nan)
+    tail = jt[(jt.t >= jt.t.max() / 10) & (jt.margin_ratio < 1)]
+    slopes = [float(np.polyfit(np.log(g.t), np.log(1 - g.margin_ratio), 1)[0]) for _, g in tail.groupby(["d", "replica"])]
+    bg, hg = loglog_slope(runs.d, runs.inv_gamma2)
+    text = (f"t_1/2 from {runs['t_0.5'].min():.0f} to {runs['t_0.5'].max():.0f} steps over d = {runs.d.min()}..{runs.d.max()} "
+            f"({len(runs)} runs), ~ d^{b:.2f} +- {h:.2f}; steps to 99% ~ d^{b99:.2f} +- {h99:.2f}; margin-gap slope over the "
+            f"last decade {np.mean(slopes) if slopes else math.nan:.2f} (runs from {min(slopes, default=math.nan):.2f} to "
+            f"{max(slopes, default=math.nan):.2f}); 1/gamma-hat^2 ~ d^{bg:.2f} +- {hg:.2f}")
+    return Claim("J&T-RATE", "from a = 0, Ji & Telgarsky's schedule reaches half the maximum margin in O(d) steps (up to log m)",
+                 text, within and linear,
+                 "every run reaches gamma-hat/2 within d ln m_2 steps, and the 95% interval of the exponent of those steps "
+                 "in d is not above 1")

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 
 import torch
 
-from lib._checks import check_float, check_int, check_labels, check_seed, show
+from lib._checks import check_choice, check_float, check_int, check_labels, check_memory, check_seed, show
 
 P_PLUS, P_MINUS = 0, 1  # indices of the discriminative patterns in `patterns`
+INDEX_BYTES = 48  # bytes per patch that `sample_indices` allocates (indices, two spurious draws, a sort)
 
 
-class _PatternRows:
+class PatternRows:
     """What every distribution of the book shares: `patterns` holds one pattern per row, with p_plus
     in row 0 and p_minus in row 1, and inputs have n patches of dimension d."""
 
@@ -43,7 +44,7 @@ class _PatternRows:
         return self.n * self.d
 
 
-class OrthogonalPatterns(_PatternRows):
+class OrthogonalPatterns(PatternRows):
     """The distribution D of the paper's §3 over inputs x = (x[1], ..., x[n]) of n patches in R^d.
 
     The patterns are l orthonormal vectors o_1, ..., o_l (rows of `patterns`, 0-based: row 0 is the
@@ -92,6 +93,8 @@ class OrthogonalPatterns(_PatternRows):
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
         self.dtype = dtype
+        check_memory(f"OrthogonalPatterns(d={self.d}) (a d x d basis, {self.basis})",
+                     self.d * self.d * (dtype.itemsize if self.basis == "standard" else 3 * 8))
         self.spurious_probs = _spurious_law("spurious_probs", spurious_probs, self.l)
         self.spurious_probs_negative = (
             self.spurious_probs.clone()
@@ -111,6 +114,8 @@ class OrthogonalPatterns(_PatternRows):
         """
         m = check_int("m", m, 0)
         seed = check_seed("seed", seed)
+        check_memory(f"sample_indices(m={m}) with n={self.n} (m x n x {INDEX_BYTES} bytes of indices and draws)",
+                     m * self.n * INDEX_BYTES)
         g = torch.Generator().manual_seed(seed)
         y = torch.where(torch.rand(m, generator=g) < self.p_positive, 1.0, -1.0).to(self.dtype)
         idx = torch.empty(m, self.n, dtype=torch.long)
@@ -134,6 +139,9 @@ class OrthogonalPatterns(_PatternRows):
     def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw m i.i.d. points: `X` of shape (m, n, d) (every patch a row of `patterns`) and labels
         `y` of shape (m,) in {-1, +1}. The same seed always gives the same tensors."""
+        m = check_int("m", m, 0)
+        check_memory(f"sample(m={m}) with n={self.n}, d={self.d} (m x n x d x {self.dtype.itemsize} bytes)",
+                     m * self.n * self.d * self.dtype.itemsize)
         idx, y = self.sample_indices(m, seed)
         return self.to_inputs(idx), y
 
@@ -184,6 +192,8 @@ def _spurious_law(name: str, probs, l: int) -> torch.Tensor:
     """The law of the l - 2 spurious patterns: weights normalised to sum to 1 (default uniform)."""
     if probs is None:
         return torch.full((l - 2,), 1.0 / (l - 2), dtype=torch.float64)
+    if isinstance(probs, torch.Tensor) and (probs.is_complex() or probs.dtype == torch.bool):
+        raise ValueError(f"{name} must be a sequence of l - 2 = {l - 2} real non-negative weights, got {show(probs)}")
     try:
         t = torch.as_tensor(probs, dtype=torch.float64).flatten()
     except (TypeError, ValueError, RuntimeError) as exc:
@@ -211,40 +221,58 @@ def stack_samples(dist, m: int, seeds: list[int]) -> tuple[torch.Tensor, torch.T
 NOISE_SEED_OFFSET = 10**9  # the noise of `NoisyOrthogonalPatterns.sample(m, seed)` comes from seed + this
 
 
-NOISE_LAWS = ("gaussian", "ball")
+NOISE_LAWS = ("gaussian", "ball", "radial-uniform")  # the laws of the patch noise v, by name
+
+
+def noise_vectors(shape: tuple[int, ...], law: str, scale: float, generator: torch.Generator) -> torch.Tensor:
+    """i.i.d. noise vectors v in R^d, d = shape[-1], one per entry of shape[:-1], in float64, drawn from
+    `generator`. Every law is spherically symmetric (its direction is uniform on the sphere):
+
+    - "gaussian": v ~ N(0, scale^2 / d I_d), so E||v||^2 = scale^2;
+    - "ball": v uniform in the ball of radius `scale` (a uniform direction times scale U^(1/d), U
+      uniform in [0, 1]), so ||v|| <= scale and E||v||^2 = scale^2 d / (d + 2);
+    - "radial-uniform": a uniform direction times ||v|| uniform in [0, scale], so E||v||^2 = scale^2 / 3.
+
+    The draw order is fixed (one standard normal tensor of `shape`, then, for "ball" and
+    "radial-uniform", one uniform per vector), so a seed gives the same noise as in every earlier
+    version of the book."""
+    law = check_choice("law", law, NOISE_LAWS)
+    scale = check_float("scale", scale, 0.0)
+    if not shape or shape[-1] < 1:
+        raise ValueError(f"shape must end with the dimension d >= 1, got {show(shape)}")
+    xi = torch.randn(shape, generator=generator, dtype=torch.float64)
+    if law == "gaussian":
+        return xi * (scale / shape[-1] ** 0.5)
+    u = torch.rand(shape[:-1], generator=generator, dtype=torch.float64)
+    radius = scale * (u ** (1.0 / shape[-1]) if law == "ball" else u)
+    return xi * (radius / xi.norm(dim=-1).clamp_min(1e-300)).unsqueeze(-1)
 
 
 class NoisyOrthogonalPatterns(OrthogonalPatterns):
     """`OrthogonalPatterns` with i.i.d. noise added to every patch: x_j = o_{p(j)} + v_j. The label rule
     is that of the noiseless pattern indices.
 
-    noise_law "gaussian" (the default; the book's Part II, our own non-orthogonal variant):
-        v_j ~ N(0, noise^2 / d I_d), so that E||v_j||^2 = noise^2.
-    noise_law "ball" (the paper's Figs. 3b and 5 ask for ||v|| <= 1 without naming a law; this one is
-        our choice): v_j uniform in the ball of radius `noise` in R^d (a uniform direction times
-        noise U^(1/d), U uniform in [0, 1]), so ||v_j|| <= noise always.
+    The law of v_j is `noise_law` with scale `noise` (see `noise_vectors`):
+    - "gaussian" (the default; the book's Part II, our own non-orthogonal variant): N(0, noise^2 / d I_d);
+    - "ball": uniform in the ball of radius `noise`;
+    - "radial-uniform": uniform direction, ||v_j|| uniform on [0, noise].
+    The paper's Figs. 3b and 5 ask for ||v|| <= 1 without naming a law; "ball" and "radial-uniform" with
+    noise = 1 are two readings of it (our choice among them is argued in the §7 chapter).
 
-    Parameters: those of `OrthogonalPatterns`, plus `noise` >= 0 (0 gives back the orthogonal case) and
-    `noise_law`."""
+    Parameters: those of `OrthogonalPatterns`, plus `noise` >= 0, the scale (0 gives back the orthogonal
+    case), and `noise_law`, one of `NOISE_LAWS`."""
 
     def __init__(self, n: int, d: int, *, noise: float, noise_law: str = "gaussian", **kwargs) -> None:
-        from lib._checks import check_choice
-
         super().__init__(n, d, **kwargs)
         self.noise = check_float("noise", noise, 0.0)
         self.noise_law = check_choice("noise_law", noise_law, NOISE_LAWS)
 
     def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """m points: `X` (m, n, d) = patterns plus noise, `y` (m,) in {-1, +1}."""
+        """m points: `X` (m, n, d) = patterns plus noise, `y` (m,) in {-1, +1}. The noise comes from
+        seed + NOISE_SEED_OFFSET."""
         X, y = super().sample(m, seed)
         g = torch.Generator().manual_seed(seed + NOISE_SEED_OFFSET)
-        xi = torch.randn(X.shape, generator=g, dtype=torch.float64)
-        if self.noise_law == "gaussian":
-            xi = xi * (self.noise / self.d**0.5)
-        else:
-            radius = self.noise * torch.rand(X.shape[:-1], generator=g, dtype=torch.float64) ** (1.0 / self.d)
-            xi = xi * (radius / xi.norm(dim=-1).clamp_min(1e-300)).unsqueeze(-1)
-        return X + xi.to(self.dtype), y
+        return X + noise_vectors(tuple(X.shape), self.noise_law, self.noise, g).to(self.dtype), y
 
     def __repr__(self) -> str:
         law = "" if self.noise_law == "gaussian" else f", noise_law={self.noise_law!r}"

@@ -19,7 +19,8 @@ from matplotlib.figure import Figure
 
 from lib._checks import check_int
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import split_tables, test_set, training_sets, xor_cnn
+from lib.samples import test_set, training_sets
+from lib.xor_network import split_tables, xor_cnn
 from lib.models import FullyConnected
 from lib.plotting import MODEL_COLORS
 from lib.training import accuracy, train

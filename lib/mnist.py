@@ -13,6 +13,8 @@ several times: `MnistPatterns.reuse` says how often.
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lib._checks import check_choice, check_float, check_int, check_seed, show
-from lib.distributions import _PatternRows, split_by_class
+from lib._checks import check_choice, check_float, check_int, check_memory, check_seed, show
+from lib.distributions import INDEX_BYTES, PatternRows, split_by_class
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MNIST_FILE = DATA_DIR / "mnist_digits.npz"
@@ -33,16 +35,34 @@ MNIST_DIM = SIDE * SIDE  # d = 784
 @functools.lru_cache(maxsize=1)
 def load_mnist() -> tuple[torch.Tensor, torch.Tensor]:
     """The 10,000 stored digits, read once per process: `images` uint8 (N, 784) with grey levels
-    0..255 (row-major 28 x 28) and `labels` long (N,) in 0..9. Read-only: do not modify in place."""
+    0..255 (row-major 28 x 28) and `labels` long (N,) in 0..9. Read-only: do not modify in place.
+
+    The file is checked on this first read: `images` uint8 (N, 28, 28), `labels` integers (N,) in
+    0..9, then its SHA-256 against MNIST_SHA256 (a ValueError naming the file, both hashes and how to
+    regenerate it otherwise), so a damaged or edited file is never used. Its hash is also part of the
+    cache key of every result computed from it (`lib.cache.DATA_FILES`)."""
     if not MNIST_FILE.is_file():
         raise FileNotFoundError(
             f"{MNIST_FILE} is missing; regenerate it with scripts/make_mnist.py (see data/README.md)"
         )
+    data = MNIST_FILE.read_bytes()
     try:
-        with np.load(MNIST_FILE, allow_pickle=False) as z:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
             images, labels = z["images"], z["labels"]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise FileNotFoundError(f"{MNIST_FILE} is not a readable MNIST archive: {exc}") from exc
+    regenerate = "regenerate it with scripts/make_mnist.py (see data/README.md)"
+    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (SIDE, SIDE) or not len(images):
+        raise ValueError(f"{MNIST_FILE}: images must be uint8 of shape (N, {SIDE}, {SIDE}), got {images.dtype} "
+                         f"{images.shape}; {regenerate}")
+    if labels.dtype.kind not in "iu" or labels.shape != (len(images),):
+        raise ValueError(f"{MNIST_FILE}: labels must be integers of shape ({len(images)},), got {labels.dtype} "
+                         f"{labels.shape}; {regenerate}")
+    if labels.min() < 0 or labels.max() > 9:
+        raise ValueError(f"{MNIST_FILE}: labels must be digits in 0..9, got {labels.min()}..{labels.max()}; {regenerate}")
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != MNIST_SHA256:
+        raise ValueError(f"{MNIST_FILE} has SHA-256 {actual}, expected {MNIST_SHA256} (damaged or edited); {regenerate}")
     images = torch.from_numpy(np.ascontiguousarray(images).reshape(len(images), MNIST_DIM))
     return images, torch.from_numpy(labels.astype(np.int64))
 
@@ -62,7 +82,7 @@ def _mnist_pools(split_seed: int, test_fraction: float) -> dict[str, dict[int, t
     return {"train": {c: r.sort().values for c, r in train.items()}, "test": {c: r.sort().values for c, r in test.items()}}
 
 
-class MnistPatterns(_PatternRows):
+class MnistPatterns(PatternRows):
     """The paper's MNIST task (Fig. 3c): n digits a point (n = 4: a 2 x 2 grid), one patch a digit.
 
     y is uniform in {-1, +1}. A point with y = +1 holds one image of `positive_digit` (the paper: 5) at a
@@ -147,6 +167,8 @@ class MnistPatterns(_PatternRows):
         Every draw comes from `seed`: the same seed gives the same tensors."""
         m = check_int("m", m, 0)
         seed = check_seed("seed", seed)
+        check_memory(f"sample_indices(m={m}) with n={self.n} (m x n x {INDEX_BYTES} bytes of indices and draws)",
+                     m * self.n * INDEX_BYTES)
         g = torch.Generator().manual_seed(seed)
         y = torch.where(torch.rand(m, generator=g) < 0.5, 1.0, -1.0).to(self.dtype)
         where = torch.randint(self.n, (m,), generator=g)  # the position of the 5 or the 3
@@ -167,6 +189,9 @@ class MnistPatterns(_PatternRows):
     def sample(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw m i.i.d. points: `X` (m, n, 784) (every patch a real digit of this pool, pixels in
         [0, 1]) and `y` (m,) in {-1, +1}. The same seed always gives the same tensors."""
+        m = check_int("m", m, 0)
+        check_memory(f"sample(m={m}) with n={self.n}, d={self.d} (m x n x d x {self.dtype.itemsize} bytes)",
+                     m * self.n * self.d * self.dtype.itemsize)
         _, images, y = self.sample_indices(m, seed)
         return self.to_inputs(images), y
 

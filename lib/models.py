@@ -19,10 +19,13 @@ orthogonal patterns, in any basis), every score w_i . x[j] is an entry of the (k
 table row of its pattern (`PatternTable` keeps each patch as its pattern's index): a copy of R m n
 rows of k scores instead of a GEMM of depth d. The max over positions is then the same reduction as
 on the general path, and the winner is found from the integer bits of (score - max), which are 0
-exactly at the max and negative elsewhere. The values are those of the general path, bit for bit
-(tests/test_speed_paths.py); ties between two present patterns with exactly equal scores go to the
-lower pattern index (the general path takes the first position). It is used whenever it applies
-(`ConvPool(pattern_search=True)`, the default); noisy patches and digits take the general path.
+exactly at the max and negative elsewhere. On the standard basis (one-hot patterns) the values are
+those of the general path bit for bit (tests/test_speed_paths.py); in another basis they agree within
+rounding (the table's products w_i . O[p] and the general path's GEMM may round differently in the
+last bits: about 3e-8 in float32). Ties between two present patterns with exactly equal scores go to
+the lower pattern index (the general path takes the first position). It is used whenever it applies
+(`ConvPool(pattern_search=True)`, the default); noisy patches and digits take the general path. Whether
+it applies is decided per replica (`PatternTable.of`), so a replica takes one path alone and in a batch.
 """
 from __future__ import annotations
 
@@ -33,13 +36,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from lib._checks import check_bool, check_choice, check_float, check_int, check_seed, show
+from lib._checks import check_bool, check_choice, check_float, check_int, check_memory, check_seed, show
 
 
 def replica_seeds(seed: int | Sequence[int], replicas: int) -> list[int]:
     """Seeds of the R replicas: an int `seed` gives seed, seed + 1, ..., seed + R - 1 (so replica r of
     seed s is the model of seed s + r, whatever R), a sequence gives one seed per replica."""
-    if isinstance(seed, Sequence):
+    if isinstance(seed, Sequence) and not isinstance(seed, (str, bytes)):
         seeds = [check_seed("seed", s) for s in seed]
         if len(seeds) != replicas:
             raise ValueError(f"seed must hold one seed per replica ({replicas}), got {len(seeds)}")
@@ -84,14 +87,15 @@ def _check_dtype(dtype: Any) -> torch.dtype:
     return dtype
 
 
-class _Replicated(nn.Module):
+class Replicated(nn.Module):
     """What both models share: the replica count, input checks and the (R, m) output convention."""
 
     replicas: int
 
     def _flat_inputs(self, X: torch.Tensor, feature_dim: int, what: str, *, finite: bool = False) -> torch.Tensor:
         """Check X and return it as (1 or R, m, n, feature) with the model's dtype and device; with
-        `finite`, also refuse NaN and inf (a pass over X: done once per public call, not per step)."""
+        `finite`, also refuse NaN and inf in that dtype, so finite values that overflow it are named as
+        such (a pass over X: done once per public call, not per step)."""
         if not isinstance(X, torch.Tensor):
             raise ValueError(f"X must be a torch.Tensor of shape (m, n, d) or (R, m, n, d), got {type(X).__name__}")
         if X.dim() == 3:
@@ -110,10 +114,14 @@ class _Replicated(nn.Module):
             raise ValueError(f"X must hold n >= 1 patches per point, got shape {tuple(X.shape)}")
         if X.is_complex() or X.dtype == torch.bool:
             raise ValueError(f"X must be a real tensor, got dtype {X.dtype}")
-        if finite and not torch.isfinite(X).all():
-            raise ValueError("X must be finite (it contains NaN or inf)")
         param = next(self.parameters())
-        return X.to(dtype=param.dtype, device=param.device)
+        cast = X.to(dtype=param.dtype, device=param.device)
+        if finite and not torch.isfinite(cast).all():  # checked in the model's dtype: 1e39 is inf in float32
+            if torch.isfinite(X).all():
+                raise ValueError(f"X holds values up to {float(X.abs().max()):.3g} that overflow the model's dtype "
+                                 f"{param.dtype}; rescale X or use a wider dtype")
+            raise ValueError("X must be finite (it contains NaN or inf)")
+        return cast
 
     def prepare(self, X: torch.Tensor) -> torch.Tensor:
         """What `train` feeds to `forward_train` at every step: X as (1 or R, m, n, feature)."""
@@ -135,24 +143,30 @@ class PatternTable:
     patterns: torch.Tensor  # (U, d): the distinct patches, U <= MAX_PATTERNS
     index: torch.Tensor  # (1 or R, m, n) long: the pattern of every patch
 
-    MAX_PATTERNS = 255
+    MAX_PATTERNS = 255  # distinct patches of one replica's data
+    MAX_UNION = 4 * MAX_PATTERNS  # distinct patches of all replicas' data together
 
     @classmethod
     def of(cls, X: torch.Tensor) -> PatternTable | None:
-        """The table of X (1 or R, m, n, d), or None (the general path) unless X has at most
-        MAX_PATTERNS distinct patches and at most n m / 2, half the patches of one replica's data: the
-        paper's patterns repeat, noisy patches and digits do not. The second bound does not grow with
-        the number of replicas, so a replica takes the same path alone as in a batch."""
+        """The table of X (1 or R, m, n, d), or None (the general path) unless every replica's data
+        (X[b]) has at most MAX_PATTERNS distinct patches and at most n m / 2, half its patches (the
+        paper's patterns repeat, noisy patches and digits do not), and all replicas together at most
+        MAX_UNION. The choice is made per replica, so a replica takes the same path alone as in a batch,
+        except in a batch whose replicas each qualify but hold more than MAX_UNION distinct patches
+        together (different bases): that batch takes the general path."""
         B, m, n, d = X.shape
         if X.numel() == 0:
             return None
         limit = min(cls.MAX_PATTERNS, n * m // 2)
-        rows = X.reshape(-1, d)
-        head = rows[: 64 * cls.MAX_PATTERNS]  # a cheap first look: noisy inputs fail here
+        head = X[0].reshape(-1, d)[: 64 * cls.MAX_PATTERNS]  # a cheap first look: noisy inputs fail here
         if unique_rows(head)[0].shape[0] > limit:
             return None
-        patterns, index = unique_rows(rows)
-        if patterns.shape[0] > limit:
+        patterns, index = unique_rows(X.reshape(-1, d))
+        if patterns.shape[0] > min(cls.MAX_UNION, B * limit):
+            return None
+        ranked = index.view(B, m * n).sort(dim=1).values
+        distinct = (ranked[:, 1:] != ranked[:, :-1]).sum(1) + 1  # each replica's own distinct patches
+        if int(distinct.max()) > limit:
             return None
         return cls(patterns.contiguous(), index.view(B, m, n))
 
@@ -223,7 +237,7 @@ SECOND_LAYERS = ("trained", "fixed")
 INITS = ("sphere", "gaussian")
 
 
-class ConvPool(_Replicated):
+class ConvPool(Replicated):
     """The paper's network ConvPool (Eq. 1), R independent replicas at once:
 
         N(x; W, a) = sum_{i=1..k} a_i max_{1<=j<=n} sigma(w_i . x[j]),   sigma = ReLU,
@@ -241,7 +255,8 @@ class ConvPool(_Replicated):
     init : "sphere" (the paper's) or "gaussian" (i.i.d. N(0, r^2/d) entries, so E||w_i||^2 = r^2).
     seed : int (replica r gets seed + r) or one seed per replica. W and a are drawn on the CPU from the
         replica's seed, so a replica does not depend on R or on the device.
-    pattern_search : let `train` use the pattern-table path (exact; module docstring) on inputs with
+    pattern_search : let `train` use the pattern-table path (module docstring: bit-identical to the
+        general path on the standard basis, within rounding otherwise) on inputs with
         few distinct patches; False forces the general path.
     """
 
@@ -269,8 +284,11 @@ class ConvPool(_Replicated):
         self.pattern_search = check_bool("pattern_search", pattern_search)
         if self.second_layer == "fixed" and self.k % 2:
             raise ValueError(f"k must be even for a fixed, balanced second layer (k/2 of each sign), got k={k}")
-        seeds = replica_seeds(seed, self.replicas)
         dtype = _check_dtype(dtype)
+        size = self.replicas * self.k * (self.d + 1)  # W and a, drawn in float64, then cast
+        check_memory(f"ConvPool(d={self.d}, k={self.k}, replicas={self.replicas}) (replicas x k x (d + 1) "
+                     f"x (8 + {dtype.itemsize}) bytes)", size * (8 + dtype.itemsize))
+        seeds = replica_seeds(seed, self.replicas)
         device = _check_device(device)
         W, a = [], []
         for s in seeds:
@@ -437,10 +455,12 @@ class ConvPool(_Replicated):
         if not isinstance(patterns, torch.Tensor) or patterns.dim() != 2 or patterns.shape[1] != self.d:
             got = show(getattr(patterns, "shape", patterns))
             raise ValueError(f"patterns must be a tensor of shape (P, d={self.d}), got {got}")
+        if patterns.is_complex():
+            raise ValueError(f"patterns must be a real tensor, got dtype {patterns.dtype}")
         return self.W.detach() @ patterns.to(self.W).T
 
 
-class FullyConnected(_Replicated):
+class FullyConnected(Replicated):
     """The fully connected baseline of the book's Part II (our choice): a ReLU network on the flattened input of
     dimension n*d with `depth` layers (depth - 1 hidden layers of `width` units), all layers trained,
     biases, N(0, 1/fan_in) weights and zero biases at initialisation."""
@@ -461,10 +481,14 @@ class FullyConnected(_Replicated):
         self.width = check_int("width", width, 1)
         self.depth = check_int("depth", depth, 2)
         self.replicas = check_int("replicas", replicas, 1)
-        seeds = replica_seeds(seed, self.replicas)
         dtype = _check_dtype(dtype)
-        device = _check_device(device)
         sizes = [self.input_dim] + [self.width] * (self.depth - 1) + [1]
+        size = self.replicas * sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+        check_memory(f"{type(self).__name__}(input_dim={self.input_dim}, width={self.width}, depth={self.depth}, "
+                     f"replicas={self.replicas}) (replicas x parameters x (8 + {dtype.itemsize}) bytes)",
+                     size * (8 + dtype.itemsize))
+        seeds = replica_seeds(seed, self.replicas)
+        device = _check_device(device)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):

@@ -277,15 +277,34 @@ def error_against_figure(df: pd.DataFrame, x: str, *, hue: str = "d", c: float |
         if c is not None:
             grid = np.geomspace(s[x].min(), s[x].max(), 50)
             ax.plot(grid, c * np.sqrt(h / grid), ls="--", color=color, lw=1)
-    ticks = np.sort(df[x].unique())
-    ax.set_xscale("log")
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-    ax.minorticks_off()
+    log_x_ticks(ax, df[x])
     ax.set_xlabel(xlabel)
     ax.set_ylabel("test error")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def k_n_free_figure(widths: pd.DataFrame, patches: pd.DataFrame, *, figsize=(11, 6.4)):
+    """Test error of LW_CNN against k (left, `lw_widths`) and against n (right, `lw_patches`), one row
+    per sample size m (each row titled inside or outside Theorem 5.1's regime of m, m >= 100)."""
+    ms = sorted(set(widths.m) | set(patches.m))
+    fig, axes = plt.subplots(len(ms), 2, figsize=figsize, squeeze=False)
+    for row, m in zip(axes, ms):
+        where = "inside the theorem's regime" if m >= 100 else "outside the theorem's regime (m < 100)"
+        for ax, (df, x, label) in zip(row, ((widths, "k", "channels $k$"), (patches, "n", "patches $n$"))):
+            error_against_figure(df[df.m == m], x, xlabel=label, ax=ax)
+            ax.set_title(f"m = {m}: {where}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def log_x_ticks(ax, values) -> None:
+    """A log x axis with one labelled tick at each distinct value of `values` and no minor ticks."""
+    ticks = np.sort(pd.unique(np.asarray(values)))
+    ax.set_xscale("log")
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
 
 
 def _ci_half(values) -> float:
@@ -343,7 +362,8 @@ def paper_figure(df: pd.DataFrame, figure: str, *, x: str = "m", xlabel: str | N
                  ax=None, figsize=(6.8, 4.6)):
     """One §7 figure: per model, our mean test error over seeds (line and dots) with a band of one
     standard deviation (as the paper draws its curves), and the paper's values read off its figure
-    (`lib.paper_values`, ±0.01) as large open diamonds in the same colour. `extra`: more rows to draw
+    (`lib.paper_values`, ±0.01) as large open diamonds in the same colour, with bars of the paper's
+    band of one standard deviation. `extra`: more rows to draw
     the same way (e.g. LW_CNN), without published values."""
     from lib.paper_values import published
 
@@ -357,8 +377,8 @@ def paper_figure(df: pd.DataFrame, figure: str, *, x: str = "m", xlabel: str | N
         ax.fill_between(s[x], (s["mean"] - s["std"]).clip(lower=0), s["mean"] + s["std"], color=color, alpha=0.18, lw=0)
         p = pub[pub.model == model]
         if len(p):
-            ax.plot(p[x], p["test_error"], ls="none", marker="D", ms=8, mfc="none", mew=1.6, color=color,
-                    label=f"{model} (paper)")
+            ax.errorbar(p[x], p["test_error"], yerr=p["band"], ls="none", marker="D", ms=8, mfc="none", mew=1.6,
+                        color=color, capsize=4, elinewidth=1.2, label=f"{model} (paper, ±1 SD)")
     ticks = np.sort(rows[x].unique())
     ax.set_xscale("log")
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
@@ -413,3 +433,83 @@ def channel_threshold_figure(table: pd.DataFrame, labels: dict[str, str], *, fig
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+# --- §6 and supplement A: the leaky-ReLU FCN by SGD, and the second phase with Ji & Telgarsky's schedule ---
+
+
+def _mean_band(ax, df: pd.DataFrame, x: str, value: str, *, color, label: str, ls="-") -> None:
+    """Mean of `value` against `x` with 95% CI error bars (stopping at 0 for an error rate)."""
+    g = df.groupby(x)[value]
+    mean, half = g.mean(), g.apply(_ci_half)
+    ax.errorbar(mean.index, mean, yerr=[np.minimum(half, mean), half], marker="o", ms=4, capsize=3, color=color,
+                ls=ls, label=label)
+
+
+def fcn_sgd_figure(by_n: pd.DataFrame, by_m: pd.DataFrame, *, slope: float | None = None, figsize=(12, 3.7)):
+    """The leaky-ReLU FCN trained by SGD (`fcn_sgd_n`, `fcn_sgd_m` rows) beside LW_CNN. Left: the FCN's
+    non-zero updates against n, one dot per run, their mean, the bound's leading term 2n^2/alpha^2
+    dashed and (with `slope`) the fitted power law; middle and right: the test errors of both
+    networks against n and against m (means with 95% CI bars)."""
+    fig, axes = plt.subplots(1, 3, figsize=figsize)
+    ax = axes[0]
+    ax.scatter(by_n.n, by_n.updates, s=10, alpha=0.4, color=MODEL_COLORS["FCN"], label="one run")
+    mean = by_n.groupby("n").updates.mean()
+    ax.plot(mean.index, mean, marker="o", ms=4, color=MODEL_COLORS["FCN"], label="mean")
+    bound = by_n.groupby("n").bound.first()
+    ax.plot(bound.index, bound, ls="--", color="grey", label=r"$\|\hat w\|^2 R^2/\alpha^2 = 2n^2/\alpha^2$")
+    if slope is not None:
+        grid = np.geomspace(mean.index.min(), mean.index.max(), 20)
+        fit = np.exp(np.mean(np.log(by_n.updates)) - slope * np.mean(np.log(by_n.n)))
+        ax.plot(grid, fit * grid**slope, ls=":", color="black", label=f"fit: $n^{{{slope:.2f}}}$")
+    log_x_ticks(ax, mean.index)
+    ax.set_yscale("log")
+    ax.set_xlabel("patches per input $n$")
+    ax.set_ylabel("SGD updates (non-zero loss)")
+    ax.legend(fontsize=7)
+    for ax, (df, x, label) in zip(axes[1:], ((by_n, "n", "patches per input $n$"), (by_m, "m", "training points $m$"))):
+        _mean_band(ax, df, x, "fcn_test_error", color=MODEL_COLORS["FCN"], label="leaky-ReLU FCN (SGD)")
+        _mean_band(ax, df, x, "cnn_test_error", color=MODEL_COLORS["CNN"], label="LW_CNN", ls="--")
+        log_x_ticks(ax, df[x])
+        ax.set_xlabel(label)
+        ax.set_ylabel("test error")
+        ax.legend(fontsize=7)
+    axes[1].set_title(f"$m = {int(by_n.m.iloc[0])}$")
+    axes[2].set_title(f"$n = {int(by_m.n.iloc[0])}$")
+    fig.tight_layout()
+    return fig, axes
+
+
+def jt_margin_figure(df: pd.DataFrame, *, figsize=(11, 3.8)):
+    """The second phase from a = 0 (`jt_second_phase` rows). Left: the margin gap 1 - gamma(a^(t)) /
+    gamma-hat against t on log-log axes, mean over runs per d, Ji & Telgarsky's schedule solid and the
+    constant step dashed, with 1/t dotted. Right: the steps to 50%, 90% and 99% of the maximum margin
+    against d (J&T schedule; one dot per run, the mean joined) and d ln m_2 dashed."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
+    for i, (d, g) in enumerate(df.groupby("d")):
+        for schedule, ls in (("J&T", "-"), ("constant", "--")):
+            gap = (1 - g[g.schedule == schedule].groupby("t").margin_ratio.mean()).clip(lower=1e-12)
+            ax1.plot(gap.index, gap, ls=ls, color=f"C{i}", label=f"$d = {d}$" if schedule == "J&T" else None)
+    t = np.sort(df.t.unique())
+    ax1.plot(t, 1 / t, ls=":", color="black", label="$1/t$")
+    ax1.plot([], [], ls="--", color="grey", label="constant step")
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("second-layer step $t$")
+    ax1.set_ylabel(r"$1 - \gamma(a^{(t)})/\hat\gamma$")
+    ax1.legend(fontsize=7)
+    runs = df[df.schedule == "J&T"].groupby(["d", "replica"]).first().reset_index()
+    for i, (col, label) in enumerate((("t_0.5", "50%"), ("t_0.9", "90%"), ("t_0.99", "99%"))):
+        ax2.scatter(runs.d, runs[col], s=12, alpha=0.5, color=f"C{i}")
+        mean = runs.groupby("d")[col].mean()
+        ax2.plot(mean.index, mean, marker="o", ms=4, color=f"C{i}", label=f"steps to {label} of $\\hat\\gamma$")
+    ceiling = runs.groupby("d").m2.first()
+    ceiling = ceiling.index * np.log(ceiling)
+    ax2.plot(ceiling.index, ceiling, ls="--", color="grey", label=r"$d \ln m_2$")
+    ax2.set_yscale("log")
+    ax2.set_xticks(sorted(runs.d.unique()))
+    ax2.set_xlabel("pattern dimension $d$")
+    ax2.set_ylabel("steps (J&T schedule)")
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    return fig, (ax1, ax2)

@@ -1,6 +1,6 @@
-"""The claims scorecard: every claim that the book's Part II tests (the claims of the paper's versions
-as the book reconstructed them from their abstracts, for the XOR-paper network with a fixed +-1 output
-layer trained by GD on the hinge loss), what the paper reports, what this book measured (with a 95% interval and the settings), and a verdict computed by one explicit rule.
+"""The claims scorecard of Part II: the book's own statements about the XOR-paper network (a fixed +-1
+output layer trained by GD on the hinge loss; not claims of the published paper, whose scorecard is
+`lib.claims.published`), what the paper reports, what this book measured (with a 95% interval and the settings), and a verdict computed by one explicit rule.
 
 Each claim is tested against a threshold on one measured number. The verdict rule (`verdict`) is:
 - "reproduced" when the whole 95% interval of the measurement lies on the claim's side of the threshold;
@@ -44,8 +44,8 @@ class Measurement:
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of the paper: short name, statement, what the paper reports (with the book's
-    confidence tag: [A] an abstract says so, [R] reconstructed, [I] our interpretation), the test
+    """One claim of the book's Part II: short name, statement, where it comes from (the book's own, and
+    the published paper's analogue where there is one), the test
     (threshold and side, in words), the Part II page (a path relative to book/use/, without suffix) and
     section that show it, and the function that measures it from the cached experiments."""
 
@@ -241,32 +241,32 @@ def _k_star_exponent(profile: str) -> Measurement:
 
 CLAIMS: list[Claim] = [
     Claim("T-OPT", "Gradient descent from a small random initialisation reaches a global minimum (zero training hinge loss).",
-          "proved (v4 abstract [A]); conditions and constants not available [R]",
+          "the book's own theorem; the paper's analogue for LW_CNN: Theorem 5.1(1)",
           "fraction of runs >= 0.9", "../beyond/optimization", "does-gd-reach-zero-training-loss", _t_opt),
     Claim("T-OPT rate", "It does so within the theorem's number of iterations.",
-          "a finite iteration bound (form reconstructed [R/I])",
+          "the book's own iteration bound",
           "bound / steps needed >= 1 in every run", "../beyond/optimization", "does-gd-reach-zero-training-loss", _t_opt_steps),
     Claim("T-GEN", "Generalization does not degrade with over-parameterization (large k).",
-          "proved (v4 abstract [A]); the bound's form reconstructed [R]",
+          "the book's own theorem; the paper's analogue: Theorem 5.1(2), free of k",
           "accuracy(largest k) - accuracy(best k) >= -0.02", "../beyond/generalization", "test-accuracy-against-the-number-of-filters", _t_gen),
     Claim("T-SC", "The sample complexity is O(d^2 log d), independent of k.",
-          "proved if PSI holds (v1/v3 abstracts [A])",
+          "the book's own theorem, under PSI (as in the paper's preprint versions)",
           "m* / requirement <= 1 for every d", "../beyond/generalization", "sample-complexity-against-the-dimension", _t_sc),
     Claim("PSI (E1)", "Learned detector scores follow the training-set pattern statistics.",
-          "verified empirically in many instances (v1-v3 [A])",
+          "the book's own hypothesis (as in the paper's preprint versions)",
           "mean corr(s_p, Delta_p) >= 0.5", "../beyond/generalization", "the-pattern-statistics-view-psi", _psi),
     Claim("T-PSI-2pts", "With two training points, PSI provably holds.",
-          "proved for two points (v1 [A])",
+          "the book's own theorem for two points",
           "fraction of runs >= 0.9", "../beyond/generalization", "psi-on-two-training-points", _psi_two_points),
     Claim("T-VC", "The VC dimension of the class is exponential in d, so uniform convergence cannot explain learning.",
-          "a lower bound exponential in d (v1/v3 [A])",
+          "the book's own construction; the paper's: Theorem 4.2",
           "every labelling of the construction realised", "../beyond/generalization", "the-vc-lower-bound-illustrated", _t_vc),
     Claim("E3: CNN >> FCN", "CNNs significantly outperform fully connected networks on this distribution.",
-          "shown in the experiments (v4 abstract [A]); sizes and values not available",
+          "the book's own experiment; the paper's: §7, Figs. 3a-3c",
           "CNN - best FCN >= 0.15 where the CNN first reaches 0.97", "../beyond/cnn_vs_fcn", "accuracy-against-the-number-of-training-points",
           _cnn_advantage("cnn_vs_fcn", 0.97, 0.15)),
     Claim("FCN gap grows with n", "The CNN's sample advantage grows with the number of patches n (FCNs must learn a detector per position).",
-          "predicted by the theory (v4 abstract [A]); form of the FCN result unknown [I]",
+          "the book's own prediction; the paper's: §6 (O(n^2) for FCNs against O(d))",
           "m* ratio grows >= 1.5x from the smallest to the largest n", "../beyond/cnn_vs_fcn", "harder-instances-more-patches-larger-dimension", _gap_growth),
     Claim("K* << 8d^3", "Theorem 5.1's width k > 8d^3 is far from necessary: LW_CNN works with at most a tenth of it at every d measured.",
           "k > 8d^3 suffices (Theorem 5.1); the paper says nothing of smaller k, and its §7 uses 500 channels at d = 20",

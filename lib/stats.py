@@ -48,3 +48,23 @@ def wilson_ci(successes: int, trials: int) -> tuple[float, float, float]:
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
     return p, max(0.0, centre - half), min(1.0, centre + half)
+
+
+def loglog_slope(x, y) -> tuple[float, float]:
+    """The exponent b of y ~ c x^b: the least-squares slope of log y on log x over all points (x, y > 0),
+    and the half-width of its 95% Student-t interval (n - 2 degrees of freedom; NaN for 2 points; both
+    NaN for a single x)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.size < 2 or not (np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)).all():
+        raise ValueError(f"x and y must hold the same number (>= 2) of positive finite values, got {x.size} and {y.size}")
+    lx, ly = np.log(x), np.log(y)
+    cx = lx - lx.mean()
+    sxx = float(cx @ cx)
+    if sxx == 0:
+        return math.nan, math.nan
+    slope = float(cx @ (ly - ly.mean())) / sxx
+    if lx.size < 3:
+        return slope, math.nan
+    resid = ly - ly.mean() - slope * cx
+    se = math.sqrt(float(resid @ resid) / (lx.size - 2) / sxx)
+    return slope, t_quantile(lx.size - 2) * se

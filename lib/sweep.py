@@ -24,6 +24,8 @@ import importlib
 import multiprocessing
 import os
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -36,7 +38,8 @@ import torch
 
 from lib._checks import check_choice, check_int, show
 from lib.cache import ResultsCache, cache_key, canonical, code_version
-from lib.training import default_device
+from lib.devices import default_device
+from lib.settings import Settings
 
 PROFILES = ("quick", "full")
 EXPERIMENTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "experiments")
@@ -44,6 +47,13 @@ SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 # How local worker processes start, per device type: on the CPU fork starts a worker without importing
 # torch again. A GPU's points are computed in the calling process (`_compute_missing`).
 START_METHODS = {"cpu": "fork"}
+SCHEDULER_TIMEOUT = 5  # seconds to reach a Dask scheduler before giving up
+SCHEDULER_FORM = re.compile(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?")
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
+
+
+class SchedulerUnreachable(OSError):
+    """No Dask scheduler answered at the address within SCHEDULER_TIMEOUT seconds."""
 
 
 def current_profile() -> str:
@@ -53,12 +63,15 @@ def current_profile() -> str:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: its name, a one-line summary, its grid and its point function."""
+    """A registered experiment: its name, a one-line summary, its grid and its point function, and
+    (for an experiment with settings) the factory of its settings per profile. With settings, `grid`
+    maps a settings object to the points; without, a profile to the points."""
 
     name: str
     summary: str
-    grid: Callable[[str], list[dict[str, Any]]]
+    grid: Callable[[Any], list[dict[str, Any]]]
     compute: Callable[..., pd.DataFrame]
+    settings: Callable[[str], Settings] | None = None
 
     @property
     def module(self) -> str:
@@ -70,10 +83,21 @@ class Experiment:
         """(name, module, qualified name of the point function): how a worker process finds it."""
         return self.name, self.module, self.compute.__qualname__
 
+    def settings_for(self, profile: str, overrides: dict[str, Any] | None = None) -> Settings | None:
+        """The settings of `profile` with `overrides` in place (ValueError naming the fields for an
+        unknown field or a bad value); None for an experiment without settings."""
+        check_choice("profile", profile, PROFILES)
+        if self.settings is None:
+            return None
+        return self.settings(profile).replace(**(overrides or {}))
+
     def points(self, profile: str, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """The grid of `profile`, each override replacing its parameter in every point that has it
+        """The points of `profile`: with settings, those of `settings_for(profile, overrides)`; without,
+        the grid of `profile`, each override replacing its parameter in every point that has it
         (ValueError naming the parameters when no point has it)."""
         check_choice("profile", profile, PROFILES)
+        if self.settings is not None:
+            return self.grid(self.settings_for(profile, overrides))
         points = self.grid(profile)
         if overrides:
             keys = sorted(set().union(*points))
@@ -89,13 +113,16 @@ class Experiment:
 REGISTRY: dict[str, Experiment] = {}
 
 
-def experiment(name: str, summary: str, grid: Callable[[str], list[dict[str, Any]]]):
-    """Register the decorated point function `compute(**point, device=...) -> DataFrame`."""
+def experiment(name: str, summary: str, grid: Callable[[Any], list[dict[str, Any]]],
+               settings: Callable[[str], Settings] | None = None):
+    """Register the decorated point function `compute(**point, device=...) -> DataFrame`. `grid` lists
+    the points of a profile, or, with `settings` (profile -> the book's `Settings` of that profile), the
+    points of a settings object: then every override is a field of the settings."""
 
     def register(compute: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
         if name in REGISTRY:
             raise ValueError(f"experiment {name!r} is registered twice")
-        REGISTRY[name] = Experiment(name, summary, grid, compute)
+        REGISTRY[name] = Experiment(name, summary, grid, compute, settings)
         return compute
 
     return register
@@ -130,6 +157,17 @@ def catalogue() -> dict[str, str]:
                     and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 table[node.args[0].value] = f"lib.experiments.{file[:-3]}"
     return table
+
+
+def settings_for(name: str, profile: str | None = None, **overrides: Any) -> Settings:
+    """The settings of experiment `name` in `profile` (default: `current_profile()`) with `overrides`
+    in place: what `run(name, profile, **overrides)` computes (ValueError for an experiment without
+    settings, an unknown field or a bad value)."""
+    exp = get(name)
+    profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
+    if exp.settings is None:
+        raise ValueError(f"experiment {name!r} has no settings object; its points: run({name!r}) lists them")
+    return exp.settings_for(profile, overrides)
 
 
 def check_device(device: Any, here: bool = True) -> str:
@@ -199,6 +237,28 @@ def _compute_point(
     return df, time.perf_counter() - start
 
 
+def _die_with_parent(parent: int) -> None:
+    """Initializer of a local worker process: exit as soon as the process `parent` that started it
+    dies, however it dies (SIGKILL included), so that no worker outlives its run. On Linux the kernel
+    sends SIGKILL (prctl PR_SET_PDEATHSIG); elsewhere a daemon thread polls the parent's pid."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # no prctl: not Linux
+        armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def _store_point(
     root: str, config: dict[str, Any], ref: tuple[str, str, str], point: dict[str, Any], device: str
 ) -> float | None:
@@ -219,9 +279,9 @@ def check_options(jobs: int, device: str | None, scheduler: str | None) -> tuple
     device is checked on the workers, not here."""
     jobs = check_int("jobs", jobs, 1, 64)
     scheduler = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
-    if scheduler is not None and (not isinstance(scheduler, str) or not scheduler.strip()):
-        raise ValueError(f"scheduler must be the address of a Dask scheduler (e.g. 'tcp://host:8786') or None, "
-                         f"got {show(scheduler)}")
+    if scheduler is not None and (not isinstance(scheduler, str) or not SCHEDULER_FORM.fullmatch(scheduler)):
+        raise ValueError(f"scheduler must be the address of a Dask scheduler, [tcp|tls|ws|wss|ucx://]HOST[:PORT] "
+                         f"(e.g. 'tcp://host:8786'), or None, got {show(scheduler)}")
     if scheduler is not None and jobs > 1:
         raise ValueError(f"jobs must be 1 with a Dask scheduler (the cluster's workers compute the points), got {jobs}")
     device = check_device(device if device is not None else default_device(), here=scheduler is None)
@@ -304,6 +364,7 @@ def run(
             bar.close()
     out = pd.concat([_with_point(tables[i], points[i]) for i in range(len(points))], ignore_index=True)
     out.attrs.update(
+        settings=exp.settings_for(profile, overrides),
         experiment=name,
         profile=profile,
         seconds=sum(seconds.values()),
@@ -362,9 +423,22 @@ def _compute_missing(
     """Compute work[i] = (experiment ref, point) for i in `todo`, here or in `jobs` processes
     (`_compute_parallel`), each under the lock of its cache entry configs[i], so that a concurrent run
     waits instead of computing it too; store each in `cache` as it finishes and call done(i, table,
-    seconds), or done(i, None, None) for a point that another run stored meanwhile. On a GPU every
-    point is computed here, whatever `jobs`: one process and one CUDA context for all of them, where a
-    pool would start a process and a context per worker."""
+    seconds), or done(i, None, None) for a point that another run stored meanwhile. Points with one
+    cache entry (a grid made equal by an override) are computed once: the others are done with it (in
+    parallel, claiming both would wait on itself). On a GPU every point is computed here, whatever
+    `jobs`: one process and one CUDA context for all of them, where a pool would start a process and a
+    context per worker."""
+    first: dict[str, int] = {}
+    twins: dict[int, list[int]] = {}
+    for i in todo:
+        key = cache_key(configs[i])
+        twins.setdefault(first.setdefault(key, i), []).extend([] if first[key] == i else [i])
+    todo = list(twins)
+
+    def finish(i: int, df: pd.DataFrame | None, sec: float | None) -> None:
+        done(i, df, sec)
+        for j in twins[i]:
+            done(j, None, None)
 
     def claim(i: int) -> ExitStack | None:
         """Lock the entry of point i; None (lock released) when another run stored it meanwhile."""
@@ -372,13 +446,13 @@ def _compute_missing(
         lock.enter_context(cache.lock(configs[i]))
         if cache.get(configs[i]) is not None:
             lock.close()
-            done(i, None, None)
+            finish(i, None, None)
             return None
         return lock
 
     def store(i: int, df: pd.DataFrame, sec: float) -> None:
         cache.put(configs[i], df, {"seconds": sec, "device": device})
-        done(i, df, sec)
+        finish(i, df, sec)
 
     if jobs == 1 or len(todo) <= 1 or device.startswith("cuda"):
         for i in todo:
@@ -402,12 +476,15 @@ def _compute_parallel(
     torch threads each), started by `START_METHODS[device type]`: `claim` each point's cache entry before submitting it
     (skipping those stored meanwhile), `store` each as it finishes. At most `jobs` points are submitted
     at a time, so after a failure or an interrupt (Ctrl-C) only the points already running are
-    finished and none is started; a failure is re-raised once they are stored."""
+    finished and none is started; a failure is re-raised once they are stored. Every worker exits
+    when this process dies, however it dies (`_die_with_parent`), and never holds its locks
+    (`lib.cache._close_held_locks`), so a killed run leaves nothing that blocks its rerun."""
     threads = max(1, (os.cpu_count() or 1) // jobs)
     context = multiprocessing.get_context(START_METHODS[device.split(":")[0]])
     error: BaseException | None = None
     pending = iter(todo)
-    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
+                                                  initargs=(os.getpid(),)) as pool:
         running: dict[Future, tuple[int, ExitStack]] = {}
 
         def submit_next() -> None:
@@ -447,10 +524,18 @@ def _compute_dask(
     """Send points[i] for i in `todo` to the Dask cluster at `scheduler`, one task each
     (`_store_point`: compute, then store in the cache under the entry's lock), and call `stored` as
     each finishes. A task whose worker dies is rerun by the cluster on another worker; a failed task
-    is re-raised here, and closing the client (also on Ctrl-C) cancels the tasks not started yet."""
+    is re-raised here, and closing the client (also on Ctrl-C) cancels the tasks not started yet. A
+    scheduler that does not answer within SCHEDULER_TIMEOUT seconds raises `SchedulerUnreachable`."""
     from distributed import Client, as_completed
 
-    with Client(scheduler, set_as_default=False) as client:
+    try:
+        client = Client(scheduler, set_as_default=False, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnreachable(
+            f"no Dask scheduler answered at {scheduler} within {SCHEDULER_TIMEOUT} s ({type(exc).__name__}); "
+            f"start one (dask scheduler) or check the address"
+        ) from None
+    with client:
         futures = {
             client.submit(_store_point, str(cache.root), configs[i], exp.ref, points[i], device,
                           key=f"{exp.name}-{cache_key(configs[i])[:16]}"): i

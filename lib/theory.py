@@ -204,3 +204,35 @@ class LuckyWatch:
         if self.lucky is None:
             raise ValueError("LuckyWatch saw no step: pass it to train_layerwise(on_step=...) first")
         return ((self.lucky[0] != self.kept[0]) | (self.lucky[1] != self.kept[1])).any(-1).cpu()
+
+
+SUPPORT_SETS_MAX = 4096  # largest number of pattern sets `support_margin` enumerates
+
+
+def support_margin(tables: torch.Tensor, v: torch.Tensor, n: int) -> torch.Tensor:
+    """The smallest margin y z(x) . v over the whole support of D (Part 3's D_z), per replica.
+
+    tables (R, k, l): the scores w_i . o_p of the trained filters; v (R, k): a second layer. The pooled
+    feature z_i(x) = max_j relu(w_i . x[j]) depends only on the set of patterns x holds: {o_1} and a set
+    U of 1 to min(n - 1, l - 2) spurious patterns for y = +1 ({o_2} and U for y = -1), so the minimum over
+    these finitely many sets is the minimum over the support (for n = 1: U empty). NaN where the sets
+    number more than SUPPORT_SETS_MAX."""
+    import itertools
+
+    R, k, l = tables.shape
+    spurious = range(2, l)
+    sizes = range(1, min(n - 1, l - 2) + 1) if n > 1 else [0]
+    count = sum(math.comb(l - 2, s) for s in sizes)
+    if count > SUPPORT_SETS_MAX:
+        return torch.full((R,), math.nan, dtype=tables.dtype)
+    masks = torch.zeros(2 * count, l, dtype=tables.dtype, device=tables.device)
+    signs = torch.empty(2 * count, dtype=tables.dtype, device=tables.device)
+    row = 0
+    for label, own in ((1.0, 0), (-1.0, 1)):
+        for size in sizes:
+            for U in itertools.combinations(spurious, size):
+                masks[row, [own, *U]] = 1.0
+                signs[row] = label
+                row += 1
+    z = (tables.clamp(min=0)[:, :, None, :] * masks).amax(-1)  # (R, k, sets): relu scores are >= 0
+    return (signs * torch.einsum("rks,rk->rs", z, v.to(z))).amin(-1).cpu()

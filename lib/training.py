@@ -10,14 +10,16 @@ others.
 """
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from lib._checks import check_bool, check_choice, check_float, check_int, check_labels, check_seed, show
-from lib.models import _Replicated
+from lib.models import Replicated
 
 LOSSES = ("hinge", "logistic")
 OPTIMIZERS = ("gd", "adam")
@@ -26,11 +28,6 @@ ADAM_EPS = 1e-8
 # Steps between the loop's host-device syncs (stop and divergence checks) per device type: every step
 # on the CPU, where a sync is free; on a GPU the loop runs ahead and trims the steps past the stop.
 SYNC_EVERY = {"cpu": 1, "cuda": 32}
-
-
-def default_device() -> str:
-    """'cuda' when a GPU is visible to torch, else 'cpu'."""
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class TrainingDivergedError(RuntimeError):
@@ -136,6 +133,9 @@ def train(
     evaluate : False: no full-loss evaluation at all, for callers that measure the result themselves
         (the loss history is then empty and `fitted` None); a non-finite minibatch loss still raises
         `TrainingDivergedError`, at the end. Not with an early stop (hinge loss and early_stop=True).
+
+    A `TrainingDivergedError` (a non-finite loss) leaves the model with the parameters of the last
+    step whose loss was checked finite (the initial ones with evaluate=False), never non-finite ones.
     """
     steps = check_int("steps", steps, 0)
     loss = check_choice("loss", loss, LOSSES)
@@ -175,6 +175,15 @@ def train(
     steps_to_fit = torch.full((R,), -1, dtype=torch.long, device=device)
     sync_every = SYNC_EVERY.get(device.type, 1)
     finite = torch.ones((), dtype=torch.bool, device=device)  # no non-finite loss so far
+    good = [p.detach().clone() for p in params]  # the parameters at the last step checked finite
+    good_step = 0
+
+    def restore() -> str:
+        """Put back the parameters of the last step whose loss was checked finite (before raising)."""
+        for p, g in zip(params, good):
+            p.copy_(g)
+        return f"; the model's parameters are those of step {good_step}"
+
     start = time.perf_counter()
     t = 0
     with torch.no_grad():
@@ -182,7 +191,7 @@ def train(
             if not evaluate and t >= steps:
                 if not bool(finite):
                     raise TrainingDivergedError(f"a training loss became non-finite within {steps} steps (lr="
-                                                f"{lr_t.tolist()}): lower the learning rate")
+                                                f"{lr_t.tolist()}): lower the learning rate{restore()}")
                 break
             now = evaluate and (t % eval_every == 0 or t >= steps)
             if batch_size is None:
@@ -208,7 +217,11 @@ def train(
             if now and (t >= steps or (t // eval_every) % sync_every == 0):  # the only host-device syncs
                 all_finite, all_done = torch.stack([finite, done.all()]).tolist()
                 if not all_finite:
-                    _raise_diverged(history, loss_steps, lr_t)
+                    _raise_diverged(history, loss_steps, lr_t, restore())
+                if t > good_step:
+                    for p, g in zip(params, good):
+                        g.copy_(p)
+                    good_step = t
                 if t >= steps or (early_stop and all_done):
                     break
             if batch_size is not None:
@@ -257,15 +270,16 @@ def _adam_step(params, grads, state, t: int, lr: torch.Tensor) -> None:
                                weight_decay=0.0, eps=ADAM_EPS, amsgrad=False, maximize=False)
 
 
-def _raise_diverged(history: list[torch.Tensor], loss_steps: list[int], lr_t: torch.Tensor) -> None:
-    """Report the first step at which some replica's loss was non-finite, and those replicas."""
+def _raise_diverged(history: list[torch.Tensor], loss_steps: list[int], lr_t: torch.Tensor, note: str) -> None:
+    """Report the first step at which some replica's loss was non-finite, and those replicas (`note`
+    added: which parameters the model holds now)."""
     bad_steps = (~torch.isfinite(torch.stack(history))).any(1).nonzero().flatten()
     i = int(bad_steps[0])
     t = loss_steps[i]
     bad = (~torch.isfinite(history[i])).nonzero().flatten().tolist()
     raise TrainingDivergedError(
         f"training loss became non-finite at step {t} for replicas {bad} "
-        f"(lr={lr_t[bad].tolist()}): lower the learning rate"
+        f"(lr={lr_t[bad].tolist()}): lower the learning rate{note}"
     )
 
 
@@ -276,7 +290,7 @@ def _feature_spec(model) -> tuple[int, str]:
 def _check_data(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Check the model and (X, y) against each other, for `train` and `accuracy`: returns X as
     (1 or R, m, n, feature) with the model's dtype and device (finite, m >= 1) and y unchanged."""
-    if not isinstance(model, _Replicated):
+    if not isinstance(model, Replicated):
         raise ValueError(f"model must be a ConvPool or FullyConnected, got {type(model).__name__}")
     X = model._flat_inputs(X, *_feature_spec(model), finite=True)
     if X.shape[1] < 1:
@@ -284,21 +298,24 @@ def _check_data(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> tup
     return X, check_labels("y", y, X.shape[1], model.replicas)
 
 
-def _check_lr(lr, replicas: int) -> torch.Tensor:
-    if isinstance(lr, (int, float, bool)):
-        lrs = [check_float("lr", lr, 0.0, low_open=True)]
+def _check_lr(lr, replicas: int, name: str = "lr") -> torch.Tensor:
+    """The step sizes (R,) in float64: one positive number for every replica, or one per replica. A
+    list keeps its values exactly (no float32 rounding), so a replica's step size in a grid is the one
+    it would get alone."""
+    if isinstance(lr, numbers.Real) and not isinstance(lr, bool):
+        values = [lr]
     else:
-        try:
-            values = torch.as_tensor(lr)
-        except (TypeError, ValueError, RuntimeError) as exc:
-            raise ValueError(f"lr must be a positive number or one per replica, got {show(lr)}") from exc
-        if values.dtype == torch.bool or values.is_complex():
-            raise ValueError(f"lr must be a positive real number or one per replica, got {show(lr)}")
-        lrs = [check_float("lr", float(v), 0.0, low_open=True) for v in values.flatten()]
+        if isinstance(lr, torch.Tensor):
+            values = lr.detach().cpu().flatten().tolist()
+        elif isinstance(lr, (str, bytes)) or not hasattr(lr, "__len__") and not hasattr(lr, "__array__"):
+            raise ValueError(f"{name} must be a positive number or one per replica, got {show(lr)}")
+        else:
+            values = np.asarray(lr, dtype=object).ravel().tolist()
+    lrs = [check_float(name, v, 0.0, low_open=True) for v in values]
     if len(lrs) == 1:
         lrs = lrs * replicas
     if len(lrs) != replicas:
-        raise ValueError(f"lr must be one number or one per replica ({replicas}), got {len(lrs)} values")
+        raise ValueError(f"{name} must be one number or one per replica ({replicas}), got {len(lrs)} values")
     return torch.tensor(lrs, dtype=torch.float64)
 
 
@@ -365,13 +382,14 @@ def train_layerwise(
         raise ValueError(f"X must hold m >= 2 points (S_1 and S_2 non-empty), got m={m}")
     m1 = split_sample(m)
     device, dtype, R = model.W.device, model.W.dtype, model.replicas
-    lr1_t = _check_lr(lr1, R).to(device=device, dtype=dtype).view(R, 1, 1)
-    lr2_t = _check_lr(lr2, R).to(device=device, dtype=dtype).view(R, 1)
+    lr1_t = _check_lr(lr1, R, "lr1").to(device=device, dtype=dtype).view(R, 1, 1)
+    lr2_t = _check_lr(lr2, R, "lr2").to(device=device, dtype=dtype).view(R, 1)
     y = y.to(device=device, dtype=dtype)
     y = y if y.dim() == 2 else y.unsqueeze(0)
     y1, y2 = y[:, :m1], y[:, m1:]
     start = time.perf_counter()
     loss1, loss2 = [], []
+    initial = [p.detach().clone() for p in (model.W, model.a)]
     with torch.no_grad():
         inputs1 = model.prepare(X[:, :m1])
         for t in range(T1 + 1):
@@ -392,7 +410,11 @@ def train_layerwise(
                 model.a.sub_(batched_mv(zT, grad_out).mul_(lr2_t))
         finite = torch.isfinite(torch.stack(loss1)).all() & torch.isfinite(torch.stack(loss2)).all()
     if not bool(finite):
-        raise TrainingDivergedError("a loss of Algorithm 1 became non-finite: lower lr1 or lr2")
+        with torch.no_grad():
+            for p, g in zip((model.W, model.a), initial):
+                p.copy_(g)
+        raise TrainingDivergedError("a loss of Algorithm 1 became non-finite: lower lr1 or lr2; the model's "
+                                    "parameters are its initial ones")
     return LayerwiseResult(
         loss1=torch.stack(loss1).cpu(),
         loss2=torch.stack(loss2).cpu(),

@@ -1,7 +1,7 @@
 """A small training experiment for the reproducibility tests (tests/test_reproducibility.py).
 
 `compute(**point, device=...)` trains R CNNs and R FCNs on their own training sets (seed conventions
-of lib/experiments/common.py) and returns one row per model and GD step with the exact float loss,
+of lib/samples.py) and returns one row per model and GD step with the exact float loss,
 plus each model's steps to fit and test accuracy. Run as a script, it computes POINTS[0] in a fresh
 process with ONE torch thread and prints the table as JSON (Python floats round-trip exactly).
 """
@@ -13,7 +13,8 @@ import pandas as pd
 import torch
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import test_set, training_sets, xor_cnn
+from lib.samples import test_set, training_sets
+from lib.xor_network import xor_cnn
 from lib.models import FullyConnected
 from lib.training import accuracy, train
 

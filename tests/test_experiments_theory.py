@@ -7,8 +7,9 @@ import torch
 
 from lib.distributions import OrthogonalPatterns
 from lib.experiments import generalization as gen
+from lib import xor_network
 from lib.experiments import optimization as opt
-from lib.experiments.common import split_tables, xor_cnn
+from lib.xor_network import split_tables, xor_cnn
 from lib.sweep import get
 from lib.training import train
 
@@ -16,8 +17,8 @@ TINY = dict(n=5, d=8, m=16, replicas=3, init_std=1e-3, seed=0, device="cpu")
 
 
 def test_step_size_rules():
-    assert opt.step_size("2/k", 20) == pytest.approx(0.1)
-    assert opt.step_size("0.1", 1000) == pytest.approx(0.1)
+    assert xor_network.step_size("2/k", 20) == pytest.approx(0.1)
+    assert xor_network.step_size("0.1", 1000) == pytest.approx(0.1)
 
 
 def test_recorded_training_follows_the_same_trajectory_as_one_call():
@@ -26,15 +27,15 @@ def test_recorded_training_follows_the_same_trajectory_as_one_call():
     a = xor_cnn(8, 1, replicas=4, seed=0)
     b = xor_cnn(8, 1, replicas=4, seed=0)
     one = train(a, X, y, lr=2.0, steps=250, loss="hinge")
-    two = opt._train_recorded(b, X, y, 2.0, 250)  # recording stops after RECORD_STEPS = 100
+    two = xor_network._train_recorded(b, X, y, 2.0, 250)  # recording stops after RECORD_STEPS = 100
     assert torch.equal(a.W, b.W)
     assert torch.equal(one.steps_to_fit, two.steps_to_fit)
     assert torch.allclose(one.loss, two.loss)
-    assert len(two.snapshots) == min(one.steps_run, opt.RECORD_STEPS) + 1
+    assert len(two.snapshots) == min(one.steps_run, xor_network.RECORD_STEPS) + 1
 
 
 def test_detector_counts_and_interference_match_their_definitions():
-    run = opt.train_cnn(k=6, lr=1 / 3, steps=0, **TINY)
+    run = xor_network.train_cnn(k=6, lr=1 / 3, steps=0, **TINY)
     a, b = split_tables(run.net, run.dist.patterns)
     assert a.shape == b.shape == (3, 6, 8)
     for r in range(3):
@@ -70,7 +71,7 @@ def test_opt_dynamics_rows():
 
 
 def test_pattern_rows_statistics_and_scores():
-    run = opt.train_cnn(k=4, lr=0.5, steps=100, **TINY)
+    run = xor_network.train_cnn(k=4, lr=0.5, steps=100, **TINY)
     idx = run.X.argmax(-1)
     rows = gen._pattern_rows(run.net, run.dist, idx, run.y)
     assert len(rows) == 3 * 8
@@ -91,7 +92,7 @@ def test_two_points_patterns_absent_from_both_points_keep_their_initial_score():
 
 
 def test_accuracy_rows_columns():
-    run = opt.train_cnn(k=10, lr=0.2, steps=200, **TINY)
+    run = xor_network.train_cnn(k=10, lr=0.2, steps=200, **TINY)
     rows = gen._accuracy_rows(run, 10, 16, 0.2, 0)
     assert list(rows.columns) == ["replica", "lr", "fitted", "steps_to_fit", "test_accuracy", "error_bound", "m_required"]
     assert rows["test_accuracy"].between(0, 1).all()

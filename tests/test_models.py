@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import xor_cnn
+from lib.xor_network import xor_cnn
 from lib.models import ConvPool, FullyConnected
 
 

@@ -7,13 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import claims, paper_values
+import lib
+from lib import claims, compare, paper_values
 from lib.__main__ import main
 from lib.experiments import paper_figures as pf
+from lib.protocol import chosen, figure_settings, selection, steps_for
 from lib.sweep import get
 
-TINY_SELECT = dict(n=10, noise=0.0, m=20, seeds=2, epochs=2, lrs=[1e-3, 1e-2], radii=[1e-3], k=8)
-COLUMNS = {"model", "seed", "test_error", "train_error"}
+TINY = dict(k=8, epochs=2, test_size=50, seeds=2, selection_seeds=2, lrs=(1e-3, 1e-2), radii=(1e-3,))
+COLUMNS = {"model", "seed", "test_error", "train_error", "n", "m"}
 
 
 @pytest.fixture(autouse=True)
@@ -23,58 +25,79 @@ def _cache(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("name", ["fig3a", "fig3b", "fig5", "fig3c"])
 def test_tiny_run_of_each_figure(name):
-    point = dict(get(name).points("quick")[0])
-    task = {"task": point["task"], "max_steps": 3} if name == "fig3c" else {}
-    point.update(seeds=2, m=40, k=8, epochs=2, test_size=50,
-                 select_cfg={**TINY_SELECT, "noise": point["noise"], "n": point["n"], **task})
-    df = get(name).compute(**point, device="cpu")
+    over = dict(TINY, m=40, grid=(40,)) if name != "fig5" else dict(TINY, m=40, grid=(10,))
+    if name == "fig3c":
+        over.update(max_steps=3)
+    df = lib.run(name, "quick", device="cpu", **over)
     assert COLUMNS <= set(df.columns)
     assert sorted(df.model.unique()) == ["ConvPool", "MLP", "SVM"] and len(df) == 6
     assert df.test_error.between(0, 1).all() and df.train_error.between(0, 1).all()
     conv = df[df.model == "ConvPool"].iloc[0]
     d = 784 if name == "fig3c" else 20
     assert conv.lr in (1e-3, 1e-2) and conv.radius == 1e-3 and conv.params == 8 * d + 8
-    # 2 epochs of 2 minibatches, capped at 1,000 steps for MNIST
-    assert conv.steps == 4
+    # 2 epochs of 2 minibatches (capped at 3 steps for MNIST)
+    assert conv.steps == (3 if name == "fig3c" else 4)
+
+
+def test_every_override_reaches_the_points_and_the_selection():
+    """lib.run("fig3a", n=6, k=64, d=12, epochs=...): every row of the figure's table and of its
+    selection table shows the new setting (the selection runs at the same n, d, k, not at a copy)."""
+    df = lib.run("fig3a", "quick", device="cpu", n=6, k=16, d=12, epochs=1, grid=(20,), seeds=1, selection_seeds=1,
+                 lrs=(1e-2,), radii=(1.0,), test_size=20, m=20)
+    assert (df.n == 6).all() and (df.d == 12).all() and (df.k == 16).all() and (df.epochs == 1).all()
+    assert (df[df.model == "ConvPool"].params == 16 * 12 + 16).all() and (df[df.model == "SVM"].params == 6 * 12).all()
+    s = df.attrs["settings"]
+    sel = selection(s, "cpu")
+    assert (sel.n == 6).all() and (sel.d == 12).all() and (sel.k == 16).all() and (sel.m == 20).all()
+    fig5 = lib.settings_for("fig5", "quick", n=7, m=30)
+    assert selection_reference(fig5) == (7, 30) and [p["x"] for p in get("fig5").points("quick", {"n": 7})] == [2, 10, 50]
+
+
+def selection_reference(s):
+    config = s.selection_config()
+    return config["n"], config["m"]
+
+
+def test_unknown_or_bad_settings_are_refused_before_any_work():
+    with pytest.raises(ValueError, match="'kk' is no setting.*the settings are: task, x_axis, grid, n, m, d"):
+        lib.run("fig3a", "quick", kk=1)
+    for bad, match in ((dict(seeds="abc"), "seeds must be an integer"), (dict(seeds=-1), "seeds must be"),
+                       (dict(n=0), "n must be"), (dict(m=0), "m must be"), (dict(grid=[]), "grid must hold"),
+                       (dict(lrs=[0.0]), r"lrs\[0\] must be"), (dict(noise_law="cauchy"), "noise_law must be one of"),
+                       (dict(d=30), "d must be 784 for task='mnist'"), (dict(val_fraction=0.99), "val_fraction")):
+        with pytest.raises(ValueError, match=match):
+            lib.run("fig3c" if "d" in bad else "fig3a", "quick", **bad)
 
 
 def test_more_seeds_train_only_the_new_ones(monkeypatch):
     """Each repetition is cached alone: 3 seeds after 2 train one more (the others are read), and the
     rows are those of 3 seeds from scratch, bit for bit, as a batch of one or of three gives them."""
-    point = dict(get("fig3a").points("quick")[0])
-    point.update(m=40, k=8, epochs=2, test_size=50, select_cfg=TINY_SELECT)
-    two = pf.run_point(**{**point, "seeds": 2})
+    s = figure_settings("fig3a", "quick").replace(grid=(40,), **{**TINY, "seeds": 2})
+    two = pf.run_point(s)
     trained = []
     real = pf._train_replicas
-    monkeypatch.setattr(pf, "_train_replicas", lambda setting, reps, device: trained.append(reps) or real(setting, reps, device))
-    three = pf.run_point(**{**point, "seeds": 3})
+    monkeypatch.setattr(pf, "_train_replicas", lambda s, reps, device: trained.append(reps) or real(s, reps, device))
+    three = pf.run_point(s.replace(seeds=3))
     assert trained == [[2]]
     pd.testing.assert_frame_equal(three[three.seed < 2].reset_index(drop=True), two)
-    setting = dict(n=point["n"], m=40, noise=point["noise"], select_cfg=TINY_SELECT, seed=0, k=8, epochs=2,
-                   batch_size=pf.BATCH_SIZE, test_size=50, task="patterns", max_steps=None, svm_max_m=None)
-    fresh = real(setting, [0, 1, 2], "cpu")
+    fresh = real(s.replace(seeds=3), [0, 1, 2], "cpu")
     pd.testing.assert_frame_equal(three.drop(columns="seconds"), fresh.drop(columns="seconds"))
 
 
 def test_mnist_caps_steps_and_the_svm():
-    assert pf.steps_for(10_000, 50, 32, pf.MNIST_MAX_STEPS) == (pf.MNIST_MAX_STEPS, 32)
-    assert pf.steps_for(640, 50, 32, pf.MNIST_MAX_STEPS) == (1_000, 32)
-    assert pf.steps_for(20, 50, 32, 10) == (10, None)
+    s = figure_settings("fig3c", "full")
+    assert steps_for(10_000, 50, 32, s.max_steps) == (s.max_steps, 32)
+    assert steps_for(640, 50, 32, s.max_steps) == (1_000, 32)
+    assert steps_for(20, 50, 32, 10) == (10, None)
     with pytest.raises(ValueError, match="max_steps"):
-        pf.steps_for(20, 50, 32, 0)
-    with pytest.raises(ValueError, match="noise must be 0"):
-        pf.distribution(n=4, noise=1.0, task="mnist")
-    point = dict(get("fig3c").points("quick")[0])
-    point.update(seeds=1, m=30, k=4, epochs=1, test_size=20, svm_max_m=20,
-                 select_cfg={**TINY_SELECT, "n": 4, "task": "mnist", "max_steps": 2, "k": 4})
-    df = get("fig3c").compute(**point, device="cpu")
+        steps_for(20, 50, 32, 0)
+    df = lib.run("fig3c", "quick", device="cpu", **{**TINY, "seeds": 1, "k": 4, "max_steps": 2, "grid": (30,),
+                                                    "svm_max_m": 20, "test_size": 20})
     assert "SVM" not in set(df.model)  # m = 30 > svm_max_m
 
 
 def test_tiny_run_of_lw_vs_e2e():
-    point = dict(get("lw_vs_e2e").points("quick")[0])
-    point.update(seeds=2, m=12, k=8, T1=5, T2=5, test_size=50)
-    df = get("lw_vs_e2e").compute(**point, device="cpu")
+    df = lib.run("lw_vs_e2e", "quick", device="cpu", grid=(12,), seeds=2, k=8, T1=5, T2=5, test_size=50)
     assert COLUMNS <= set(df.columns) and (df.model == "LW_CNN").all() and df.seed.tolist() == [0, 1]
 
 
@@ -82,11 +105,11 @@ def test_grids_profiles_and_seeds():
     for name in ("fig3a", "fig3b", "fig5", "fig3c", "lw_vs_e2e"):
         quick, full = get(name).points("quick"), get(name).points("full")
         assert min(p["seeds"] for p in quick) >= 5
-        assert min(p["seeds"] for p in full) >= (pf.MNIST_SEEDS if name == "fig3c" else 10)
+        assert min(p["seeds"] for p in full) >= (5 if name == "fig3c" else 10)
         assert len(quick) < len(full)
-    assert [p["m"] for p in get("fig3c").points("full")] == [10, 100, 500, 1000, 5000, 10000]
-    assert [p["m"] for p in get("fig3b").points("full")][-1] == 1000
-    assert [p["n"] for p in get("fig5").points("full")] == [2, 5, 10, 20, 50]
+    assert [p["x"] for p in get("fig3c").points("full")] == [10, 100, 500, 1000, 5000, 10000]
+    assert [p["x"] for p in get("fig3b").points("full")][-1] == 1000
+    assert [p["x"] for p in get("fig5").points("full")] == [2, 5, 10, 20, 50]
 
 
 def test_selection_picks_lowest_validation_error_then_loss():
@@ -98,18 +121,16 @@ def test_selection_picks_lowest_validation_error_then_loss():
         "val_error": [0.1, 0.1, 0.1, 0.1, 0.0, 0.0],
         "val_loss": [0.5, 0.5, 0.2, 0.2, 0.3, 0.1],
     })
-    pick = pf.chosen(table)
+    pick = chosen(table)
     assert pick["MLP"]["lr"] == 1e-2 and math.isnan(pick["MLP"]["radius"])
     assert pick["ConvPool"] == {"lr": 3e-3, "radius": 1e-3}
 
 
-def test_selection_validates_its_arguments():
-    with pytest.raises(ValueError, match="val_fraction"):
-        pf.select(**{**TINY_SELECT, "val_fraction": 1.0})
-    with pytest.raises(ValueError, match="seeds must be"):
-        pf.select(**{**TINY_SELECT, "seeds": 0})
+def test_figure_settings_validate_their_arguments():
     with pytest.raises(ValueError, match="figure must be one of"):
-        pf.figure_grid("fig4", "quick")
+        figure_settings("fig4", "quick")
+    with pytest.raises(ValueError, match="l must be at most d"):
+        figure_settings("fig3a", "quick").replace(l=21)
 
 
 def test_published_values_are_data():
@@ -135,31 +156,22 @@ def _fake(figure, shift, base):
 
 
 def test_figure_claims_follow_their_rule():
-    good = claims.paper_figure(_fake("fig3a", 0.04, 0.3), "fig3a")
+    good = claims.paper_figure(_fake("fig3a", 0.0, 0.3), "fig3a")
     assert good.holds and good.id == "FIG3A" and "4/4" in good.ours
-    far = claims.paper_figure(_fake("fig3a", 0.06, 0.3), "fig3a")  # ordered, but ConvPool 0.06 from the paper
-    assert not far.holds and "3/4" not in far.ours
-    reversed_ = claims.paper_figure(_fake("fig5", 0.0, 0.05), "fig5")  # the MLP below ConvPool at n = 50
-    assert not reversed_.holds and reversed_.id == "FIG5"
+    far = claims.paper_figure(_fake("fig3a", 0.06, 0.3), "fig3a")  # ordered, but ConvPool 0.06 above bands of 0
+    assert not far.holds and "m = 50: ours 0.060" in far.ours
     tied = _fake("fig3a", 0.0, 0.3)
     tied.loc[tied.m == 200, "test_error"] = 0.0  # nobody errs at m = 200: a tie at zero is not worse
     assert claims.paper_figure(tied, "fig3a").holds
     tied.loc[(tied.m == 200) & (tied.model == "ConvPool"), "test_error"] = 0.01
     assert not claims.paper_figure(tied, "fig3a").holds
     no_svm = _fake("fig3c", 0.0, 0.3)
-    no_svm = no_svm[~((no_svm.model == "SVM") & (no_svm.m > pf.SVM_MAX_M))]  # Fig. 3c's SVM stops at m = 1,000
+    no_svm = no_svm[~((no_svm.model == "SVM") & (no_svm.m > 1_000))]  # no SVM above m = 1,000
     assert claims.paper_figure(no_svm, "fig3c").holds
     no_svm.loc[(no_svm.m == 10_000) & (no_svm.model == "MLP"), "test_error"] = 0.0  # the MLP below ConvPool
     assert not claims.paper_figure(no_svm, "fig3c").holds
-    table = pf.side_by_side(_fake("fig3b", 0.0, 0.3), "fig3b")
-    assert set(table.columns) >= {"paper", "ours", "ci95", "ours - paper"} and len(table) == 15
-
-
-def test_layerwise_claim():
-    fig = pd.DataFrame({"m": [10, 10, 50, 50], "model": "ConvPool", "test_error": [0.1, 0.1, 0.0, 0.0]})
-    lw = pd.DataFrame({"m": [10, 10, 50, 50], "model": "LW_CNN", "test_error": [0.0, 0.0, 0.0, 0.0]})
-    assert not claims.layerwise_vs_end_to_end(fig, lw).holds
-    assert claims.layerwise_vs_end_to_end(fig.assign(test_error=0.03), lw).holds
+    table = compare.side_by_side(_fake("fig3b", 0.0, 0.3), "fig3b")
+    assert set(table.columns) >= {"paper", "paper band", "ours", "ci95", "ours - paper"} and len(table) == 15
 
 
 def test_cli_figure_rejects_other_names(capsys):
@@ -186,6 +198,6 @@ def test_cli_show_csv(monkeypatch, capsys):
 def test_describe_fit_names_where_convpool_does_not_fit():
     rows = [{"model": "ConvPool", "m": m, "seed": s, "train_error": err, "steps": 1_000, "batch_size": 32}
             for m, err in ((100, 0.0), (10_000, 0.02)) for s in range(2)]
-    text = pf.describe_fit(pd.DataFrame(rows))
+    text = compare.describe_fit(pd.DataFrame(rows), "m")
     assert "m = 10,000" in text and "3.2 epochs" in text and "0.020" in text
-    assert pf.describe_fit(pd.DataFrame(rows).assign(train_error=0.0)).startswith("ConvPool fits every training set")
+    assert compare.describe_fit(pd.DataFrame(rows).assign(train_error=0.0), "m").startswith("ConvPool fits every")

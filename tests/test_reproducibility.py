@@ -21,7 +21,7 @@ import lib.experiments  # noqa: F401  (fill the registry before a test swaps in 
 from lib import sweep
 from lib.cache import ResultsCache
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns
-from lib.experiments import common
+from lib import samples, xor_network
 from lib.models import ConvPool, FullyConnected
 from lib.training import accuracy, train
 
@@ -36,7 +36,7 @@ FCN_SHAPES = [(6, 10, 16, 40), (3, 60, 32, 7), (4, 8, 32, 20)]
 def make(kind: str, shape: tuple[int, int, int, int], replicas: int, seed: int):
     n, d, width, _ = shape
     if kind == "cnn":
-        return common.xor_cnn(d, width, replicas=replicas, init_std=0.1, seed=seed)
+        return xor_network.xor_cnn(d, width, replicas=replicas, init_std=0.1, seed=seed)
     return FullyConnected(n * d, width, depth=3, replicas=replicas, seed=seed)
 
 
@@ -45,10 +45,10 @@ def outcome(kind, shape, replicas, seed, *, shared, loss="hinge", batch_size=Non
     the test set of `test_seed`, default `seed`)."""
     n, d, _, m = shape
     dist = OrthogonalPatterns(n, d)
-    X, y = dist.sample(m, seed=SEED) if shared else common.training_sets(dist, m, seed, replicas)
+    X, y = dist.sample(m, seed=SEED) if shared else samples.training_sets(dist, m, seed, replicas)
     net = make(kind, shape, replicas, seed)
     res = train(net, X, y, lr=0.05, steps=steps, loss=loss, batch_size=batch_size, early_stop=False)
-    acc = accuracy(net, *common.test_set(dist, seed if test_seed is None else test_seed, 200))
+    acc = accuracy(net, *samples.test_set(dist, seed if test_seed is None else test_seed, 200))
     params = [p.detach() for p in net.parameters()]
     return [(res.loss[:, r], res.steps_to_fit[r], [p[r] for p in params], acc[r]) for r in range(replicas)]
 
@@ -61,12 +61,12 @@ def identical(a, b) -> bool:
 def test_data_is_bit_identical_whatever_the_replica_count():
     dist = OrthogonalPatterns(7, 9, basis="random", seed=3)
     for R in (1, 3, 8):
-        X, y = common.training_sets(dist, 30, SEED, R)
+        X, y = samples.training_sets(dist, 30, SEED, R)
         for r in range(R):
-            Xr, yr = dist.sample(30, seed=common.TRAIN_SEED_OFFSET + SEED + r)
+            Xr, yr = dist.sample(30, seed=samples.TRAIN_SEED_OFFSET + SEED + r)
             assert torch.equal(X[r], Xr) and torch.equal(y[r], yr)
-    X1, y1 = common.test_set(dist, SEED)
-    X2, y2 = common.test_set(OrthogonalPatterns(7, 9, basis="random", seed=3), SEED)
+    X1, y1 = samples.test_set(dist, SEED)
+    X2, y2 = samples.test_set(OrthogonalPatterns(7, 9, basis="random", seed=3), SEED)
     assert torch.equal(X1, X2) and torch.equal(y1, y2)
 
 
@@ -157,10 +157,10 @@ def test_convpool_alone_equals_the_same_replica_in_a_batch_on_every_path(data, s
     dist = DATA[data](n, d)
 
     def run(replicas, seed):
-        X, y = common.training_sets(dist, m, seed, replicas)
+        X, y = samples.training_sets(dist, m, seed, replicas)
         net = ConvPool(d, k, replicas=replicas, radius=0.3, second_layer=second_layer, seed=seed)
         res = train(net, X, y, lr=0.05, steps=10, loss="logistic")
-        acc = accuracy(net, *common.test_set(dist, SEED, 200))
+        acc = accuracy(net, *samples.test_set(dist, SEED, 200))
         params = [p.detach() for p in net.parameters()]
         return [(res.loss[:, r], res.steps_to_fit[r], [p[r] for p in params], acc[r]) for r in range(replicas)]
 

@@ -4,7 +4,8 @@ import torch
 
 from lib import training
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns
-from lib.experiments.common import training_sets, xor_cnn
+from lib.samples import training_sets
+from lib.xor_network import xor_cnn
 from lib.models import FullyConnected, PatternTable, PositionMajor, unique_rows
 from lib.training import TrainingDivergedError, train
 

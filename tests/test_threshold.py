@@ -204,9 +204,10 @@ def test_a_tiny_probe_has_one_row_per_seed_and_counts_the_initial_lucky_filters(
     rows = th.probe(d=4, k=6, choice=choice, n=3, m=12, seeds=3, test_size=50, selection_profile="quick")
     assert rows["replica"].tolist() == [0, 1, 2]
     net = ConvPool(4, 6, replicas=3, radius=1.0, seed=0, dtype=torch.float64)
-    from lib.experiments.paper_figures import distribution
+    from lib.protocol import FigureSettings, distribution
 
-    plus, minus = detector_sets(net.tables(distribution(n=3, noise=0.0, d=4, dtype=torch.float64).patterns), net.a)
+    patterns = distribution(FigureSettings(n=3, d=4), dtype=torch.float64).patterns
+    plus, minus = detector_sets(net.tables(patterns), net.a)
     assert rows["lucky_plus"].tolist() == plus.sum(-1).tolist() and rows["lucky_minus"].tolist() == minus.sum(-1).tolist()
     assert rows["test_error"].between(0, 1).all() and rows["train_error"].between(0, 1).all()
     assert (rows["fittable"] | (rows["train_error"] > 0)).all()  # a fitted set is fittable

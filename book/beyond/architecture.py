@@ -43,15 +43,14 @@
 # minimum** of this non-negative loss. The gradient of a channel flows only through the patch that
 # wins its max-pool, and only when that winner is active ($\relu'(0) = 0$).
 #
-# ```{admonition} Our reconstruction
+# ```{admonition} Our choices
 # :class: warning
 # The architecture (conv with $2k$ channels, ReLU, global max-pool, fixed $\pm1$ output) is the one
-# of the authors' XOR paper {cite:p}`brutzkus2019xor`, with $d$-dimensional patches; the paper's
-# abstracts confirm a "convolutional max-pooling" network. **Our reconstruction** (tagged [R]/[I])
-# supplies the initialisation scale $\sigma_g = 10^{-3}$, the step size
+# of the authors' XOR paper {cite:p}`brutzkus2019xor`, with $d$-dimensional patches, not the published
+# paper's ConvPool (a trained second layer, Part I). **Our choices** supply the initialisation scale $\sigma_g = 10^{-3}$, the step size
 # $\eta$, the hinge loss and the stopping rule "zero training loss". In the library this network is
 # `ConvPool(d, 2k, second_layer="fixed", init="gaussian", radius=σ_g √d)`, built by
-# `lib.experiments.common.xor_cnn(d, k, init_std=σ_g)`, trained by `train(lr=..., loss="hinge")`. The fully connected baseline (two or
+# `lib.xor_network.xor_cnn(d, k, init_std=σ_g)`, trained by `train(lr=..., loss="hinge")`. The fully connected baseline (two or
 # three ReLU layers, all trained, biases, $\mathcal N(0, 1/\text{fan-in})$ initialisation) is **our
 # choice**: the paper's FCN widths, depths and tuning are unknown.
 # ```
@@ -65,7 +64,7 @@ from myst_nb import glue
 import lib
 from lib import FullyConnected, OrthogonalPatterns
 from lib.diagrams import draw_network
-from lib.experiments.common import xor_cnn
+from lib.xor_network import xor_cnn
 from lib.models import PatternTable
 from lib.plotting import set_theme
 from lib.stats import mean_ci

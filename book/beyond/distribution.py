@@ -45,13 +45,13 @@
 # 3. fill the other $n - 1$ positions i.i.d. from a law over the spurious patterns (knobs
 #    `spurious_probs` and `spurious_probs_negative`; default uniform and the same for both labels).
 #
-# ```{admonition} Our reconstruction
+# ```{admonition} Our choices
 # :class: warning
 # The paper's text fixes orthogonal patterns, one discriminative pattern per class and spurious
-# patterns elsewhere. The exact sampler is **our reconstruction** (tagged [I]): the unit
-# norm, the single copy of $p_y$, and the uniform spurious law independent of the label. The final
-# version of the paper may allow several copies or a label-dependent spurious law. Each of these
-# choices is a keyword argument of `OrthogonalPatterns`, so the later chapters can vary them.
+# patterns elsewhere, as the published paper's $\mathcal D$ ({doc}`../paper/setting`): unit-norm
+# patterns, a single copy of $p_y$, and uniform spurious patterns independent of the label. Varying
+# those choices (several copies, a label-dependent spurious law) is **the book's own** extension. Each
+# of these choices is a keyword argument of `OrthogonalPatterns`, so the later chapters can vary them.
 # ```
 
 # %% tags=["remove-output"]

@@ -18,10 +18,11 @@
 # hinge loss); it is the book's own material, not a claim of the published paper, whose network has
 # a trained second layer, sphere initialisation, the logistic loss and the layer-wise algorithm.
 #
-# The final version of the paper {cite:p}`brutzkus2021maxpool` claims that the max-pooling network
-# "can be globally optimized": gradient descent from a small random initialisation drives the
-# training hinge loss to zero, its global minimum, although the loss is not convex. This chapter
-# states that claim as a theorem, sketches why it holds, and then checks it on many seeds and widths:
+# The published paper's optimization result is Theorem 5.1(1) {cite:p}`brutzkus2021maxpool`, for its own
+# network and algorithm (LW_CNN), checked in {doc}`../paper/lw_cnn_theory`. This chapter states and
+# checks an analogue of our own for the XOR-paper network: gradient descent from a small random
+# initialisation drives the training hinge loss to zero, its global minimum, although the loss is not
+# convex. We state it as a theorem, sketch why it holds, and then check it on many seeds and widths:
 # how often GD reaches zero loss, how many steps it needs against the theorem's bound, by which
 # mechanism, and what happens outside the theorem's assumptions.
 #
@@ -70,11 +71,11 @@
 # steps.
 # ```
 #
-# ```{admonition} Our reconstruction
+# ```{admonition} The book's own theorem
 # :class: warning
-# The paper's abstract states only that the network "can be globally optimized". Its exact theorem,
-# conditions and constants were not available to us when this page was written. {prf:ref}`thm-opt` is **our
-# reconstruction**, following the usual proof shape (exploration at initialisation, as in
+# {prf:ref}`thm-opt` is **the book's own statement** for the XOR-paper network, not a theorem of the
+# published paper (whose Theorem 5.1 is about LW_CNN with a trained second layer, see
+# {doc}`../paper/lw_cnn_theory`). It follows the usual proof shape (exploration at initialisation, as in
 # the authors' XOR paper {cite:p}`brutzkus2019xor`). The interference bound $c_I$ is an assumption
 # of the statement, not a consequence: the paper does not give it, we set $c_I = 1$ in
 # `lib.xor_theory.iteration_bound(..., interference=1.0)`, and we **measure** the interference below.
@@ -241,8 +242,8 @@ interference
 # {glue:text}`intf_max:.2f`). For those runs the reconstructed theorem, with our constant, does not
 # apply; evaluated with each run's own measured interference in place of $c_I$, the bound still holds
 # for every run that fitted (check: {glue:text}`bound_measured_ok`). The assumption is the weak point
-# of our reconstruction: the paper must control the interference by an argument we do not have, such
-# as the pattern statistics of the next chapter.
+# of our theorem: a proof must control the interference by an argument we do not have, such as the
+# pattern statistics of the next chapter.
 #
 # ## The mechanism: detectors and max-pooling winners
 #

@@ -40,7 +40,7 @@ from myst_nb import glue
 import lib
 import lib.experiments.threshold as threshold
 from lib import plotting
-from lib.experiments.paper_figures import LW
+from lib.protocol import LW
 
 plotting.set_theme()
 profile = lib.current_profile()
@@ -64,7 +64,7 @@ LABELS = {"theorem": "LW_CNN, Theorem 5.1's steps", "relaxed": "LW_CNN, §7's re
 # - **Theorem 5.1's steps**: Algorithm 1 with $\eta_1 = 1/(4k(T_1+1))$, $r = \eta_1/200$ (as
 #   `lib.theory.regime` gives them), $T_1 = 50$, $\eta_2 = 4k$, $T_2 = 500$, in float64;
 # - **§7's relaxed steps**: Algorithm 1 with the fixed values that §7's layer-wise comparison uses,
-#   chosen there before this chapter existed (`paper_figures.LW`, printed below), in float32;
+#   chosen there before this chapter existed (`lib.protocol.LW`, printed below), in float32;
 # - **Adam end to end**: ConvPool trained as in §7's Fig. 3a (its epochs, batch size, and the step
 #   size and radius its validation rule selected).
 #

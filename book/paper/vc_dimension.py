@@ -236,7 +236,7 @@ glue("demo_k", point["k"], display=False)
 glue("demo_k_theorem", 8 * (2 * point["n"]) ** 3, display=False)
 glue("demo_T1", point["T1"], display=False)
 glue("demo_T2", point["T2"], display=False)
-glue("demo_test", int(lib.experiments.common.TEST_SIZE), display=False)
+glue("demo_test", int(lib.samples.THEORY_TEST_SIZE), display=False)
 M = 32  # the headline training-set size (in both profiles' grids)
 at = errors[errors["m"] == M].set_index(["model", "where"])["mean"]
 glue("demo_m", M, display=False)

@@ -11,12 +11,11 @@
 # ---
 
 # %% [markdown]
-# # Scorecard of Part II: the reconstructed claims
+# # Scorecard of Part II: the book's own claims
 #
-# One row per claim that Part II ("Beyond the paper") tests: the claims of the paper's versions as the
-# book reconstructed them from their abstracts, for the authors' earlier XOR-paper network (a fixed
-# $\pm1$ output layer, gradient descent on the hinge loss), not the published paper's theorems. For
-# each: what the paper reports, what this book measured, with its 95% interval and settings, and a
+# One row per claim that Part II ("Beyond the paper") tests: the book's own statements about the
+# authors' earlier XOR-paper network (a fixed $\pm1$ output layer, gradient descent on the hinge loss),
+# not the published paper's theorems. For each: where it comes from, what this book measured, with its 95% interval and settings, and a
 # verdict. The table is **generated** by `lib.scorecard`
 # from the cached experiment results that the chapters show; no number on this page is typed by hand.
 # The link in each row goes to the Part II section with the figure.
@@ -32,12 +31,12 @@
 # the two half-widths added in quadrature for a difference of means. A number without an interval is
 # an extreme over all runs (a minimum or maximum), which is already the worst case.
 #
-# ```{admonition} Thresholds are ours
+# ```{admonition} The book's claims, not the paper's
 # :class: warning
-# The paper's final text (theorem constants, figure values) was not available to us when these claims
-# were set up, so the thresholds below are **our reconstruction** of what each claim asserts, fixed in
-# `lib/scorecard.py` before looking at the full-profile results. Change one there and the verdicts
-# follow.
+# Every row below is **the book's own statement** about the XOR-paper network of Part II (a fixed
+# $\pm1$ output layer, GD on the hinge loss), with a threshold we fixed in `lib/scorecard.py` before
+# looking at the full-profile results. The published paper's claims and their verdicts are in
+# {doc}`../paper/scorecard`.
 # ```
 
 # %% tags=["remove-output", "hide-input"]

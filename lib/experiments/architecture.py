@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import test_set, training_sets, xor_cnn
+from lib.samples import test_set, training_sets
+from lib.xor_network import xor_cnn
 from lib.sweep import experiment
 from lib.training import accuracy, train
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from lib.distributions import NoisyOrthogonalPatterns
-from lib.experiments.cnn_vs_fcn import fit_and_score
+from lib.xor_network import fit_and_score
 from lib.sweep import experiment
 
 NOISE_MODELS = ("CNN k=50", "FCN-2 w=100")

@@ -16,63 +16,11 @@ import pandas as pd
 import torch
 
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import TEST_SEED_OFFSET, test_set, training_sets, xor_cnn
+from lib.samples import TEST_SEED_OFFSET
+from lib.xor_network import fit_and_score, xor_cnn
 from lib.models import FullyConnected
 from lib.sweep import experiment
-from lib.training import accuracy, train
-
-VAL_SEED_OFFSET = 2_000_000  # the validation sample of base seed s is drawn from seed VAL_SEED_OFFSET + s
-VAL_SIZE = 1_000
-
-# model name -> architecture and learning-rate grid (the grids are documented on the Part II page cnn_vs_fcn)
-MODELS = {
-    "CNN k=50": dict(kind="cnn", k=50, lrs=[0.02, 0.05, 0.1], steps=2000),
-    "FCN-2 w=100": dict(kind="fcn", width=100, depth=2, lrs=[0.5, 1.0, 2.0], steps=300),
-    "FCN-2 w=1000": dict(kind="fcn", width=1000, depth=2, lrs=[0.5, 1.0, 2.0], steps=300),
-    "FCN-3 w=100": dict(kind="fcn", width=100, depth=3, lrs=[0.25, 0.5, 1.0], steps=300),
-}
-
-
-def make_model(model: str, n: int, d: int, seeds: list[int], device: str) -> torch.nn.Module:
-    """The replicated network `model` (a key of MODELS) for inputs of n patches in R^d."""
-    spec = MODELS[model]
-    if spec["kind"] == "cnn":
-        return xor_cnn(d, spec["k"], replicas=len(seeds), init_std=1e-3, seed=seeds, device=device)
-    return FullyConnected(n * d, spec["width"], depth=spec["depth"], replicas=len(seeds), seed=seeds, device=device)
-
-
-def fit_and_score(
-    model: str, train_dist, eval_dist, *, m: int, seeds: int, seed: int, lrs: list[float] | None = None, device: str
-) -> pd.DataFrame:
-    """Train `seeds` x len(lrs) replicas of `model` (one training set of m points from `train_dist`
-    per seed, shared by its learning rates), pick the learning rate on a validation sample from
-    `train_dist`, and test every replica on a test sample from `eval_dist`.
-    One row per (seed, lr): fitted, steps_to_fit, val_accuracy, test_accuracy, selected."""
-    spec = MODELS[model]
-    lrs = list(spec["lrs"] if lrs is None else lrs)
-    L = len(lrs)
-    X, y = training_sets(train_dist, m, seed, seeds)
-    X, y = X.repeat_interleave(L, 0), y.repeat_interleave(L, 0)
-    net = make_model(model, train_dist.n, train_dist.d, [seed + s for s in range(seeds) for _ in lrs], device)
-    res = train(net, X, y, lr=[lr for _ in range(seeds) for lr in lrs], steps=spec["steps"], loss="hinge")
-    val = accuracy(net, *train_dist.sample(VAL_SIZE, seed=VAL_SEED_OFFSET + seed)).view(seeds, L)
-    test = accuracy(net, *test_set(eval_dist, seed)).view(seeds, L)
-    best = int(val.mean(0).argmax())
-    return pd.DataFrame(
-        {
-            "model": model,
-            "kind": spec["kind"],
-            "seed": [s for s in range(seeds) for _ in lrs],
-            "lr": lrs * seeds,
-            "fitted": res.fitted.numpy(),
-            "steps_to_fit": res.steps_to_fit.numpy(),
-            "val_accuracy": val.flatten().numpy(),
-            "test_accuracy": test.flatten().numpy(),
-            "selected": [l == best for _ in range(seeds) for l in range(L)],
-            "parameters": net.num_parameters,
-        }
-    )
-
+from lib.training import train
 
 # ---------------------------------------------------------------- E3: accuracy against m
 

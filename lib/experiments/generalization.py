@@ -8,8 +8,8 @@ import torch
 
 from lib import xor_theory as theory
 from lib.distributions import OrthogonalPatterns, pattern_statistics
-from lib.experiments.common import TRAIN_SEED_OFFSET, split_tables, test_set, xor_cnn
-from lib.experiments.optimization import D, N, step_cap, step_size, train_cnn
+from lib.samples import TRAIN_SEED_OFFSET, test_set
+from lib.xor_network import D, N, split_tables, step_cap, step_size, train_cnn, xor_cnn
 from lib.models import ConvPool
 from lib.sweep import experiment
 from lib.training import accuracy, train

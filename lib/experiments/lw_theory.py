@@ -21,10 +21,11 @@ import torch
 
 from lib.baselines import hard_margin_svm
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import single_thread_on_cpu, test_set, training_sets
+from lib.devices import single_thread_on_cpu
+from lib.samples import test_set, training_sets
 from lib.models import ConvPool, PatternTable
 from lib.sweep import experiment
-from lib.theory import LemmaMonitor, certificate, regime
+from lib.theory import LemmaMonitor, certificate, regime, support_margin
 from lib.training import train_layerwise
 
 DEFAULTS = dict(n=10, T1=50, T2=2000, lr2_factor=4.0, lr1_factor=1.0, radius_factor=1.0, test_size=10_000)
@@ -112,6 +113,7 @@ def _run_layerwise(
             "lucky_minus": minus.sum(-1).cpu().numpy(),
             **{f"viol {c}": monitor.violations[c].numpy() for c in LemmaMonitor.CHECKS},
             "cert_margin": cert_margin.cpu().numpy(),
+            "cert_margin_support": support_margin(net.tables(dist.patterns.to(device)), v, n).numpy(),
             "cert_norm_ratio": ((v**2).sum(-1) * zmax2 / d).cpu().numpy(),
             "svm_cos": svm_cos,
             "svm_norm_ratio": svm_ratio,
@@ -184,9 +186,14 @@ def lw_trajectory(*, device, **point) -> pd.DataFrame:
 
 
 def _sample_grid(profile: str) -> list[dict]:
+    """Outside Theorem 5.1's regime of m (m < 100, where its probability is small or vacuous) at d = 4..6,
+    and inside it (m = 128, 256) at d = 4..8."""
     if profile == "full":
-        return [_point(d=d, k=8 * d**3 + 1, m=m, seeds=20, T2=500) for d in (4, 5, 6) for m in (4, 8, 16, 32, 64, 128)]
-    return [_point(d=4, k=513, m=m, seeds=5, T2=500, test_size=2000) for m in (4, 16, 64)]
+        outside = [_point(d=d, k=8 * d**3 + 1, m=m, seeds=20, T2=500) for d in (4, 5, 6) for m in (4, 8, 16, 32, 64)]
+        inside = [_point(d=d, k=8 * d**3 + 1, m=m, seeds=10, T2=500) for d in (4, 5, 6, 7, 8) for m in (128, 256)]
+        return outside + inside
+    return [_point(d=d, k=8 * d**3 + 1, m=m, seeds=5, T2=500, test_size=2000) for d, m in ((4, 16), (4, 128), (5, 128),
+                                                                                           (4, 256), (5, 256))]
 
 
 @experiment("lw_samples", "Theorem 5.1(2): test error against m for several d, k = 8 d^3 + 1", _sample_grid)
@@ -196,33 +203,29 @@ def lw_samples(*, device, **point) -> pd.DataFrame:
 
 
 def _width_grid(profile: str) -> list[dict]:
+    """k from 8 d^3 to 8 * 8 d^3 at d = 4, at m = 8 (outside the theorem's regime of m) and m = 128 (inside)."""
     if profile == "full":
-        return [_point(d=4, k=f * 8 * 4**3 + 1, m=8, seeds=20, T2=500) for f in (1, 2, 4, 8)]
-    return [_point(d=4, k=f * 512 + 1, m=8, seeds=5, T2=500, test_size=2000) for f in (1, 8)]
+        return [_point(d=4, k=f * 8 * 4**3 + 1, m=m, seeds=20, T2=500) for m in (8, 128) for f in (1, 2, 4, 8)]
+    return [_point(d=4, k=f * 512 + 1, m=m, seeds=5, T2=500, test_size=2000) for m in (8, 128) for f in (1, 8)]
 
 
-@experiment("lw_widths", "K-FREE: test error against k from 8 d^3 to 8 * 8 d^3 (m = 8)", _width_grid)
+@experiment("lw_widths", "K-FREE: test error against k from 8 d^3 to 8 * 8 d^3 (m = 8 and 128)", _width_grid)
 def lw_widths(*, device, **point) -> pd.DataFrame:
     """Per seed: test error after LW_CNN with k channels."""
     return run_layerwise(**point, device=device)[0]
 
 
 def _patches_grid(profile: str) -> list[dict]:
+    """n from 2 to 50, at m = 8 (outside the theorem's regime of m) and m = 128 (inside)."""
     if profile == "full":
-        return [_point(d=5, k=1001, n=n, m=8, seeds=20, T2=500) for n in (2, 5, 10, 20, 50)]
-    return [_point(d=4, k=513, n=n, m=8, seeds=5, T2=500, test_size=2000) for n in (2, 10, 50)]
+        return [_point(d=5, k=1001, n=n, m=m, seeds=20, T2=500) for m in (8, 128) for n in (2, 5, 10, 20, 50)]
+    return [_point(d=4, k=513, n=n, m=m, seeds=5, T2=500, test_size=2000) for m in (8, 128) for n in (2, 10, 50)]
 
 
-@experiment("lw_patches", "N-FREE: test error against n (d = 5, k = 1001, m = 8)", _patches_grid)
+@experiment("lw_patches", "N-FREE: test error against n (d = 5, k = 1001, m = 8 and 128)", _patches_grid)
 def lw_patches(*, device, **point) -> pd.DataFrame:
     """Per seed: test error after LW_CNN on inputs of n patches."""
     return run_layerwise(**point, device=device)[0]
-
-
-def gen_constant(df: pd.DataFrame) -> float:
-    """The smallest c with mean test error <= c sqrt(d / m) at every (d, m) of `df` (lw_samples rows)."""
-    means = df.groupby(["d", "m"])["test_error"].mean().reset_index()
-    return float((means["test_error"] / np.sqrt(means["d"] / means["m"])).max())
 
 
 PROOF_ORDER = ("L5.2", "C.1", "C.2", "L5.3(1)", "L5.3(2)", "L5.3(3)", "L5.5", "Part 3")

@@ -3,90 +3,16 @@ does GD reach zero training loss, how fast against the T-OPT bound, by what mech
 the guarantee stop (the book's reconstruction in lib/xor_theory.py)."""
 from __future__ import annotations
 
-from typing import NamedTuple
 
 import pandas as pd
 import torch
 
 from lib import xor_theory as theory
-from lib.distributions import P_MINUS, P_PLUS, OrthogonalPatterns
-from lib.experiments.common import split_tables, test_set, training_sets, xor_cnn
+from lib.samples import test_set
+from lib.xor_network import D, N, CNNRun, step_cap, step_size, train_cnn
 from lib.models import ConvPool
 from lib.sweep import experiment
-from lib.training import TrainResult, accuracy, train
-
-N, D = 10, 30  # the chapters' problem size: n patches, d patterns
-RECORD_STEPS = 100  # `record=True` keeps the filters after each of the first RECORD_STEPS steps
-
-
-def step_cap(profile: str) -> int:
-    """The cap T on GD steps: 2,000 in the full profile (a run that has not fitted by then counts as
-    not reaching zero loss), 300 in the quick profile."""
-    return 2_000 if profile == "full" else 300
-
-
-def step_size(eta_rule: str, k: int) -> float:
-    """eta for a rule: "2/k" (eta = 2/k, the book's width scaling) or a fixed number such as "0.1"."""
-    return 2.0 / k if eta_rule == "2/k" else float(eta_rule)
-
-
-class CNNRun(NamedTuple):
-    """What `train_cnn` returns: the distribution, the trained net, its training sets X (R, m, n, d) and
-    y (R, m), the TrainResult, and per replica the detector counts at initialisation."""
-
-    dist: OrthogonalPatterns
-    net: ConvPool
-    X: torch.Tensor
-    y: torch.Tensor
-    res: TrainResult
-    detectors_plus: torch.Tensor
-    detectors_minus: torch.Tensor
-
-
-def train_cnn(
-    *, n: int, d: int, k: int, m: int, replicas: int, lr: float, init_std: float, steps: int, seed: int,
-    device: str, record: bool = False,
-) -> CNNRun:
-    """`replicas` CNNs (model seeds seed + r) trained at once, each on its own training set of m points,
-    by full-batch GD on the hinge loss for at most `steps` steps (with `record`, a snapshot of the filters
-    after each of the first RECORD_STEPS steps)."""
-    dist = OrthogonalPatterns(n, d)
-    X, y = training_sets(dist, m, seed, replicas)
-    net = xor_cnn(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
-    det_plus, det_minus = detector_counts(net, dist.patterns)
-    res = _train_recorded(net, X, y, lr, steps) if record else train(net, X, y, lr=lr, steps=steps, loss="hinge")
-    return CNNRun(dist, net, X, y, res, det_plus, det_minus)
-
-
-def _train_recorded(net: ConvPool, X: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> TrainResult:
-    """GD for `steps` steps with snapshots of the first RECORD_STEPS only: two `train` calls, the second
-    continuing the first (replicas that fitted in the first call stay frozen). Same trajectory as one call."""
-    first = train(net, X, y, lr=lr, steps=min(steps, RECORD_STEPS), record_every=1, loss="hinge")
-    if bool(first.fitted.all()) or steps <= RECORD_STEPS:
-        return first
-    rest = train(net, X, y, lr=lr, steps=steps - RECORD_STEPS, loss="hinge")
-    later = torch.where(rest.fitted, rest.steps_to_fit + RECORD_STEPS, -1)
-    steps_to_fit = torch.where(first.fitted, first.steps_to_fit, later)
-    return TrainResult(
-        loss=torch.cat([first.loss, rest.loss[1:]]),
-        steps_to_fit=steps_to_fit,
-        fitted=steps_to_fit >= 0,
-        steps_run=RECORD_STEPS + rest.steps_run,
-        snapshots=first.snapshots,
-        seconds=first.seconds + rest.seconds,
-    )
-
-
-def detector_counts(net: ConvPool, patterns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per replica, the number of w-filters that detect p_plus and of u-filters that detect p_minus:
-    the filter's dot product with that pattern is its largest and is positive (`theory.detector_probability`)."""
-    a, b = split_tables(net, patterns)
-
-    def count(t: torch.Tensor, p: int) -> torch.Tensor:
-        return ((t.argmax(-1) == p) & (t[..., p] > 0)).sum(-1)
-
-    return count(a, P_PLUS).cpu(), count(b, P_MINUS).cpu()
-
+from lib.training import accuracy
 
 def interference(net: ConvPool, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per replica, the largest output of the opposite-sign filters on a training point:

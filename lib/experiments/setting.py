@@ -15,7 +15,8 @@ import torch
 
 from lib._checks import check_int
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import single_thread_on_cpu, test_set, training_sets
+from lib.devices import single_thread_on_cpu
+from lib.samples import test_set, training_sets
 from lib.models import ConvPool
 from lib.sweep import experiment
 from lib.theory import regime

@@ -6,14 +6,14 @@ of training ConvPool (`CHOICES`):
 
 - "theorem": Algorithm 1 with Theorem 5.1's step size and radius (`lib.theory.regime`: eta_1 =
   1 / (4 k (T_1 + 1)), r = eta_1 / 200), T_1 = 50, eta_2 = 4 k (< 8 k), in float64 (the steps are tiny);
-- "relaxed": Algorithm 1 with the fixed steps of §7's layer-wise comparison (`paper_figures.LW`:
+- "relaxed": Algorithm 1 with the fixed steps of §7's layer-wise comparison (`lib.protocol.LW`:
   T_1 = 200, eta_1 = r = 1e-3, T_2 = 2,000, eta_2 = 2,000), chosen there before this chapter existed;
 - "adam": ConvPool end to end with Adam, with Fig. 3a's epochs, batch size, step size and radius
-  (`paper_figures.EPOCHS`, `BATCH_SIZE`, and what `chosen(selection("fig3a", ...))` picks).
+  (the `epochs` and `batch_size` of `figure_settings("fig3a", ...)`, and what its selection picks).
 
-Data: §7's distribution (`paper_figures.distribution`: l = d patterns, the rows of one random
+Data: §7's distribution (`lib.protocol.distribution`: l = d patterns, the rows of one random
 orthogonal matrix) with n = 10 patches and m = 200 training points at every d; seed conventions of
-`lib.experiments.common` (replica r: model seed r, training set TRAIN_SEED_OFFSET + r; one test set).
+`lib.samples` (replica r: model seed r, training set TRAIN_SEED_OFFSET + r; one test set).
 The three choices see the same training and test sets, and "theorem" and "relaxed" the same initial
 filter directions (the sphere initialisation scales with r).
 
@@ -31,10 +31,11 @@ import pandas as pd
 import torch
 
 from lib._checks import check_choice, check_float, check_int, show
-from lib.experiments.common import single_thread_on_cpu, test_set, training_sets
+from lib.devices import single_thread_on_cpu
+from lib.samples import test_set, training_sets
 from lib.experiments.lw_theory import _predict_errors
-from lib.experiments.paper_figures import BATCH_SIZE, EPOCHS, LW, chosen, distribution, fit_adam, selection
 from lib.models import ConvPool
+from lib.protocol import LW, FigureSettings, chosen, distribution, figure_settings, fit_adam, selection
 from lib.sweep import experiment, run
 from lib.theory import LuckyWatch, detector_sets, lucky_channels, regime
 from lib.training import split_sample, train_layerwise
@@ -68,16 +69,17 @@ def probe(*, d: int, k: int, choice: str, n: int, m: int, seeds: int, test_size:
     selection_profile = check_choice("selection_profile", selection_profile, ("quick", "full"))
     with single_thread_on_cpu(device):
         dtype = torch.float64 if choice == "theorem" else torch.float32
-        dist = distribution(n=n, noise=0.0, d=d, dtype=dtype)
+        dist = distribution(FigureSettings(n=n, d=d, k=k), dtype=dtype)
         X, y = training_sets(dist, m, seed, seeds)
         patterns = dist.patterns.to(device)
         if choice == "adam":
-            pick = chosen(selection("fig3a", selection_profile, device))["ConvPool"]
+            fig3a = figure_settings("fig3a", selection_profile)
+            pick = chosen(selection(fig3a, device))["ConvPool"]
             net = ConvPool(d, k, replicas=seeds, radius=pick["radius"], seed=seed, device=device)
             lucky = detector_sets(net.tables(patterns), net.a.detach())
-            fit_adam(net, X, y, lr=pick["lr"], epochs=EPOCHS, batch_size=BATCH_SIZE, seed=seed)
+            fit_adam(net, X, y, lr=pick["lr"], epochs=fig3a.epochs, batch_size=fig3a.batch_size, seed=seed)
             stopped = np.full(seeds, math.nan)
-            X2, y2, steps = X, y, dict(lr=pick["lr"], radius=pick["radius"], epochs=EPOCHS, batch_size=BATCH_SIZE)
+            X2, y2, steps = X, y, dict(lr=pick["lr"], radius=pick["radius"], epochs=fig3a.epochs, batch_size=fig3a.batch_size)
         else:
             if choice == "theorem":
                 rg = regime(d, k, THEOREM["T1"])

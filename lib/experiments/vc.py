@@ -14,7 +14,7 @@ import torch
 
 from lib import shattering
 from lib.distributions import OrthogonalPatterns
-from lib.experiments.common import test_set
+from lib.samples import test_set
 from lib.models import ConvPool
 from lib.sweep import experiment
 from lib.training import accuracy, train_layerwise

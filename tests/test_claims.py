@@ -1,0 +1,149 @@
+"""Every claim function of lib/claims.py on constructed tables: one that violates the claim (the verdict
+must be "fails") and one that satisfies it ("holds"), so that no rule is one that cannot fail."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lib import claims, paper_values
+from lib.theory import lucky_probability
+
+RNG = np.random.default_rng(0)
+
+
+def _lemma_rows(d=4, k=513, runs=40, P=None, **extra):
+    """lw_lemmas-like rows inside the regime: lucky counts drawn as a multinomial with probability P of
+    each sign (default the lemma's), no violation, margins 2."""
+    P = lucky_probability(d) if P is None else P
+    counts = RNG.multinomial(k, [P, P, 1 - 2 * P], size=runs)
+    rows = pd.DataFrame({"setting": "inside", "d": d, "k": k, "lucky_plus": counts[:, 0], "lucky_minus": counts[:, 1],
+                         "cert_margin": 2.0, "cert_margin_support": 2.0, "cert_norm_ratio": 30.0,
+                         "svm_norm_ratio": 1.0, "svm_cos": 0.9, "train_error_S2": 0.0,
+                         **{f"viol {c}": 0 for c in ("L5.3(1)", "L5.3(2)", "L5.3(3)", "L5.5", "C.1", "C.2")}})
+    return rows.assign(**extra)
+
+
+def test_lucky_filters_fails_on_a_wrong_probability_and_holds_on_the_lemmas():
+    assert claims.lucky_filters(_lemma_rows()).holds
+    wrong = claims.lucky_filters(_lemma_rows(P=0.8 * lucky_probability(4)))  # the mean count 20% low
+    assert not wrong.holds and "s.e." in wrong.ours
+    outside = _lemma_rows(k=40, P=0.5 * lucky_probability(4))  # counts mostly below k/(4d) = 2.5
+    outside["lucky_plus"] = 0
+    assert not claims.lucky_filters(outside).holds
+
+
+def test_lemma_violations_fail_on_one_violation():
+    rows = _lemma_rows()
+    assert claims.lemma_5_3(rows).holds and claims.lemma_5_5(rows).holds
+    rows.loc[0, "viol L5.3(2)"] = 1
+    rows.loc[1, "viol C.1"] = 3
+    assert not claims.lemma_5_3(rows).holds and not claims.lemma_5_5(rows).holds
+
+
+def test_margin_needs_every_point_of_the_support():
+    assert claims.margin(_lemma_rows()).holds
+    assert not claims.margin(_lemma_rows(cert_margin_support=0.7)).holds  # fine on z(S), not on all of D_z
+    assert not claims.margin(_lemma_rows(cert_margin=0.9)).holds
+
+
+def _trajectory(loss):
+    t = np.unique(np.geomspace(1, 5001, 40).astype(int) - 1)
+    return pd.DataFrame({"phase": 2, "t": t, "loss": loss(t.astype(float))})
+
+
+def test_optimization_fails_on_a_loss_with_a_floor():
+    rows = _lemma_rows()
+    assert claims.optimization(_trajectory(lambda t: 1.0 / (t + 2)), rows).holds
+    assert not claims.optimization(_trajectory(lambda t: 0.1 + 1.0 / (t + 2)), rows).holds  # a positive floor
+    assert not claims.optimization(_trajectory(lambda t: 1.0 / (t + 2)), rows.assign(train_error_S2=0.1)).holds
+
+
+def _errors(cells, seeds=10, noise=0.002):
+    """Rows (d, m, k, n, seed, test_error) with error(cell) + small noise, clipped at 0."""
+    rows = []
+    for cell, err in cells:
+        for s in range(seeds):
+            rows.append({**cell, "seed": s, "test_error": max(0.0, err + noise * RNG.standard_normal())})
+    return pd.DataFrame(rows)
+
+
+def test_generalization_holds_at_the_rate_and_fails_on_a_flat_error():
+    ds, ms = (4, 6, 8), (128, 256, 512)
+    rate = _errors([({"d": d, "m": m, "k": 1, "n": 10}, 0.3 * math.sqrt(d / m)) for d in ds for m in ms])
+    assert claims.generalization(rate)[0].holds
+    flat = _errors([({"d": d, "m": m, "k": 1, "n": 10}, 0.05) for d in ds for m in ms])
+    assert not claims.generalization(flat)[0].holds
+    linear_in_d = _errors([({"d": d, "m": m, "k": 1, "n": 10}, 0.05 * d * math.sqrt(1 / m)) for d in ds for m in ms])
+    assert not claims.generalization(linear_in_d)[0].holds  # faster than sqrt(d): c fitted at the smallest d fails
+    # outside the theorem (m < 100) nothing is judged: a huge error at m = 8 does not fail it
+    small = _errors([({"d": 4, "m": 8, "k": 1, "n": 10}, 0.5)])
+    assert claims.generalization(pd.concat([rate, small]))[0].holds
+
+
+@pytest.mark.parametrize("by, fn", [("n", claims.n_free), ("k", claims.k_free)])
+def test_k_and_n_free_fail_on_growth_like_sqrt(by, fn):
+    values = (2, 5, 10, 20, 50)
+    other = "k" if by == "n" else "n"
+
+    def table(growth):
+        return _errors([({"d": 5, "m": 200, other: 1, by: v}, 0.02 * growth(v)) for v in values])
+
+    assert fn(table(lambda v: 1.0)).holds
+    assert not fn(table(lambda v: math.sqrt(v))).holds  # errors growing like sqrt(n) at m = 200
+    outside = table(lambda v: math.sqrt(v)).assign(m=8)  # the same growth outside the theorem: not judged
+    assert fn(pd.concat([table(lambda v: 1.0), outside])).holds
+
+
+def test_shattering_fails_when_one_labelling_is_missed():
+    checks = pd.DataFrame({"n": [2, 3], "realised": [4, 16], "labellings tried": [4, 16], "labellings": "all",
+                           "max |N - y|": [0.0, 1e-12]})
+    assert claims.shattering(checks).holds
+    assert not claims.shattering(checks.assign(realised=[4, 15])).holds
+    assert not claims.shattering(checks.assign(**{"max |N - y|": [0.0, 1e-3]})).holds
+
+
+def test_min_norm_separator_fails_below_n():
+    norms = pd.DataFrame({"n": [2, 5, 10], "l": 4, "norm2": [4.0, 10.0, 20.0]})
+    assert claims.min_norm_separator(norms).holds
+    assert not claims.min_norm_separator(norms.assign(norm2=[4.0, 4.9, 20.0])).holds
+
+
+def _fake(figure, shift, base, seeds=5):
+    """A fake figure table at the paper's x values: ConvPool at the paper's value + `shift` (+-0.001
+    between seeds), MLP and SVM at `base`."""
+    pub = paper_values.published(figure)
+    x = pub.x.iloc[0]
+    rows = []
+    for value in pub[x].unique():
+        conv = float(pub[(pub[x] == value) & (pub.model == "ConvPool")].test_error.iloc[0]) + shift
+        for model, err in (("ConvPool", conv), ("MLP", base), ("SVM", base)):
+            rows += [{x: value, "model": model, "seed": s, "test_error": max(0.0, err + 0.001 * (s - 2)),
+                      "train_error": 0.0} for s in range(seeds)]
+    return pd.DataFrame(rows)
+
+
+def test_paper_figure_fails_three_bands_away_and_holds_inside_the_band():
+    assert claims.paper_figure(_fake("fig3b", 0.0, 0.4), "fig3b").holds
+    pub = paper_values.published("fig3b")
+    band = float(pub[(pub.m == 10) & (pub.model == "ConvPool")].band.iloc[0])
+    inside = _fake("fig3b", 0.0, 0.4)
+    inside.loc[(inside.m == 10) & (inside.model == "ConvPool"), "test_error"] += 0.9 * band
+    assert claims.paper_figure(inside, "fig3b").holds  # within the paper's own 1 SD band
+    far = _fake("fig3b", 0.0, 0.4)
+    far.loc[(far.m == 10) & (far.model == "ConvPool"), "test_error"] += 3 * band
+    assert not claims.paper_figure(far, "fig3b").holds
+    assert not claims.paper_figure(_fake("fig5", 0.0, 0.004), "fig5").holds  # baselines below ConvPool
+
+
+def test_layerwise_is_one_sided_and_paired():
+    adam = pd.DataFrame({"m": 10, "seed": range(10), "model": "ConvPool", "test_error": 0.08 + 0.01 * RNG.random(10)})
+    better = adam.assign(model="LW_CNN", test_error=0.0)
+    claim = claims.layerwise_vs_end_to_end(adam, better)
+    assert claim.holds and "LW better" in claim.ours
+    worse = adam.assign(model="LW_CNN", test_error=adam.test_error + 0.05)
+    assert not claims.layerwise_vs_end_to_end(adam, worse).holds
+    same = adam.assign(model="LW_CNN", test_error=adam.test_error + 0.001 * RNG.standard_normal(10))
+    assert claims.layerwise_vs_end_to_end(adam, same).holds
