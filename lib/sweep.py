@@ -42,8 +42,9 @@ PROFILES = ("quick", "full")
 EXPERIMENTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "experiments")
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 # How local worker processes start, per device type. CUDA needs spawn (a forked child cannot use CUDA
-# once the parent has); on the CPU fork starts a worker without importing torch again.
-START_METHODS = {"cpu": "fork", "cuda": "spawn"}
+# once the parent has); on the CPU fork starts a worker without importing torch again, except where spawn
+# is the platform's default (macOS, where fork after importing torch is unsafe).
+START_METHODS = {"cpu": "spawn" if multiprocessing.get_all_start_methods()[0] == "spawn" else "fork", "cuda": "spawn"}
 
 
 def current_profile() -> str:
