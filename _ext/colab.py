@@ -54,22 +54,9 @@ def setup_cell(url: str, branch: str, page: str, root: str = COLAB_ROOT) -> str:
 
 def pages(root: Path = ROOT) -> list[str]:
     """Every page of `root`/_toc.yml whose source is a `.py` file, in the book's order."""
-    import yaml
+    from sphinx_external_toc.parsing import parse_toc_yaml  # the parser Jupyter Book reads _toc.yml with
 
-    found = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node and (root / f"{node['file']}.py").is_file():
-                found.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(yaml.safe_load((root / "_toc.yml").read_text()))
-    return found
+    return [doc for doc in parse_toc_yaml(root / "_toc.yml") if (root / f"{doc}.py").is_file()]
 
 
 def colab_notebook(page: str, url: str, branch: str, root: Path = ROOT, colab_root: str = COLAB_ROOT):
