@@ -31,9 +31,10 @@ def headline(verdicts: pd.Series, profile: str) -> str:
     if len(verdicts) == 0 or not words <= {"holds", "fails"}:
         raise ValueError(f"verdicts must be a non-empty series of 'holds' / 'fails', got {sorted(map(str, words))}")
     held = int((verdicts == "holds").sum())
+    failed = len(verdicts) - held
     return (
         f"**{held} of {len(verdicts)} claims of the published paper hold** on the book's scorecard "
-        f"({profile} profile; the other {len(verdicts) - held} fail, each with its reason on the page)."
+        f"({profile} profile; {failed} {'fails' if failed == 1 else 'fail'}, with the reason on the scorecard page)."
     )
 
 

@@ -14,7 +14,8 @@ _spec.loader.exec_module(readme_headline)
 def test_headline_counts_the_claims_that_hold():
     line = readme_headline.headline(pd.Series(["holds", "fails", "holds"]), "full")
     assert line.startswith("**2 of 3 claims of the published paper hold**")
-    assert "full profile; the other 1 fail" in line
+    assert "(full profile; 1 fails," in line
+    assert "(quick profile; 2 fail," in readme_headline.headline(pd.Series(["fails", "fails", "holds"]), "quick")
 
 
 @pytest.mark.parametrize("verdicts", [[], ["holds", "reproduced"]])
