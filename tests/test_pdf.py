@@ -65,10 +65,10 @@ def printed_code_lines(html: str) -> list[str]:
 
 
 def test_the_pdf_has_bookmarks_from_the_headings(reader):
-    titles = [" ".join(title.split()) for title in outline_titles(reader.outline)]
+    titles = [squeeze(title) for title in outline_titles(reader.outline)]  # Chromium may drop a space
     assert len(titles) >= 10, titles
-    for heading in ("Max-pooling networks: a literate reproduction", "Running the book"):
-        assert any(heading in title for title in titles), (heading, titles[:20])
+    for heading in ("Max-pooling networks: a literate reproduction", "Running the book", "Scorecard: the published paper's claims"):
+        assert squeeze(heading) in titles, (heading, titles[:20])
 
 
 def test_every_page_has_its_number(reader):

@@ -134,3 +134,29 @@ def test_setup_cell_on_a_faked_colab(tmp_path):
     # nothing but the package went into the venv (its own site-packages): torch stays the host's
     own = {p.name.split("-")[0].lower() for p in Path(site).iterdir() if p.name.endswith((".dist-info", ".egg-info"))}
     assert own <= {"pip", "setuptools", "maxpool_repro"}, own
+
+
+def test_colab_button_joins_the_launch_menu_of_notebook_pages():
+    class App:
+        class config:
+            html_theme_options = {"repository_url": URL}
+
+        class env:
+            @staticmethod
+            def doc2path(page):
+                return str(ROOT / f"{page}.{'md' if page == 'book/intro' else 'py'}")
+
+    def context():
+        return {"header_buttons": [{"label": "launch-buttons", "buttons": [{"text": "Binder"}]}]}
+
+    page = context()
+    colab._add_button(App, "book/paper/setting", "page.html", page, None)
+    assert [b["text"] for b in page["header_buttons"][0]["buttons"]] == ["Binder", "Colab"]
+    assert page["header_buttons"][0]["buttons"][1]["url"] == colab.colab_link(URL, "book/paper/setting")
+    intro = context()
+    colab._add_button(App, "book/intro", "page.html", intro, None)  # a MyST page: no generated notebook
+    assert [b["text"] for b in intro["header_buttons"][0]["buttons"]] == ["Binder"]
+    App.config.html_theme_options = {}  # no repository address: no button
+    plain = context()
+    colab._add_button(App, "book/paper/setting", "page.html", plain, None)
+    assert [b["text"] for b in plain["header_buttons"][0]["buttons"]] == ["Binder"]
