@@ -2,8 +2,8 @@
 
 sphinx-book-theme adds a ".ipynb" download button only for `.md` notebooks; for the book's Jupytext
 `.py` pages it offers the source alone. This extension copies the notebook that MyST-NB wrote for
-the page (`_build/jupyter_execute/<page>.ipynb`: the cells as read by Jupytext; in `cache` execution
-mode without outputs) to `_sources/<page>.ipynb` and points the theme's download button at it.
+the page (`_build/jupyter_execute/<page>.ipynb`: the cells as read by Jupytext, with the outputs of
+the build's execution) to `_sources/<page>.ipynb` and points the theme's download button at it.
 It runs before the theme builds its header buttons (priority 500 < 501).
 """
 from __future__ import annotations

@@ -44,9 +44,10 @@ from lib.settings import Settings
 PROFILES = ("quick", "full")
 EXPERIMENTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "experiments")
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
-# How local worker processes start, per device type: on the CPU fork starts a worker without importing
-# torch again. A GPU's points are computed in the calling process (`_compute_missing`).
-START_METHODS = {"cpu": "fork"}
+# How local worker processes start on the CPU: fork starts a worker without importing torch again, except
+# where spawn is the platform's default (macOS, where fork after importing torch is unsafe). A GPU's points
+# are computed in the calling process (`_compute_missing`).
+START_METHODS = {"cpu": "spawn" if multiprocessing.get_all_start_methods()[0] == "spawn" else "fork"}
 SCHEDULER_TIMEOUT = 5  # seconds to reach a Dask scheduler before giving up
 SCHEDULER_FORM = re.compile(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?")
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies

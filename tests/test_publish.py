@@ -113,8 +113,10 @@ def test_binder_environment():
     assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
     lines = [ln.strip() for ln in (binder / "requirements.txt").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
-    included = [ln.split(maxsplit=1)[1] for ln in lines if ln.startswith("-r ")]
-    assert [(binder / path).resolve() for path in included] == [ROOT / "requirements.txt"]  # the same pins
+    constraints = [ln.split(maxsplit=1)[1] for ln in lines if ln.startswith("-c ")]
+    assert [(binder / path).resolve() for path in constraints] == [ROOT / "requirements-lock.txt"]  # the same versions
+    assert "-e .[book]" in lines  # the book's tools, no test tools and no Dask
+    assert os.access(binder / "start", os.X_OK) and "BOOK_PROFILE" in (binder / "start").read_text()
     post_build = binder / "postBuild"
     assert post_build.stat().st_mode & stat.S_IXUSR
     assert "jupytext-config set-default-viewer python" in post_build.read_text()

@@ -68,6 +68,7 @@ from lib.xor_network import xor_cnn
 from lib.models import PatternTable
 from lib.plotting import set_theme
 from lib.stats import mean_ci
+from lib.tables import show
 
 set_theme()
 
@@ -137,7 +138,7 @@ rows += [
 ]
 counts = pd.DataFrame(rows).set_index("model")
 counts["parameters"] = counts["parameters"].map("{:,}".format)
-counts
+show(counts)
 
 # %% [markdown]
 # ## A first training run
@@ -166,7 +167,7 @@ summary = pd.Series(
 glue("first_fitted", f"{int(runs['fitted'].sum())} / {len(runs)}", display=False)
 glue("first_acc", acc_mean, display=False)
 glue("first_steps", float(runs["steps_to_fit"].max()), display=False)
-summary.to_frame()
+show(summary.to_frame())
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Training hinge loss against the GD step, one line per replica ($n=20$, $d=30$, $k=50$, $m=50$, $\\eta=0.1$). The loss starts near 1, because the small initialisation gives $N_W(x) \\approx 0$, and falls to exactly zero within a few steps for every replica. Zero is a global minimum (the log axis cannot show it, so each curve ends at its last positive value).", "name": "fig-first-loss"}}
 fig, ax = plt.subplots(figsize=(6.5, 3.6))

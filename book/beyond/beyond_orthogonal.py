@@ -30,6 +30,7 @@ import matplotlib.pyplot as plt
 import lib
 from lib.experiments.cnn_vs_fcn import selected_accuracy
 from lib.plotting import ci_lines, set_theme
+from lib.tables import show
 
 set_theme()
 
@@ -43,7 +44,7 @@ set_theme()
 # %%
 noisy = lib.run("noisy_orthogonal")
 noisy_acc = selected_accuracy(noisy, ["model", "m", "noise"])
-noisy_acc.pivot_table(index="noise", columns=["model", "m"], values="mean").round(3)
+show(noisy_acc.pivot_table(index="noise", columns=["model", "m"], values="mean").round(3))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the noise scale (noise norm relative to the unit pattern norm), for $m = 50$ (left) and $m = 500$ (right), mean and 95% bands over seeds. Noise scale 0 is the orthogonal distribution of the previous chapter; the table above gives the numbers.", "name": "fig-noise"}}
 ms = sorted(noisy_acc["m"].unique())

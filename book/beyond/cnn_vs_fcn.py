@@ -57,6 +57,7 @@ from myst_nb import glue
 import lib
 from lib.experiments.cnn_vs_fcn import count_support, selected_accuracy, smallest_m
 from lib.plotting import accuracy_vs_m, ci_lines, set_theme
+from lib.tables import show
 
 set_theme()
 
@@ -67,7 +68,7 @@ set_theme()
 runs = lib.run("cnn_vs_fcn")
 acc = selected_accuracy(runs, ["model", "m"])
 fit = runs[runs["selected"]].groupby("model")["fitted"].mean()
-acc.pivot(index="m", columns="model", values="mean").round(3)
+show(acc.pivot(index="m", columns="model", values="mean").round(3))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ (log axis), mean over seeds with 95% Student-t bands, each model at its validation-selected learning rate ($n=10$, $d=30$). The CNN is near-perfect from a few dozen points; every FCN needs one to two orders of magnitude more data. This agrees with the paper's claim E3 (CNN much better than FCN).", "name": "fig-cnn-vs-fcn"}}
 accuracy_vs_m(acc)
@@ -83,8 +84,8 @@ star = smallest_m(acc, ["model"]).set_index("model")
 star["parameters"] = runs.groupby("model")["parameters"].first()
 star["fitted"] = fit
 star["m_star"] = star["m_star"].map(lambda v: "not reached" if np.isnan(v) else f"{v:.0f}")
-star.rename(columns={"m_star": "smallest m with accuracy >= 0.95", "m_max": "largest m run",
-                     "fitted": "fraction fitted"})
+show(star.rename(columns={"m_star": "smallest m with accuracy >= 0.95", "m_max": "largest m run",
+                      "fitted": "fraction fitted"}))
 
 # %% [markdown]
 # **The criterion of the Part II scorecard.** At the smallest $m$ where the CNN's mean test accuracy is at least
@@ -100,7 +101,7 @@ glue("m97", int(m97), display=False)
 glue("cnn97", float(wide.loc[m97, "CNN k=50"]), display=False)
 glue("fcn97", float(best_fcn), display=False)
 glue("gap97", float(gap), display=False)
-pd.Series({"m": m97, "CNN": wide.loc[m97, "CNN k=50"], "best FCN": best_fcn, "gap": gap}).round(4).to_frame("value")
+show(pd.Series({"m": m97, "CNN": wide.loc[m97, "CNN k=50"], "best FCN": best_fcn, "gap": gap}).round(4).to_frame("value"))
 
 # %% [markdown]
 # At $m = $ {glue:text}`m97` the CNN is at {glue:text}`cnn97:.3f` and the best FCN at
@@ -110,7 +111,7 @@ pd.Series({"m": m97, "CNN": wide.loc[m97, "CNN k=50"], "best FCN": best_fcn, "ga
 
 # %% tags=["hide-input"]
 chosen = runs[runs["selected"] & (runs["seed"] == 0)].pivot(index="m", columns="model", values="lr")
-chosen
+show(chosen)
 
 # %% [markdown]
 # ## Harder instances: more patches, larger dimension
@@ -129,7 +130,7 @@ gap_star = smallest_m(gap_acc, ["n", "d", "model"])
 gap_table = gap_star.pivot_table(index=["n", "d"], columns="model", values="m_star")
 gap_table["FCN / CNN"] = gap_table["FCN-2 w=100"] / gap_table["CNN k=50"]
 gap_table["d^2 log d"] = [d**2 * np.log(d) for _, d in gap_table.index]
-gap_table.round(1)
+show(gap_table.round(1))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against $m$ for the CNN (solid) and the depth-2 FCN (dashed), one colour per $(n, d)$, mean and 95% bands over seeds. Left: more patches $n$ at $d = 30$; right: larger $d$ at $n = 10$. Compare how far the FCN curves move right as $n$ grows with the CNN curves; the table above gives the smallest $m$ reaching 95% (NaN: not reached within the grid).", "name": "fig-sample-gap"}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
@@ -199,10 +200,10 @@ plt.show()
 # %%
 shatter = lib.run("fcn_shattering")
 counts = pd.DataFrame([{"n": n, "d": d, **count_support(n, d)} for n, d in ((3, 5), (4, 6), (10, 30), (20, 30))])
-counts
+show(counts)
 
 # %% tags=["hide-input"]
-shatter.groupby(["n", "d", "inputs", "pattern_sets", "labels", "method"])[["train_accuracy", "fitted"]].mean().round(3)
+show(shatter.groupby(["n", "d", "inputs", "pattern_sets", "labels", "method"])[["train_accuracy", "fitted"]].mean().round(3))
 
 # %% [markdown]
 # The explicit network and the GD-trained FCN fit every labelling, true or random, of every input of

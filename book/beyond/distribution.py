@@ -64,6 +64,7 @@ from myst_nb import glue
 
 from lib import OrthogonalPatterns, pattern_statistics
 from lib.plotting import pattern_heatmap, set_theme
+from lib.tables import show
 
 set_theme()
 n, d = 10, 30
@@ -106,7 +107,7 @@ checks = {
     "patterns are orthonormal": bool(torch.allclose(dist.patterns @ dist.patterns.T, torch.eye(d))),
 }
 assert all(checks.values()), checks
-pd.Series(checks, name="holds on 20,000 draws").to_frame()
+show(pd.Series(checks, name="holds on 20,000 draws").to_frame())
 
 # %% [markdown]
 # ## Pattern frequencies

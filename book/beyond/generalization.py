@@ -146,6 +146,7 @@ from lib import xor_theory as theory
 from lib.experiments.generalization import pattern_location, two_point_checks
 from lib.plotting import ci_lines, set_theme
 from lib.stats import summarize
+from lib.tables import show
 
 set_theme()
 N, D = 10, 30
@@ -162,7 +163,7 @@ req = pd.DataFrame(
     ]
 ).set_index(["n", "d"])
 glue("m_req", theory.sample_size_requirement(N, D), display=False)
-req
+show(req)
 
 # %% [markdown]
 # ## Test accuracy against the number of filters
@@ -188,7 +189,7 @@ glue("k_best", int(scaled["mean"].idxmax()), display=False)
 fixed = acc_k[acc_k["eta_rule"] == "0.1"].set_index("k")
 glue("acc_fixed_khi", float(fixed.loc[fixed.index.max(), "mean"]), display=False)
 glue("acc_fixed_khi_ci", float(fixed.loc[fixed.index.max(), "ci95"]), display=False)
-acc_k.pivot(index="k", columns="eta_rule", values="mean")
+show(acc_k.pivot(index="k", columns="eta_rule", values="mean"))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of filters per sign $k$ at $m = 20$ training points (mean and 95% CI over 20 seeds, 2,000 test points each). With $\\eta = 2/k$ (blue) accuracy rises from $k = 1$ to $k \\approx 5$ and then stays within about one percent of 1 up to $k = 1{,}000$: over-parameterization does not hurt, as the paper claims, though the largest widths lose a few tenths of a percent. With a fixed $\\eta = 0.1$ (orange) the largest width degrades clearly: the claim needs the step size to shrink with $k$. The T-GEN bound at this $m$ is vacuous (error bound 1).", "name": "fig-gen-width"}}
 fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -225,7 +226,7 @@ glue("acc_at_req", float(at_req["test_accuracy"].min()) if len(at_req) else floa
 first_99 = acc_m[acc_m["mean"] >= 0.99].groupby("k")["m"].min()
 glue("m99_k20", int(first_99.get(20, -1)), display=False)
 glue("req_ratio", theory.sample_size_requirement(N, D) / float(first_99.get(20, np.nan)), display=False)
-acc_m.pivot(index="m", columns="k", values="mean")
+show(acc_m.pivot(index="m", columns="k", values="mean"))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ for three widths (mean and 95% CI over 20 seeds), with the T-GEN guarantee: the accuracy lower bound $1 - $ (test-error bound) (black) and the requirement $m_{\\text{req}}$ (dotted). The bound is correct (every measured curve lies above it) but vacuous until $m \\approx 1{,}000$, while all three widths reach 99% accuracy with a few tens of points. The three widths behave alike, as a bound without $k$ predicts.", "name": "fig-gen-samples"}}
 fig, ax = plt.subplots(figsize=(7, 3.8))
@@ -260,7 +261,7 @@ acc_d = summarize(sc, ["d", "m"], "test_accuracy")
 m_star = acc_d[acc_d["mean"] >= 0.99].groupby("d")["m"].min().rename("m_star").to_frame()
 m_star["T-SC requirement (c_s = 1)"] = [theory.sample_complexity(int(d)) for d in m_star.index]
 m_star["d^2 log d"] = [d**2 * np.log(d) for d in m_star.index]
-m_star
+show(m_star)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: test accuracy against $m$ for several pattern dimensions $d$ ($n = d/2$, $k = 50$, mean and 95% CI over 10 seeds). Right: the measured $m^*(d)$ (smallest $m$ of the grid with mean accuracy at least 99%) against the T-SC requirement $m_{\\text{req}}(d, d, 0.05)$ (an $O(d^2 \\log d)$ curve). The measured need grows with $d$ and stays far below the bound, consistent with an upper bound of order $d^2 \\log d$; our grid is too coarse to measure the exponent.", "name": "fig-gen-sc"}}
 fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.8))
@@ -303,7 +304,7 @@ glue("psi_splus", float(disc.loc["p_plus", "mean"]), display=False)
 glue("psi_sminus", float(disc.loc["p_minus", "mean"]), display=False)
 glue("psi_max_small_m", float(max_summary["mean"].iloc[0]), display=False)
 glue("psi_max_large_m", float(max_summary["mean"].iloc[-1]), display=False)
-corr_summary.merge(max_summary, on="m", suffixes=("_corr", "_max_abs_spurious"))
+show(corr_summary.merge(max_summary, on="m", suffixes=("_corr", "_max_abs_spurious")))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "PSI. Left: the learned score $s_p$ of each spurious pattern (grey dots, all seeds, $m = 20$) against its training statistic $\\Delta_p = \\hat p^+_p - \\hat p^-_p$, with $p_+$ and $p_-$ marked; the spurious scores lie close to a line through the origin, the discriminative ones far outside. Middle: Pearson correlation between $s_p$ and $\\Delta_p$ over the spurious patterns, per seed (mean and 95% CI). Right: the largest spurious score, which shrinks as $m$ grows, because $\\Delta_p \\to 0$. This agrees with the PSI picture of the paper's earlier versions.", "name": "fig-gen-psi"}}
 fig, axes = plt.subplots(1, 3, figsize=(14.5, 4.2))
@@ -349,7 +350,7 @@ per_run = two_point_checks(two)
 checks = per_run.drop(columns="all").all()
 glue("two_ok_runs", int(per_run["all"].sum()), display=False)
 glue("two_runs", int(two["replica"].nunique()), display=False)
-checks.rename("holds in every run").to_frame()
+show(checks.rename("holds in every run").to_frame())
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "T-PSI-2pts: learned scores $s_p$ after training on one positive and one negative point (50 seeds, $k = 50$), grouped by where pattern $p$ occurs. Patterns only in the positive point get scores at or above their tiny initial ones, patterns only in the negative point scores at or below, patterns in neither keep their initial score, and the discriminative patterns dominate, exactly as the two-point theorem of the paper's first version states.", "name": "fig-gen-psi2"}}
 order = ["p_plus", "only in x+", "in both", "in neither", "only in x-", "p_minus"]
@@ -377,7 +378,7 @@ glue("vc_realised", f"{realised} / {total}", display=False)
 vc = pd.DataFrame(
     [{"d": d, "VC lower bound (k large)": theory.vc_lower_bound(d, 10**12), "T-SC requirement": theory.sample_complexity(d)} for d in (10, 20, 30, 50, 100)]
 ).set_index("d")
-vc
+show(vc)
 
 # %% [markdown]
 # The construction realises {glue:text}`vc_realised` labellings. The table puts the VC lower bound

@@ -116,6 +116,7 @@ import lib
 from lib import xor_theory as theory
 from lib.plotting import set_theme
 from lib.stats import summarize, wilson_ci
+from lib.tables import show
 
 set_theme()
 N, D = 10, 30
@@ -134,7 +135,7 @@ theory_table = pd.DataFrame(
     ]
 ).set_index("k")
 glue("k_min", theory.min_width(D), display=False)
-theory_table
+show(theory_table)
 
 # %% [markdown]
 # ## Does GD reach zero training loss?
@@ -162,7 +163,7 @@ glue("max_steps", int(fitted_steps["steps_to_fit"].max()), display=False)
 glue("max_steps_theorem", int(theorem_runs["steps_to_fit"].max()), display=False)
 glue("min_bound", float(theorem_runs["bound"].min()), display=False)
 glue("bound_ratio", float((theorem_runs["bound"] / theorem_runs["steps_to_fit"].clip(lower=1)).min()), display=False)
-rate.set_index(["k", "m"])[["sum", "count", "fraction", "low", "high"]].join(steps_table)
+show(rate.set_index(["k", "m"])[["sum", "count", "fraction", "low", "high"]].join(steps_table))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: fraction of runs that reach zero training hinge loss within 2,000 GD steps, against the width $k$ (95% Wilson intervals; 20 seeds per point in the full profile). Right: GD steps needed by the runs that fit (dots, one per run) and the T-OPT bound (lines; infinite, so not drawn, for $k$ below $k_{\\min}$, the dotted vertical line). From $k = 5$ up every run fits, in at most a few tens of steps; the bound holds wherever it applies but is loose by two to three orders of magnitude. The failures at $k \\le 2$ lie outside the theorem, as it predicts.", "name": "fig-opt-fit"}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -235,7 +236,7 @@ glue("intf_above", f"{len(above)} / {len(theorem_runs)}", display=False)
 glue("intf_max", float(theorem_runs["interference"].max()), display=False)
 ok = theorem_runs[theorem_runs["fitted"]]
 glue("bound_measured_ok", bool((ok["steps_to_fit"] <= ok["bound_measured_interference"]).all()), display=False)
-interference
+show(interference)
 
 # %% [markdown]
 # In the theorem's regime, {glue:text}`intf_above` runs exceed $c_I = 1$ (largest interference
@@ -257,7 +258,7 @@ interference
 dyn = lib.run("opt_dynamics")
 k_dyn, last_step = int(dyn["filter"].max()) + 1, int(dyn["step"].max())
 glue("dyn_steps", last_step, display=False)
-dyn.groupby("step")["train_loss"].first().to_frame().T
+show(dyn.groupby("step")["train_loss"].first().to_frame().T)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Dot products between each filter (rows) and each pattern (columns; $p_+ = o_0$, $p_- = o_1$, then the spurious patterns) at initialisation, after one step and at the end of training (zero loss) (linear colour scale; the initial values, of order $10^{-3}$, are invisible at this scale). Top: the $w$-filters (output weight $+1$); bottom: the $u$-filters ($-1$). Training raises the $p_+$ entry (column 0) of a few $w$-filters and the $p_-$ entry (column 1) of a few $u$-filters to a few tenths (dark cells), while the spurious entries stay much smaller (faint cells): a minority of filters become detectors, as in the paper's analysis.", "name": "fig-opt-heatmaps"}}
 steps_shown = [0, 1, last_step]
@@ -343,7 +344,7 @@ glue("out_big_init_steps", float(big_init["median_steps"]), display=False)
 glue("out_big_init_acc", float(big_init["test_accuracy"]), display=False)
 big_lr = outside.xs(out["init_std"].min(), level="init_std").iloc[-1]
 glue("out_big_lr_acc", float(big_lr["test_accuracy"]), display=False)
-outside
+show(outside)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Outside the theorem's assumptions ($k = 200$, $m = 20$, 20 seeds; mean and 95% CI). Left: largest interference, far above $c_I = 1$ for large $\\sigma_g$ or large $\\eta$. Middle: GD steps to zero loss (runs that fit). Right: test accuracy. Optimization survives: every run still reaches zero training loss, though a large initialisation needs many more steps. What breaks is generalization, which the optimization theorem does not promise.", "name": "fig-opt-outside"}}
 fig, axes = plt.subplots(1, 3, figsize=(12.5, 3.6))

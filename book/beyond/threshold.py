@@ -41,6 +41,7 @@ import lib
 import lib.experiments.threshold as threshold
 from lib import plotting
 from lib.protocol import LW
+from lib.tables import show
 
 plotting.set_theme()
 profile = lib.current_profile()
@@ -94,14 +95,14 @@ wide["Theorem 5.1: 8d^3"] = table.groupby("d")["8d^3"].first()
 wide["lucky filters of each sign w.p. 0.95"] = table.groupby("d")["lucky-filter k"].first()
 assert table["k*"].notna().all(), "some search found no k <= 8d^3 that works"
 assert (table["k*"] <= table["8d^3"] / 10).all(), "k* above a tenth of 8d^3"
-wide.astype(int).rename_axis(columns=None)
+show(wide.astype(int).rename_axis(columns=None))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The smallest number of channels $k^*$ at which at least 95% of the seeds reach 99% test accuracy, against $d$ on log-log axes, for LW_CNN with the theorem's steps and with relaxed steps, and for Adam end to end. Each marker is the first passing $k$ of the search, its bar reaches down to the last failing $k$ below it. The solid line is Theorem 5.1's $8d^3$, the dashed line the $k$ at which a lucky filter of each sign exists with probability 0.95. Look at the distance between the markers and the two lines, and at how flat the markers are.", "name": "fig-k-threshold"}}
 fig = plotting.channel_threshold_figure(table, LABELS)
 
 # %%
 fits = pd.DataFrame({LABELS[c]: threshold.exponent(table, c) for c in LABELS}, index=["exponent", "95% low", "95% high"])
-fits.T.round(2)
+show(fits.T.round(2))
 
 # %% [markdown]
 # At every $d$ measured, LW_CNN works with at most {glue:text}`largest_fraction:.4f` of the channels
@@ -129,10 +130,10 @@ fits.T.round(2)
 assert (modes["seeds"] == modes[["works", *threshold.MODES]].sum(axis=1)).all()  # one mode per seed
 theorem_steps = df[df.choice == "theorem"]
 assert (theorem_steps.lucky_stopped == 0).all(), "a lucky filter stopped detecting with the theorem's steps (Lemma 5.3)"
-modes.groupby(level="choice", sort=False).sum().rename(index=LABELS).T.rename_axis(columns=None)
+show(modes.groupby(level="choice", sort=False).sum().rename(index=LABELS).T.rename_axis(columns=None))
 
 # %% tags=["hide-output"]
-modes
+show(modes)
 
 # %% [markdown]
 # Below the threshold, {glue:text}`n_failing` seeds fail, and {glue:text}`n_failing_mode_a` of them
@@ -158,7 +159,7 @@ modes
 # Every probe's seconds are recorded in the results cache when it is computed.
 
 # %%
-table.groupby("choice", sort=False)[["probes", "seconds"]].sum().rename(index=LABELS).round(1)
+show(table.groupby("choice", sort=False)[["probes", "seconds"]].sum().rename(index=LABELS).round(1))
 
 # %% [markdown]
 # The {glue:text}`probes_total` probes took {glue:text}`seconds_total:.0f` s of computation in this

@@ -48,6 +48,7 @@ from IPython.display import HTML
 import lib
 from lib.scorecard import scorecard
 from lib.sweep import REGISTRY
+from lib.tables import show
 
 profile = lib.current_profile()
 card = scorecard(profile)
@@ -75,7 +76,7 @@ HTML(f'<table class="table scorecard"><thead><tr>{header}</tr></thead><tbody>{""
 # %%
 counts = card["verdict"].value_counts().reindex(["reproduced", "partly", "not reproduced"], fill_value=0)
 print(f"profile: {profile}")
-counts.rename("claims").to_frame()
+show(counts.rename("claims").to_frame())
 
 # %% [markdown]
 # ## How long it took
@@ -91,4 +92,4 @@ for name, exp in sorted(REGISTRY.items()):
     times.append({"experiment": name, "what it computes": exp.summary, "points": df.attrs["points"], "seconds": round(df.attrs["seconds"], 1)})
 times = pd.DataFrame(times).set_index("experiment")
 print(f"total: {times['seconds'].sum():.0f} s of computation over {times['points'].sum()} points")
-times
+show(times)
