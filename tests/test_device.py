@@ -66,18 +66,18 @@ def test_train_layerwise_on_cuda_keeps_every_tensor_on_the_device():
 
 @pytest.mark.parametrize("repeating", [True, False], ids=["pattern-table", "batched"])
 def test_lw_test_errors_on_cuda(repeating, monkeypatch):
-    """`_predict_errors`, the §5 chapter's test error, on both of its branches (it crashed on CUDA)."""
-    from lib.experiments import lw_theory
+    """`lib.evaluate.test_errors`, the §5 chapter's test error, on both of its branches (it crashed on CUDA)."""
+    from lib import evaluate
 
     X, y = _data()
     if not repeating:
         X = X + 1e-3 * torch.randn(X.shape, generator=torch.Generator().manual_seed(0), dtype=X.dtype)
-        monkeypatch.setattr(lw_theory, "EVAL_ELEMENTS", 3 * 8 * 16)  # batches of 16 points
+        monkeypatch.setattr(evaluate, "EVAL_ELEMENTS", 3 * 8 * 16)  # batches of 16 points
     errors = []
     for device in ("cpu", "cuda"):
         with virtual_cuda():
             net = ConvPool(10, 8, replicas=3, seed=0, dtype=torch.float64, device=device)
-            errors.append(lw_theory._predict_errors(net, X.to(device), y))
+            errors.append(evaluate.test_errors(net, X.to(device), y))
     assert (errors[0] == errors[1]).all()
 
 

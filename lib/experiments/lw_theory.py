@@ -23,37 +23,13 @@ from lib.baselines import hard_margin_svm
 from lib.distributions import OrthogonalPatterns
 from lib.devices import single_thread_on_cpu
 from lib.samples import test_set, training_sets
-from lib.models import ConvPool, PatternTable
+from lib.models import ConvPool
 from lib.sweep import experiment
+from lib.evaluate import test_errors
 from lib.theory import LemmaMonitor, certificate, regime, support_margin
 from lib.training import train_layerwise
 
 DEFAULTS = dict(n=10, T1=50, T2=2000, lr2_factor=4.0, lr1_factor=1.0, radius_factor=1.0, test_size=10_000)
-EVAL_ELEMENTS = 30_000_000  # largest R * k * points evaluated at once (float64 features: 240 MB)
-
-
-def _predict_errors(net: ConvPool, X: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    """Test error per replica with sign(0) = -1. N(x) depends only on the set of distinct patches of x
-    (a max over positions), so when the patches repeat (`PatternTable`), N is evaluated once per
-    distinct set of patterns, at most 2^l of them, and the result is exact; otherwise in batches."""
-    table = PatternTable.of(X.unsqueeze(0))
-    if table is not None:
-        sets, inverse = torch.unique(table.presence[0].T, dim=0, return_inverse=True)
-        first = torch.full((len(sets),), X.shape[0], dtype=torch.long, device=X.device).scatter_reduce(
-            0, inverse, torch.arange(X.shape[0], device=X.device), reduce="amin")
-        with torch.no_grad():
-            out = net(X[first])[:, inverse]
-        return (torch.where(out > 0, 1.0, -1.0) != y.to(out)).double().mean(-1).cpu().numpy()
-    batch = max(1, EVAL_ELEMENTS // (net.replicas * net.k))
-    wrong = torch.zeros(net.replicas, dtype=torch.float64)
-    with torch.no_grad():
-        for start in range(0, X.shape[0], batch):
-            out = net(X[start : start + batch])
-            pred = torch.where(out > 0, 1.0, -1.0)
-            wrong += (pred != y[start : start + batch].to(out)).double().sum(-1).cpu()
-    return (wrong / X.shape[0]).numpy()
-
-
 def _misses_a_class(y: torch.Tensor) -> np.ndarray:
     """Per replica: whether the labels y (R, m') hold only one class."""
     return ((y > 0).all(-1) | (y < 0).all(-1)).cpu().numpy()
@@ -120,7 +96,7 @@ def _run_layerwise(
             "L1_final": res.loss1[-1].numpy(),
             "L2_final": res.loss2[-1].numpy(),
             "train_error_S2": ((yd[:, m1:] * out2) <= 0).double().mean(-1).cpu().numpy(),
-            "test_error": _predict_errors(net, Xt.to(device), yt),
+            "test_error": test_errors(net, Xt.to(device), yt),
             "one_class": _misses_a_class(y[:, :m1]) | _misses_a_class(y[:, m1:]),
             "lr1": lr1,
             "radius": radius,

@@ -33,7 +33,7 @@ import torch
 from lib._checks import check_choice, check_float, check_int, show
 from lib.devices import single_thread_on_cpu
 from lib.samples import test_set, training_sets
-from lib.experiments.lw_theory import _predict_errors
+from lib.evaluate import test_errors
 from lib.models import ConvPool
 from lib.protocol import LW, FigureSettings, chosen, distribution, figure_settings, fit_adam, selection
 from lib.sweep import experiment, run
@@ -97,7 +97,7 @@ def probe(*, d: int, k: int, choice: str, n: int, m: int, seeds: int, test_size:
         train_error = ((y2.to(out) * out) <= 0).double().mean(-1).cpu().numpy()
         fittable = [bool(e == 0) or second_layer_can_fit(z[r], y2[r]) for r, e in enumerate(train_error)]
         Xt, yt = test_set(dist, seed, size=test_size)
-        test_error = _predict_errors(net, Xt.to(device), yt)
+        test_error = test_errors(net, Xt.to(device), yt)
     return pd.DataFrame({
         "replica": range(seeds),
         "lucky_plus": lucky[0].sum(-1).cpu().numpy(),
