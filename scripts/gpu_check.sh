@@ -18,7 +18,7 @@ export MAXPOOL_CACHE_DIR="$OUT/cache"  # an empty results cache: every point is 
 rm -rf "$MAXPOOL_CACHE_DIR"
 
 # limits (seconds) that keep the whole under 8.5 minutes on the GPU (490 s of stages)
-DEVICE=cuda PROFILE=full BENCH=(--device cuda) T_TESTS=160 T_RUN=190 T_BENCH=80
+DEVICE=cuda PROFILE=full BENCH=(--device cuda) T_TESTS=150 T_RUN=230 T_BENCH=70
 if [ "${1:-}" = "--cpu-smoke" ]; then
     DEVICE=cpu PROFILE=quick BENCH=(--device cpu --quick) T_TESTS=120 T_RUN=30 T_BENCH=120
 fi
