@@ -314,6 +314,23 @@ def _ci_half(values) -> float:
     return 0.0 if half != half else half
 
 
+def setting_points_figure(dist, grid: tuple[int, int], *, seed: int, figsize=(8.4, 5.6)):
+    """Four positive and four negative points of `dist` drawn as images of `grid` patches (one glyph per
+    pattern, lib.diagrams), above the key of the glyphs."""
+    import torch
+
+    from lib.diagrams import draw_glyph_key, draw_points
+
+    idx, y = dist.sample_indices(40, seed=seed)
+    shown = torch.cat([torch.nonzero(y > 0).flatten()[:4], torch.nonzero(y < 0).flatten()[:4]])
+    fig = plt.figure(figsize=figsize)
+    spec = fig.add_gridspec(3, 4, height_ratios=[1, 1, 0.42], hspace=0.35, wspace=0.12)
+    draw_points([fig.add_subplot(spec[r, c]) for r in range(2) for c in range(4)],
+                idx[shown].numpy(), y[shown].int().numpy(), dist.l, grid)
+    draw_glyph_key(fig.add_subplot(spec[2, :]), dist.l)
+    return fig
+
+
 def setting_first_run_figure(runs: pd.DataFrame, *, figsize=(9.5, 6.2)):
     """The setting chapter's first run of Algorithm 1: one row per regime ("theorem", "relaxed"), the
     loss L_1 over phase 1 (left, linear axes, with the floor log(1 + e^{-1/2}) that |N| <= 1/2 on S_1

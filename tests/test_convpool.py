@@ -8,6 +8,7 @@ import torch
 
 import lib
 from lib import theory
+from lib.distributions import OrthogonalPatterns
 from lib.models import ConvPool, PatternTable, PositionMajor
 
 
@@ -250,3 +251,20 @@ def test_cuda_without_a_gpu_and_bad_mnist_dtype_raise_value_errors():
                 ConvPool(4, 2, device=device)
     with pytest.raises(ValueError, match="dtype"):
         lib.MnistPatterns(3, dtype=torch.int64)
+
+
+def test_eq3_gradient_against_autograd_on_the_eq1_loop():
+    """The hand-written gradient of the logistic loss (Eq. 3: only the winning patch of a channel with a
+    positive response carries gradient) equals what autograd makes of Eq. 1 written as a loop."""
+    from lib.training import loss_and_grad
+
+    small = ConvPool(d=5, k=7, radius=1.0, seed=3, dtype=torch.float64)
+    X, y = OrthogonalPatterns(n=6, d=5, basis="random", seed=1, dtype=torch.float64).sample(9, seed=4)
+    W, a = small.W[0].detach().clone().requires_grad_(), small.a[0].detach()
+    N_loop = torch.stack([sum(a[i] * max(torch.relu(W[i] @ x[j]) for j in range(len(x))) for i in range(len(W)))
+                          for x in X])
+    torch.nn.functional.softplus(-y * N_loop).mean().backward()
+    with torch.no_grad():
+        out, ctx = small.forward_train(small.prepare(X))
+        grad_W = small.backward(ctx, loss_and_grad(out, y.unsqueeze(0), "logistic")[1])[0][0]
+    torch.testing.assert_close(grad_W, W.grad, rtol=0, atol=1e-12)

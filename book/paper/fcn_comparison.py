@@ -91,7 +91,6 @@ import lib
 from lib import baselines, claims, plotting
 
 plotting.set_theme()
-FULL = lib.current_profile() == "full"  # quick under pytest and CI
 
 # %% [markdown]
 # ## Computing $\hat w$ exactly
@@ -170,11 +169,7 @@ fig, ax = plotting.separator_norm_figure(norms)
 # $d = 20$, patterns the rows of a random orthogonal matrix.
 
 # %%
-svm = baselines.sample_svm_norms(
-    n=10, l=20, basis="random",
-    ms=[2, 5, 10, 20, 50, 100, 200, 500, 1000],
-    seeds=range(10 if FULL else 3),
-)
+svm = lib.run("svm_norms")
 columns = ["ratio", "dist", "test_error", "support_vectors", "seconds"]
 svm.groupby("m")[columns].mean().round(3)
 

@@ -30,9 +30,8 @@ from scipy.stats import chi2_contingency
 
 import lib
 from lib import ConvPool, OrthogonalPatterns
-from lib.diagrams import draw_convpool, draw_glyph_key, draw_points
-from lib.plotting import set_theme, setting_first_run_figure
-from lib.training import loss_and_grad
+from lib.diagrams import draw_convpool
+from lib.plotting import set_theme, setting_first_run_figure, setting_points_figure
 
 set_theme()
 
@@ -70,13 +69,7 @@ set_theme()
 
 # %% tags=["hide-input"]
 fig_n, fig_l, fig_grid = 16, 8, (4, 4)  # a 4 x 4 image of n = 16 patches, l = d = 8 patterns
-idx, y = OrthogonalPatterns(fig_n, fig_l).sample_indices(40, seed=7)
-shown = torch.cat([torch.nonzero(y > 0).flatten()[:4], torch.nonzero(y < 0).flatten()[:4]])
-fig = plt.figure(figsize=(8.4, 5.6))
-grid = fig.add_gridspec(3, 4, height_ratios=[1, 1, 0.42], hspace=0.35, wspace=0.12)
-draw_points([fig.add_subplot(grid[r, c]) for r in range(2) for c in range(4)],
-            idx[shown].numpy(), y[shown].int().numpy(), fig_l, fig_grid)
-draw_glyph_key(fig.add_subplot(grid[2, :]), fig_l)
+fig = setting_points_figure(OrthogonalPatterns(fig_n, fig_l), fig_grid, seed=7)
 glue("fig_n", fig_n, display=False)
 glue("fig_l", fig_l, display=False)
 glue("fig_rows", fig_grid[0], display=False)
@@ -246,29 +239,9 @@ glue("init_frac_plus", float((net.a > 0).double().mean()), display=False)
 # $$ (eq-setting-gradient)
 #
 # Only the winning patch carries gradient, and a channel whose best response is not positive gets
-# none. `ConvPool` computes this gradient by hand (no autograd graph). The next cell checks both the
-# forward pass and that gradient on a small network with a random basis: the forward pass against a
-# plain double loop over $i$ and $j$ that spells out Eq. 1, and the gradient of the logistic loss
-# ({eq}`eq-setting-loss`) against what autograd makes of that loop (autograd sends a max's gradient
-# to its winner only).
-
-# %%
-small = ConvPool(d=5, k=7, radius=1.0, seed=3, dtype=torch.float64)
-Xs, ys = OrthogonalPatterns(n=6, d=5, basis="random", seed=1, dtype=torch.float64).sample(9, seed=4)
-W, a = small.W[0].detach().clone().requires_grad_(), small.a[0].detach()
-N_loop = torch.stack([sum(a[i] * max(torch.relu(W[i] @ x[j]) for j in range(len(x))) for i in range(len(W)))
-                      for x in Xs])  # Eq. 1, literally
-assert torch.allclose(small(Xs)[0], N_loop, atol=1e-12, rtol=0)
-torch.nn.functional.softplus(-ys * N_loop).mean().backward()  # the logistic loss (Eq. 2) on 9 points
-with torch.no_grad():
-    out, ctx = small.forward_train(small.prepare(Xs))
-    grad_W = small.backward(ctx, loss_and_grad(out, ys.unsqueeze(0), "logistic")[1])[0][0]
-assert torch.allclose(grad_W, W.grad, atol=1e-12, rtol=0)
-glue("eq1_gap", float((small(Xs)[0] - N_loop).abs().max().detach()), display=False)
-glue("eq3_gap", float((grad_W - W.grad).abs().max()), display=False)
-
-# %% [markdown]
-# The outputs agree to {glue:text}`eq1_gap:.1e` and the filter gradients to {glue:text}`eq3_gap:.1e`.
+# none. `ConvPool` computes this gradient by hand (no autograd graph); the unit tests check its forward
+# pass against a plain double loop over $i$ and $j$ that spells out Eq. 1, and this gradient of the
+# logistic loss against what autograd makes of that loop (`tests/test_convpool.py`), to $10^{-12}$.
 #
 # ## Algorithm 1: layer-wise gradient descent
 #
