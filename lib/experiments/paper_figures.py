@@ -253,13 +253,14 @@ def _train_replicas(setting: dict[str, Any], reps: list[int], device: str) -> pd
                              "params": net.num_parameters, "width": getattr(net, "width", k), "lr": lr,
                              "radius": radius, "epochs": epochs, "batch_size": min(batch_size, m),
                              "steps": steps_for(m, epochs, batch_size, max_steps)[0], "svm": "",
-                             "seconds": sec / len(reps)})
+                             "svm_kkt": math.nan, "seconds": sec / len(reps)})
         for r in range(len(reps) if svm_max_m is None or m <= svm_max_m else 0):
             fit = linear_svm(X[r], y[r])
             rows.append({"model": "SVM", "seed": reps[r], "train_error": fit.train_error,
                          "test_error": fit.error(Xt[r], yt[r]), "params": n * dist.d, "width": 0, "lr": math.nan,
                          "radius": math.nan, "epochs": 0, "batch_size": 0, "steps": 0,
-                         "svm": fit.kind if fit.kind == "hard" else f"soft (C = {fit.C:g})", "seconds": fit.seconds})
+                         "svm": fit.kind if fit.kind == "hard" else f"soft (C = {fit.C:g})", "svm_kkt": fit.kkt_residual,
+                         "seconds": fit.seconds})
     return pd.DataFrame(rows)
 
 
