@@ -14,6 +14,9 @@ D's whole support, which Proposition 6.1 bounds by n <= ‖ŵ‖² <= 2n. This m
   with the problem's symmetry to three variables (or, with method="full", by `hard_margin_svm` on the
   whole support, for small n and l).
 - `separator_norms` and `sample_svm_norms`: the tables the page plots.
+- `linear_svm(X, y)`: the §7 baseline: the hard margin when the training set is separable through the
+  origin (block principal pivoting on the Gram matrix, NNLS as fallback), else a squared-hinge soft
+  margin, with the KKT residual of every fit.
 
 Every public function raises ValueError naming the parameter and its allowed range.
 """
@@ -82,18 +85,8 @@ def hard_margin_svm(X, y, *, allow_inseparable: bool = False) -> SVMResult:
     """
     start = time.perf_counter()
     allow_inseparable = check_bool("allow_inseparable", allow_inseparable)
-    X = _as_array("X", X)
-    if X.ndim < 2 or X.shape[0] < 1 or math.prod(X.shape[1:]) < 1:
-        raise ValueError(f"X must have shape (m, ...) with m >= 1 points of dimension >= 1, got shape {X.shape}")
-    m = X.shape[0]
-    X = X.reshape(m, -1)
-    if not np.isfinite(X).all():
-        raise ValueError("X must hold finite numbers only")
-    y = _as_array("y", y)
-    if y.shape != (m,) or not np.isin(y, (-1.0, 1.0)).all():
-        raise ValueError(f"y must be an array of shape (m,) = ({m},) with labels in {{-1, +1}}, got shape {y.shape}")
-    G = y[:, None] * X
-    p = G.shape[1]
+    G, _ = _signed_rows(X, y)
+    m, p = G.shape
     E = np.vstack([G.T, np.ones((1, m))])
     f = np.zeros(p + 1)
     f[-1] = 1.0

@@ -1,4 +1,5 @@
-"""lib.baselines: the hard-margin SVM and the minimum-norm separator of D (book/paper/fcn_comparison)."""
+"""lib.baselines: the hard-margin SVM and the minimum-norm separator of D (book/paper/fcn_comparison), and the
+§7 linear SVM `linear_svm`."""
 import math
 import time
 

@@ -66,7 +66,7 @@ FIG5_M = 50  # the paper does not state Fig. 5's m [U]
 TASKS = ("patterns", "mnist")  # Figs. 3a, 3b, 5: D with d = 20; Fig. 3c: MNIST digits
 MNIST_MAX_STEPS = 1_000  # Fig. 3c's cap on Adam steps, the same for ConvPool and the MLP [U]
 MNIST_SEEDS = 5  # Fig. 3c's repetitions in the full profile (the paper's 5)
-SVM_MAX_M = 1_000  # Fig. 3c: the largest m at which the exact linear SVM is fitted
+SVM_MAX_M = 1_000  # Fig. 3c: the largest m at which the exact linear SVM is fitted (at 5,000 the hard margin exists but is ill-conditioned: only NNLS solves it, in minutes)
 # Algorithm 1 with relaxed steps for the layer-wise comparison (our choice; the theorem's steps would
 # need k > 8 d^3 = 64,000 channels at d = 20): those of the setting chapter's "relaxed" run
 LW = dict(T1=200, lr1=1e-3, radius=1e-3, T2=2000, lr2=2000.0)
