@@ -14,6 +14,9 @@ D's whole support, which Proposition 6.1 bounds by n <= ‖ŵ‖² <= 2n. This m
   with the problem's symmetry to three variables (or, with method="full", by `hard_margin_svm` on the
   whole support, for small n and l).
 - `separator_norms` and `sample_svm_norms`: the tables the page plots.
+- `linear_svm(X, y)`: the §7 baseline: the hard margin when the training set is separable through the
+  origin (block principal pivoting on the Gram matrix, NNLS as fallback), else a squared-hinge soft
+  margin, with the KKT residual of every fit.
 
 Every public function raises ValueError naming the parameter and its allowed range.
 """
@@ -82,18 +85,8 @@ def hard_margin_svm(X, y, *, allow_inseparable: bool = False) -> SVMResult:
     """
     start = time.perf_counter()
     allow_inseparable = check_bool("allow_inseparable", allow_inseparable)
-    X = _as_array("X", X)
-    if X.ndim < 2 or X.shape[0] < 1 or math.prod(X.shape[1:]) < 1:
-        raise ValueError(f"X must have shape (m, ...) with m >= 1 points of dimension >= 1, got shape {X.shape}")
-    m = X.shape[0]
-    X = X.reshape(m, -1)
-    if not np.isfinite(X).all():
-        raise ValueError("X must hold finite numbers only")
-    y = _as_array("y", y)
-    if y.shape != (m,) or not np.isin(y, (-1.0, 1.0)).all():
-        raise ValueError(f"y must be an array of shape (m,) = ({m},) with labels in {{-1, +1}}, got shape {y.shape}")
-    G = y[:, None] * X
-    p = G.shape[1]
+    G, _ = _signed_rows(X, y)
+    m, p = G.shape
     E = np.vstack([G.T, np.ones((1, m))])
     f = np.zeros(p + 1)
     f[-1] = 1.0
@@ -381,19 +374,36 @@ def _int_list(name: str, values, low: int) -> list[int]:
 
 
 SOFT_MARGIN_C = 1e4  # the soft margin's C when the training set has no separator through the origin
+KKT_TOL = 1e-9  # the pivoting's hard-margin fit is accepted when its KKT residual is at most this
+MAX_PIVOTS = 100  # cap on the block principal pivoting steps of the hard-margin dual solver
+WARM_START_M = 1_000  # `linear_svm` starts from its solution on a random half of the points above this m
 
 
 @dataclass(frozen=True)
 class LinearSVMResult:
-    """The paper's §7 SVM baseline on one training set: w (p,) float64, the kind of margin used
-    ("hard", or "soft" when the points have no separator through the origin), C (NaN for "hard"),
-    and the training error of sign(w·x) with sign(0) = -1."""
+    """The paper's §7 SVM baseline on one training set of m points (no bias).
+
+    w : (p,) float64, the separator. kind : "hard" (the training set is separable through the origin
+    and w is the hard-margin SVM) or "soft" (squared-hinge soft margin with constant C). C : NaN for
+    "hard". train_error : of sign(w·x) with sign(0) = -1. seconds : wall-clock time of the fit.
+    kkt_residual : how far the fit is from the optimality (KKT) conditions, 0 exactly at the optimum.
+    With the dual weights α >= 0 (w = Σ_s α_s y_s x_s): for "hard", max_s |min(α_s, y_s w·x_s - 1)|
+    (feasibility and complementarity; w = Σ_s α_s y_s x_s holds by construction); for "soft", with
+    α_s = 2C max(0, 1 - y_s w·x_s), the stationarity residual ‖w - Σ_s α_s y_s x_s‖_∞ / max(1, ‖w‖_∞).
+    support_vectors : the points with α_s > 0. norm_bound : a certificate of how far the training set
+    is from separable: every w' with y_s w'·x_s >= 1 for all s has ‖w'‖ >= norm_bound = Σ_s α_s / ‖w‖
+    (from 1 <= Σ_s u_s y_s w'·x_s <= ‖w'‖ ‖Σ_s u_s y_s x_s‖ with u = α / Σ_s α_s); inf for "hard" (the
+    data are separable: w itself is a separator).
+    """
 
     w: np.ndarray
     kind: str
     C: float
     train_error: float
     seconds: float
+    kkt_residual: float
+    support_vectors: int
+    norm_bound: float
 
     def predict(self, X) -> np.ndarray:
         """sign(w·x) with sign(0) = -1, for inputs X (m, ...) flattened to (m, p)."""
@@ -405,34 +415,201 @@ class LinearSVMResult:
         return float(np.mean(self.predict(X) != _as_array("y", y)))
 
 
-def linear_svm(X, y, *, C: float = SOFT_MARGIN_C) -> LinearSVMResult:
-    """The §7 linear SVM without bias on flattened inputs: the hard-margin SVM (`hard_margin_svm`,
-    exact) when the training set is separable through the origin; otherwise a hard margin does not
-    exist and we take the soft margin min ½‖w‖² + C Σ_s max(0, 1 - y_s w·x_s)² with a large C
-    (scikit-learn's `LinearSVC` with the squared hinge, no intercept, solved in the primal by
-    liblinear's Newton method to tol 1e-8: well conditioned at any C, where the plain hinge's dual
-    solver needs minutes at C = 1e4). Its training error is then usually non-zero, as in the paper's
-    Fig. 3b."""
+def linear_svm(X, y, *, C: float = SOFT_MARGIN_C, seed: int = 0) -> LinearSVMResult:
+    """The §7 linear SVM without bias on flattened inputs: the hard-margin SVM when the training set is
+    separable through the origin, otherwise the squared-hinge soft margin
+    min ½‖w‖² + C Σ_s max(0, 1 - y_s w·x_s)² (a hard margin does not exist; the training error is then
+    usually non-zero, as in the paper's Fig. 3b).
+
+    X : (m, ...) inputs flattened to (m, p), finite, m >= 1. y : (m,) labels in {-1, +1}. C > 0.
+    seed : the random halves of the warm start (the result does not depend on it beyond rounding).
+
+    Method (exact): the hard margin is the non-negative QP min ½ αᵀ K α - 1ᵀ α over α >= 0 on the Gram
+    matrix K = G Gᵀ of the rows g_s = y_s x_s, with w = Gᵀ α. It is solved by block principal pivoting
+    (`_hard_pivoting`), started from the support vectors of the same problem on a random half of the
+    points (recursively, above WARM_START_M points) and the points that their w leaves inside the margin.
+    When the pivoting reaches the KKT conditions, w separates the training set (its margins are >= 1:
+    w is the certificate). Otherwise `hard_margin_svm` (one NNLS problem) decides, exactly: it returns
+    the hard margin, or a convex combination of the y_s x_s equal to 0, which certifies that no
+    separator exists; then the soft margin is solved by scikit-learn's `LinearSVC` (squared hinge, no
+    intercept, liblinear's primal Newton method to tol 1e-8). Every fit records its KKT residual; a
+    hard fit is accepted only with a residual <= KKT_TOL (or the rounding error of its margins, if
+    larger, up to MARGIN_TOL). BLAS runs on one thread: the experiments run one process per core.
+    """
+    from threadpoolctl import threadpool_limits
+
     from lib._checks import check_float
 
     start = time.perf_counter()
     C = check_float("C", C, 0.0, low_open=True)
-    hard = hard_margin_svm(X, y, allow_inseparable=True)
-    Xa = _as_array("X", X)
-    Xa = Xa.reshape(Xa.shape[0], -1)
-    ya = _as_array("y", y)
-    if hard.separable:
-        w, kind, used_C = hard.w, "hard", math.nan
-    else:
-        import warnings
+    seed = check_seed("seed", seed)
+    G, y = _signed_rows(X, y)
+    with threadpool_limits(limits=1, user_api="blas"):
+        fit = _warm_hard(G, np.random.default_rng(seed))
+        if fit is None:
+            exact = hard_margin_svm(G, np.ones(len(G)), allow_inseparable=True)
+            if exact.separable:
+                alpha = _nnqp_alpha(G, exact.w)
+                fit = _Dual(exact.w, alpha, _kkt_residual(G, exact.w, alpha))
+        if fit is not None:
+            kind, used_C, bound = "hard", math.nan, math.inf
+        else:
+            fit = _soft_margin(G, y, C)
+            kind, used_C = "soft", C
+            bound = float(fit.alpha.sum() / np.linalg.norm(fit.w)) if fit.alpha.sum() > 0 else math.inf
+        margins = G @ fit.w
+    return LinearSVMResult(fit.w, kind, used_C, float(np.mean(margins <= 0)), time.perf_counter() - start,
+                           fit.kkt, int(np.sum(fit.alpha > 0)), bound)
 
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.svm import LinearSVC
 
-        svc = LinearSVC(C=C, loss="squared_hinge", dual=False, fit_intercept=False, tol=1e-8, max_iter=10_000)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            svc.fit(Xa, ya)
-        w, kind, used_C = svc.coef_.ravel().astype(np.float64), "soft", C
-    err = float(np.mean(np.where(Xa @ w > 0, 1.0, -1.0) != ya))
-    return LinearSVMResult(w, kind, used_C, err, time.perf_counter() - start)
+def _soft_margin(G: np.ndarray, y: np.ndarray, C: float) -> _Dual:
+    """The squared-hinge soft margin by `LinearSVC` (liblinear), with its dual weights
+    α_s = 2C max(0, 1 - g_s·w) and KKT residual ‖w - Gᵀ α‖_∞ / max(1, ‖w‖_∞) (stationarity: the
+    other conditions hold by the construction of α)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.svm import LinearSVC
+
+    svc = LinearSVC(C=C, loss="squared_hinge", dual=False, fit_intercept=False, tol=1e-8, max_iter=10_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        svc.fit(y[:, None] * G, y)  # x_s = y_s g_s
+    w = svc.coef_.ravel().astype(np.float64)
+    alpha = 2 * C * np.maximum(0.0, 1.0 - G @ w)
+    return _Dual(w, alpha, float(np.abs(w - G.T @ alpha).max() / max(1.0, float(np.abs(w).max()))))
+
+
+@dataclass(frozen=True)
+class _Dual:
+    """A fit in dual form: w = Gᵀ α with the dual weights α >= 0, and its KKT residual."""
+
+    w: np.ndarray
+    alpha: np.ndarray
+    kkt: float
+
+
+def _signed_rows(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """G = (y_s x_s)_s as a float64 (m, p) array, after checking X (m, ...) finite and y (m,) in {-1, +1}."""
+    X = _as_array("X", X)
+    if X.ndim < 2 or X.shape[0] < 1 or math.prod(X.shape[1:]) < 1:
+        raise ValueError(f"X must have shape (m, ...) with m >= 1 points of dimension >= 1, got shape {X.shape}")
+    X = X.reshape(X.shape[0], -1)
+    if not np.isfinite(X).all():
+        raise ValueError("X must hold finite numbers only")
+    y = _as_array("y", y)
+    if y.shape != (X.shape[0],) or not np.isin(y, (-1.0, 1.0)).all():
+        raise ValueError(f"y must be an array of shape (m,) = ({X.shape[0]},) with labels in {{-1, +1}}, got shape "
+                         f"{y.shape}")
+    return y[:, None] * X, y
+
+
+def _kkt_residual(G: np.ndarray, w: np.ndarray, alpha: np.ndarray) -> float:
+    """max_s |min(α_s, g_s)| with g = G w - 1 (w = Gᵀ α): zero exactly at the hard margin's optimum."""
+    g = G @ w - 1.0
+    return float(np.abs(np.minimum(alpha, g)).max())
+
+
+def _rounding(G: np.ndarray, alpha: np.ndarray) -> float:
+    """The rounding error of the margins G Gᵀ α in float64: 64 eps max_s ‖g_s‖² ‖α‖₁."""
+    return 64 * np.finfo(float).eps * float((G**2).sum(axis=1).max()) * max(1.0, float(np.abs(alpha).sum()))
+
+
+def _nnqp_alpha(G: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """The dual weights α >= 0 of a hard-margin w, by non-negative least squares on w = Gᵀ α restricted
+    to the points with margin 1 (up to 1e-9)."""
+    tight = np.flatnonzero(G @ w <= 1.0 + 1e-9)
+    alpha = np.zeros(len(G))
+    alpha[tight] = nnls(G[tight].T, w, maxiter=50 * max(len(tight), G.shape[1]))[0]
+    return alpha
+
+
+class _GramCache:
+    """Entries K_st = g_s·g_t of the Gram matrix, computed for the points asked for so far only."""
+
+    def __init__(self, G: np.ndarray):
+        self.G = G
+        self.points = np.zeros(0, dtype=np.int64)  # the points whose rows and columns are stored
+        self.K = np.zeros((0, 0))
+        self.where = np.full(len(G), -1)  # position of each point in `points`, -1 if absent
+
+    def block(self, idx: np.ndarray) -> np.ndarray:
+        """K restricted to the points `idx` (rows and columns)."""
+        new = idx[self.where[idx] < 0]
+        if len(new):
+            old = len(self.points)
+            Gn = self.G[new]
+            K = np.empty((old + len(new),) * 2)
+            K[:old, :old] = self.K
+            K[:old, old:] = self.G[self.points] @ Gn.T
+            K[old:, :old] = K[:old, old:].T
+            K[old:, old:] = Gn @ Gn.T
+            self.K, self.points = K, np.concatenate([self.points, new])
+            self.where[new] = np.arange(old, old + len(new))
+        pos = self.where[idx]
+        return self.K[np.ix_(pos, pos)]
+
+
+def _solve_block(K: np.ndarray) -> np.ndarray | None:
+    """α solving K α = 1 by Cholesky, or None when K is not numerically positive definite."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    try:
+        factor = cho_factor(K, check_finite=False)
+    except LinAlgError:
+        return None
+    return cho_solve(factor, np.ones(len(K)), check_finite=False)
+
+
+def _warm_hard(G: np.ndarray, rng: np.random.Generator) -> _Dual | None:
+    """`_hard_pivoting` from the solution on a random half of the points (recursively, above
+    WARM_START_M points): its support vectors and the points its w leaves inside the margin; at most
+    WARM_START_M points, from every point (when m <= p, so that K can be non-singular). None when the
+    pivoting fails at some level or starts with m > p points."""
+    start = np.ones(len(G), dtype=bool)
+    if len(G) <= WARM_START_M and len(G) > G.shape[1]:
+        return None
+    if len(G) > WARM_START_M:
+        half = rng.permutation(len(G))[: len(G) // 2]
+        sub = _warm_hard(G[half], rng)
+        if sub is None:
+            return None
+        start = G @ sub.w < 1.0
+        start[half[sub.alpha > 0]] = True
+    return _hard_pivoting(G, start)
+
+
+def _hard_pivoting(G: np.ndarray, start: np.ndarray) -> _Dual | None:
+    """The hard-margin dual min ½ αᵀ K α - 1ᵀ α over α >= 0 by block principal pivoting (Kim & Park 2011)
+    from the passive set `start` (a boolean mask): solve K_FF α_F = 1 with α = 0 off F, then move every
+    point of F with α_s < 0 out and every other point with margin g_s·w < 1 in; when three such full
+    exchanges in a row do not lower the number of misplaced points, move only the misplaced point of
+    largest index (Murty's rule, which ends). Returns None when it does not reach the KKT conditions to
+    KKT_TOL within MAX_PIVOTS steps or K_FF is singular (the caller then uses `hard_margin_svm`)."""
+    m = len(G)
+    cache = _GramCache(G)
+    passive = start.copy()
+    best, chances = m + 1, 3
+    for _ in range(MAX_PIVOTS):
+        idx = np.flatnonzero(passive)
+        alpha_f = _solve_block(cache.block(idx)) if len(idx) else np.zeros(0)
+        if alpha_f is None:
+            return None
+        alpha = np.zeros(m)
+        alpha[idx] = alpha_f
+        w = G[idx].T @ alpha_f
+        g = G @ w - 1.0
+        wrong = (passive & (alpha < 0)) | (~passive & (g < -KKT_TOL))
+        count = int(wrong.sum())
+        if count == 0:
+            kkt = _kkt_residual(G, w, np.maximum(alpha, 0.0))
+            return _Dual(w, np.maximum(alpha, 0.0), kkt) if kkt <= max(KKT_TOL, _rounding(G, alpha)) else None
+        if count < best:
+            best, chances = count, 3
+            passive ^= wrong
+        elif chances > 0:
+            chances -= 1
+            passive ^= wrong
+        else:
+            passive[np.flatnonzero(wrong).max()] ^= True
+    return None

@@ -1,4 +1,5 @@
-"""lib.baselines: the hard-margin SVM and the minimum-norm separator of D (book/paper/fcn_comparison)."""
+"""lib.baselines: the hard-margin SVM and the minimum-norm separator of D (book/paper/fcn_comparison), and the
+§7 linear SVM `linear_svm`."""
 import math
 import time
 
@@ -13,6 +14,7 @@ from lib.baselines import (
     bound_growth,
     difference_separator,
     hard_margin_svm,
+    linear_svm,
     min_norm_separator,
     sample_svm_norms,
     separator_norms,
@@ -228,3 +230,100 @@ def test_bound_growth():
 def test_invalid_inputs_raise_value_error_naming_the_parameter(call, name):
     with pytest.raises(ValueError, match=rf"^{name} must"):
         call()
+
+
+# --- the §7 linear SVM (block principal pivoting on the Gram matrix) ------------------------------------
+
+
+def _separable(m, p, seed):
+    rng = np.random.default_rng(seed)
+    w0 = rng.normal(size=p)
+    X = rng.normal(size=(m, p))
+    return X, np.where(X @ w0 > 0, 1.0, -1.0)
+
+
+@pytest.mark.parametrize("m,p,seed", [(30, 40, 0), (150, 200, 1), (300, 400, 2)])
+def test_linear_svm_matches_the_exact_nnls_solver_on_separable_sets(m, p, seed, monkeypatch):
+    import lib.baselines as bl
+
+    def no_nnls(*args, **kwargs):
+        raise AssertionError("the pivoting should solve these sets without the NNLS fallback")
+
+    monkeypatch.setattr(bl, "WARM_START_M", 40)  # the recursive warm start runs at these small m
+    monkeypatch.setattr(bl, "hard_margin_svm", no_nnls)
+    X, y = _separable(m, p, seed)
+    fit = bl.linear_svm(X, y, seed=seed)
+    ref = hard_margin_svm(X, y)
+    assert fit.kind == "hard" and np.isnan(fit.C) and fit.train_error == 0.0 and fit.norm_bound == math.inf
+    np.testing.assert_allclose(fit.w, ref.w, atol=1e-6 * max(1.0, np.abs(ref.w).max()))
+    margins = y * (X @ fit.w)
+    assert margins.min() == pytest.approx(ref.margin, abs=1e-6)
+    assert fit.support_vectors == ref.support_vectors
+    assert set(np.flatnonzero(margins <= 1 + 1e-6)) == set(np.flatnonzero(y * (X @ ref.w) <= 1 + 1e-6))
+    assert 0 <= fit.kkt_residual <= 1e-9
+
+
+def test_linear_svm_falls_back_to_nnls_when_the_pivoting_fails(monkeypatch):
+    import lib.baselines as bl
+
+    X, y = _separable(80, 10, 3)
+    monkeypatch.setattr(bl, "_hard_pivoting", lambda G, start: None)
+    fit = bl.linear_svm(X, y)
+    ref = hard_margin_svm(X, y)
+    assert fit.kind == "hard"
+    np.testing.assert_allclose(fit.w, ref.w, atol=1e-6 * max(1.0, np.abs(ref.w).max()))
+    assert fit.kkt_residual <= 1e-6 and fit.support_vectors == ref.support_vectors
+
+
+def test_linear_svm_soft_margin_on_a_non_separable_set_is_the_squared_hinge_optimum():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(120, 6))
+    y = np.where(X[:, 0] + 0.8 * rng.normal(size=120) > 0, 1.0, -1.0)  # label noise: no separator
+    assert not hard_margin_svm(X, y, allow_inseparable=True).separable  # the exact solver's certificate
+    C = 10.0
+    fit = linear_svm(X, y, C=C)
+    G = y[:, None] * X
+
+    def objective(w):
+        xi = np.maximum(0.0, 1.0 - G @ w)
+        return 0.5 * w @ w + C * xi @ xi, w - 2 * C * G.T @ xi
+
+    ref = minimize(objective, np.zeros(6), jac=True, method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-12})
+    assert fit.kind == "soft" and fit.C == C and fit.train_error > 0
+    np.testing.assert_allclose(fit.w, ref.x, atol=1e-4)
+    assert fit.kkt_residual <= 1e-4  # liblinear stops at a gradient 1e-8 times the initial one, not at 0
+    assert fit.kkt_residual > 0
+    # the certificate: any separator would have norm >= norm_bound, finite here
+    assert 0 < fit.norm_bound < math.inf
+
+
+def test_kkt_residual_is_zero_at_the_optimum_and_positive_away_from_it():
+    from lib.baselines import _kkt_residual, _warm_hard
+
+    X, y = _separable(30, 40, 5)
+    G = y[:, None] * X
+    fit = _warm_hard(G, np.random.default_rng(0))
+    assert _kkt_residual(G, fit.w, fit.alpha) <= 1e-10
+    alpha = fit.alpha * 1.01  # not the optimum: the margins of the support vectors move off 1
+    assert _kkt_residual(G, G.T @ alpha, alpha) > 1e-3
+
+
+@pytest.mark.parametrize(
+    "X,y,match",
+    [
+        (np.array([[1.0, np.nan], [0.0, 1.0]]), np.array([1.0, -1.0]), "X must hold finite"),
+        (np.array([1.0, 2.0]), np.array([1.0, -1.0]), "X must have shape"),
+        (np.zeros((0, 3)), np.zeros(0), "X must have shape"),
+        (np.eye(3), np.array([1.0, -1.0]), r"y must be an array of shape \(m,\)"),
+        (np.eye(3), np.array([1.0, -1.0, 0.0]), r"labels in \{-1, \+1\}"),
+        (np.eye(2), np.array([2.0, -1.0]), r"labels in \{-1, \+1\}"),
+        (np.eye(2), np.array([[1.0, -1.0]]), r"y must be an array of shape"),
+    ],
+)
+def test_linear_svm_refuses_bad_input(X, y, match):
+    from lib.baselines import linear_svm
+
+    with pytest.raises(ValueError, match=match):
+        linear_svm(X, y)
+    with pytest.raises(ValueError, match="C must be"):
+        linear_svm(np.eye(2), np.array([1.0, -1.0]), C=-1.0)

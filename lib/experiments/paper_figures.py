@@ -117,13 +117,14 @@ def _train_replicas(s: FigureSettings, reps: list[int], device: str) -> pd.DataF
                 rows.append({"model": name, "seed": reps[r], "n": n, "m": m, "train_error": float(tr),
                              "test_error": float(te), "params": net.num_parameters, "width": getattr(net, "width", s.k),
                              "lr": lr, "radius": radius, "batch_size": min(s.batch_size, m), "steps": steps,
-                             "svm": "", "seconds": sec / len(reps)})
+                             "svm": "", "svm_kkt": math.nan, "seconds": sec / len(reps)})
         for r in range(len(reps) if s.svm_max_m is None or m <= s.svm_max_m else 0):
             fit = linear_svm(X[r], y[r])
             rows.append({"model": "SVM", "seed": reps[r], "n": n, "m": m, "train_error": fit.train_error,
                          "test_error": fit.error(Xt[r], yt[r]), "params": n * dist.d, "width": 0, "lr": math.nan,
                          "radius": math.nan, "batch_size": 0, "steps": 0,
-                         "svm": fit.kind if fit.kind == "hard" else f"soft (C = {fit.C:g})", "seconds": fit.seconds})
+                         "svm": fit.kind if fit.kind == "hard" else f"soft (C = {fit.C:g})", "svm_kkt": fit.kkt_residual,
+                         "seconds": fit.seconds})
     return pd.DataFrame(rows)
 
 
