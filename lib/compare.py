@@ -106,6 +106,7 @@ def figure_facts(df: pd.DataFrame, figure: str, selection_table: pd.DataFrame) -
         "seconds": df.attrs.get("seconds", float("nan")),
         "sel_seconds": float(selection_table.seconds.iloc[0]),
         "svm_kinds": ", ".join(f"{kind} margin in {count} of {len(svm)}" for kind, count in svm.svm.value_counts().items()),
+        "svm_kkt": float(svm.svm_kkt.max()) if "svm_kkt" in svm and len(svm) else float("nan"),
         "net_train_zero": float((df[df.model != "SVM"].train_error == 0).mean()),
         "fit": describe_fit(df, x_axis(figure)),
     }
