@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lib.models import ConvPool, PatternTable
+from lib.fastpaths import PatternTable
+from lib.models import ConvPool
 
 EVAL_ELEMENTS = 30_000_000  # largest R * k * points evaluated at once (float64 features: 240 MB)
 

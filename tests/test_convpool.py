@@ -9,7 +9,8 @@ import torch
 import lib
 from lib import theory
 from lib.distributions import OrthogonalPatterns
-from lib.models import ConvPool, PatternTable, PositionMajor
+from lib.fastpaths import PatternTable, PositionMajor
+from lib.models import ConvPool
 
 
 def eq1_loop(net: ConvPool, X: torch.Tensor) -> torch.Tensor:

@@ -330,7 +330,8 @@ def test_a_replica_takes_the_same_path_alone_and_in_a_batch():
     import torch
 
     from lib.distributions import OrthogonalPatterns
-    from lib.models import ConvPool, PatternTable
+    from lib.fastpaths import PatternTable
+    from lib.models import ConvPool
     from lib.training import train
 
     R, m, n, d = 4, 6, 4, 5

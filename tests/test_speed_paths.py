@@ -6,7 +6,8 @@ from lib import training
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns
 from lib.samples import training_sets
 from lib.xor_network import xor_cnn
-from lib.models import FullyConnected, PatternTable, PositionMajor, unique_rows
+from lib.fastpaths import PatternTable, PositionMajor, unique_rows
+from lib.models import FullyConnected
 from lib.training import TrainingDivergedError, train
 
 

@@ -15,7 +15,8 @@ from lib import sweep
 from lib._checks import INT_MAX, SEED_MAX, check_float, check_int, check_seed
 from lib.cache import ResultsCache
 from lib.distributions import OrthogonalPatterns, pattern_statistics, stack_samples
-from lib.models import ConvPool, FullyConnected, PatternTable
+from lib.fastpaths import PatternTable
+from lib.models import ConvPool, FullyConnected
 from lib.training import TrainingDivergedError, accuracy, train
 
 

@@ -65,7 +65,7 @@ import lib
 from lib import FullyConnected, OrthogonalPatterns
 from lib.diagrams import draw_network
 from lib.xor_network import xor_cnn
-from lib.models import PatternTable
+from lib.fastpaths import PatternTable
 from lib.plotting import set_theme
 from lib.stats import mean_ci
 from lib.tables import show
