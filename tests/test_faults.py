@@ -359,3 +359,18 @@ def test_complex_inputs_are_refused_without_a_warning(recwarn):
     with pytest.raises(ValueError, match="patterns must be a real tensor"):
         ConvPool(5, 4).tables(torch.eye(5, dtype=torch.complex64))
     assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
+
+
+@pytest.mark.parametrize("setting", ["seeds=abc", "seeds=-1", "n=0", "m=0", "select_cfg=5", "grid=[]",
+                                     "noise_law=cauchy", "lrs=[0]"])
+def test_bad_set_values_of_a_figure_exit_2_before_any_work(setting, tmp_path, monkeypatch, capsys):
+    """Issue item 5: a bad `--set` value of a §7 figure is refused by its settings object before any
+    point is claimed: one line naming the field, exit 2, nothing written to the cache."""
+    from lib.__main__ import main
+
+    monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path))
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "fig3a", "--profile", "quick", "--device", "cpu", "--set", setting])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and setting.split("=")[0] in err and "Traceback" not in err
+    assert not any(tmp_path.rglob("*"))

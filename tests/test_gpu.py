@@ -2,7 +2,7 @@
 trainers and ConvPool's forward/backward on both of its paths, and the bench's --quick on CUDA.
 
 Marked `gpu`: the default `pytest` run deselects them (pyproject.toml's addopts), and on a machine
-where torch sees no GPU they are skipped. On a GPU machine: `pytest -m gpu` (README, "GPU").
+where torch sees no GPU they are skipped. On a GPU machine: `pytest -m gpu` (book/use/running.md, "On a GPU").
 
 What must agree. A GPU sums in another order than the CPU, so a trained network differs in the last
 bits and a run near a decision (a fit at step t or t + 1, a test point near the boundary) may go
@@ -183,7 +183,7 @@ def test_train_layerwise_on_cuda_matches_the_cpu():
 
 
 def test_bench_quick_runs_on_cuda(tmp_path):
-    """`python -m lib.bench --quick --device cuda` completes (its figures are the README's, not checked here)."""
+    """`python -m lib.bench --quick --device cuda` completes (its figures are printed, not checked here)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MAXPOOL_CACHE_DIR": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "lib.bench", "--quick", "--device", "cuda"], check=False, cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
