@@ -336,7 +336,7 @@ plotting.paper_figure(fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.uniq
 # **The linear floor.** Under each candidate law, the smallest test error that *any* linear classifier
 # $\operatorname{sign}(w \cdot x)$ can reach on $\mathcal D$ with noise ($n = 10$, $d = 20$): the exact error of
 # the separator direction $(o_1 - o_2, \dots, o_1 - o_2)$, and of least-squares, logistic and smoothed 0-1
-# fits on 20,000 points (5,000 in the quick profile), each measured on 100,000 fresh points (20,000 in the quick profile)
+# fits on 20,000 points (2,000 in the quick profile), each measured on 100,000 fresh points (10,000 in the quick profile)
 # (`lib.linear_floor`; under Gaussian noise
 # the separator direction is proved optimal, under the two bounded laws the fits find nothing better).
 
