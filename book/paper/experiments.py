@@ -367,7 +367,7 @@ floor_table.round(4)
 sens = lib.run("sensitivity")
 robust = claims.sensitivity(sens, {"fig3b": fig3b, "fig5": fig5})
 fig5_fits = robust[robust.figure == "fig5"].sort_values("distance to the paper")
-pages.glue_facts("sens", {"fig5_best": fig5_fits.variant.iloc[0], "fig5_best_distance": fig5_fits["distance to the paper"].iloc[0],
+pages.glue_facts("sens", {"fig5_best": fig5_fits.variant.iloc[0], "fig5_best_distance": float(fig5_fits["distance to the paper"].iloc[0]),
                           "held": ", ".join(f"{f}: {(g.verdict == 'holds').sum()} of {len(g)}" for f, g in robust.groupby("figure"))})
 robust.round(2)
 
