@@ -103,13 +103,18 @@ def explore_data(grid: pd.DataFrame, paper: pd.DataFrame) -> dict[str, Any]:
             "curves": curves, "paper": published}
 
 
-def explorer_html(data: dict[str, Any], element_id: str = "explorer") -> str:
-    """A self-contained chart of `explore_data`'s data: dropdowns for n and the noise scale, m on a log
-    x axis, one line per model with its band of ± 1 SD over seeds, the paper's points with their bands
-    where they exist, and a table of the plotted numbers under the chart (which the browser test reads)."""
+def explorer_html(data: dict[str, Any], element_id: str = "explorer", start: tuple[int, float] | None = None) -> str:
+    """A self-contained chart of `explore_data`'s data: dropdowns for n and the noise scale (showing
+    `start` = (n, noise scale) first; None: the first of each), m on a log x axis, one line per model
+    with its band of ± 1 SD over seeds, the paper's points with their bands where they exist, and a
+    table of the plotted numbers under the chart (which the browser test reads)."""
     if not element_id.replace("-", "").isalnum():
         raise ValueError(f"element_id must be letters, digits and '-', got {element_id!r}")
-    payload = json.dumps(data).replace("</", "<\\/")
+    start = (data["n"][0], data["noise"][0]) if start is None else start
+    if start[0] not in data["n"] or start[1] not in data["noise"]:
+        raise ValueError(f"start must be an (n, noise scale) of the grid {data['n']} x {data['noise']}, got {start}")
+    payload = json.dumps({**data, "start": [data["n"].index(start[0]), data["noise"].index(start[1])]})
+    payload = payload.replace("</", "<\\/")
     return _EXPLORER.replace("__ID__", element_id).replace("__DATA__", payload)
 
 
@@ -150,6 +155,7 @@ _EXPLORER = r"""
   });
   const selN = root.querySelector(".ctl-n"), selNoise = root.querySelector(".ctl-noise");
   fill(selN, data.n); fill(selNoise, data.noise);
+  selN.selectedIndex = data.start[0]; selNoise.selectedIndex = data.start[1];
   function draw() {
     const key = selN.value + "|" + selNoise.value;
     svg.textContent = "";

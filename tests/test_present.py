@@ -84,11 +84,14 @@ def test_explorer_html_embeds_the_data_as_json_and_fetches_nothing():
     data = explore_data(_grid(), _paper())
     page = explorer_html(data, "ex-1")
     start = page.index('class="explorer-data">') + len('class="explorer-data">')
-    assert json.loads(page[start:page.index("</script>", start)]) == data
+    assert json.loads(page[start:page.index("</script>", start)]) == {**data, "start": [0, 0]}
+    assert '"start": [1, 0]' in explorer_html(data, "ex-1", start=(10, 1.0))
     assert 'id="ex-1"' in page and "__" not in page.replace("__proto__", "")
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "") and "https://" not in page
     with pytest.raises(ValueError, match="element_id"):
         explorer_html(data, "a b")
+    with pytest.raises(ValueError, match="start must be"):
+        explorer_html(data, start=(5, 1.0))
 
 
 def test_explore_points_cut_the_candidates_to_fig3b_choice(monkeypatch):

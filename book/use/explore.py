@@ -62,7 +62,7 @@ paper = (
 )
 
 # %% tags=["remove-input"]
-HTML(explorer_html(explore_data(grid, pd.concat(paper, ignore_index=True))))
+HTML(explorer_html(explore_data(grid, pd.concat(paper, ignore_index=True)), start=(10, 1.0)))  # Fig. 3b's setting first
 
 # %% [markdown]
 # Each point is the mean over {glue:text}`explore_seeds` repetitions (fresh training and test sets,
