@@ -49,12 +49,14 @@ profile = lib.current_profile()
 grid = lib.run("explore_grid", profile)
 pick = grid.groupby("model")[["lr", "radius"]].first()
 glue("explore_lr", float(pick.loc["ConvPool", "lr"]), display=False)
+glue("explore_mlp_lr", float(pick.loc["MLP", "lr"]), display=False)
 glue("explore_radius", float(pick.loc["ConvPool", "radius"]), display=False)
 glue("explore_seeds", EXPLORE_GRID[profile]["seeds"], display=False)
 glue("explore_points", grid.attrs["points"], display=False)
 glue("explore_seconds", grid.attrs["seconds"], display=False)
 
-# the paper's points, placed at the explorer's (n, noise scale): Figs. 3a and 3b against m at n = 10, Fig. 5 against n at m = 50
+# the paper's points at the explorer's (n, noise scale):
+# Figs. 3a and 3b against m at n = 10, Fig. 5 against n at m = 50
 paper = (
     published("fig3a").assign(n=10, noise_scale=0.0),
     published("fig3b").assign(n=10, noise_scale=1.0),
@@ -62,12 +64,13 @@ paper = (
 )
 
 # %% tags=["remove-input"]
-HTML(explorer_html(explore_data(grid, pd.concat(paper, ignore_index=True)), start=(10, 1.0)))  # Fig. 3b's setting first
+# Fig. 3b's setting first
+HTML(explorer_html(explore_data(grid, pd.concat(paper, ignore_index=True)), start=(10, 1.0)))
 
 # %% [markdown]
 # Each point is the mean over {glue:text}`explore_seeds` repetitions (fresh training and test sets,
-# 1,000 test points each), with Adam at step size {glue:text}`explore_lr` for both networks and
-# ConvPool's initial radius {glue:text}`explore_radius`, 50 epochs of minibatches of 32. The SVM is the
+# 1,000 test points each), with Adam at step size {glue:text}`explore_lr` for ConvPool (initial radius
+# {glue:text}`explore_radius`) and {glue:text}`explore_mlp_lr` for the MLP, 50 epochs of minibatches of 32. The SVM is the
 # hard-margin SVM where the training set is separable, else the soft-margin one of `lib.baselines`.
 # The {glue:text}`explore_points` points of this build took {glue:text}`explore_seconds:.0f` s of
 # computation (or were read from the results cache). Things to try:
