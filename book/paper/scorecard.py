@@ -61,7 +61,7 @@ glue("n_hold", int((card.verdict == "holds").sum()), display=False)
 glue("profile", lib.current_profile(), display=False)
 glance = card.assign(
     href=card.id.map(lambda cid: f"{CHAPTERS[cid]}.html"),
-    statement=card.where + ": " + card.paper,
+    statement=card["where"] + ": " + card.paper,
     measured=card.ours.map(lambda text: textwrap.shorten(text, 110, placeholder=" …")),
     details=[[("rule", r.rule), ("our numbers", r.ours)] for r in card.itertuples()],
 )
