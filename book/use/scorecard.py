@@ -57,7 +57,7 @@ COLORS = {"reproduced": "#1a7f37", "partly": "#9a6700", "not reproduced": "#cf22
 VERBS = {"reproduced": "reproduced", "partly": "partly reproduced", "not reproduced": "not reproduced"}
 glance = card.assign(
     id=card.claim,
-    href=card.where,
+    href=card["where"],
     measured=card["we measured"],
     details=[[("test", r["test"]), ("settings", r["settings"]), ("the paper reports", r["paper reports"])]
              for _, r in card.iterrows()],
