@@ -77,7 +77,7 @@ HTML(explorer_html(explore_data(grid, pd.concat(paper, ignore_index=True)), star
 #
 # - **Noise 0 against noise 1 at n = 10.** These are the settings of Figs. 3a and 3b: compare how fast
 #   each model's error falls with m, and our lines with the paper's squares.
-# - **n from 2 to 50 with noise 1.** Fig. 5 reports, at m = 50, that the MLP and the SVM approach chance
+# - **n across the grid with noise 1.** Fig. 5 reports, at m = 50, that the MLP and the SVM approach chance
 #   as n grows while ConvPool does not; the chart shows the same comparison at every m of the grid.
 # - **The noise scale at a fixed n.** How much of each model's error is the noise's doing.
 #
