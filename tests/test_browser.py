@@ -11,7 +11,8 @@ MathJax rendered every formula (no raw TeX left in the prose, no TeX error); eve
 and every content image is a captioned figure with alt text, drawn by a cell whose code is hidden
 ("hide-input"); no warning or traceback text in a cell output; one H1; the sidebar lists every
 chapter. And the scorecard page, when the book has one, holds one table row per claim of
-`lib.scorecard.claims()`.
+`lib.scorecard.claims()`; on the explorer page (book/use/explore), opened from file://, choosing another
+n and another noise scale changes the plotted values (read back from the chart's SVG and its table).
 """
 from __future__ import annotations
 
@@ -229,17 +230,22 @@ def visit(browser: Chromium, page: str) -> dict:
     return found
 
 
+def chromium_executable() -> str:
+    """$CHROMIUM, else the `chromium` (or `chromium-browser`) on the PATH; the test fails without one."""
+    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("Chromium not found: `apt-get install -y chromium` (Debian) or set $CHROMIUM")
+    return executable
+
+
 @pytest.fixture(scope="module")
 def reports() -> dict[str, dict]:
     """Open every page of the book once; the tests below read these reports."""
     missing = [page for page in PAGES if not (HTML / f"{page}.html").exists()]
     if missing:
         pytest.fail(f"build the book first: no HTML for {missing} under {HTML} (set BOOK_HTML_DIR)")
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.fail("Chromium not found: `apt-get install -y chromium` (Debian) or set $CHROMIUM")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    browser = Chromium(executable)
+    browser = Chromium(chromium_executable())
     try:
         return {page: visit(browser, page) for page in PAGES}
     finally:
@@ -304,3 +310,55 @@ def test_scorecard_has_one_row_per_claim(reports):
     verdict_tables = [t for t in reports["book/use/scorecard"]["tables"] if any("verdict" in h for h in t["header"])]
     assert verdict_tables, "the scorecard page has no table with a 'verdict' column"
     assert verdict_tables[0]["rows"] == expected
+
+
+EXPLORER_PAGE = "book/use/explore"
+# the explorer's plotted numbers: each line's model and values (from the SVG), and the table under the chart
+READ_EXPLORER = r"""JSON.stringify({
+  curves: Array.from(document.querySelectorAll(".explorer svg polyline.curve")).map(p => [p.dataset.model, p.dataset.values]),
+  table: Array.from(document.querySelectorAll(".explorer table.values tbody td")).map(td => td.textContent),
+  options: Array.from(document.querySelectorAll(".explorer select")).map(s => s.options.length),
+})"""
+
+
+def choose_next_option(browser: Chromium, control: str) -> None:
+    """Select the next option (after the last: the first) of the explorer's dropdown `control` as a
+    reader would (a change event)."""
+    script = (f'(() => {{ const s = document.querySelector(".explorer select.{control}"); '
+              's.selectedIndex = (s.selectedIndex + 1) % s.options.length; s.dispatchEvent(new Event("change")); })()')
+    browser.call("Runtime.evaluate", session=True, expression=script)
+
+
+def read_explorer(browser: Chromium) -> dict:
+    return json.loads(browser.call("Runtime.evaluate", session=True, expression=READ_EXPLORER,
+                                   returnByValue=True)["result"]["value"])
+
+
+def test_explorer_controls_change_the_plotted_values_from_file_url():
+    if EXPLORER_PAGE not in PAGES:
+        pytest.skip("no book/use/explore page in _toc.yml")
+    url = page_url(EXPLORER_PAGE)
+    assert url.startswith("file://")
+    if not (HTML / f"{EXPLORER_PAGE}.html").exists():
+        pytest.fail(f"build the book first: no HTML for {EXPLORER_PAGE} under {HTML} (set BOOK_HTML_DIR)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser = Chromium(chromium_executable())
+    try:
+        browser.call("Page.navigate", session=True, url=url)
+        browser.wait_for("Page.loadEventFired")
+        first = read_explorer(browser)
+        choose_next_option(browser, "ctl-n")
+        second = read_explorer(browser)
+        choose_next_option(browser, "ctl-noise")
+        third = read_explorer(browser)
+        shot = browser.call("Page.captureScreenshot", session=True, format="png")
+        (SHOTS / "explorer-other-n-other-noise.png").write_bytes(base64.b64decode(shot["data"]))
+        console = _console_errors(browser.events)
+    finally:
+        browser.close()
+    assert all(count >= 2 for count in first["options"]) and len(first["options"]) == 2, "two dropdowns with choices"
+    assert len(first["curves"]) == 3 and all(values for _, values in first["curves"]), "one line per model"
+    assert first["table"] and len(first["table"]) == len(second["table"])
+    assert second["curves"] != first["curves"] and second["table"] != first["table"], "changing n changed nothing"
+    assert third["curves"] != second["curves"], "changing the noise scale changed nothing"
+    assert console == []

@@ -36,18 +36,36 @@
 # $n \le \|\hat w\|^2 \le 2n$). Every rule has a unit test in which it fails (`tests/test_claims.py`).
 # ```
 
-# %%
+# %% tags=["remove-input"]
+import textwrap
+
+from IPython.display import HTML
 from myst_nb import glue
 
 import lib
 from lib import claims
+from lib.present import scorecard_html, summary_line
+
+# the chapter that checks each claim, with its figure
+CHAPTERS = {"VC": "vc_dimension", "OPT": "lw_cnn_theory", "GEN": "lw_cnn_theory", "K-FREE": "lw_cnn_theory",
+            "N-FREE": "lw_cnn_theory", "L5.2": "lw_cnn_theory", "L5.3": "lw_cnn_theory", "L5.5": "lw_cnn_theory",
+            "MARGIN": "lw_cnn_theory", "J&T-RATE": "lw_cnn_theory", "P6.1": "fcn_comparison",
+            "FCN-SGD": "fcn_comparison", "LW≈E2E": "experiments", "FIG3A": "experiments", "FIG3B": "experiments",
+            "FIG5": "experiments", "FIG3C": "experiments"}
+COLORS = {"holds": "#1a7f37", "fails": "#cf222e"}
 
 card = claims.published()
-assert set(card.verdict) <= {"holds", "fails"}
+assert set(card.verdict) <= set(COLORS)
 glue("n_claims", len(card), display=False)
 glue("n_hold", int((card.verdict == "holds").sum()), display=False)
 glue("profile", lib.current_profile(), display=False)
-card.style.hide(axis="index").set_properties(**{"text-align": "left", "white-space": "normal"})
+glance = card.assign(
+    href=card.id.map(lambda cid: f"{CHAPTERS[cid]}.html"),
+    statement=card["where"] + ": " + card.paper,
+    measured=card.ours.map(lambda text: textwrap.shorten(text, 110, placeholder=" …")),
+    details=[[("rule", r.rule), ("our numbers", r.ours)] for r in card.itertuples()],
+)
+HTML(scorecard_html(glance, COLORS, summary_line(card, {"holds": "hold", "fails": "fail"}, "published claims")))
 
 # %% [markdown]
 # In the **{glue:text}`profile`** profile, {glue:text}`n_hold` of the {glue:text}`n_claims`

@@ -11,100 +11,88 @@
 # ---
 
 # %% [markdown]
-# # Explore it yourself: sliders for n, d, k, m and the learning rate
+# # Explore it yourself: the three models of §7 over n, m and the noise
 #
-# The chapters test the paper's claims with many seeds and confidence intervals. This page is for
-# play. Choose the number of patches $n$, the patch dimension and number of patterns $d$, the
-# filters per sign $k$, the training-set size $m$ and the step size $\eta$. Three CNNs of the form
-# that Part II studies (the XOR-paper network with a fixed $\pm1$ output layer,
-# {doc}`../beyond/architecture`) and three two-layer fully connected networks with 100
-# hidden units are then trained on the same three training sets, by full-batch gradient descent on
-# the hinge loss. Training stops at zero training loss or after 500 steps. You see:
+# The paper's §7 compares three models on the distribution $\mathcal D$ of orthogonal patterns: the
+# max-pooling network ConvPool with $k = 500$ channels trained by Adam, a fully connected network (MLP)
+# with as many parameters, and a linear SVM. Its figures fix all but one knob. The chart below lets you
+# move three of them: the number of patches $n$, the size of the training set $m$ (the x axis, on a
+# log scale) and the scale of the noise on every patch (0: none; 1: $\|v\| \le 1$, as in Fig. 3b and
+# Fig. 5), at $d = 20$. Each line is a model's mean test error over the repetitions, the shaded band
+# $\pm 1$ standard deviation over them. Where the paper has a figure at that setting, its points are
+# drawn as open squares with its band: Fig. 3a at $n = 10$ without noise, Fig. 3b at $n = 10$ with
+# noise 1, and Fig. 5 (at $m = 50$) for every $n$ with noise 1.
 #
-# - the **train and test accuracy** of both models: bars show the mean over the three replicas,
-#   dots show each replica, and the test set has 1,000 fresh points;
-# - the **filter-pattern table** of the first CNN, $\langle w_i, o_p\rangle$ and
-#   $\langle u_i, o_p\rangle$, for every filter (rows) and every pattern (columns). These are the dot
-#   products $a_{i,p}$ and $b_{i,p}$ that the paper's analysis tracks.
-#
-# In the HTML book the sliders cannot run, because training needs a Python kernel. The page shows
-# the figure for the default settings instead. To move the sliders, run this page as a notebook
-# (see {ref}`explore-run`). Each change of a slider retrains all six networks in about a second on
-# a laptop CPU.
+# The chart runs in your browser from numbers computed when the book was built (the `explore_grid`
+# experiment of `lib.experiments.paper_figures`); it needs no kernel and no network.
 #
 # ```{admonition} Not evidence
 # :class: note
-# These runs use three seeds, a fixed budget of 500 steps and no confidence intervals. They are for
-# building intuition. The claims are checked in the chapters, with the settings the paper states
-# or, where it does not state them, our reconstruction. The fully connected network here is a
-# small instance of our reconstructed baseline, not a tuned one.
+# These are few repetitions per point and no confidence intervals; the page is for building
+# intuition. Every point uses the step sizes and ConvPool's initial radius that Fig. 3b's selection
+# chose (at $n = 10$, $m = 100$, noise 1), not a selection of its own: the candidate lists of each point
+# are cut to the chosen values. The claims are checked in {doc}`../paper/experiments`, with a
+# selection per figure and more repetitions.
 # ```
 
-# %% tags=["remove-output"]
-import ipywidgets as widgets
-import matplotlib.pyplot as plt
+# %% tags=["hide-input"]
+import pandas as pd
+from IPython.display import HTML
 from myst_nb import glue
 
-from lib.explore import DEFAULTS, explore, plot_explore
-from lib.plotting import set_theme
+import lib
+from lib.experiments.paper_figures import EXPLORE_GRID
+from lib.paper_values import published
+from lib.present import explore_data, explorer_html
 
-set_theme()
+profile = lib.current_profile()
+grid = lib.run("explore_grid", profile)
+pick = grid.groupby("model")[["lr", "radius"]].first()
+glue("explore_lr", float(pick.loc["ConvPool", "lr"]), display=False)
+glue("explore_mlp_lr", float(pick.loc["MLP", "lr"]), display=False)
+glue("explore_radius", float(pick.loc["ConvPool", "radius"]), display=False)
+glue("explore_seeds", EXPLORE_GRID[profile]["seeds"], display=False)
+glue("explore_points", grid.attrs["points"], display=False)
+glue("explore_seconds", grid.attrs["seconds"], display=False)
 
-# %% [markdown]
-# ## The default settings
-#
-# With $n=10$ patches, $d=12$ patterns, $k=8$ filters per sign, $m=40$ training points and
-# $\eta=0.1$:
-
-# %% tags=["hide-input"] mystnb={"image": {"alt": "Left: bar chart of train and test accuracy of the CNN and the fully connected network. Right: heatmap of the dot products between the trained CNN filters and the patterns, with strong positive entries in the p-plus column for w filters and in the p-minus column for u filters."}, "figure": {"caption": "Left: train and test accuracy of three CNNs (blue) and three fully connected networks (orange), each pair trained on the same $m=40$ points ($n=10$, $d=12$, $k=8$, $\\eta=0.1$); bars are means, dots are replicas, the dashed line is chance. Both models fit their training sets, and the CNN also classifies fresh points correctly, while the fully connected network does much worse on them. Right: the trained filters of the first CNN against the patterns. The $w$ filters (top rows, output weight $+1$) that moved have grown along $p_+$, the $u$ filters (bottom rows) along $p_-$, and the spurious columns stay near zero, as the paper's analysis of the dot products $a_{i,p}$, $b_{i,p}$ describes.", "name": "fig-explore-default"}}
-result = explore(**DEFAULTS)
-test = result.accuracy.query("split == 'test'").groupby("model")["accuracy"].mean()
-glue("explore_cnn_test", float(test["CNN"]), display=False)
-glue("explore_fcn_test", float(test["FCN"]), display=False)
-glue("explore_seconds", result.seconds, display=False)
-plot_explore(result)
-plt.show()
-
-# %% [markdown]
-# Here the CNNs reach a mean test accuracy of {glue:text}`explore_cnn_test:.3f` and the fully
-# connected networks {glue:text}`explore_fcn_test:.3f`. Training and testing all six took
-# {glue:text}`explore_seconds:.1f` s in this build. Things to try with the sliders:
-#
-# - Lower $m$ to a handful of points. The CNN still tends to generalize, and the fully connected
-#   network falls toward chance, which is the gap of chapter {doc}`../beyond/cnn_vs_fcn`.
-# - Raise $k$. More filters do not hurt the CNN's test accuracy (chapter {doc}`../beyond/generalization`),
-#   and in the heatmap most of the extra filters stay near their small initialisation.
-# - Raise $\eta$ to 1 or lower it to 0.001. Gradient descent still reaches zero training loss
-#   (chapter {doc}`../beyond/optimization`), only faster or slower. With a very small step, 500 steps may
-#   not be enough, and the train accuracy then stays below 1.
-#
-# ## The sliders
-#
-# The next cell builds the sliders. In a running notebook, releasing a slider retrains the networks
-# and redraws the figure. The HTML book shows the code only.
-
-# %% tags=["remove-output"]
-def show(n, d, k, m, lr):
-    """Retrain three CNNs and three FCNs with these settings and draw the figure above."""
-    plot_explore(explore(n=n, d=d, k=k, m=m, lr=lr))
-    plt.show()
-
-
-sliders = dict(
-    n=widgets.IntSlider(value=DEFAULTS["n"], min=2, max=40, description="n (patches)"),
-    d=widgets.IntSlider(value=DEFAULTS["d"], min=3, max=60, description="d (patterns)"),
-    k=widgets.IntSlider(value=DEFAULTS["k"], min=1, max=100, description="k (filters)"),
-    m=widgets.IntSlider(value=DEFAULTS["m"], min=2, max=200, description="m (train)"),
-    lr=widgets.FloatLogSlider(value=DEFAULTS["lr"], base=10, min=-3, max=0, description="η (step)"),
+# the paper's points at the explorer's (n, noise scale):
+# Figs. 3a and 3b against m at n = 10, Fig. 5 against n at m = 50
+paper = (
+    published("fig3a").assign(n=10, noise_scale=0.0),
+    published("fig3b").assign(n=10, noise_scale=1.0),
+    published("fig5").query("n != 10").assign(m=50, noise_scale=1.0),  # its n = 10 is Fig. 3b's m = 50
 )
-for slider in sliders.values():
-    slider.continuous_update = False
-    slider.style.description_width = "initial"
-widgets.interactive(show, **sliders)
+
+# %% tags=["remove-input"]
+# Fig. 3b's setting first
+HTML(explorer_html(explore_data(grid, pd.concat(paper, ignore_index=True)), start=(10, 1.0)))
 
 # %% [markdown]
+# Each point is the mean over {glue:text}`explore_seeds` repetitions (fresh training and test sets,
+# 1,000 test points each), with Adam at step size {glue:text}`explore_lr` for ConvPool (initial radius
+# {glue:text}`explore_radius`) and {glue:text}`explore_mlp_lr` for the MLP, 50 epochs of minibatches of 32. The SVM is the
+# hard-margin SVM where the training set is separable, else the soft-margin one of `lib.baselines`.
+# The {glue:text}`explore_points` points of this build took {glue:text}`explore_seconds:.0f` s of
+# computation (or were read from the results cache). Things to try:
+#
+# - **Noise 0 against noise 1 at n = 10.** These are the settings of Figs. 3a and 3b: compare how fast
+#   each model's error falls with m, and our lines with the paper's squares.
+# - **n across the grid with noise 1.** Fig. 5 reports, at m = 50, that the MLP and the SVM approach chance
+#   as n grows while ConvPool does not; the chart shows the same comparison at every m of the grid.
+# - **The noise scale at a fixed n.** How much of each model's error is the noise's doing.
+#
 # (explore-run)=
-# ## Running this page as a notebook
+# ## Other points, with a kernel
+#
+# Run this page as a notebook (below) and compute any other point of the §7 setting through
+# `lib.run`, with any field of `lib.settings_for("fig3b")` overridden: for example d, k, the noise law
+# or the budget. The selection then runs at the new setting, and the result is cached.
+#
+# ```python
+# import lib
+# df = lib.run("fig3b", n=20, noise_scale=0.5, grid=(10, 100), seeds=3)
+# df.groupby(["model", "m"]).test_error.agg(["mean", "std"])
+# ```
 #
 # - **Binder.** When the book was built with its repository's address (`BOOK_REPOSITORY_URL`, see
 #   the README), the rocket button at the top of the page opens this page on

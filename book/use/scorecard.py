@@ -40,12 +40,11 @@
 # ```
 
 # %% tags=["remove-output", "hide-input"]
-import html
-
 import pandas as pd
 from IPython.display import HTML
 
 import lib
+from lib.present import scorecard_html, summary_line
 from lib.scorecard import scorecard
 from lib.sweep import REGISTRY
 from lib.tables import show
@@ -55,20 +54,15 @@ card = scorecard(profile)
 
 # %% tags=["remove-input"]
 COLORS = {"reproduced": "#1a7f37", "partly": "#9a6700", "not reproduced": "#cf222e"}
-
-
-def _row(r: pd.Series) -> str:
-    cells = [
-        f'<a href="{html.escape(r["where"])}"><b>{html.escape(r["claim"])}</b></a><br><small>{html.escape(r["statement"])}</small>',
-        f'<b style="color:{COLORS[r["verdict"]]}">{r["verdict"]}</b>',
-        f'{html.escape(r["we measured"])}<br><small>{html.escape(r["settings"])}</small>',
-        f'{html.escape(r["test"])}<br><small>paper: {html.escape(r["paper reports"])}</small>',
-    ]
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
-
-
-header = "".join(f"<th>{h}</th>" for h in ("claim", "verdict", "we measured (95% interval; settings)", "test (and what the paper reports)"))
-HTML(f'<table class="table scorecard"><thead><tr>{header}</tr></thead><tbody>{"".join(_row(r) for _, r in card.iterrows())}</tbody></table>')
+VERBS = {"reproduced": "reproduced", "partly": "partly reproduced", "not reproduced": "not reproduced"}
+glance = card.assign(
+    id=card.claim,
+    href=card["where"],
+    measured=card["we measured"],
+    details=[[("test", r["test"]), ("settings", r["settings"]), ("the paper reports", r["paper reports"])]
+             for _, r in card.iterrows()],
+)
+HTML(scorecard_html(glance, COLORS, summary_line(glance, VERBS, "claims")))
 
 # %% [markdown]
 # The counts of verdicts, for the profile this page was built with:

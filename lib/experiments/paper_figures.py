@@ -272,3 +272,33 @@ def lw_vs_e2e(*, m, device, **fields) -> pd.DataFrame:
         train_err, test_err = errors(net, X, y), errors(net, Xt, yt)
     return pd.DataFrame({"model": "LW_CNN", "seed": reps, "n": s.n, "m": m, "train_error": train_err,
                          "test_error": test_err, "seconds": res.seconds / s.seeds})
+
+
+# --- the explorer: the three models over a grid of n, m and the noise scale ------------------------------
+
+# profile -> the grid of the explorer (book/use/explore.py) at d = 20, k = 500, and its repetitions
+EXPLORE_GRID = {
+    "full": {"n": (2, 10, 50), "m": (10, 50, 200, 1000), "noise_scale": (0.0, 0.5, 1.0), "seeds": 3},
+    "quick": {"n": (2, 10), "m": (10, 100), "noise_scale": (0.0, 1.0), "seeds": 2},
+}
+
+
+def explore_points(profile: str) -> list[dict[str, Any]]:
+    """One point per (n, noise_scale, m) of `EXPLORE_GRID[profile]`, with Fig. 3b's other settings of
+    `profile` and, at every point, the step sizes and radius that Fig. 3b's selection chose: the
+    candidate lists are cut to the chosen values, so each point's own selection (one repetition) has
+    nothing left to choose when ConvPool and the MLP chose the same step size."""
+    fig3b = figure_settings("fig3b", profile)  # a ValueError for a profile other than "quick" and "full"
+    grid = EXPLORE_GRID[profile]
+    pick = chosen(selection(fig3b))
+    base = fig3b.replace(grid=grid["m"], seeds=grid["seeds"], selection_seeds=1,
+                         lrs=tuple(sorted({p["lr"] for p in pick.values()})), radii=(pick["ConvPool"]["radius"],))
+    return [point for n in grid["n"] for noise in grid["noise_scale"]
+            for point in figure_points(base.replace(n=n, noise_scale=noise))]
+
+
+@experiment("explore_grid", "§7: ConvPool, MLP and SVM over n, m and the noise scale (d = 20, k = 500) for the explorer",
+            explore_points)
+def explore_grid(*, device, **point) -> pd.DataFrame:
+    """One (n, noise_scale, m): every model's test and training error per seed."""
+    return run_point(point_settings(point), device)
