@@ -278,7 +278,7 @@ def lw_vs_e2e(*, m, device, **fields) -> pd.DataFrame:
 
 # profile -> the grid of the explorer (book/use/explore.py) at d = 20, k = 500, and its repetitions
 EXPLORE_GRID = {
-    "full": {"n": (2, 10, 50), "m": (10, 50, 200, 1000), "noise_scale": (0.0, 0.5, 1.0), "seeds": 3},
+    "full": {"n": (2, 10, 50), "m": (10, 50, 200, 500), "noise_scale": (0.0, 0.5, 1.0), "seeds": 3},
     "quick": {"n": (2, 10), "m": (10, 100), "noise_scale": (0.0, 1.0), "seeds": 2},
 }
 
