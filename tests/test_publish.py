@@ -175,7 +175,7 @@ def test_licences_are_stated():
 
 
 MODULES = ("distributions", "models", "training", "theory", "shattering", "baselines", "claims", "sweep", "cache",
-           "mnist", "paper_values", "settings", "protocol", "compare", "linear_floor")
+           "mnist", "paper_values", "devices", "settings", "protocol", "compare", "linear_floor")
 
 
 def _syntax(module: str) -> ast.Module:
