@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import claims, paper_values
+from lib import claims, compare, paper_values
 from lib.theory import lucky_probability
 
 RNG = np.random.default_rng(0)
@@ -138,6 +138,25 @@ def test_paper_figure_fails_three_bands_away_and_holds_inside_the_band():
     far.loc[(far.m == 10) & (far.model == "ConvPool"), "test_error"] += 3 * band
     assert not claims.paper_figure(far, "fig3b").holds
     assert not claims.paper_figure(_fake("fig5", 0.0, 0.004), "fig5").holds  # baselines below ConvPool
+
+
+def test_figure_claims_follow_their_rule():
+    good = claims.paper_figure(_fake("fig3a", 0.0, 0.3), "fig3a")
+    assert good.holds and good.id == "FIG3A" and "4/4" in good.ours
+    far = claims.paper_figure(_fake("fig3a", 0.06, 0.3), "fig3a")  # ordered, but ConvPool 0.06 above bands of 0
+    assert not far.holds and "m = 50: ours 0.060" in far.ours
+    tied = _fake("fig3a", 0.0, 0.3)
+    tied.loc[tied.m == 200, "test_error"] = 0.0  # nobody errs at m = 200: a tie at zero is not worse
+    assert claims.paper_figure(tied, "fig3a").holds
+    tied.loc[(tied.m == 200) & (tied.model == "ConvPool"), "test_error"] = 0.01
+    assert not claims.paper_figure(tied, "fig3a").holds
+    no_svm = _fake("fig3c", 0.0, 0.3)
+    no_svm = no_svm[~((no_svm.model == "SVM") & (no_svm.m > 1_000))]  # no SVM above m = 1,000
+    assert claims.paper_figure(no_svm, "fig3c").holds
+    no_svm.loc[(no_svm.m == 10_000) & (no_svm.model == "MLP"), "test_error"] = 0.0  # the MLP below ConvPool
+    assert not claims.paper_figure(no_svm, "fig3c").holds
+    table = compare.side_by_side(_fake("fig3b", 0.0, 0.3), "fig3b")
+    assert set(table.columns) >= {"paper", "paper band", "ours", "ci95", "ours - paper"} and len(table) == 15
 
 
 def test_layerwise_is_one_sided_and_paired():
