@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.compare import agrees, fit_distance, side_by_side
+from lib.compare import agrees, fit_distance, side_by_side, x_axis
 from lib.stats import mean_ci
 from lib.theory import lemma_5_2_bounds, lucky_probability
 
@@ -255,7 +255,7 @@ def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
     overlaps the paper's mean +- its band of one standard deviation, widened by the read-off
     uncertainty (`lib.compare.agrees`). The baselines' agreement is reported, not judged."""
     cid, _, paper = FIGURE_CLAIMS[figure]
-    x = "n" if figure == "fig5" else "m"
+    x = x_axis(figure)
     means = df.groupby([x, "model"]).test_error.mean().unstack("model")
     if "SVM" not in means.columns:
         means["SVM"] = np.nan
@@ -285,12 +285,10 @@ def sensitivity(sens: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> pd.Data
     """Per variant of the `sensitivity` experiment (and the book's own setting of each figure, `figures`):
     the figure claim's verdict on the variant's points, and how far its three curves are from the
     paper's (`lib.compare.fit_distance`)."""
-    rows = [{"variant": f"{figure}: the book's setting", "figure": figure, "verdict": paper_figure(df, figure).verdict,
-             "distance to the paper": fit_distance(df, figure)} for figure, df in figures.items()]
-    for (variant, figure), g in sens.groupby(["variant", "figure"], sort=False):
-        rows.append({"variant": variant, "figure": figure, "verdict": paper_figure(g, figure).verdict,
-                     "distance to the paper": fit_distance(g, figure)})
-    return pd.DataFrame(rows)
+    tables = [(f"{figure}: the book's setting", figure, df) for figure, df in figures.items()]
+    tables += [(variant, figure, g) for (variant, figure), g in sens.groupby(["variant", "figure"], sort=False)]
+    return pd.DataFrame([{"variant": variant, "figure": figure, "verdict": paper_figure(df, figure).verdict,
+                          "distance to the paper": fit_distance(df, figure)} for variant, figure, df in tables])
 
 
 def layerwise_vs_end_to_end(fig3a: pd.DataFrame, lw: pd.DataFrame) -> Claim:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from lib._checks import check_choice, check_float, check_int
+from lib._checks import check_choice, check_int
 from lib.cache import ResultsCache, code_version
 from lib.devices import single_thread_on_cpu
 from lib.distributions import NOISE_LAWS, NoisyOrthogonalPatterns, OrthogonalPatterns, stack_samples
@@ -173,8 +173,7 @@ def select(s: FigureSettings, device: str = "cpu") -> pd.DataFrame:
     `selection_seeds` training sets of m points, the first (1 - val_fraction) m to train on, the rest to
     validate. One row per (model, lr, radius, seed) with val_error and val_loss, the reference n, m, d, k
     (and the seconds the whole selection took)."""
-    val_fraction = check_float("val_fraction", s.val_fraction, 0.0, 1.0, low_open=True)
-    m, m_val = s.m, max(1, int(round(s.m * val_fraction)))
+    m, m_val = s.m, max(1, int(round(s.m * s.val_fraction)))  # s checked that m_val < m
     start = time.perf_counter()
     dist = distribution(s, n=s.n)
     base = [s.selection_seed + r for r in range(s.selection_seeds)]

@@ -265,8 +265,9 @@ def lw_vs_e2e(*, m, device, **fields) -> pd.DataFrame:
     figure = FigureSettings(n=s.n, d=s.d, k=s.k, basis_seed=s.basis_seed, seed=s.seed, seeds=s.seeds, grid=(m,))
     with single_thread_on_cpu(device):
         reps = [s.seed + r for r in range(s.seeds)]
-        X, y = sample_sets(distribution(figure), m, reps, TRAIN_SEED_OFFSET)
-        Xt, yt = sample_sets(distribution(figure), s.test_size, reps, TEST_SEED_OFFSET)
+        dist = distribution(figure)
+        X, y = sample_sets(dist, m, reps, TRAIN_SEED_OFFSET)
+        Xt, yt = sample_sets(dist, s.test_size, reps, TEST_SEED_OFFSET)
         net = ConvPool(s.d, s.k, replicas=s.seeds, radius=s.radius, seed=s.seed, device=device)
         res = train_layerwise(net, X, y, T1=s.T1, T2=s.T2, lr1=s.lr1, lr2=s.lr2)
         train_err, test_err = errors(net, X, y), errors(net, Xt, yt)
