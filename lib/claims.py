@@ -82,7 +82,8 @@ def lucky_filters(df: pd.DataFrame) -> Claim:
         ok &= bool(freq_ok) and abs(z) <= LUCKY_Z
         parts.append(f"d={d}, k={k}: both counts in [{lo:.0f}, {hi:.0f}] in {hits}/{runs} runs (lemma: >= "
                      f"{p_lemma:.3f}); mean count {mean:.1f} against k P = {k * P:.1f} ({z:+.1f} s.e.)")
-    return Claim("L5.2", r"with probability $\ge 1 - 4e^{-d}$: $\frac{k}{4d} \le |W_0^+ \cap A^+|,\ |W_0^- \cap A^-| \le \frac{k}{d}$",
+    return Claim("L5.2", r"with probability $\ge 1 - 4e^{-d}$: "
+                 r"$\frac{k}{4d} \le |W_0^+ \cap A^+|,\ |W_0^- \cap A^-| \le \frac{k}{d}$",
                  "; ".join(parts), decided(ok),
                  f"per (d, k): runs with both counts in the interval not significantly fewer than 1 - 4e^{{-d}} "
                  f"(binomial, 5%), and mean count within {LUCKY_Z:g} s.e. of k(1 - 2^{{1-d}})/(2(d - 1)); l = d")
@@ -709,15 +710,15 @@ def beyond(profile: str | None = None) -> pd.DataFrame:
     return table([
         ("the book's theorem; the paper's analogue for LW_CNN: Theorem 5.1(1)", gd_fits(opt)),
         ("the book's iteration bound", gd_within_bound(opt)),
-        ("the book's theorem; the paper's analogue: Theorem 5.1(2), free of k", width_free(run("gen_width", profile))),
+        ("the book's theorem; the paper's analogue: Theorem 5.1(2), free of $k$", width_free(run("gen_width", profile))),
         ("the book's theorem, under PSI (the authors' earlier preprint)", sample_complexity(run("gen_sample_complexity", profile))),
         ("the book's hypothesis (the authors' earlier preprint)", pattern_statistics(run("gen_psi", profile))),
         ("the book's theorem for two points", psi_two_points(two_point_checks(run("psi_two_points", profile)))),
         ("the book's construction; the paper's: Theorem 4.2", vc_construction(*realised_labellings(vc_d), vc_d)),
         ("the book's experiment; the paper's: §7, Figs. 3a-3c",
          cnn_beats_fcn(selected_accuracy(run("cnn_vs_fcn", profile), ["model", "m"]))),
-        ("the book's prediction; the paper's: §6 (O(n^2) for FCNs against O(d))", gap_grows(stars, d)),
-        ("k > 8d^3 suffices (Theorem 5.1); the paper says nothing of smaller k", k_star_size(k_table, seeds)),
-        ("the proof needs a lucky filter of each sign (Lemma 5.2); no growth rate of k is stated",
+        ("the book's prediction; the paper's: §6 ($O(n^2)$ for FCNs against $O(d)$)", gap_grows(stars, d)),
+        ("$k > 8d^3$ suffices (Theorem 5.1); the paper says nothing of smaller $k$", k_star_size(k_table, seeds)),
+        ("the proof needs a lucky filter of each sign (Lemma 5.2); no growth rate of $k$ is stated",
          k_star_growth(k_table, seeds)),
     ])

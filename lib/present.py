@@ -61,8 +61,8 @@ def scorecard_html(card: pd.DataFrame, colors: dict[str, str], summary: str) -> 
     (linked to `href`, with `where` under it when the card has that column) and `statement`, the
     `measured` value in short, the verdict as a coloured badge that also carries the word, and the
     `details` (a list of (label, text) pairs: the rule, the full numbers) in a `<details>` under the
-    row's measurement. Every text is HTML-escaped; `$...$` in the statement and the details becomes
-    math (`with_math`)."""
+    row's measurement. Every text is HTML-escaped; `$...$` in `where`, the statement and the details
+    becomes math (`with_math`)."""
     missing = [c for c in ("id", "href", "statement", "measured", "verdict", "details") if c not in card.columns]
     if missing:
         raise ValueError(f"card must have the columns id, href, statement, measured, verdict, details; missing {missing}")
@@ -74,7 +74,7 @@ def scorecard_html(card: pd.DataFrame, colors: dict[str, str], summary: str) -> 
     rows = []
     for r, place in zip(card.itertuples(index=False), where):
         details = "".join(f"<dt>{esc(label)}</dt><dd>{with_math(text)}</dd>" for label, text in r.details)
-        place = f'<br><span class="scorecard-where">{esc(place)}</span>' if place else ""
+        place = f'<br><span class="scorecard-where">{with_math(place)}</span>' if place else ""
         rows.append(
             f'<tr data-verdict="{esc(r.verdict)}">'
             f'<td><a href="{esc(r.href)}"><b>{esc(r.id)}</b></a>{place}</td>'
