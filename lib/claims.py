@@ -544,7 +544,7 @@ def gd_within_bound(opt_fit: pd.DataFrame) -> Claim:
     ratio = float((regime["bound"] / regime["steps_to_fit"].clip(lower=1)).min()) if len(regime) else math.nan
     steps = int(regime["steps_to_fit"].max()) if len(regime) else 0
     return judged(
-        "T-OPT-STEPS", r"it does so within the theorem's $T(m, k, d, \eta)$ steps",
+        "T-OPT-STEPS", r"gradient descent reaches zero training loss within the theorem's $T(m, k, d, \eta)$ steps",
         Measurement(ratio, ratio, ratio, 1.0, ">=", f"smallest (iteration bound / GD steps needed) over {len(regime)} "
                     f"fitted runs with k >= k_min; largest number of steps needed: {steps}", unit="x"),
         "bound / steps needed in every run")
