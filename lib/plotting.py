@@ -532,7 +532,7 @@ def jt_margin_figure(df: pd.DataFrame, *, figsize=(11, 3.8)):
     return fig, (ax1, ax2)
 
 
-# --- Part II (book/beyond): the XOR-paper network, one function per figure --------------------------
+# --- Part II (book/beyond): the XOR-paper network, one function per figure ------------------------
 
 
 def pattern_samples(dist, *, per_class: int = 8, seed: int = 0, figsize=(7, 5.2)):

@@ -1,5 +1,5 @@
-"""The Part II figures of lib/plotting.py on small constructed tables: each draws the expected number of
-lines, bands, markers or images, with labelled axes, and returns a Figure."""
+"""The Part II figures of lib/plotting.py on small constructed tables: each draws the expected number
+of lines, bands, markers or images, with labelled axes, and returns a Figure."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -103,8 +103,8 @@ def test_sample_complexity_vs_d_two_panels():
 
 def test_psi_scores_three_panels():
     rng = np.random.default_rng(0)
-    psi = pd.DataFrame({"m": np.repeat([20, 50], 6), "kind": ["p_plus", "p_minus"] + ["spurious"] * 4
-                        + ["p_plus", "p_minus"] + ["spurious"] * 4,
+    kinds = ["p_plus", "p_minus"] + ["spurious"] * 4
+    psi = pd.DataFrame({"m": np.repeat([20, 50], 6), "kind": kinds * 2,
                         "delta": rng.normal(size=12), "score": rng.normal(size=12)})
     fig = plotting.psi_scores(psi, _summary(m=[20, 50]), _summary(m=[20, 50]))
     scatter, corr, top = fig.axes

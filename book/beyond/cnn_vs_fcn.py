@@ -95,7 +95,8 @@ m97 = wide.index[wide["CNN k=50"] >= 0.97].min()
 fcn_cols = [c for c in wide.columns if c.startswith("FCN")]
 best_fcn = wide.loc[m97, fcn_cols].max()
 gap = wide.loc[m97, "CNN k=50"] - best_fcn
-show(pd.Series({"m": m97, "CNN": wide.loc[m97, "CNN k=50"], "best FCN": best_fcn, "gap": gap}).round(4).to_frame("value"))
+criterion = {"m": m97, "CNN": wide.loc[m97, "CNN k=50"], "best FCN": best_fcn, "gap": gap}
+show(pd.Series(criterion).round(4).to_frame("value"))
 
 # %% tags=["remove-cell"]
 glue("m97", int(m97), display=False)

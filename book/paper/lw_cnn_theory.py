@@ -236,8 +236,8 @@ plotting.lemma_trajectory_figure(trajectory, rg.lr1, rg.radius);
 margin = claims.margin(lemmas)
 opt = claims.optimization(trajectory, lemmas)
 assert margin.holds, margin.ours
-inside.groupby("d")[["cert_margin", "cert_norm_ratio", "svm_norm_ratio", "svm_cos", "L2_final", "train_error_S2",
-                     "test_error"]].agg(["min", "max"]).T
+inside.groupby("d")[["cert_margin", "cert_norm_ratio", "svm_norm_ratio", "svm_cos", "L2_final",
+                     "train_error_S2", "test_error"]].agg(["min", "max"]).T
 
 # %% tags=["remove-cell"]
 glue("margin_ours", margin.ours, display=False)
@@ -288,7 +288,8 @@ widths = lib.run("lw_widths")
 patches = lib.run("lw_patches")
 kfree, nfree = claims.k_free(widths), claims.n_free(patches)
 pd.concat([widths.groupby(["d", "k"]).test_error.agg(["mean", "std"]),
-           patches.groupby(["d", "n"]).test_error.agg(["mean", "std"])], keys=["width k", "patches n"])
+           patches.groupby(["d", "n"]).test_error.agg(["mean", "std"])],
+          keys=["width k", "patches n"])
 
 # %% tags=["remove-cell"]
 for name, cl in (("kfree", kfree), ("nfree", nfree)):
