@@ -609,6 +609,7 @@ def accuracy_vs_noise(acc: pd.DataFrame, *, figsize_per_panel=(4.5, 3.6)):
         ax.set_title(f"m = {m}")
         ax.legend(title="model", fontsize=8)
     axes[0, 0].set_ylabel("test accuracy")
+    fig.tight_layout()
     return fig
 
 
@@ -631,6 +632,7 @@ def sample_gap(acc: pd.DataFrame, *, n: int, d: int, figsize=(10, 3.8)):
         ax.set_title(f"{fixed} = {value}, varying {vary}")
         ax.legend(fontsize=7)
     axes[0].set_ylabel("test accuracy")
+    fig.tight_layout()
     return fig
 
 
@@ -640,11 +642,12 @@ def _eta_label(rule: str) -> str:
 
 def accuracy_vs_width(acc: pd.DataFrame, *, figsize=(7, 3.8)):
     """Test accuracy against the number of filters per sign k, one line with 95% band per step-size
-    rule (`eta_rule`: "2/k" scales with k, a number is a fixed eta), from a `summarize`-style table
-    with columns eta_rule, k, mean, ci95."""
+    rule (`eta_rule`: "2/k" scales with k, a number is a fixed eta; the rules that scale first),
+    from a `summarize`-style table with columns eta_rule, k, mean, ci95."""
     fig, ax = plt.subplots(figsize=figsize)
-    for rule, g in acc.groupby("eta_rule", sort=False):
-        ci_lines(ax, g, "k", label=_eta_label(str(rule)))
+    rules = sorted(acc["eta_rule"].astype(str).unique(), key=lambda rule: "k" not in rule)
+    for rule in rules:
+        ci_lines(ax, acc[acc["eta_rule"].astype(str) == rule], "k", label=_eta_label(rule))
     ax.set_xscale("log")
     ax.set_ylim(top=1.01)
     ax.set_xlabel("filters per sign k")
@@ -698,6 +701,7 @@ def sample_complexity_vs_d(acc: pd.DataFrame, m_star: pd.Series, *, figsize=(11.
     axes[1].set_xlabel("pattern dimension d")
     axes[1].set_ylabel("training points")
     axes[1].legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 
@@ -728,6 +732,7 @@ def psi_scores(psi: pd.DataFrame, corr: pd.DataFrame, max_abs: pd.DataFrame, *,
         ax.set_xscale("log")
         ax.set_xlabel("training points m")
         ax.set_ylabel(ylabel)
+    fig.tight_layout()
     return fig
 
 
@@ -783,6 +788,7 @@ def fit_rate_and_steps(rate: pd.DataFrame, fit: pd.DataFrame, *, seed: int = 0,
     axes[1].set_xlabel("filters per sign k")
     axes[1].set_ylabel("GD steps to zero loss")
     axes[1].legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 
@@ -854,6 +860,7 @@ def detector_winners(dyn: pd.DataFrame, share: pd.DataFrame, *, figsize=(11, 3.6
     for ax in axes:
         ax.set_xlabel("GD step t")
         ax.legend(fontsize=7)
+    fig.tight_layout()
     return fig
 
 
@@ -884,4 +891,5 @@ def outside_regime(out: pd.DataFrame, *, figsize=(12.5, 3.6)):
     axes[0].axhline(1.0, ls="--", color="black", lw=1)
     axes[1].set_yscale("log")
     axes[2].legend(fontsize=8)
+    fig.tight_layout()
     return fig

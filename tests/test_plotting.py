@@ -78,7 +78,7 @@ def test_sample_gap_two_models_per_size():
 
 
 def test_accuracy_vs_width_labels_the_rules():
-    fig = plotting.accuracy_vs_width(_summary(eta_rule=["2/k", "0.1"], k=[1, 10, 100]))
+    fig = plotting.accuracy_vs_width(_summary(eta_rule=["0.1", "2/k"], k=[1, 10, 100]))
     (ax,) = fig.axes
     assert _labelled(ax) and len(ax.lines) == 2 and len(ax.collections) == 2
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
