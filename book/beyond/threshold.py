@@ -79,7 +79,7 @@ table, modes = threshold.thresholds(df), threshold.failure_modes(df)
 print(f"profile {profile}: d in {sorted(table.d.unique().tolist())}, {int(df.seeds.iloc[0])} seeds per probe, "
       f"{int(table.probes.sum())} probes; relaxed steps {LW}")
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 for name, value in threshold.chapter_facts(df, profile).items():
     glue(name, value, display=False)
 

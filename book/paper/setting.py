@@ -336,6 +336,8 @@ glue("relaxed_bound_k", int(8 * params.loc["relaxed", "d"] ** 3), display=False)
 fig = setting_first_run_figure(runs)
 glue("fig-setting-first-run", fig, display=False)
 plt.close(fig)
+
+# %% tags=["remove-cell"]
 final = runs.groupby(["regime", "phase", "replica"]).last()["loss"].unstack("phase")
 first = runs.groupby(["regime", "phase", "replica"]).first()["loss"].unstack("phase")
 acc = runs.groupby(["regime", "replica"])[["test_accuracy", "s2_accuracy"]].first()
