@@ -530,3 +530,366 @@ def jt_margin_figure(df: pd.DataFrame, *, figsize=(11, 3.8)):
     ax2.legend(fontsize=7)
     fig.tight_layout()
     return fig, (ax1, ax2)
+
+
+# --- Part II (book/beyond): the XOR-paper network, one function per figure ------------------------
+
+
+def pattern_samples(dist, *, per_class: int = 8, seed: int = 0, figsize=(7, 5.2)):
+    """`per_class` positive then `per_class` negative draws of `dist` (an `OrthogonalPatterns`), one
+    row per input x and one column per patch position j, each cell the index p of the pattern o_p of
+    x_j (0 = p_plus, 1 = p_minus, 2 .. d-1 spurious; `pattern_heatmap`)."""
+    import torch
+
+    idx, y = dist.sample_indices(25 * per_class, seed=seed)
+    order = torch.cat([torch.nonzero(y > 0).flatten()[:per_class],
+                       torch.nonzero(y < 0).flatten()[:per_class]])
+    fig, ax = plt.subplots(figsize=figsize)
+    pattern_heatmap(ax, idx[order].numpy(), y[order].numpy(), dist.d)
+    ax.set_ylabel("input x (label y)")
+    ax.set_title(f"pattern index of each patch (0 = $p_+$, 1 = $p_-$, 2..{dist.d - 1} spurious)")
+    return fig
+
+
+def pattern_frequencies(dist, ms=(50, 5000), *, seed: int = 2, figsize=(10, 3.4)):
+    """One panel per training-set size m of `ms`: for every pattern p of `dist`, the fraction of
+    positive points that contain p (p-hat^+_p) and of negative points (p-hat^-_p), on a sample of m
+    points drawn with `seed`; dashed, the probability 1 - (1 - 1/(d-2))^(n-1) that a point holds a
+    given spurious pattern."""
+    from lib.distributions import pattern_statistics
+
+    d = dist.d
+    expected = 1 - (1 - 1 / (d - 2)) ** (dist.n - 1)
+    fig, axes = plt.subplots(1, len(ms), figsize=figsize, sharey=True, squeeze=False)
+    for ax, m in zip(axes[0], ms):
+        idx, y = dist.sample_indices(m, seed=seed)
+        pos, neg = pattern_statistics(idx, y, d)
+        table = pd.DataFrame({"pattern": np.arange(d), "positive points": pos.numpy(),
+                              "negative points": neg.numpy()})
+        long = table.melt("pattern", var_name="class", value_name="fraction containing the pattern")
+        sns.barplot(long, x="pattern", y="fraction containing the pattern", hue="class", ax=ax,
+                    width=0.9)
+        ax.axhline(expected, ls="--", color="0.3", lw=1)
+        ax.set_title(f"training set of m = {m:,} points")
+        ax.set_xticks(range(0, d, 5))
+        ax.set_xlabel("pattern index p")
+    for ax in axes[0][1:]:
+        ax.get_legend().remove()
+    fig.tight_layout()
+    return fig
+
+
+def hinge_loss_curves(runs: pd.DataFrame, *, figsize=(6.5, 3.6)):
+    """Training hinge loss L_S(W_t) against the GD step t, one line per replica, from the
+    comma-separated `loss_curve` column of `lib.run("first_run")`; log y axis, so each curve ends at
+    its last positive value (zero loss cannot be drawn)."""
+    fig, ax = plt.subplots(figsize=figsize)
+    for curve in runs["loss_curve"]:
+        values = np.array([float(v) for v in curve.split(",")])
+        positive = np.where(values > 0, values, np.nan)
+        ax.plot(np.arange(len(values)), positive, marker="o", ms=3, lw=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("GD step t")
+    ax.set_ylabel("training hinge loss $L_S(W_t)$")
+    ax.set_title("every replica reaches zero training loss")
+    return fig
+
+
+def accuracy_vs_noise(acc: pd.DataFrame, *, figsize_per_panel=(4.5, 3.6)):
+    """Test accuracy against the noise scale (norm of the noise per patch, relative to the unit
+    pattern norm), one panel per training-set size m, one line with 95% band per model, from a
+    `summarize`-style table with columns model, m, noise, mean, ci95."""
+    ms = sorted(acc["m"].unique())
+    width, height = figsize_per_panel
+    fig, axes = plt.subplots(1, len(ms), figsize=(width * len(ms), height), sharey=True,
+                             squeeze=False)
+    for ax, m in zip(axes[0], ms):
+        ci_lines(ax, acc[acc["m"] == m], "noise", hue="model")
+        ax.set_xlabel("noise scale (norm of the noise per patch)")
+        ax.set_title(f"m = {m}")
+        ax.legend(title="model", fontsize=8)
+    axes[0, 0].set_ylabel("test accuracy")
+    fig.tight_layout()
+    return fig
+
+
+def sample_gap(acc: pd.DataFrame, *, n: int, d: int, figsize=(10, 3.8)):
+    """Test accuracy against m for each model (first model solid, second dashed) and each problem
+    size, from a `summarize`-style table with columns n, d, model, m, mean, ci95. Left: the rows at
+    pattern dimension `d`, one colour per number of patches n; right: the rows at `n` patches, one
+    colour per d."""
+    models = sorted(acc["model"].unique())
+    styles = dict(zip(models, ("-", "--", ":", "-.")))
+    fig, axes = plt.subplots(1, 2, figsize=figsize, sharey=True)
+    for ax, (fixed, value, vary) in zip(axes, (("d", d, "n"), ("n", n, "d"))):
+        part = acc[acc[fixed] == value]
+        for i, (v, g) in enumerate(part.groupby(vary)):
+            for model in models:
+                ci_lines(ax, g[g["model"] == model], "m", label=f"{model}, {vary}={v}",
+                         color=f"C{i}", ls=styles[model])
+        ax.set_xscale("log")
+        ax.set_xlabel("training points m")
+        ax.set_title(f"{fixed} = {value}, varying {vary}")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("test accuracy")
+    fig.tight_layout()
+    return fig
+
+
+def _eta_label(rule: str) -> str:
+    return f"$\\eta = {rule}$" + ("" if "k" in rule else " (fixed)")
+
+
+def accuracy_vs_width(acc: pd.DataFrame, *, figsize=(7, 3.8)):
+    """Test accuracy against the number of filters per sign k, one line with 95% band per step-size
+    rule (`eta_rule`: "2/k" scales with k, a number is a fixed eta; the rules that scale first),
+    from a `summarize`-style table with columns eta_rule, k, mean, ci95."""
+    fig, ax = plt.subplots(figsize=figsize)
+    rules = sorted(acc["eta_rule"].astype(str).unique(), key=lambda rule: "k" not in rule)
+    for rule in rules:
+        ci_lines(ax, acc[acc["eta_rule"].astype(str) == rule], "k", label=_eta_label(rule))
+    ax.set_xscale("log")
+    ax.set_ylim(top=1.01)
+    ax.set_xlabel("filters per sign k")
+    ax.set_ylabel("test accuracy")
+    ax.legend()
+    return fig
+
+
+def accuracy_vs_m_with_guarantee(acc: pd.DataFrame, *, n: int, d: int, figsize=(7, 3.8)):
+    """Test accuracy against m, one line with 95% band per width k (`summarize`-style table with
+    columns k, m, mean, ci95), with the reconstructed T-GEN guarantee for n patches and dimension d:
+    the accuracy lower bound 1 - (test-error bound) (black) and the requirement m_req at
+    delta = 0.05 (dotted), both with c_s = 1 (`lib.xor_theory`)."""
+    from lib import xor_theory
+
+    fig, ax = plt.subplots(figsize=figsize)
+    ci_lines(ax, acc.assign(k=acc["k"].map(lambda k: f"k = {k}")), "m", hue="k")
+    ms = np.unique(np.geomspace(acc["m"].min(), acc["m"].max(), 200).astype(int))
+    ax.plot(ms, [1 - xor_theory.test_error_bound(int(m), n, d) for m in ms], color="black",
+            lw=1.5, label="T-GEN guarantee")
+    ax.axvline(xor_theory.sample_size_requirement(n, d), ls=":", color="black",
+               label="$m_{req}$ ($\\delta = 0.05$)")
+    ax.set_xscale("log")
+    ax.set_xlabel("training points m")
+    ax.set_ylabel("test accuracy")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def sample_complexity_vs_d(acc: pd.DataFrame, m_star: pd.Series, *, figsize=(11.5, 3.8)):
+    """Left: test accuracy against m, one line with 95% band per pattern dimension d
+    (`summarize`-style table with columns d, m, mean, ci95). Right: the measured m*(d) (`m_star`,
+    indexed by d) against the reconstructed T-SC requirement m_req(d, d, 0.05) with c_s = 1, on
+    log-log axes."""
+    from lib import xor_theory
+
+    fig, axes = plt.subplots(1, 2, figsize=figsize)
+    ci_lines(axes[0], acc.assign(d=acc["d"].map(lambda d: f"d = {d}")), "m", hue="d")
+    axes[0].set_xscale("log")
+    axes[0].set_ylim(top=1.01)
+    axes[0].set_xlabel("training points m")
+    axes[0].set_ylabel("test accuracy")
+    axes[0].legend(fontsize=8)
+    dims = np.array(sorted(acc["d"].unique()))
+    axes[1].plot(m_star.index, m_star.to_numpy(), "o-", label="measured $m^*$ (99% accuracy)")
+    axes[1].plot(dims, [xor_theory.sample_complexity(int(d)) for d in dims], "k-",
+                 label="T-SC requirement, $c_s = 1$")
+    axes[1].set_xscale("log")
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("pattern dimension d")
+    axes[1].set_ylabel("training points")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def psi_scores(psi: pd.DataFrame, corr: pd.DataFrame, max_abs: pd.DataFrame, *,
+               figsize=(14.5, 4.2)):
+    """PSI. Left: the detector score s_p of every pattern against its training statistic
+    Delta_p = p-hat^+_p - p-hat^-_p at the smallest m of `psi` (columns m, kind, delta, score;
+    kind "spurious", "p_plus" or "p_minus"). Middle: the correlation of s_p with Delta_p over the
+    spurious patterns against m (`corr`, a `summarize` table). Right: the largest spurious |s_p|
+    against m (`max_abs`, likewise)."""
+    fig, axes = plt.subplots(1, 3, figsize=figsize)
+    m0 = int(psi["m"].min())
+    sub = psi[psi["m"] == m0]
+    for kind, style in (("spurious", dict(s=8, color="grey", alpha=0.5, label="spurious")),
+                        ("p_plus", dict(s=20, color="C0", label="$p_+$")),
+                        ("p_minus", dict(s=20, color="C3", label="$p_-$"))):
+        part = sub[sub["kind"] == kind]
+        axes[0].scatter(part["delta"], part["score"], **style)
+    axes[0].set_xlabel("$\\Delta_p = \\hat p^+_p - \\hat p^-_p$")
+    axes[0].set_ylabel("detector score $s_p$")
+    axes[0].set_title(f"m = {m0}")
+    axes[0].legend(fontsize=8)
+    for ax, table, label, ylabel in (
+        (axes[1], corr, "corr($s_p$, $\\Delta_p$)", "correlation over spurious patterns"),
+        (axes[2], max_abs, "max spurious $|s_p|$", "max over spurious p of $|s_p|$"),
+    ):
+        ci_lines(ax, table, "m", label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("training points m")
+        ax.set_ylabel(ylabel)
+    fig.tight_layout()
+    return fig
+
+
+PSI_LOCATIONS = ("p_plus", "only in x+", "in both", "in neither", "only in x-", "p_minus")
+
+
+def two_point_scores(two: pd.DataFrame, *, figsize=(8, 3.6)):
+    """Detector scores s_p after training on one positive point x+ and one negative point x-, one
+    dot per (run, pattern), grouped by where p occurs (column `where`, in the order of
+    `PSI_LOCATIONS`)."""
+    fig, ax = plt.subplots(figsize=figsize)
+    order = [o for o in PSI_LOCATIONS if o in set(two["where"])]
+    sns.stripplot(data=two, x="where", y="score", order=order, size=3, alpha=0.5, ax=ax)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("where pattern p occurs")
+    ax.set_ylabel("detector score $s_p$")
+    return fig
+
+
+def _jitter(k: pd.Series, rng) -> np.ndarray:
+    """k times a random factor in [e^-0.08, e^0.08]: dots side by side on a log k axis."""
+    return k.to_numpy() * np.exp(rng.uniform(-0.08, 0.08, len(k)))
+
+
+def fit_rate_and_steps(rate: pd.DataFrame, fit: pd.DataFrame, *, seed: int = 0,
+                       figsize=(11, 3.8)):
+    """T-OPT. Left: the fraction of runs with zero training loss against k, one line per m, with
+    95% Wilson bars (`rate`: columns k, m, fraction, low, high). Right: GD steps to zero loss of the
+    runs that fit (dots, jittered by `seed`) and the T-OPT bound (lines, where finite) against k,
+    with k_min dotted (`fit`: one row per run, columns k, m, fitted, steps_to_fit, bound,
+    min_width)."""
+    fig, axes = plt.subplots(1, 2, figsize=figsize)
+    for m, g in rate.groupby("m"):
+        axes[0].errorbar(g["k"], g["fraction"],
+                         yerr=[g["fraction"] - g["low"], g["high"] - g["fraction"]],
+                         marker="o", capsize=3, label=f"m = {m}")
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("filters per sign k")
+    axes[0].set_ylabel("fraction of runs with zero training loss")
+    axes[0].set_ylim(0, 1.05)
+    axes[0].legend()
+    rng = np.random.default_rng(seed)
+    for i, (m, g) in enumerate(fit.groupby("m")):
+        done = g[g["fitted"]]
+        axes[1].scatter(_jitter(done["k"], rng), done["steps_to_fit"], s=10, alpha=0.6,
+                        color=f"C{i}", label=f"runs, m = {m}")
+        b = g.groupby("k")["bound"].first()
+        b = b[np.isfinite(b)]
+        axes[1].plot(b.index, b.values, "s-", color=f"C{i}", label=f"T-OPT bound, m = {m}")
+    axes[1].axvline(fit["min_width"].iloc[0], ls=":", color="grey")
+    axes[1].set_xscale("log")
+    axes[1].set_yscale("log")
+    axes[1].set_xlabel("filters per sign k")
+    axes[1].set_ylabel("GD steps to zero loss")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def interference_vs_width(fit: pd.DataFrame, *, seed: int = 1, figsize=(6.5, 3.6)):
+    """The largest interference max_t I(t) of each run against k, one colour per m (dots jittered by
+    `seed`), with the value c_I = 1 that the T-OPT bound assumes dashed (`fit`: columns k, m,
+    interference)."""
+    fig, ax = plt.subplots(figsize=figsize)
+    rng = np.random.default_rng(seed)
+    for i, (m, g) in enumerate(fit.groupby("m")):
+        ax.scatter(_jitter(g["k"], rng), g["interference"], s=10, alpha=0.6, color=f"C{i}",
+                   label=f"m = {m}")
+    ax.axhline(1.0, ls="--", color="black", lw=1, label="$c_I = 1$")
+    ax.set_xscale("log")
+    ax.set_xlabel("filters per sign k")
+    ax.set_ylabel("max interference $I(t)$")
+    ax.legend()
+    return fig
+
+
+def filter_pattern_heatmaps(dyn: pd.DataFrame, steps, *, figsize=(12, 5.2)):
+    """The dot products w_i . o_p (top row) and u_i . o_p (bottom row) of every filter i (rows) with
+    every pattern p (columns) after each GD step of `steps` (columns of panels), on one symmetric
+    linear colour scale (`dyn`: columns sign "w"/"u", step, filter, pattern, dot)."""
+    fig, axes = plt.subplots(2, len(steps), figsize=figsize, sharex=True, sharey=True,
+                             squeeze=False)
+    vmax = float(dyn["dot"].abs().max())
+    k = int(dyn["filter"].max()) + 1
+    for row, sign in enumerate(("w", "u")):
+        for col, step in enumerate(steps):
+            part = dyn[(dyn["sign"] == sign) & (dyn["step"] == step)]
+            table = part.pivot(index="filter", columns="pattern", values="dot")
+            ax = axes[row, col]
+            im = ax.imshow(table.values, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto",
+                           interpolation="nearest")
+            ax.set_title(f"{sign}-filters, step {step}")
+            ax.grid(False)
+            ax.set_yticks(range(k))
+        axes[row, 0].set_ylabel("filter i")
+    for ax in axes[1]:
+        ax.set_xlabel("pattern p (0 = $p_+$, 1 = $p_-$)")
+    fig.colorbar(im, ax=axes, label="dot product $w_i \\cdot o_p$ / $u_i \\cdot o_p$", shrink=0.8)
+    return fig
+
+
+def detector_winners(dyn: pd.DataFrame, share: pd.DataFrame, *, figsize=(11, 3.6)):
+    """Left: the share of (filter, own-class point) pairs whose max-pooling winner is the filter's
+    discriminative pattern, a spurious pattern or no active patch, against the GD step t (`share`:
+    index (step, sign), those three columns). Right: the largest dot product with the discriminative
+    pattern and the largest |dot product| with a spurious pattern over the filters of each sign
+    (`dyn`: columns sign, step, kind, dot). w-filters solid, u-filters dashed."""
+    fig, axes = plt.subplots(1, 2, figsize=figsize)
+    kinds = (("discriminative", "C0", "discriminative pattern"),
+             ("spurious", "C1", "spurious pattern"), ("no active patch", "C7", "no active patch"))
+    for sign, style in (("w", "-"), ("u", "--")):
+        s = share.xs(sign, level="sign")
+        for kind, color, label in kinds:
+            axes[0].plot(s.index, s[kind], style, marker="o", ms=3, color=color,
+                         label=f"{sign}: {label}")
+        g = dyn[dyn["sign"] == sign]
+        disc = g[g["kind"] == "discriminative"].groupby("step")["dot"].max()
+        spur = g[g["kind"] == "spurious"].groupby("step")["dot"].apply(lambda v: v.abs().max())
+        axes[1].plot(disc.index, disc.values, style, marker="o", ms=3, color="C0",
+                     label=f"{sign}: max discriminative")
+        axes[1].plot(spur.index, spur.values, style, marker="o", ms=3, color="C1",
+                     label=f"{sign}: max |spurious|")
+    axes[0].set_ylabel("share of (filter, own-class point) pairs")
+    axes[1].set_ylabel("dot product")
+    for ax in axes:
+        ax.set_xlabel("GD step t")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def outside_regime(out: pd.DataFrame, *, figsize=(12.5, 3.6)):
+    """T-OPT outside its assumptions: the largest interference (left, c_I = 1 dashed), the GD steps
+    to zero loss of the runs that fit (middle) and the test accuracy (right), mean with 95% CI bars
+    over seeds, against sigma_g at the smallest eta and against eta at the smallest sigma_g (`out`:
+    one row per run, columns init_std, lr, interference, steps_to_fit (< 0: not fitted),
+    test_accuracy)."""
+    from lib.stats import summarize
+
+    fig, axes = plt.subplots(1, 3, figsize=figsize)
+    sweeps = (("vary $\\sigma_g$ ($\\eta = 2/k$)", out[out["lr"] == out["lr"].min()], "init_std"),
+              ("vary $\\eta$ ($\\sigma_g = 10^{-3}$)",
+               out[out["init_std"] == out["init_std"].min()], "lr"))
+    for label, sub, x in sweeps:
+        for ax, col in zip(axes, ("interference", "steps_to_fit", "test_accuracy")):
+            data = sub[sub["steps_to_fit"] >= 0] if col == "steps_to_fit" else sub
+            t = summarize(data, [x], col)
+            ax.errorbar(t[x], t["mean"], yerr=t["ci95"].fillna(0), marker="o", capsize=3,
+                        label=label)
+    ylabels = ("max interference $I(t)$", "GD steps to zero loss", "test accuracy")
+    for ax, ylabel in zip(axes, ylabels):
+        ax.set_xscale("log")
+        ax.set_xlabel("$\\sigma_g$ or $\\eta$ (log scale)")
+        ax.set_ylabel(ylabel)
+    axes[0].set_yscale("log")
+    axes[0].axhline(1.0, ls="--", color="black", lw=1)
+    axes[1].set_yscale("log")
+    axes[2].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -55,22 +55,20 @@
 # choice**: the paper's FCN widths, depths and tuning are unknown.
 # ```
 
-# %% tags=["remove-output"]
+# %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from myst_nb import glue
 
 import lib
-from lib import FullyConnected, OrthogonalPatterns
+from lib import FullyConnected, OrthogonalPatterns, plotting
 from lib.diagrams import draw_network
 from lib.xor_network import xor_cnn
 from lib.fastpaths import PatternTable
-from lib.plotting import set_theme
 from lib.stats import mean_ci
 from lib.tables import show
 
-set_theme()
+plotting.set_theme()
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The XOR-paper network, drawn with $n=6$ patches and $k=3$ filters per sign. Every filter sees every patch with the same weights (weight sharing). Each channel keeps only its largest ReLU activation over the positions, and the fixed output layer adds the $w$-channels (blue, $+1$) and subtracts the $u$-channels (orange, $-1$). Only the filters are trained.", "name": "fig-network"}}
 fig, ax = plt.subplots(figsize=(8.5, 4.2))
@@ -151,6 +149,8 @@ show(counts)
 
 # %%
 runs = lib.run("first_run")
+
+# %% tags=["remove-input"]
 acc_mean, acc_ci = mean_ci(runs["test_accuracy"])
 summary = pd.Series(
     {
@@ -169,16 +169,8 @@ glue("first_acc", acc_mean, display=False)
 glue("first_steps", float(runs["steps_to_fit"].max()), display=False)
 show(summary.to_frame())
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Training hinge loss against the GD step, one line per replica ($n=20$, $d=30$, $k=50$, $m=50$, $\\eta=0.1$). The loss starts near 1, because the small initialisation gives $N_W(x) \\approx 0$, and falls to exactly zero within a few steps for every replica. Zero is a global minimum (the log axis cannot show it, so each curve ends at its last positive value).", "name": "fig-first-loss"}}
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
-for r, curve in enumerate(runs["loss_curve"]):
-    values = np.array([float(v) for v in curve.split(",")])
-    ax.plot(np.arange(len(values)), np.where(values > 0, values, np.nan), marker="o", ms=3, lw=1)
-ax.set_yscale("log")
-ax.set_xlabel("GD step t")
-ax.set_ylabel("training hinge loss $L_S(W_t)$")
-ax.set_title("every replica reaches zero training loss")
-plt.show()
+# %% mystnb={"figure": {"caption": "Training hinge loss against the GD step, one line per replica ($n=20$, $d=30$, $k=50$, $m=50$, $\\eta=0.1$). The loss starts near 1, because the small initialisation gives $N_W(x) \\approx 0$, and falls to exactly zero within a few steps for every replica. Zero is a global minimum (the log axis cannot show it, so each curve ends at its last positive value).", "name": "fig-first-loss"}}
+plotting.hinge_loss_curves(runs);
 
 # %% [markdown]
 # {glue:text}`first_fitted` replicas reached zero training loss, the slowest after

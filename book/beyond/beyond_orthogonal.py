@@ -24,15 +24,13 @@
 # $\xi \sim \mathcal N(0, \text{noise}^2/d\, I_d)$ added to every patch of the orthogonal distribution
 # (`lib.NoisyOrthogonalPatterns`, $n = 10$, $d = 30$), and the scale grows past the patterns' own norm.
 
-# %% tags=["remove-output"]
-import matplotlib.pyplot as plt
-
+# %% tags=["remove-cell"]
 import lib
+from lib import plotting
 from lib.experiments.cnn_vs_fcn import selected_accuracy
-from lib.plotting import ci_lines, set_theme
 from lib.tables import show
 
-set_theme()
+plotting.set_theme()
 
 # %% [markdown]
 # ## Test accuracy against the noise scale
@@ -46,16 +44,8 @@ noisy = lib.run("noisy_orthogonal")
 noisy_acc = selected_accuracy(noisy, ["model", "m", "noise"])
 show(noisy_acc.pivot_table(index="noise", columns=["model", "m"], values="mean").round(3))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the noise scale (noise norm relative to the unit pattern norm), for $m = 50$ (left) and $m = 500$ (right), mean and 95% bands over seeds. Noise scale 0 is the orthogonal distribution of the previous chapter; the table above gives the numbers.", "name": "fig-noise"}}
-ms = sorted(noisy_acc["m"].unique())
-fig, axes = plt.subplots(1, len(ms), figsize=(4.5 * len(ms), 3.6), sharey=True, squeeze=False)
-for ax, m in zip(axes[0], ms):
-    ci_lines(ax, noisy_acc[noisy_acc["m"] == m], "noise", hue="model")
-    ax.set_xlabel("noise scale (norm of the noise per patch)")
-    ax.set_title(f"m = {m}")
-    ax.legend(title="model", fontsize=8)
-axes[0, 0].set_ylabel("test accuracy")
-plt.show()
+# %% mystnb={"figure": {"caption": "Test accuracy against the noise scale (noise norm relative to the unit pattern norm), for $m = 50$ (left) and $m = 500$ (right), mean and 95% bands over seeds. Noise scale 0 is the orthogonal distribution of the previous chapter; the table above gives the numbers.", "name": "fig-noise"}}
+plotting.accuracy_vs_noise(noisy_acc);
 
 # %% [markdown]
 # Noisy patterns are outside the paper's theorems; these results are observations only. The table

@@ -49,18 +49,17 @@
 # minutes. So the full profile runs the CNN at $m \in \{5, \dots, 5000\}$ and the FCNs at
 # $m \le 1{,}000$, with 10 seeds (training sets) per point. The quick profile (tests) is much smaller.
 
-# %% tags=["remove-output"]
-import matplotlib.pyplot as plt
+# %% tags=["remove-cell"]
 import numpy as np
 import pandas as pd
 from myst_nb import glue
 
 import lib
+from lib import plotting
 from lib.experiments.cnn_vs_fcn import count_support, selected_accuracy, smallest_m
-from lib.plotting import accuracy_vs_m, ci_lines, set_theme
 from lib.tables import show
 
-set_theme()
+plotting.set_theme()
 
 # %% [markdown]
 # ## Accuracy against the number of training points
@@ -71,9 +70,8 @@ acc = selected_accuracy(runs, ["model", "m"])
 fit = runs[runs["selected"]].groupby("model")["fitted"].mean()
 show(acc.pivot(index="m", columns="model", values="mean").round(3))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ (log axis), mean over seeds with 95% Student-t bands, each model at its validation-selected learning rate ($n=10$, $d=30$). The CNN is near-perfect from a few dozen points; every FCN needs one to two orders of magnitude more data. This agrees with the paper's claim E3 (CNN much better than FCN).", "name": "fig-cnn-vs-fcn"}}
-accuracy_vs_m(acc)
-plt.show()
+# %% mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ (log axis), mean over seeds with 95% Student-t bands, each model at its validation-selected learning rate ($n=10$, $d=30$). The CNN is near-perfect from a few dozen points; every FCN needs one to two orders of magnitude more data. This agrees with the paper's claim E3 (CNN much better than FCN).", "name": "fig-cnn-vs-fcn"}}
+plotting.accuracy_vs_m(acc);
 
 # %% [markdown]
 # The table below gives, for each model, the smallest $m$ of the grid whose mean test accuracy
@@ -98,11 +96,14 @@ m97 = wide.index[wide["CNN k=50"] >= 0.97].min()
 fcn_cols = [c for c in wide.columns if c.startswith("FCN")]
 best_fcn = wide.loc[m97, fcn_cols].max()
 gap = wide.loc[m97, "CNN k=50"] - best_fcn
+criterion = {"m": m97, "CNN": wide.loc[m97, "CNN k=50"], "best FCN": best_fcn, "gap": gap}
+show(pd.Series(criterion).round(4).to_frame("value"))
+
+# %% tags=["remove-cell"]
 glue("m97", int(m97), display=False)
 glue("cnn97", float(wide.loc[m97, "CNN k=50"]), display=False)
 glue("fcn97", float(best_fcn), display=False)
 glue("gap97", float(gap), display=False)
-show(pd.Series({"m": m97, "CNN": wide.loc[m97, "CNN k=50"], "best FCN": best_fcn, "gap": gap}).round(4).to_frame("value"))
 
 # %% [markdown]
 # At $m = $ {glue:text}`m97` the CNN is at {glue:text}`cnn97:.3f` and the best FCN at
@@ -133,20 +134,8 @@ gap_table["FCN / CNN"] = gap_table["FCN-2 w=100"] / gap_table["CNN k=50"]
 gap_table["d^2 log d"] = [d**2 * np.log(d) for _, d in gap_table.index]
 show(gap_table.round(1))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against $m$ for the CNN (solid) and the depth-2 FCN (dashed), one colour per $(n, d)$, mean and 95% bands over seeds. Left: more patches $n$ at $d = 30$; right: larger $d$ at $n = 10$. Compare how far the FCN curves move right as $n$ grows with the CNN curves; the table above gives the smallest $m$ reaching 95% (NaN: not reached within the grid).", "name": "fig-sample-gap"}}
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-for ax, (fixed, vary) in zip(axes, (("d", "n"), ("n", "d"))):
-    part = gap_acc[gap_acc[fixed] == (30 if fixed == "d" else 10)]
-    for i, (value, g) in enumerate(part.groupby(vary)):
-        color = f"C{i}"
-        for model, style in (("CNN k=50", "-"), ("FCN-2 w=100", "--")):
-            ci_lines(ax, g[g["model"] == model], "m", label=f"{model}, {vary}={value}", color=color, ls=style)
-    ax.set_xscale("log")
-    ax.set_xlabel("training points m")
-    ax.set_title(f"{fixed} = {30 if fixed == 'd' else 10}, varying {vary}")
-    ax.legend(fontsize=7)
-axes[0].set_ylabel("test accuracy")
-plt.show()
+# %% mystnb={"figure": {"caption": "Test accuracy against $m$ for the CNN (solid) and the depth-2 FCN (dashed), one colour per $(n, d)$, mean and 95% bands over seeds. Left: more patches $n$ at $d = 30$; right: larger $d$ at $n = 10$. Compare how far the FCN curves move right as $n$ grows with the CNN curves; the table above gives the smallest $m$ reaching 95% (NaN: not reached within the grid).", "name": "fig-sample-gap"}}
+plotting.sample_gap(gap_acc, n=10, d=30);
 
 # %% [markdown]
 # ## Why an FCN needs more data: a shattering argument

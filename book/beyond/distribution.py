@@ -54,19 +54,17 @@
 # of these choices is a keyword argument of `OrthogonalPatterns`, so the later chapters can vary them.
 # ```
 
-# %% tags=["remove-output"]
-import numpy as np
+# %% tags=["remove-cell"]
 import pandas as pd
-import matplotlib.pyplot as plt
-import seaborn as sns
 import torch
 from myst_nb import glue
 
-from lib import OrthogonalPatterns, pattern_statistics
-from lib.plotting import pattern_heatmap, set_theme
+from lib import OrthogonalPatterns, plotting
 from lib.tables import show
 
-set_theme()
+plotting.set_theme()
+
+# %%
 n, d = 10, 30
 dist = OrthogonalPatterns(n, d)
 dist
@@ -79,13 +77,8 @@ dist
 # shades of grey. {numref}`fig-samples` shows eight positive and eight negative draws with $n=10$,
 # $d=30$.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Sixteen draws from the distribution ($n=10$, $d=30$), one row per image and one column per patch position. The number in each cell is the index of the patch's pattern. Each positive image (top) holds $p_+$ (0, blue) exactly once and never $p_-$. Each negative image (bottom) holds $p_-$ (1, orange) exactly once and never $p_+$. The spurious patterns (grey) look alike in both classes.", "name": "fig-samples"}}
-idx, y = dist.sample_indices(200, seed=0)
-order = torch.cat([torch.nonzero(y > 0).flatten()[:8], torch.nonzero(y < 0).flatten()[:8]])
-fig, ax = plt.subplots(figsize=(7, 5.2))
-pattern_heatmap(ax, idx[order].numpy(), y[order].numpy(), d)
-ax.set_title("pattern index of each patch (0 = $p_+$, 1 = $p_-$, 2..29 spurious)")
-plt.show()
+# %% mystnb={"figure": {"caption": "Sixteen draws from the distribution ($n=10$, $d=30$), one row per image and one column per patch position. The number in each cell is the index of the patch's pattern. Each positive image (top) holds $p_+$ (0, blue) exactly once and never $p_-$. Each negative image (bottom) holds $p_-$ (1, orange) exactly once and never $p_+$. The spurious patterns (grey) look alike in both classes.", "name": "fig-samples"}}
+plotting.pattern_samples(dist, per_class=8, seed=0);
 
 # %% [markdown]
 # ## The label rule, checked on many samples
@@ -121,23 +114,11 @@ show(pd.Series(checks, name="holds on 20,000 draws").to_frame())
 # differ only by sampling noise, and that gap, $\Delta_p = \hat p^+_p - \hat p^-_p$, is what the
 # generalization analysis has to control.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fraction of positive (blue) and negative (orange) points that contain each pattern, in a training set of $m=50$ (left) and of $m=5{,}000$ (right) points. The discriminative patterns 0 and 1 are perfectly separated. The spurious patterns 2 to 29 occur equally often in both classes on average (dashed line: the exact probability). With $m=50$ their empirical frequencies differ between the classes by chance, and with $m=5{,}000$ the difference is small.", "name": "fig-frequencies"}}
-p_spurious = 1 - (1 - 1 / (d - 2)) ** (n - 1)
-glue("p_spurious", p_spurious, display=False)
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
-for ax, m in zip(axes, (50, 5000)):
-    idx_m, y_m = dist.sample_indices(m, seed=2)
-    pos, neg = pattern_statistics(idx_m, y_m, d)
-    table = pd.DataFrame({"pattern": np.arange(d), "positive points": pos.numpy(), "negative points": neg.numpy()})
-    long = table.melt("pattern", var_name="class", value_name="fraction containing the pattern")
-    sns.barplot(long, x="pattern", y="fraction containing the pattern", hue="class", ax=ax, width=0.9)
-    ax.axhline(p_spurious, ls="--", color="0.3", lw=1)
-    ax.set_title(f"training set of m = {m:,} points")
-    ax.set_xticks(range(0, d, 5))
-    ax.set_xlabel("pattern index p")
-axes[1].get_legend().remove()
-plt.tight_layout()
-plt.show()
+# %% mystnb={"figure": {"caption": "Fraction of positive (blue) and negative (orange) points that contain each pattern, in a training set of $m=50$ (left) and of $m=5{,}000$ (right) points. The discriminative patterns 0 and 1 are perfectly separated. The spurious patterns 2 to 29 occur equally often in both classes on average (dashed line: the exact probability). With $m=50$ their empirical frequencies differ between the classes by chance, and with $m=5{,}000$ the difference is small.", "name": "fig-frequencies"}}
+plotting.pattern_frequencies(dist, (50, 5000), seed=2);
+
+# %% tags=["remove-cell"]
+glue("p_spurious", 1 - (1 - 1 / (d - 2)) ** (n - 1), display=False)
 
 # %% [markdown]
 # ## Variations the later chapters use

@@ -133,28 +133,27 @@
 # choices.
 # ```
 
-# %% tags=["remove-output"]
-import matplotlib.pyplot as plt
+# %% tags=["remove-cell"]
 import numpy as np
 import pandas as pd
-import seaborn as sns
-import torch
 from myst_nb import glue
 
 import lib
+from lib import plotting
 from lib import xor_theory as theory
 from lib.experiments.generalization import pattern_location, two_point_checks
-from lib.plotting import ci_lines, set_theme
 from lib.stats import summarize
 from lib.tables import show
 
-set_theme()
+plotting.set_theme()
+
+# %%
 N, D = 10, 30
 
 # %% [markdown]
 # For our problem size the book's requirement is large:
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 req = pd.DataFrame(
     [
         {"n": N, "d": D, "m_req (delta = 0.05)": theory.sample_size_requirement(N, D),
@@ -177,6 +176,9 @@ show(req)
 # %%
 width = lib.run("gen_width")
 acc_k = summarize(width, ["eta_rule", "k"], "test_accuracy")
+show(acc_k.pivot(index="k", columns="eta_rule", values="mean"))
+
+# %% tags=["remove-cell"]
 scaled = acc_k[acc_k["eta_rule"] == "2/k"].set_index("k")
 k_lo, k_hi = 2, int(scaled.index.max())
 glue("acc_k2", float(scaled.loc[k_lo, "mean"]), display=False)
@@ -189,18 +191,9 @@ glue("k_best", int(scaled["mean"].idxmax()), display=False)
 fixed = acc_k[acc_k["eta_rule"] == "0.1"].set_index("k")
 glue("acc_fixed_khi", float(fixed.loc[fixed.index.max(), "mean"]), display=False)
 glue("acc_fixed_khi_ci", float(fixed.loc[fixed.index.max(), "ci95"]), display=False)
-show(acc_k.pivot(index="k", columns="eta_rule", values="mean"))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of filters per sign $k$ at $m = 20$ training points (mean and 95% CI over 20 seeds, 2,000 test points each). With $\\eta = 2/k$ (blue) accuracy rises from $k = 1$ to $k \\approx 5$ and then stays within about one percent of 1 up to $k = 1{,}000$: over-parameterization does not hurt, as the paper claims, though the largest widths lose a few tenths of a percent. With a fixed $\\eta = 0.1$ (orange) the largest width degrades clearly: the claim needs the step size to shrink with $k$. The T-GEN bound at this $m$ is vacuous (error bound 1).", "name": "fig-gen-width"}}
-fig, ax = plt.subplots(figsize=(7, 3.8))
-for rule, label in (("2/k", "$\\eta = 2/k$"), ("0.1", "$\\eta = 0.1$ (fixed)")):
-    ci_lines(ax, acc_k[acc_k["eta_rule"] == rule], "k", label=label)
-ax.set_xscale("log")
-ax.set_ylim(top=1.01)
-ax.set_xlabel("filters per sign k")
-ax.set_ylabel("test accuracy")
-ax.legend()
-plt.show()
+# %% mystnb={"figure": {"caption": "Test accuracy against the number of filters per sign $k$ at $m = 20$ training points (mean and 95% CI over 20 seeds, 2,000 test points each). With $\\eta = 2/k$ (blue) accuracy rises from $k = 1$ to $k \\approx 5$ and then stays within about one percent of 1 up to $k = 1{,}000$: over-parameterization does not hurt, as the paper claims, though the largest widths lose a few tenths of a percent. With a fixed $\\eta = 0.1$ (orange) the largest width degrades clearly: the claim needs the step size to shrink with $k$. The T-GEN bound at this $m$ is vacuous (error bound 1).", "name": "fig-gen-width"}}
+plotting.accuracy_vs_width(acc_k);
 
 # %% [markdown]
 # With $\eta = 2/k$, the test accuracy is {glue:text}`acc_k2:.4f` ± {glue:text}`acc_k2_ci:.4f` at
@@ -220,26 +213,18 @@ plt.show()
 # %%
 samples = lib.run("gen_samples")
 acc_m = summarize(samples, ["k", "m"], "test_accuracy")
-bound_curve = samples.groupby("m")["error_bound"].first()
+show(acc_m.pivot(index="m", columns="k", values="mean"))
+
+# %% tags=["remove-cell"]
 at_req = samples[samples["m"] >= samples["m_required"]]
 glue("acc_at_req", float(at_req["test_accuracy"].min()) if len(at_req) else float("nan"), display=False)
 first_99 = acc_m[acc_m["mean"] >= 0.99].groupby("k")["m"].min()
 glue("m99_k20", int(first_99.get(20, -1)), display=False)
-glue("req_ratio", theory.sample_size_requirement(N, D) / float(first_99.get(20, np.nan)), display=False)
-show(acc_m.pivot(index="m", columns="k", values="mean"))
+glue("req_ratio", theory.sample_size_requirement(N, D) / float(first_99.get(20, np.nan)),
+     display=False)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ for three widths (mean and 95% CI over 20 seeds), with the T-GEN guarantee: the accuracy lower bound $1 - $ (test-error bound) (black) and the requirement $m_{\\text{req}}$ (dotted). The bound is correct (every measured curve lies above it) but vacuous until $m \\approx 1{,}000$, while all three widths reach 99% accuracy with a few tens of points. The three widths behave alike, as a bound without $k$ predicts.", "name": "fig-gen-samples"}}
-fig, ax = plt.subplots(figsize=(7, 3.8))
-ci_lines(ax, acc_m.assign(k=acc_m["k"].map(lambda k: f"k = {k}")), "m", hue="k")
-ms = np.unique(np.geomspace(samples["m"].min(), samples["m"].max(), 200).astype(int))
-ax.plot(ms, [1 - theory.test_error_bound(int(m), N, D) for m in ms], color="black", lw=1.5, label="T-GEN guarantee")
-ax.axvline(theory.sample_size_requirement(N, D), ls=":", color="black", label="$m_{req}$ ($\\delta = 0.05$)")
-ax.set_xscale("log")
-ax.set_xlabel("training points m")
-ax.set_ylabel("test accuracy")
-ax.set_ylim(-0.02, 1.02)
-ax.legend(fontsize=8)
-plt.show()
+# %% mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ for three widths (mean and 95% CI over 20 seeds), with the T-GEN guarantee: the accuracy lower bound $1 - $ (test-error bound) (black) and the requirement $m_{\\text{req}}$ (dotted). The bound is correct (every measured curve lies above it) but vacuous until $m \\approx 1{,}000$, while all three widths reach 99% accuracy with a few tens of points. The three widths behave alike, as a bound without $k$ predicts.", "name": "fig-gen-samples"}}
+plotting.accuracy_vs_m_with_guarantee(acc_m, n=N, d=D);
 
 # %% [markdown]
 # With $k = 20$ the mean accuracy first reaches 99% at $m =$ {glue:text}`m99_k20`, a factor of
@@ -263,23 +248,8 @@ m_star["T-SC requirement (c_s = 1)"] = [theory.sample_complexity(int(d)) for d i
 m_star["d^2 log d"] = [d**2 * np.log(d) for d in m_star.index]
 show(m_star)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: test accuracy against $m$ for several pattern dimensions $d$ ($n = d/2$, $k = 50$, mean and 95% CI over 10 seeds). Right: the measured $m^*(d)$ (smallest $m$ of the grid with mean accuracy at least 99%) against the T-SC requirement $m_{\\text{req}}(d, d, 0.05)$ (an $O(d^2 \\log d)$ curve). The measured need grows with $d$ and stays far below the bound, consistent with an upper bound of order $d^2 \\log d$; our grid is too coarse to measure the exponent.", "name": "fig-gen-sc"}}
-fig, axes = plt.subplots(1, 2, figsize=(11.5, 3.8))
-ci_lines(axes[0], acc_d.assign(d=acc_d["d"].map(lambda d: f"d = {d}")), "m", hue="d")
-axes[0].set_xscale("log")
-axes[0].set_ylim(top=1.01)
-axes[0].set_xlabel("training points m")
-axes[0].set_ylabel("test accuracy")
-axes[0].legend(fontsize=8)
-dims = np.array(sorted(sc["d"].unique()))
-axes[1].plot(m_star.index, m_star["m_star"], "o-", label="measured $m^*$ (99% accuracy)")
-axes[1].plot(dims, [theory.sample_complexity(int(d)) for d in dims], "k-", label="T-SC requirement, $c_s = 1$")
-axes[1].set_xscale("log")
-axes[1].set_yscale("log")
-axes[1].set_xlabel("pattern dimension d")
-axes[1].set_ylabel("training points")
-axes[1].legend(fontsize=8)
-plt.show()
+# %% mystnb={"figure": {"caption": "Left: test accuracy against $m$ for several pattern dimensions $d$ ($n = d/2$, $k = 50$, mean and 95% CI over 10 seeds). Right: the measured $m^*(d)$ (smallest $m$ of the grid with mean accuracy at least 99%) against the T-SC requirement $m_{\\text{req}}(d, d, 0.05)$ (an $O(d^2 \\log d)$ curve). The measured need grows with $d$ and stays far below the bound, consistent with an upper bound of order $d^2 \\log d$; our grid is too coarse to measure the exponent.", "name": "fig-gen-sc"}}
+plotting.sample_complexity_vs_d(acc_d, m_star["m_star"]);
 
 # %% [markdown]
 # ## The pattern statistics view (PSI)
@@ -298,34 +268,18 @@ corr_summary = summarize(corr, ["m"], "corr")
 max_spur = spur.assign(abs_score=spur["score"].abs()).groupby(["m", "replica"])["abs_score"].max().rename("max_abs").reset_index()
 max_summary = summarize(max_spur, ["m"], "max_abs")
 disc = psi[psi["kind"] != "spurious"].groupby("kind")["score"].agg(["mean", "min", "max"])
+show(corr_summary.merge(max_summary, on="m", suffixes=("_corr", "_max_abs_spurious")))
+
+# %% tags=["remove-cell"]
 glue("psi_corr_min", float(corr["corr"].min()), display=False)
 glue("psi_corr_mean", float(corr["corr"].mean()), display=False)
 glue("psi_splus", float(disc.loc["p_plus", "mean"]), display=False)
 glue("psi_sminus", float(disc.loc["p_minus", "mean"]), display=False)
 glue("psi_max_small_m", float(max_summary["mean"].iloc[0]), display=False)
 glue("psi_max_large_m", float(max_summary["mean"].iloc[-1]), display=False)
-show(corr_summary.merge(max_summary, on="m", suffixes=("_corr", "_max_abs_spurious")))
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "PSI. Left: the learned score $s_p$ of each spurious pattern (grey dots, all seeds, $m = 20$) against its training statistic $\\Delta_p = \\hat p^+_p - \\hat p^-_p$, with $p_+$ and $p_-$ marked; the spurious scores lie close to a line through the origin, the discriminative ones far outside. Middle: Pearson correlation between $s_p$ and $\\Delta_p$ over the spurious patterns, per seed (mean and 95% CI). Right: the largest spurious score, which shrinks as $m$ grows, because $\\Delta_p \\to 0$. This agrees with the PSI picture of the paper's earlier versions.", "name": "fig-gen-psi"}}
-fig, axes = plt.subplots(1, 3, figsize=(14.5, 4.2))
-m0 = int(psi["m"].min())
-sub = psi[psi["m"] == m0]
-axes[0].scatter(sub.loc[sub["kind"] == "spurious", "delta"], sub.loc[sub["kind"] == "spurious", "score"], s=8, color="grey", alpha=0.5, label="spurious")
-axes[0].scatter(sub.loc[sub["kind"] == "p_plus", "delta"], sub.loc[sub["kind"] == "p_plus", "score"], s=20, color="C0", label="$p_+$")
-axes[0].scatter(sub.loc[sub["kind"] == "p_minus", "delta"], sub.loc[sub["kind"] == "p_minus", "score"], s=20, color="C3", label="$p_-$")
-axes[0].set_xlabel("$\\Delta_p = \\hat p^+_p - \\hat p^-_p$")
-axes[0].set_ylabel("detector score $s_p$")
-axes[0].set_title(f"m = {m0}")
-axes[0].legend(fontsize=8)
-ci_lines(axes[1], corr_summary, "m", label="corr($s_p$, $\\Delta_p$)")
-axes[1].set_xscale("log")
-axes[1].set_xlabel("training points m")
-axes[1].set_ylabel("correlation over spurious patterns")
-ci_lines(axes[2], max_summary, "m", label="max spurious $|s_p|$")
-axes[2].set_xscale("log")
-axes[2].set_xlabel("training points m")
-axes[2].set_ylabel("max over spurious p of $|s_p|$")
-plt.show()
+# %% mystnb={"figure": {"caption": "PSI. Left: the learned score $s_p$ of each spurious pattern (grey dots, all seeds, $m = 20$) against its training statistic $\\Delta_p = \\hat p^+_p - \\hat p^-_p$, with $p_+$ and $p_-$ marked; the spurious scores lie close to a line through the origin, the discriminative ones far outside. Middle: Pearson correlation between $s_p$ and $\\Delta_p$ over the spurious patterns, per seed (mean and 95% CI). Right: the largest spurious score, which shrinks as $m$ grows, because $\\Delta_p \\to 0$. This agrees with the PSI picture of the paper's earlier versions.", "name": "fig-gen-psi"}}
+plotting.psi_scores(psi, corr_summary, max_summary);
 
 # %% [markdown]
 # The correlation between $s_p$ and $\Delta_p$ over the spurious patterns is
@@ -348,18 +302,14 @@ two = lib.run("psi_two_points")
 two["where"] = pattern_location(two)
 per_run = two_point_checks(two)
 checks = per_run.drop(columns="all").all()
-glue("two_ok_runs", int(per_run["all"].sum()), display=False)
-glue("two_runs", int(two["replica"].nunique()), display=False)
 show(checks.rename("holds in every run").to_frame())
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "T-PSI-2pts: learned scores $s_p$ after training on one positive and one negative point (50 seeds, $k = 50$), grouped by where pattern $p$ occurs. Patterns only in the positive point get scores at or above their tiny initial ones, patterns only in the negative point scores at or below, patterns in neither keep their initial score, and the discriminative patterns dominate, exactly as the two-point theorem of the paper's first version states.", "name": "fig-gen-psi2"}}
-order = ["p_plus", "only in x+", "in both", "in neither", "only in x-", "p_minus"]
-fig, ax = plt.subplots(figsize=(8, 3.6))
-sns.stripplot(data=two, x="where", y="score", order=[o for o in order if o in set(two["where"])], size=3, alpha=0.5, ax=ax)
-ax.axhline(0, color="black", lw=0.8)
-ax.set_xlabel("where pattern p occurs")
-ax.set_ylabel("detector score $s_p$")
-plt.show()
+# %% tags=["remove-cell"]
+glue("two_ok_runs", int(per_run["all"].sum()), display=False)
+glue("two_runs", int(two["replica"].nunique()), display=False)
+
+# %% mystnb={"figure": {"caption": "T-PSI-2pts: learned scores $s_p$ after training on one positive and one negative point (50 seeds, $k = 50$), grouped by where pattern $p$ occurs. Patterns only in the positive point get scores at or above their tiny initial ones, patterns only in the negative point scores at or below, patterns in neither keep their initial score, and the discriminative patterns dominate, exactly as the two-point theorem of the paper's first version states.", "name": "fig-gen-psi2"}}
+plotting.two_point_scores(two);
 
 # %% [markdown]
 # Every prediction of {prf:ref}`thm-psi-2pts` holds at once in {glue:text}`two_ok_runs` of the
@@ -374,11 +324,13 @@ plt.show()
 
 # %%
 realised, total = theory.realised_labellings(8)
-glue("vc_realised", f"{realised} / {total}", display=False)
 vc = pd.DataFrame(
     [{"d": d, "VC lower bound (k large)": theory.vc_lower_bound(d, 10**12), "T-SC requirement": theory.sample_complexity(d)} for d in (10, 20, 30, 50, 100)]
 ).set_index("d")
 show(vc)
+
+# %% tags=["remove-cell"]
+glue("vc_realised", f"{realised} / {total}", display=False)
 
 # %% [markdown]
 # The construction realises {glue:text}`vc_realised` labellings. The table puts the VC lower bound

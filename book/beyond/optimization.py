@@ -105,23 +105,23 @@
 # filters, possibly no filter starts as a detector. The table shows the bound's ingredients for our
 # problem size ($d = 30$, $\delta = 0.05$, $c_I = 1$).
 
-# %% tags=["remove-output"]
-import matplotlib.pyplot as plt
+# %% tags=["remove-cell"]
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from myst_nb import glue
 
 import lib
+from lib import plotting
 from lib import xor_theory as theory
-from lib.plotting import set_theme
-from lib.stats import summarize, wilson_ci
+from lib.stats import wilson_ci
 from lib.tables import show
 
-set_theme()
+plotting.set_theme()
+
+# %%
 N, D = 10, 30
 
-# %% tags=["hide-input"]
+# %% tags=["remove-input"]
 theory_table = pd.DataFrame(
     [
         {
@@ -155,6 +155,9 @@ steps_table = fitted_steps.groupby(["k", "m"]).agg(
     median_steps=("steps_to_fit", "median"), max_steps=("steps_to_fit", "max"), bound=("bound", "first")
 )
 theorem_runs = fit[fit["k"] >= fit["min_width"]]
+show(rate.set_index(["k", "m"])[["sum", "count", "fraction", "low", "high"]].join(steps_table))
+
+# %% tags=["remove-cell"]
 glue("fit_all", f"{int(fit['fitted'].sum())} / {len(fit)}", display=False)
 glue("fit_all_frac", float(fit["fitted"].mean()), display=False)
 glue("fit_theorem", f"{int(theorem_runs['fitted'].sum())} / {len(theorem_runs)}", display=False)
@@ -162,35 +165,11 @@ glue("fit_k_small", f"{int(fit[fit['k'] == 1]['fitted'].sum())} / {int((fit['k']
 glue("max_steps", int(fitted_steps["steps_to_fit"].max()), display=False)
 glue("max_steps_theorem", int(theorem_runs["steps_to_fit"].max()), display=False)
 glue("min_bound", float(theorem_runs["bound"].min()), display=False)
-glue("bound_ratio", float((theorem_runs["bound"] / theorem_runs["steps_to_fit"].clip(lower=1)).min()), display=False)
-show(rate.set_index(["k", "m"])[["sum", "count", "fraction", "low", "high"]].join(steps_table))
+ratio = theorem_runs["bound"] / theorem_runs["steps_to_fit"].clip(lower=1)
+glue("bound_ratio", float(ratio.min()), display=False)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: fraction of runs that reach zero training hinge loss within 2,000 GD steps, against the width $k$ (95% Wilson intervals; 20 seeds per point in the full profile). Right: GD steps needed by the runs that fit (dots, one per run) and the T-OPT bound (lines; infinite, so not drawn, for $k$ below $k_{\\min}$, the dotted vertical line). From $k = 5$ up every run fits, in at most a few tens of steps; the bound holds wherever it applies but is loose by two to three orders of magnitude. The failures at $k \\le 2$ lie outside the theorem, as it predicts.", "name": "fig-opt-fit"}}
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-for m, g in rate.groupby("m"):
-    axes[0].errorbar(g["k"], g["fraction"], yerr=[g["fraction"] - g["low"], g["high"] - g["fraction"]],
-                     marker="o", capsize=3, label=f"m = {m}")
-axes[0].set_xscale("log")
-axes[0].set_xlabel("filters per sign k")
-axes[0].set_ylabel("fraction of runs with zero training loss")
-axes[0].set_ylim(0, 1.05)
-axes[0].legend()
-palette = dict(zip(sorted(fit["m"].unique()), sns.color_palette(n_colors=fit["m"].nunique())))
-rng = np.random.default_rng(0)
-for m, g in fitted_steps.groupby("m"):
-    axes[1].scatter(g["k"] * np.exp(rng.uniform(-0.08, 0.08, len(g))), g["steps_to_fit"], s=10, alpha=0.6,
-                    color=palette[m], label=f"runs, m = {m}")
-for m, g in fit.groupby("m"):
-    b = g.groupby("k")["bound"].first()
-    b = b[np.isfinite(b)]
-    axes[1].plot(b.index, b.values, "s-", color=palette[m], label=f"T-OPT bound, m = {m}")
-axes[1].axvline(fit["min_width"].iloc[0], ls=":", color="grey")
-axes[1].set_xscale("log")
-axes[1].set_yscale("log")
-axes[1].set_xlabel("filters per sign k")
-axes[1].set_ylabel("GD steps to zero loss")
-axes[1].legend(fontsize=8)
-plt.show()
+# %% mystnb={"figure": {"caption": "Left: fraction of runs that reach zero training hinge loss within 2,000 GD steps, against the width $k$ (95% Wilson intervals; 20 seeds per point in the full profile). Right: GD steps needed by the runs that fit (dots, one per run) and the T-OPT bound (lines; infinite, so not drawn, for $k$ below $k_{\\min}$, the dotted vertical line). From $k = 5$ up every run fits, in at most a few tens of steps; the bound holds wherever it applies but is loose by two to three orders of magnitude. The failures at $k \\le 2$ lie outside the theorem, as it predicts.", "name": "fig-opt-fit"}}
+plotting.fit_rate_and_steps(rate, fit);
 
 # %% [markdown]
 # Over all widths, {glue:text}`fit_all` runs reached zero training loss (fraction
@@ -211,16 +190,8 @@ plt.show()
 # {glue:text}`max_steps_theorem` steps, so this covers whole trajectories there) and compare its
 # maximum with $c_I$.
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Largest interference $\\max_t I(t)$ of each run against the width $k$, and the value $c_I = 1$ that the T-OPT bound assumes (dashed). Where the dots lie above the line, the assumption of the reconstructed theorem fails and its bound is not proved for that run. The measured step counts stay far below the bound even there (see the table below).", "name": "fig-opt-interference"}}
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
-for m, g in fit.groupby("m"):
-    ax.scatter(g["k"] * np.exp(rng.uniform(-0.08, 0.08, len(g))), g["interference"], s=10, alpha=0.6, color=palette[m], label=f"m = {m}")
-ax.axhline(1.0, ls="--", color="black", lw=1, label="$c_I = 1$")
-ax.set_xscale("log")
-ax.set_xlabel("filters per sign k")
-ax.set_ylabel("max interference $I(t)$")
-ax.legend()
-plt.show()
+# %% mystnb={"figure": {"caption": "Largest interference $\\max_t I(t)$ of each run against the width $k$, and the value $c_I = 1$ that the T-OPT bound assumes (dashed). Where the dots lie above the line, the assumption of the reconstructed theorem fails and its bound is not proved for that run. The measured step counts stay far below the bound even there (see the table below).", "name": "fig-opt-interference"}}
+plotting.interference_vs_width(fit);
 
 # %%
 interference = fit.groupby("k").agg(
@@ -231,12 +202,15 @@ interference = fit.groupby("k").agg(
     max_steps=("steps_to_fit", "max"),
     bound_with_measured_c_I=("bound_measured_interference", "min"),
 )
+show(interference)
+
+# %% tags=["remove-cell"]
 above = theorem_runs[theorem_runs["interference"] > 1]
 glue("intf_above", f"{len(above)} / {len(theorem_runs)}", display=False)
 glue("intf_max", float(theorem_runs["interference"].max()), display=False)
 ok = theorem_runs[theorem_runs["fitted"]]
-glue("bound_measured_ok", bool((ok["steps_to_fit"] <= ok["bound_measured_interference"]).all()), display=False)
-show(interference)
+glue("bound_measured_ok", bool((ok["steps_to_fit"] <= ok["bound_measured_interference"]).all()),
+     display=False)
 
 # %% [markdown]
 # In the theorem's regime, {glue:text}`intf_above` runs exceed $c_I = 1$ (largest interference
@@ -257,52 +231,26 @@ show(interference)
 # %%
 dyn = lib.run("opt_dynamics")
 k_dyn, last_step = int(dyn["filter"].max()) + 1, int(dyn["step"].max())
-glue("dyn_steps", last_step, display=False)
 show(dyn.groupby("step")["train_loss"].first().to_frame().T)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Dot products between each filter (rows) and each pattern (columns; $p_+ = o_0$, $p_- = o_1$, then the spurious patterns) at initialisation, after one step and at the end of training (zero loss) (linear colour scale; the initial values, of order $10^{-3}$, are invisible at this scale). Top: the $w$-filters (output weight $+1$); bottom: the $u$-filters ($-1$). Training raises the $p_+$ entry (column 0) of a few $w$-filters and the $p_-$ entry (column 1) of a few $u$-filters to a few tenths (dark cells), while the spurious entries stay much smaller (faint cells): a minority of filters become detectors, as in the paper's analysis.", "name": "fig-opt-heatmaps"}}
-steps_shown = [0, 1, last_step]
-fig, axes = plt.subplots(2, 3, figsize=(12, 5.2), sharex=True, sharey=True)
-vmax = float(dyn["dot"].abs().max())
-for row, sign in enumerate(["w", "u"]):
-    for col, step in enumerate(steps_shown):
-        table = dyn[(dyn["sign"] == sign) & (dyn["step"] == step)].pivot(index="filter", columns="pattern", values="dot")
-        im = axes[row, col].imshow(table.values, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto", interpolation="nearest")
-        axes[row, col].set_title(f"{sign}-filters, step {step}")
-        axes[row, col].grid(False)
-        axes[row, col].set_yticks(range(k_dyn))
-    axes[row, 0].set_ylabel("filter i")
-for ax in axes[1]:
-    ax.set_xlabel("pattern p (0 = $p_+$, 1 = $p_-$)")
-fig.colorbar(im, ax=axes, label="dot product $w_i \\cdot o_p$ / $u_i \\cdot o_p$", shrink=0.8)
-plt.show()
+# %% tags=["remove-cell"]
+glue("dyn_steps", last_step, display=False)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the max-pooling winners of the filters on the points of their own class: the share of (filter, point) pairs whose winner is the filter's discriminative pattern ($p_+$ for $w$, $p_-$ for $u$), a spurious pattern, or no active patch. The discriminative share grows during the first steps, but only a minority of filters become detectors; the others keep winning on spurious patterns. Right: the largest dot product with the discriminative pattern and the largest absolute dot product with a spurious pattern, over the filters of each sign: the detectors grow until the loss is zero, the spurious dot products stay several times smaller. This is the mechanism of the proof sketch: a few detectors carry the margin.", "name": "fig-opt-winners"}}
+# %% mystnb={"figure": {"caption": "Dot products between each filter (rows) and each pattern (columns; $p_+ = o_0$, $p_- = o_1$, then the spurious patterns) at initialisation, after one step and at the end of training (zero loss) (linear colour scale; the initial values, of order $10^{-3}$, are invisible at this scale). Top: the $w$-filters (output weight $+1$); bottom: the $u$-filters ($-1$). Training raises the $p_+$ entry (column 0) of a few $w$-filters and the $p_-$ entry (column 1) of a few $u$-filters to a few tenths (dark cells), while the spurious entries stay much smaller (faint cells): a minority of filters become detectors, as in the paper's analysis.", "name": "fig-opt-heatmaps"}}
+plotting.filter_pattern_heatmaps(dyn, [0, 1, last_step]);
+
+# %% tags=["remove-cell"]
 own = {"w": 0, "u": 1}
-dyn["kind"] = np.where(dyn["pattern"] == dyn["sign"].map(own), "discriminative", np.where(dyn["pattern"] >= 2, "spurious", "other discriminative"))
+dyn["kind"] = np.where(dyn["pattern"] == dyn["sign"].map(own), "discriminative",
+                       np.where(dyn["pattern"] >= 2, "spurious", "other discriminative"))
 share = dyn.groupby(["step", "sign", "kind"])["wins"].sum().unstack("kind").fillna(0.0) / k_dyn
 share["no active patch"] = 1 - share.sum(axis=1)
 for sign in ("w", "u"):
     glue(f"share_{sign}_0", float(share.loc[(0, sign), "discriminative"]), display=False)
     glue(f"share_{sign}_end", float(share.loc[(last_step, sign), "discriminative"]), display=False)
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-for sign, style in (("w", "-"), ("u", "--")):
-    s = share.xs(sign, level="sign")
-    axes[0].plot(s.index, s["discriminative"], style, marker="o", ms=3, color="C0", label=f"{sign}: discriminative pattern")
-    axes[0].plot(s.index, s["spurious"], style, marker="o", ms=3, color="C1", label=f"{sign}: spurious pattern")
-    axes[0].plot(s.index, s["no active patch"], style, marker="o", ms=3, color="C7", label=f"{sign}: no active patch")
-    g = dyn[dyn["sign"] == sign]
-    axes[1].plot(sorted(g["step"].unique()), g[g["kind"] == "discriminative"].groupby("step")["dot"].max(), style, marker="o", ms=3, color="C0",
-                 label=f"{sign}: max discriminative")
-    axes[1].plot(sorted(g["step"].unique()), g[g["kind"] == "spurious"].groupby("step")["dot"].apply(lambda v: v.abs().max()), style,
-                 marker="o", ms=3, color="C1", label=f"{sign}: max |spurious|")
-axes[0].set_xlabel("GD step t")
-axes[0].set_ylabel("share of (filter, own-class point) pairs")
-axes[0].legend(fontsize=7)
-axes[1].set_xlabel("GD step t")
-axes[1].set_ylabel("dot product")
-axes[1].legend(fontsize=7)
-plt.show()
+
+# %% mystnb={"figure": {"caption": "Left: the max-pooling winners of the filters on the points of their own class: the share of (filter, point) pairs whose winner is the filter's discriminative pattern ($p_+$ for $w$, $p_-$ for $u$), a spurious pattern, or no active patch. The discriminative share grows during the first steps, but only a minority of filters become detectors; the others keep winning on spurious patterns. Right: the largest dot product with the discriminative pattern and the largest absolute dot product with a spurious pattern, over the filters of each sign: the detectors grow until the loss is zero, the spurious dot products stay several times smaller. This is the mechanism of the proof sketch: a few detectors carry the margin.", "name": "fig-opt-winners"}}
+plotting.detector_winners(dyn, share);
 
 # %% [markdown]
 # The run reaches zero loss after {glue:text}`dyn_steps` steps. The share of (filter, own-class point)
@@ -335,34 +283,22 @@ outside = out.groupby(["init_std", "lr"], sort=True).agg(
     test_accuracy=("test_accuracy", "mean"),
     worst_test_accuracy=("test_accuracy", "min"),
 )
+show(outside)
+
+# %% tags=["remove-cell"]
 base = outside.iloc[0]
 glue("out_base_acc", float(base["test_accuracy"]), display=False)
 glue("out_fit_all", f"{int(out['fitted'].sum())} / {len(out)}", display=False)
-glue("out_bound_ok", bool((out.loc[out["fitted"], "steps_to_fit"] <= out.loc[out["fitted"], "bound"]).all()), display=False)
+fitted = out[out["fitted"]]
+glue("out_bound_ok", bool((fitted["steps_to_fit"] <= fitted["bound"]).all()), display=False)
 big_init = outside.xs(out["init_std"].max(), level="init_std").iloc[0]
 glue("out_big_init_steps", float(big_init["median_steps"]), display=False)
 glue("out_big_init_acc", float(big_init["test_accuracy"]), display=False)
 big_lr = outside.xs(out["init_std"].min(), level="init_std").iloc[-1]
 glue("out_big_lr_acc", float(big_lr["test_accuracy"]), display=False)
-show(outside)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Outside the theorem's assumptions ($k = 200$, $m = 20$, 20 seeds; mean and 95% CI). Left: largest interference, far above $c_I = 1$ for large $\\sigma_g$ or large $\\eta$. Middle: GD steps to zero loss (runs that fit). Right: test accuracy. Optimization survives: every run still reaches zero training loss, though a large initialisation needs many more steps. What breaks is generalization, which the optimization theorem does not promise.", "name": "fig-opt-outside"}}
-fig, axes = plt.subplots(1, 3, figsize=(12.5, 3.6))
-for label, sub, x in (("vary $\\sigma_g$ ($\\eta = 2/k$)", out[out["lr"] == out["lr"].min()], "init_std"),
-                      ("vary $\\eta$ ($\\sigma_g = 10^{-3}$)", out[out["init_std"] == out["init_std"].min()], "lr")):
-    for ax, col in zip(axes, ["interference", "steps_to_fit", "test_accuracy"]):
-        data = sub[sub["steps_to_fit"] >= 0] if col == "steps_to_fit" else sub
-        t = summarize(data, [x], col).rename(columns={x: "x"})
-        ax.errorbar(t["x"], t["mean"], yerr=t["ci95"].fillna(0), marker="o", capsize=3, label=label)
-for ax, ylabel in zip(axes, ["max interference $I(t)$", "GD steps to zero loss", "test accuracy"]):
-    ax.set_xscale("log")
-    ax.set_xlabel("$\\sigma_g$ or $\\eta$ (log scale)")
-    ax.set_ylabel(ylabel)
-axes[0].set_yscale("log")
-axes[0].axhline(1.0, ls="--", color="black", lw=1)
-axes[1].set_yscale("log")
-axes[2].legend(fontsize=8)
-plt.show()
+# %% mystnb={"figure": {"caption": "Outside the theorem's assumptions ($k = 200$, $m = 20$, 20 seeds; mean and 95% CI). Left: largest interference, far above $c_I = 1$ for large $\\sigma_g$ or large $\\eta$. Middle: GD steps to zero loss (runs that fit). Right: test accuracy. Optimization survives: every run still reaches zero training loss, though a large initialisation needs many more steps. What breaks is generalization, which the optimization theorem does not promise.", "name": "fig-opt-outside"}}
+plotting.outside_regime(out);
 
 # %% [markdown]
 # At the default setting the test accuracy is {glue:text}`out_base_acc:.3f`. Across all settings

@@ -32,7 +32,7 @@
 # Every setting has a test set of 1,000 fresh points, and the paper draws the mean over repetitions
 # with a band of one standard deviation.
 
-# %%
+# %% tags=["remove-input"]
 import numpy as np
 import pandas as pd
 from myst_nb import glue
@@ -180,7 +180,7 @@ pages.glue_facts("fig3a", {"verdict": fig3a_claim.verdict, "ours": fig3a_claim.o
                          **compare.figure_facts(fig3a, "fig3a", selection(fig3a.attrs["settings"]))})
 side3a.round(3)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3a, ours beside the paper's. Test error against the number of training points $m$: our mean over seeds (dots and line) with a band of one standard deviation, and the paper's values (open diamonds, read off its figure, ±0.01). Look at whether ConvPool stays far below both baselines at every $m$, and whether each line passes through the diamonds of its colour.", "name": "fig-paper-3a"}}
+# %% mystnb={"figure": {"caption": "Fig. 3a, ours beside the paper's. Test error against the number of training points $m$: our mean over seeds (dots and line) with a band of one standard deviation, and the paper's values (open diamonds, read off its figure, ±0.01). Look at whether ConvPool stays far below both baselines at every $m$, and whether each line passes through the diamonds of its colour.", "name": "fig-paper-3a"}}
 plotting.paper_figure(fig3a, "fig3a");
 
 # %% [markdown]
@@ -213,7 +213,7 @@ pd.concat([side3b.set_index(["m", "model"]),
            fig3b.groupby(["m", "model"]).train_error.mean().rename("train error (ours)")], axis=1).dropna(
     subset=["paper"]).reset_index().round(3)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3b, ours beside the paper's: as Fig. 3a with noise $v$ on every patch (uniform direction, norm uniform on $[0, 1]$). Look at ConvPool near zero from $m = 100$ on, and at whether our MLP and SVM curves pass through the paper's bars.", "name": "fig-paper-3b"}}
+# %% mystnb={"figure": {"caption": "Fig. 3b, ours beside the paper's: as Fig. 3a with noise $v$ on every patch (uniform direction, norm uniform on $[0, 1]$). Look at ConvPool near zero from $m = 100$ on, and at whether our MLP and SVM curves pass through the paper's bars.", "name": "fig-paper-3b"}}
 plotting.paper_figure(fig3b, "fig3b");
 
 # %% [markdown]
@@ -240,7 +240,7 @@ pages.glue_facts("fig5", {"verdict": fig5_claim.verdict, "ours": fig5_claim.ours
                          **compare.figure_facts(fig5, "fig5", selection(fig5.attrs["settings"]))})
 side5.round(3)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 5, ours beside the paper's: test error against the number of patches $n$ at $m = 50$ (noise of norm uniform on $[0, 1]$), the MLP's width adjusted at each $n$ to keep ConvPool's parameter count. Look at the baselines climbing to chance (0.5) as $n$ grows while ConvPool rises only slightly.", "name": "fig-paper-5"}}
+# %% mystnb={"figure": {"caption": "Fig. 5, ours beside the paper's: test error against the number of patches $n$ at $m = 50$ (noise of norm uniform on $[0, 1]$), the MLP's width adjusted at each $n$ to keep ConvPool's parameter count. Look at the baselines climbing to chance (0.5) as $n$ grows while ConvPool rises only slightly.", "name": "fig-paper-5"}}
 plotting.paper_figure(fig5, "fig5", x="n");
 
 # %% [markdown]
@@ -286,7 +286,7 @@ pd.concat([side3c.set_index(["m", "model"]),
            fig3c.groupby(["m", "model"]).train_error.mean().rename("train error (ours)")], axis=1).dropna(
     subset=["paper"]).reset_index().round(3)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3c, ours beside the paper's: test error against $m$ on the MNIST task (our SVM only up to $m = 1{,}000$). Look at whether ConvPool stays below both baselines at every $m$, and at where each of our curves sits against the diamonds of its colour.", "name": "fig-paper-3c"}}
+# %% mystnb={"figure": {"caption": "Fig. 3c, ours beside the paper's: test error against $m$ on the MNIST task (our SVM only up to $m = 1{,}000$). Look at whether ConvPool stays below both baselines at every $m$, and at where each of our curves sits against the diamonds of its colour.", "name": "fig-paper-3c"}}
 plotting.paper_figure(fig3c, "fig3c");
 
 # %% [markdown]
@@ -319,7 +319,7 @@ both = pd.concat([fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.unique()
 both.groupby(["m", "model"]).agg(test_error=("test_error", "mean"), std=("test_error", "std"),
                                   train_error=("train_error", "mean")).unstack("model").round(4)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3a's setting: ConvPool trained end to end with Adam against LW_CNN (Algorithm 1, relaxed steps) on the same training sets, with the paper's ConvPool values (diamonds). Look at the gap between the two ConvPool curves at the smallest $m$.", "name": "fig-paper-lw"}}
+# %% mystnb={"figure": {"caption": "Fig. 3a's setting: ConvPool trained end to end with Adam against LW_CNN (Algorithm 1, relaxed steps) on the same training sets, with the paper's ConvPool values (diamonds). Look at the gap between the two ConvPool curves at the smallest $m$.", "name": "fig-paper-lw"}}
 plotting.paper_figure(fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.unique())], "fig3a", extra=lw);
 
 # %% [markdown]

@@ -52,7 +52,7 @@
 # the batched engine trains in seconds, so that is where we check it. All runs are in float64: with
 # $k = 513$ and $T_1 = 50$, $\eta_1 \approx 10^{-5}$ and $r \approx 5\cdot 10^{-8}$.
 
-# %%
+# %% tags=["remove-cell"]
 import numpy as np
 import pandas as pd
 from myst_nb import glue
@@ -62,6 +62,8 @@ from lib import claims, plotting, theory
 from lib.experiments import lw_theory
 
 plotting.set_theme()
+
+# %%
 profile = lib.current_profile()
 regimes = pd.DataFrame([vars(theory.regime(d, 8 * d**3 + 1, T1=50)) for d in (4, 5, 6, 20)])
 regimes[["d", "k_min", "k", "T1", "lr1", "radius", "lr2_max"]]
@@ -176,11 +178,13 @@ regimes[["d", "k_min", "k", "T1", "lr1", "radius", "lr2_max"]]
 lemmas = lib.run("lw_lemmas")
 inside = lemmas[lemmas.setting == "inside"]
 l52 = claims.lucky_filters(lemmas)
-glue("l52_ours", l52.ours, display=False)
-glue("l52_verdict", l52.verdict, display=False)
 inside.groupby(["d", "k"])[["lucky_plus", "lucky_minus"]].agg(["min", "mean", "max"])
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Lemma 5.2. Lucky-filter counts over seeds for each $d$, with the lemma's interval $[k/(4d), k/d]$ shaded and the expected count $(1-2^{1-d})k/(2(d-1))$ dashed: look at whether the histograms sit inside the shaded band and around the dashed line.", "name": "fig-lucky-counts"}}
+# %% tags=["remove-cell"]
+glue("l52_ours", l52.ours, display=False)
+glue("l52_verdict", l52.verdict, display=False)
+
+# %% mystnb={"figure": {"caption": "Lemma 5.2. Lucky-filter counts over seeds for each $d$, with the lemma's interval $[k/(4d), k/d]$ shaded and the expected count $(1-2^{1-d})k/(2(d-1))$ dashed: look at whether the histograms sit inside the shaded band and around the dashed line.", "name": "fig-lucky-counts"}}
 plotting.lucky_count_figure(inside);
 
 # %% [markdown]
@@ -199,9 +203,11 @@ checks = [f"viol {c}" for c in theory.LemmaMonitor.CHECKS]
 violations_inside = inside.groupby("d")[checks].sum()
 assert (violations_inside.to_numpy() == 0).all(), "a lemma failed inside the theorem's regime"
 l53, l55 = claims.lemma_5_3(lemmas), claims.lemma_5_5(lemmas)
+violations_inside
+
+# %% tags=["remove-cell"]
 glue("l53_ours", l53.ours, display=False)
 glue("l55_ours", l55.ours, display=False)
-violations_inside
 
 # %% [markdown]
 # Lemma 5.3 and Corollary 5.4: {glue:text}`l53_ours`; Lemmas 5.5, C.1 and C.2:
@@ -211,7 +217,7 @@ violations_inside
 trajectory = lib.run("lw_trajectory")
 rg = theory.regime(4, 513, 50)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the first phase at $d = 4$, $k = 513$, over all seeds: the smallest own-pattern score of any lucky filter against its lower bound $t\\eta_1/9$, the largest score of any channel against $2\\eta_1 t$, and the largest other score of a lucky filter against $r$ (symmetric-log axis). Right: the second-layer loss $L_2$ against the step $T_2$ on log axes. Look at the gaps between each solid line and its dashed bound, and at the slope of $L_2$.", "name": "fig-lemma-trajectory"}}
+# %% mystnb={"figure": {"caption": "Left: the first phase at $d = 4$, $k = 513$, over all seeds: the smallest own-pattern score of any lucky filter against its lower bound $t\\eta_1/9$, the largest score of any channel against $2\\eta_1 t$, and the largest other score of a lucky filter against $r$ (symmetric-log axis). Right: the second-layer loss $L_2$ against the step $T_2$ on log axes. Look at the gaps between each solid line and its dashed bound, and at the slope of $L_2$.", "name": "fig-lemma-trajectory"}}
 plotting.lemma_trajectory_figure(trajectory, rg.lr1, rg.radius);
 
 # %% [markdown]
@@ -230,11 +236,13 @@ plotting.lemma_trajectory_figure(trajectory, rg.lr1, rg.radius);
 margin = claims.margin(lemmas)
 opt = claims.optimization(trajectory, lemmas)
 assert margin.holds, margin.ours
+inside.groupby("d")[["cert_margin", "cert_norm_ratio", "svm_norm_ratio", "svm_cos", "L2_final",
+                     "train_error_S2", "test_error"]].agg(["min", "max"]).T
+
+# %% tags=["remove-cell"]
 glue("margin_ours", margin.ours, display=False)
 glue("opt_ours", opt.ours, display=False)
 glue("opt_verdict", opt.verdict, display=False)
-inside.groupby("d")[["cert_margin", "cert_norm_ratio", "svm_norm_ratio", "svm_cos", "L2_final", "train_error_S2",
-                     "test_error"]].agg(["min", "max"]).T
 
 # %% [markdown]
 # The certificate: {glue:text}`margin_ours`. Zero loss (Theorem 5.1(1)): {glue:text}`opt_ours`;
@@ -251,15 +259,17 @@ inside.groupby("d")[["cert_margin", "cert_norm_ratio", "svm_norm_ratio", "svm_co
 # %%
 samples = lib.run("lw_samples")
 gen, c = claims.generalization(samples)
+samples.groupby(["d", "m"]).test_error.agg(["mean", "std", "max"]).unstack("d").round(4)
+
+# %% tags=["remove-cell"]
+bad = samples[samples.test_error > 0.01]
 glue("gen_c", c, display=False)
 glue("gen_ours", gen.ours, display=False)
 glue("gen_verdict", gen.verdict, display=False)
 glue("gen_c_all", claims.bound_constant(claims.in_theorem(samples)), display=False)
-bad = samples[samples.test_error > 0.01]
 glue("gen_one_class", float(bad.one_class.mean()) if len(bad) else float("nan"), display=False)
-samples.groupby(["d", "m"]).test_error.agg(["mean", "std", "max"]).unstack("d").round(4)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test error of LW_CNN against the sample size $m$ for each $d$ at $k = 8d^3+1$: mean over seeds (points, 95% CI bars) with a band of one standard deviation, and $c\\sqrt{d/m}$ dashed, with $c$ fitted at the smallest $m \\ge 100$ and the smallest $d$. Only $m \\ge 100$ is inside the theorem's regime of $m$. Look at whether the measured errors there stay under the dashed curves.", "name": "fig-gen-m"}}
+# %% mystnb={"figure": {"caption": "Test error of LW_CNN against the sample size $m$ for each $d$ at $k = 8d^3+1$: mean over seeds (points, 95% CI bars) with a band of one standard deviation, and $c\\sqrt{d/m}$ dashed, with $c$ fitted at the smallest $m \\ge 100$ and the smallest $d$. Only $m \\ge 100$ is inside the theorem's regime of $m$. Look at whether the measured errors there stay under the dashed curves.", "name": "fig-gen-m"}}
 plotting.error_against_figure(samples, "m", c=c, xlabel="training points $m$");
 
 # %% [markdown]
@@ -277,13 +287,16 @@ plotting.error_against_figure(samples, "m", c=c, xlabel="training points $m$");
 widths = lib.run("lw_widths")
 patches = lib.run("lw_patches")
 kfree, nfree = claims.k_free(widths), claims.n_free(patches)
+pd.concat([widths.groupby(["d", "k"]).test_error.agg(["mean", "std"]),
+           patches.groupby(["d", "n"]).test_error.agg(["mean", "std"])],
+          keys=["width k", "patches n"])
+
+# %% tags=["remove-cell"]
 for name, cl in (("kfree", kfree), ("nfree", nfree)):
     glue(f"{name}_ours", cl.ours, display=False)
     glue(f"{name}_verdict", cl.verdict, display=False)
-pd.concat([widths.groupby(["d", "k"]).test_error.agg(["mean", "std"]),
-           patches.groupby(["d", "n"]).test_error.agg(["mean", "std"])], keys=["width k", "patches n"])
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test error of LW_CNN against the number of channels $k$ (from $8d^3+1$ to $8\\cdot 8d^3+1$, left) and against the number of patches $n$ (right), at $m = 8$ (top, outside the theorem's regime of $m$: a quarter of the runs get a one-class half-sample) and at $m = 128$ (bottom, inside). Look at whether either curve rises in the bottom row.", "name": "fig-k-n-free"}}
+# %% mystnb={"figure": {"caption": "Test error of LW_CNN against the number of channels $k$ (from $8d^3+1$ to $8\\cdot 8d^3+1$, left) and against the number of patches $n$ (right), at $m = 8$ (top, outside the theorem's regime of $m$: a quarter of the runs get a one-class half-sample) and at $m = 128$ (bottom, inside). Look at whether either curve rises in the bottom row.", "name": "fig-k-n-free"}}
 plotting.k_n_free_figure(widths, patches);
 
 # %% [markdown]
@@ -378,7 +391,7 @@ glue("jt_last_const", float(last["constant"]), display=False)
 glue("jt_ours", jt.ours, display=False)
 glue("jt_verdict", jt.verdict, display=False)
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The second phase of LW_CNN from $a^{(0)} = 0$, inside Theorem 5.1's regime. Left: the margin gap $1 - \\gamma(a^{(t)})/\\hat\\gamma$ against the step $t$ on log–log axes, mean over runs per $d$. Solid lines use Ji and Telgarsky's schedule, dashed lines Algorithm 1's constant step, and the dotted line is $1/t$. Right: the steps the schedule needs to reach 50%, 90% and 99% of $\\hat\\gamma$ against $d$ (one dot per run, means joined), with $d \\ln m_2$ dashed. Compare the solid lines' slope with the dotted one, and the 50% steps with the dashed line.", "name": "fig-jt-second-phase"}}
+# %% mystnb={"figure": {"caption": "The second phase of LW_CNN from $a^{(0)} = 0$, inside Theorem 5.1's regime. Left: the margin gap $1 - \\gamma(a^{(t)})/\\hat\\gamma$ against the step $t$ on log–log axes, mean over runs per $d$. Solid lines use Ji and Telgarsky's schedule, dashed lines Algorithm 1's constant step, and the dotted line is $1/t$. Right: the steps the schedule needs to reach 50%, 90% and 99% of $\\hat\\gamma$ against $d$ (one dot per run, means joined), with $d \\ln m_2$ dashed. Compare the solid lines' slope with the dotted one, and the 50% steps with the dashed line.", "name": "fig-jt-second-phase"}}
 fig, axes = plotting.jt_margin_figure(phase2)
 
 # %% [markdown]

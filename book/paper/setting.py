@@ -20,7 +20,7 @@
 # the page stops building if one of them ever fails. The chapter ends with a first run of Algorithm 1,
 # once with the step sizes of the paper's main theorem and once with larger steps of our choosing.
 
-# %% tags=["remove-output"]
+# %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -101,6 +101,8 @@ X = dist.to_inputs(idx)  # (m, n, d): patch j of point s is patterns[idx[s, j]]
 count_o1, count_o2 = (idx == 0).sum(1), (idx == 1).sum(1)
 assert torch.equal(count_o1 + count_o2, torch.ones_like(count_o1))  # exactly one discriminative patch
 assert torch.equal(torch.where(count_o1 == 1, 1.0, -1.0).double(), y)  # ... and it is the label's
+
+# %% tags=["remove-cell"]
 glue("check_m", len(y), display=False)
 glue("check_d", dist.d, display=False)
 glue("check_n", dist.n, display=False)
@@ -120,11 +122,13 @@ table = np.stack([np.bincount(idx[spurious & (y[:, None] > 0)] - 2, minlength=di
 chi2_p = float(chi2_contingency(table).pvalue)
 chi2_alpha = 0.001
 assert chi2_p > chi2_alpha, chi2_p
-glue("chi2_p", chi2_p, display=False)
-glue("chi2_alpha", chi2_alpha, display=False)
 freq = pd.DataFrame(table / table.sum(1, keepdims=True), index=["y = +1", "y = -1"],
                     columns=[f"o_{p + 3}" for p in range(dist.l - 2)])
 freq.iloc[:, :8].style.format("{:.4f}").set_caption("frequency among spurious patches (first 8 patterns)")
+
+# %% tags=["remove-cell"]
+glue("chi2_p", chi2_p, display=False)
+glue("chi2_alpha", chi2_alpha, display=False)
 
 # %% [markdown]
 # Third, $\mathcal D$ is linearly separable in $x$ itself. The vector
@@ -146,6 +150,8 @@ margins = {basis: separator_margins(OrthogonalPatterns(n=10, d=20, basis=basis, 
 for basis, mg in margins.items():
     assert torch.allclose(mg, torch.ones_like(mg), atol=1e-12), basis
 gap = max(float((mg - 1).abs().max()) for mg in margins.values())
+
+# %% tags=["remove-cell"]
 glue("sep_gap", gap, display=False)
 glue("sep_norm2", float(2 * dist.n), display=False)
 glue("sep_n", dist.n, display=False)
@@ -202,6 +208,8 @@ n_params = sum(p.numel() for p in net.parameters())
 assert n_params == net.k * net.d + net.k
 assert torch.allclose(net.W.norm(dim=-1), torch.full((1, net.k), 1e-3, dtype=torch.float64))
 assert set(net.a.unique().tolist()) == {-1.0, 1.0}
+
+# %% tags=["remove-cell"]
 glue("count_d", net.d, display=False)
 glue("count_k", net.k, display=False)
 glue("count_params", n_params, display=False)
@@ -328,6 +336,8 @@ glue("relaxed_bound_k", int(8 * params.loc["relaxed", "d"] ** 3), display=False)
 fig = setting_first_run_figure(runs)
 glue("fig-setting-first-run", fig, display=False)
 plt.close(fig)
+
+# %% tags=["remove-cell"]
 final = runs.groupby(["regime", "phase", "replica"]).last()["loss"].unstack("phase")
 first = runs.groupby(["regime", "phase", "replica"]).first()["loss"].unstack("phase")
 acc = runs.groupby(["regime", "replica"])[["test_accuracy", "s2_accuracy"]].first()

@@ -35,7 +35,7 @@
 # selection per figure and more repetitions.
 # ```
 
-# %% tags=["hide-input"]
+# %% tags=["remove-cell"]
 import pandas as pd
 from IPython.display import HTML
 from myst_nb import glue
@@ -45,8 +45,11 @@ from lib.experiments.paper_figures import EXPLORE_GRID
 from lib.paper_values import published
 from lib.present import explore_data, explorer_html
 
+# %%
 profile = lib.current_profile()
 grid = lib.run("explore_grid", profile)
+
+# %% tags=["remove-cell"]
 pick = grid.groupby("model")[["lr", "radius"]].first()
 glue("explore_lr", float(pick.loc["ConvPool", "lr"]), display=False)
 glue("explore_mlp_lr", float(pick.loc["MLP", "lr"]), display=False)

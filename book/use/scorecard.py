@@ -58,7 +58,7 @@ HTML(present.scorecard(card, "use/scorecard", "claims of Part II"))
 # %% [markdown]
 # The counts of verdicts, for the profile this page was built with:
 
-# %%
+# %% tags=["remove-input"]
 counts = card["verdict"].value_counts().reindex(list(claims.VERDICTS), fill_value=0)
 print(f"profile: {profile}")
 show(counts.rename("claims").to_frame())
@@ -70,7 +70,7 @@ show(counts.rename("claims").to_frame())
 # the results cache when each point was computed. A rebuild reads them from the cache in a fraction
 # of a second. The machine and library versions are on the {doc}`status` page.
 
-# %%
+# %% tags=["remove-input"]
 times = []
 for name, exp in sorted(REGISTRY.items()):
     df = lib.run(name, profile)
