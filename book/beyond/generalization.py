@@ -192,7 +192,7 @@ fixed = acc_k[acc_k["eta_rule"] == "0.1"].set_index("k")
 glue("acc_fixed_khi", float(fixed.loc[fixed.index.max(), "mean"]), display=False)
 glue("acc_fixed_khi_ci", float(fixed.loc[fixed.index.max(), "ci95"]), display=False)
 
-# %% mystnb={"figure": {"caption": "Test accuracy against the number of filters per sign $k$ at $m = 20$ training points (mean and 95% CI over 20 seeds, 2,000 test points each). With $\\eta = 2/k$ (blue) accuracy rises from $k = 1$ to $k \\approx 5$ and then stays within about one percent of 1 up to $k = 1{,}000$: over-parameterization does not hurt, as the paper claims, though the largest widths lose a few tenths of a percent. With a fixed $\\eta = 0.1$ (orange) the largest width degrades clearly: the claim needs the step size to shrink with $k$. The T-GEN bound at this $m$ is vacuous (error bound 1).", "name": "fig-gen-width"}}
+# %% mystnb={"figure": {"caption": "Test accuracy against the number of filters per sign $k$ at $m = 20$ training points (mean and 95% CI over 20 seeds, 2,000 test points each). With $\\eta = 2/k$ (blue) accuracy rises from $k = 1$ to $k \\approx 5$ and then stays within about one percent of 1 up to $k = 1{,}000$: over-parameterization does not hurt, as Theorem 5.1 of the paper states for its own network, though the largest widths lose a few tenths of a percent. With a fixed $\\eta = 0.1$ (orange) the largest width degrades clearly: the claim needs the step size to shrink with $k$. The T-GEN bound at this $m$ is vacuous (error bound 1).", "name": "fig-gen-width"}}
 plotting.accuracy_vs_width(acc_k);
 
 # %% [markdown]

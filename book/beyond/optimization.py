@@ -190,7 +190,7 @@ plotting.fit_rate_and_steps(rate, fit);
 # {glue:text}`max_steps_theorem` steps, so this covers whole trajectories there) and compare its
 # maximum with $c_I$.
 
-# %% mystnb={"figure": {"caption": "Largest interference $\\max_t I(t)$ of each run against the width $k$, and the value $c_I = 1$ that the T-OPT bound assumes (dashed). Where the dots lie above the line, the assumption of the reconstructed theorem fails and its bound is not proved for that run. The measured step counts stay far below the bound even there (see the table below).", "name": "fig-opt-interference"}}
+# %% mystnb={"figure": {"caption": "Largest interference $\\max_t I(t)$ of each run against the width $k$, and the value $c_I = 1$ that the T-OPT bound assumes (dashed). Where the dots lie above the line, the assumption of the book's theorem fails and its bound is not proved for that run. The measured step counts stay far below the bound even there (see the table below).", "name": "fig-opt-interference"}}
 plotting.interference_vs_width(fit);
 
 # %%
