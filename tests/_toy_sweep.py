@@ -17,8 +17,8 @@ import sys
 import time
 
 import pandas as pd
-
 from _toy_settings import ProfileSettings, by_profile
+
 from lib import sweep
 from lib.cache import ResultsCache, code_version
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from _toy_settings import toy as toy_experiment
+
 import lib.cache
 from lib import sweep
 from lib.cache import ResultsCache, cache_key, code_version

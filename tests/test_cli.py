@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from _toy_settings import counter
+
 from lib import sweep
 from lib.__main__ import main
 

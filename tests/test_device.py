@@ -9,9 +9,9 @@ import os
 import pandas as pd
 import pytest
 import torch
+from _toy_settings import toy as toy_experiment
 from _virtual_cuda import virtual_cuda
 
-from _toy_settings import toy as toy_experiment
 from lib import sweep
 from lib.distributions import OrthogonalPatterns
 from lib.models import ConvPool

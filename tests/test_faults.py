@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from _toy_settings import counter
+
 import lib.cache
 from lib import sweep
 from lib.__main__ import main

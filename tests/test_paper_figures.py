@@ -5,8 +5,8 @@ import math
 
 import pandas as pd
 import pytest
-
 from _toy_settings import toy as toy_experiment
+
 import lib
 from lib import compare, paper_values
 from lib.__main__ import main

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-
 from _toy_settings import toy as toy_experiment
+
 from lib import sweep
 from lib.cache import ResultsCache
 from lib.settings import Settings, real

@@ -12,7 +12,7 @@ from lib import xor_theory as theory
 from lib.samples import test_set
 from lib.xor_network import D, N, CNNRun, XorGrid, XorShape, step_cap, step_size, train_cnn
 from lib.models import ConvPool
-from lib.settings import Settings, integer, integers, reals, same_length
+from lib.settings import Settings, integer, reals, same_length
 from lib.sweep import experiment
 from lib.training import accuracy
 

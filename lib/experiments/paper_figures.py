@@ -44,7 +44,15 @@ from lib.protocol import (
     steps_for,
 )
 from lib.samples import TEST_SEED_OFFSET, TRAIN_SEED_OFFSET
-from lib.settings import Settings, choice, choices, integer, integers, reals, same_length
+from lib.settings import (
+    Settings,
+    choice,
+    choices,
+    integer,
+    integers,
+    reals,
+    same_length,
+)
 from lib.sweep import PROFILES, experiment
 from lib.training import train_layerwise
 

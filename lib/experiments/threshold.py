@@ -33,11 +33,20 @@ import torch
 
 from lib._checks import check_choice, check_float, check_int, show
 from lib.devices import single_thread_on_cpu
-from lib.samples import test_set, training_sets
 from lib.evaluate import test_errors
 from lib.models import ConvPool
-from lib.protocol import FigureSettings, LayerwiseSettings, chosen, distribution, figure_settings, fit_adam, selection
-from lib.settings import Settings, choice, choices, integer, integers, real
+from lib.protocol import (
+    FigureSettings,
+    LayerwiseSettings,
+    chosen,
+    distribution,
+    figure_settings,
+    fit_adam,
+    selection,
+)
+from lib.samples import test_set, training_sets
+from lib.settings import Settings, choices, integer, integers, real
+from lib.settings import choice as one_of
 from lib.sweep import PROFILES, experiment, run
 from lib.theory import LuckyWatch, detector_sets, lucky_channels, regime
 from lib.training import split_sample, train_layerwise
@@ -209,7 +218,7 @@ class ProbeSetting(Settings):
     m: int = integer(200, "training points per seed", 2, 10**6)
     seeds: int = integer(20, "seeds (training sets) per probe", 1, 10_000)
     test_size: int = integer(2000, "fresh test points", 1, 10**7)
-    selection_profile: str = choice("full", "the profile of Fig. 3a's selection whose step size and radius Adam uses",
+    selection_profile: str = one_of("full", "the profile of Fig. 3a's selection whose step size and radius Adam uses",
                                     PROFILES)
 
 
@@ -219,7 +228,7 @@ class ProbeSettings(ProbeSetting):
 
     d: int = integer(4, "dimension d = l", 3, 1_000)
     k: int = integer(2, "channels", 1, 10**6)
-    choice: str = choice(CHOICES[0], "how ConvPool is trained", CHOICES)
+    choice: str = one_of(CHOICES[0], "how ConvPool is trained", CHOICES)
 
     def point(self) -> dict:
         return dict(d=self.d, k=self.k, choice=self.choice, n=self.n, m=self.m, seeds=self.seeds,
