@@ -7,10 +7,10 @@ parameters), and the decorated function computes one point and returns a tidy Da
 profile, **overrides)` replaces fields of the settings (an unknown field or a bad value is a ValueError
 before any point is computed), goes through the points in order, reads each from the cache or computes
 and stores it, so an interrupted sweep resumes where it stopped, and returns all points' rows in one
-DataFrame. A point is computed under a lock on its cache
-entry, so two runs of one sweep at once compute each point once. The missing points are computed here,
-in `jobs` local processes, or as tasks of a `dask.distributed` cluster (`scheduler=` or
-$DASK_SCHEDULER_ADDRESS), each task storing its point in the shared cache itself.
+DataFrame. A point is computed under a lock on its cache entry, so two runs of one sweep at once
+compute each point once. The missing points are computed here, in `jobs` local processes, or as tasks
+of a `dask.distributed` cluster (`scheduler=` or $DASK_SCHEDULER_ADDRESS), each task storing its point
+in the shared cache itself.
 `python -m lib run NAME --jobs N` (lib/__main__.py) is the same function from the command line, and
 `precompute` (`python -m lib run all --jobs N`) computes the missing points of every experiment at once.
 
