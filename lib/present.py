@@ -9,6 +9,9 @@ from __future__ import annotations
 import html
 import json
 import math
+import posixpath
+import re
+import textwrap
 from typing import Any
 
 import pandas as pd
@@ -17,6 +20,14 @@ EXPLORE_MODELS = ("ConvPool", "MLP", "SVM")
 EXPLORE_COLORS = {"ConvPool": "#0173b2", "MLP": "#de8f05", "SVM": "#029e73"}  # seaborn "colorblind"
 # what the explorer's chart needs of explore_grid's table
 EXPLORE_COLUMNS = ("n", "noise_scale", "m", "model", "test_error")
+
+
+# one colour per verdict (colour-blind safe, white text readable on each); the badge also carries the word
+VERDICT_COLORS = {"holds": "#1a7f37", "partly": "#9a6700", "fails": "#cf222e"}
+# the words after the count in the summary line
+VERDICT_WORDS = {"holds": "hold", "partly": "partly hold", "fails": "fail"}
+MEASURED_CHARS = 110  # the short form of a measurement in the table; the full numbers are in <details>
+_MATH = re.compile(r"\$([^$]+)\$")
 
 
 def summary_line(card: pd.DataFrame, verbs: dict[str, str], noun: str) -> str:
@@ -36,11 +47,22 @@ def summary_line(card: pd.DataFrame, verbs: dict[str, str], noun: str) -> str:
     return "; ".join(parts) + "."
 
 
+def with_math(text: str) -> str:
+    """`text` HTML-escaped, with each `$...$` turned into the inline math that Sphinx writes for MyST's
+    `$...$` (`<span class="math notranslate nohighlight">\\(...\\)</span>`), which MathJax renders in the
+    built page (it skips `$` in raw HTML)."""
+    parts = _MATH.split(text)
+    return "".join(html.escape(part) if i % 2 == 0 else f'<span class="math notranslate nohighlight">\\({html.escape(part)}\\)</span>'
+                   for i, part in enumerate(parts))
+
+
 def scorecard_html(card: pd.DataFrame, colors: dict[str, str], summary: str) -> str:
     """A table that reads at a glance: `summary` on top, then one row per claim of `card` with its id
-    (linked to `href`) and `statement`, the `measured` value in short, the verdict as a coloured badge
-    that also carries the word, and the `details` (a list of (label, text) pairs: the rule, the full
-    numbers) in a `<details>` under the row's measurement. Every text is HTML-escaped."""
+    (linked to `href`, with `where` under it when the card has that column) and `statement`, the
+    `measured` value in short, the verdict as a coloured badge that also carries the word, and the
+    `details` (a list of (label, text) pairs: the rule, the full numbers) in a `<details>` under the
+    row's measurement. Every text is HTML-escaped; `$...$` in `where`, the statement and the details
+    becomes math (`with_math`)."""
     missing = [c for c in ("id", "href", "statement", "measured", "verdict", "details") if c not in card.columns]
     if missing:
         raise ValueError(f"card must have the columns id, href, statement, measured, verdict, details; missing {missing}")
@@ -48,13 +70,15 @@ def scorecard_html(card: pd.DataFrame, colors: dict[str, str], summary: str) -> 
     if unknown:
         raise ValueError(f"verdict must be one of {', '.join(map(repr, colors))}, got {', '.join(map(repr, unknown))}")
     esc = html.escape
+    where = card["where"] if "where" in card.columns else pd.Series("", index=card.index)
     rows = []
-    for r in card.itertuples(index=False):
-        details = "".join(f"<dt>{esc(label)}</dt><dd>{esc(text)}</dd>" for label, text in r.details)
+    for r, place in zip(card.itertuples(index=False), where):
+        details = "".join(f"<dt>{esc(label)}</dt><dd>{with_math(text)}</dd>" for label, text in r.details)
+        place = f'<br><span class="scorecard-where">{with_math(place)}</span>' if place else ""
         rows.append(
             f'<tr data-verdict="{esc(r.verdict)}">'
-            f'<td><a href="{esc(r.href)}"><b>{esc(r.id)}</b></a></td>'
-            f"<td>{esc(r.statement)}</td>"
+            f'<td><a href="{esc(r.href)}"><b>{esc(r.id)}</b></a>{place}</td>'
+            f"<td>{with_math(r.statement)}</td>"
             f'<td>{esc(r.measured)}<details><summary>rule and numbers</summary><dl>{details}</dl></details></td>'
             f'<td><span class="verdict-badge" style="background:{colors[r.verdict]}">{esc(r.verdict)}</span></td>'
             "</tr>"
@@ -62,14 +86,30 @@ def scorecard_html(card: pd.DataFrame, colors: dict[str, str], summary: str) -> 
     style = (
         "<style>.scorecard-summary{font-size:1.1em;font-weight:600;margin:.5em 0 1em}"
         ".scorecard-glance td{vertical-align:top;text-align:left;white-space:normal}"
+        ".scorecard-glance .scorecard-where{font-size:.8em;color:#555}"
         ".scorecard-glance details summary{cursor:pointer;font-size:.85em;color:#555}"
         ".scorecard-glance dt{font-size:.85em;font-weight:600;margin-top:.3em}.scorecard-glance dd{font-size:.85em;margin-left:1em}"
         ".verdict-badge{display:inline-block;padding:.1em .6em;border-radius:1em;color:#fff;font-weight:600;"
         "white-space:nowrap;-webkit-print-color-adjust:exact;print-color-adjust:exact}</style>"
     )
-    head = "".join(f"<th>{h}</th>" for h in ("claim", "the paper states", "we measured", "verdict"))
+    head = "".join(f"<th>{h}</th>" for h in ("claim", "statement", "we measured", "verdict"))
     return (f'{style}<p class="scorecard-summary">{esc(summary)}</p>'
             f'<table class="table scorecard-glance"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def scorecard(card: pd.DataFrame, page: str, noun: str) -> str:
+    """The scorecard of a `lib.claims` table (`lib.claims.published` or `lib.claims.beyond`) as
+    `scorecard_html` shows it on the page `page` (its path relative to book/, e.g. "paper/scorecard"):
+    each row links to its `section` (relative to that page), the measurement is shortened to
+    MEASURED_CHARS characters, and the rule and our full numbers go in the row's details; the summary
+    line on top counts the verdicts of the `noun` ("published claims")."""
+    folder = posixpath.dirname(page)
+    glance = card.assign(
+        href=[f"{posixpath.relpath(path, folder)}.html#{anchor}" for path, _, anchor in card.section.str.partition("#").values],
+        measured=card.ours.map(lambda text: textwrap.shorten(text, MEASURED_CHARS, placeholder=" …")),
+        details=[[("rule", r.rule), ("our numbers", r.ours)] for r in card.itertuples()],
+    )
+    return scorecard_html(glance, VERDICT_COLORS, summary_line(card, VERDICT_WORDS, noun))
 
 
 def explore_data(grid: pd.DataFrame, paper: pd.DataFrame) -> dict[str, Any]:

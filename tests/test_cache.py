@@ -81,7 +81,7 @@ def test_code_version_covers_only_the_code_an_experiment_imports(tmp_path, monke
     before = code_version(name)
     assert before == code_version(name) and len(before) == 16
     for untouched in ("plotting.py", "experiments/lw_theory.py", "experiments/__init__.py", "pages.py", "claims.py",
-                      "paper_values.py", "compare.py", "scorecard.py"):  # verdicts and the paper's values: above
+                      "paper_values.py", "compare.py", "present.py"):  # verdicts and the paper's values: above
         _edit(copy / untouched)
         assert code_version(name) == before, untouched
     assert code_version("lib.experiments.lw_theory") != code_version("lib.experiments.setting")

@@ -168,3 +168,127 @@ def test_layerwise_is_one_sided_and_paired():
     assert not claims.layerwise_vs_end_to_end(adam, worse).holds
     same = adam.assign(model="LW_CNN", test_error=adam.test_error + 0.001 * RNG.standard_normal(10))
     assert claims.layerwise_vs_end_to_end(adam, same).holds
+
+
+# --- Part II: every claim on a table where it holds, one where it fails, one where it is partly -----
+
+
+def _opt(fitted, steps=10, bound=100.0):
+    """opt_fit-like rows at k >= k_min = 3 (one row per run), plus a run below k_min that never fits."""
+    runs = pd.DataFrame({"k": 5, "min_width": 3, "m": 20, "fitted": fitted, "steps_to_fit": steps, "bound": bound})
+    below = pd.DataFrame({"k": [1], "min_width": 3, "m": 20, "fitted": [False], "steps_to_fit": [2000], "bound": [math.inf]})
+    return pd.concat([runs, below], ignore_index=True)
+
+
+def test_gd_fits_is_a_fraction_with_a_wilson_interval():
+    assert claims.gd_fits(_opt([True] * 40)).verdict == "holds"  # 40/40: the interval's lower end 0.91
+    assert claims.gd_fits(_opt([True] * 19 + [False])).verdict == "partly"  # 0.95, but the interval reaches 0.76
+    assert claims.gd_fits(_opt([True] * 15 + [False] * 5)).verdict == "fails"
+
+
+def test_gd_within_bound_fails_when_one_run_needs_more_steps():
+    assert claims.gd_within_bound(_opt([True] * 10, steps=list(range(10, 20)))).verdict == "holds"
+    assert claims.gd_within_bound(_opt([True] * 10, steps=[10] * 9 + [150])).verdict == "fails"
+
+
+def _width(acc, sd=0.001, seeds=5):
+    """gen_width-like rows: test accuracy acc[k] + noise of `sd` over seeds, for eta = 2/k and a fixed eta
+    that degrades (it must not count)."""
+    rng = np.random.default_rng(2)
+    rows = [{"eta_rule": rule, "k": k, "m": 20, "seed": s,
+             "test_accuracy": (a if rule == "2/k" else 0.5) + sd * rng.standard_normal()}
+            for k, a in acc.items() for s in range(seeds) for rule in ("2/k", "0.1")]
+    return pd.DataFrame(rows)
+
+
+def test_width_free_holds_flat_and_fails_on_a_drop_at_the_largest_k():
+    assert claims.width_free(_width({1: 0.8, 5: 0.99, 100: 0.99})).verdict == "holds"
+    assert claims.width_free(_width({1: 0.8, 5: 0.99, 100: 0.95})).verdict == "fails"
+    assert claims.width_free(_width({1: 0.8, 5: 0.99, 100: 0.985}, sd=0.02)).verdict == "partly"
+
+
+def _sc(reach, m_sc=100):
+    """gen_sample_complexity-like rows for d = 4, 6: accuracy 0.999 from m = reach[d] on, 0.9 below."""
+    return pd.DataFrame([{"d": d, "m": m, "m_sc": m_sc, "seed": s, "test_accuracy": 0.999 if m >= r else 0.9}
+                         for d, r in reach.items() for m in (10, 50, 200, 1000) for s in range(3)])
+
+
+def test_sample_complexity_fails_when_m_star_exceeds_the_requirement():
+    assert claims.sample_complexity(_sc({4: 10, 6: 50})).verdict == "holds"
+    assert claims.sample_complexity(_sc({4: 10, 6: 200})).verdict == "fails"
+    never = claims.sample_complexity(_sc({4: 10, 6: 5000}))  # never reached: m* infinite
+    assert never.verdict == "fails" and "m*=inf" in never.ours
+
+
+def _psi(signs):
+    """gen_psi-like rows: per run, spurious scores s_p = sign * Delta_p (correlation +-1)."""
+    delta = np.linspace(-0.5, 0.5, 8)
+    return pd.DataFrame([{"kind": "spurious", "m": 20, "replica": r, "delta": x, "score": sign * x + 0.01 * (i % 2)}
+                         for r, sign in enumerate(signs) for i, x in enumerate(delta)])
+
+
+def test_pattern_statistics_needs_correlated_scores():
+    assert claims.pattern_statistics(_psi([1] * 6)).verdict == "holds"
+    assert claims.pattern_statistics(_psi([1, 1, 1, 1, -1])).verdict == "partly"  # mean 0.6, interval wide
+    assert claims.pattern_statistics(_psi([1, -1] * 4)).verdict == "fails"
+
+
+def test_psi_two_points_counts_runs_with_every_prediction():
+    def checks(ok):
+        return pd.DataFrame({"all": ok})
+
+    assert claims.psi_two_points(checks([True] * 40)).verdict == "holds"
+    assert claims.psi_two_points(checks([True] * 19 + [False])).verdict == "partly"
+    assert claims.psi_two_points(checks([True, False] * 10)).verdict == "fails"
+
+
+def test_vc_construction_needs_every_labelling():
+    assert claims.vc_construction(256, 256, 8).verdict == "holds"
+    assert claims.vc_construction(255, 256, 8).verdict == "fails"
+
+
+def _accuracy(cnn, fcn, ci=0.01):
+    """A selected_accuracy-like table: the CNN and two FCNs at m = 10, 50, 200."""
+    rows = [{"model": "CNN (k=50)", "m": m, "mean": a, "ci95": ci, "runs": 10} for m, a in cnn.items()]
+    rows += [{"model": name, "m": m, "mean": a - drop, "ci95": ci, "runs": 10}
+             for m, a in fcn.items() for name, drop in (("FCN depth 2", 0.0), ("FCN depth 3", 0.05))]
+    return pd.DataFrame(rows)
+
+
+def test_cnn_beats_fcn_at_the_first_m_where_the_cnn_is_accurate():
+    cnn = {10: 0.8, 50: 0.98, 200: 1.0}
+    assert claims.cnn_beats_fcn(_accuracy(cnn, {10: 0.6, 50: 0.7, 200: 0.9})).verdict == "holds"
+    assert claims.cnn_beats_fcn(_accuracy(cnn, {10: 0.6, 50: 0.9, 200: 0.99})).verdict == "fails"
+    assert claims.cnn_beats_fcn(_accuracy(cnn, {10: 0.6, 50: 0.8, 200: 0.9}, ci=0.05)).verdict == "partly"
+
+
+def _stars(fcn):
+    """A smallest_m-like table: the CNN at m* = 20 for every n, the FCN at fcn[n] (NaN: not reached)."""
+    rows = [{"n": n, "model": "CNN", "m_star": 20.0, "m_max": 1000} for n in fcn]
+    rows += [{"n": n, "model": "FCN (w=100)", "m_star": m, "m_max": 1000} for n, m in fcn.items()]
+    return pd.DataFrame(rows)
+
+
+def test_gap_grows_fails_on_a_constant_ratio():
+    assert claims.gap_grows(_stars({5: 100.0, 20: 1000.0}), 10).verdict == "holds"
+    assert claims.gap_grows(_stars({5: 100.0, 20: math.nan}), 10).verdict == "holds"  # not reached: at least m_max
+    assert claims.gap_grows(_stars({5: 100.0, 20: 120.0}), 10).verdict == "fails"
+
+
+def _thresholds(k_star):
+    """A thresholds-like table for the theorem's steps: k*(d) = k_star(d) at d = 3..7."""
+    ds = [3, 4, 5, 6, 7]
+    return pd.DataFrame({"choice": "theorem", "d": ds, "k*": [k_star(d) for d in ds], "8d^3": [8 * d**3 for d in ds]})
+
+
+def test_k_star_size_fails_above_a_tenth_of_8d3_or_where_no_k_passed():
+    assert claims.k_star_size(_thresholds(lambda d: 0.05 * 8 * d**3), 5).verdict == "holds"
+    assert claims.k_star_size(_thresholds(lambda d: 0.5 * 8 * d**3), 5).verdict == "fails"
+    assert claims.k_star_size(_thresholds(lambda d: math.nan if d == 7 else 10.0), 5).verdict == "fails"
+
+
+def test_k_star_growth_against_the_lucky_filter_count():
+    assert claims.k_star_growth(_thresholds(lambda d: 5 * d**0.5), 5).verdict == "holds"
+    assert claims.k_star_growth(_thresholds(lambda d: d**2), 5).verdict == "fails"
+    wobbly = {3: 1.3, 4: 0.7, 5: 1.3, 6: 0.7, 7: 1.3}  # slope near 1, a wide interval
+    assert claims.k_star_growth(_thresholds(lambda d: 10 * d * wobbly[d]), 5).verdict == "partly"

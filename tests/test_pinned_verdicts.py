@@ -1,5 +1,6 @@
-"""The quick profile's scorecard verdicts are pinned in tests/pinned_verdicts.json: a change of any
-verdict fails here, naming the claim with its old and new measurement. Updating the file is the
+"""The quick profile's verdicts of both scorecards (`lib.claims.published`, Part I, and
+`lib.claims.beyond`, Part II) are pinned in tests/pinned_verdicts.json: a change of any verdict fails
+here, naming the claim with its old and new measurement. Updating the file is the
 deliberate act that accepts a change:
 
     python tests/test_pinned_verdicts.py   # rewrites tests/pinned_verdicts.json
@@ -9,13 +10,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from lib import claims
 
 PINNED = Path(__file__).with_name("pinned_verdicts.json")
 
 
 def current() -> dict[str, dict[str, str]]:
-    card = claims.published("quick")
+    card = pd.concat([claims.published("quick"), claims.beyond("quick")], ignore_index=True)
+    assert card.id.is_unique, "a claim id appears in both scorecards"
     return {r.id: {"verdict": r.verdict, "ours": r.ours} for r in card.itertuples()}
 
 

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import pytest
 
-from lib.present import explore_data, explorer_html, scorecard_html, summary_line
+from lib.present import explore_data, explorer_html, scorecard, scorecard_html, summary_line, with_math
 
 VERBS = {"holds": "hold", "fails": "fail"}
 COLORS = {"holds": "#1a7f37", "fails": "#cf222e"}
@@ -46,6 +46,26 @@ def test_scorecard_html_rejects_missing_columns_and_unknown_verdicts():
         scorecard_html(_glance(["holds"]).drop(columns="details"), COLORS, "")
     with pytest.raises(ValueError, match="verdict must be one of"):
         scorecard_html(_glance(["unclear"]), COLORS, "")
+
+
+def test_with_math_turns_dollars_into_mathjax_spans_and_escapes_the_rest():
+    assert with_math(r"a < b, $k \le 8d^3$ & $x<y$") == (
+        r'a &lt; b, <span class="math notranslate nohighlight">\(k \le 8d^3\)</span> &amp; '
+        r'<span class="math notranslate nohighlight">\(x&lt;y\)</span>')
+    assert with_math("no math") == "no math"
+
+
+def test_scorecard_links_each_row_to_its_section_from_the_page_and_counts_partly():
+    card = pd.DataFrame({"id": ["A", "B", "C"], "where": ["§5", "the book's", "§7"],
+                         "statement": ["$k > 8d^3$", "s", "t"], "ours": ["x " * 100, "y", "z"],
+                         "verdict": ["holds", "partly", "fails"], "rule": ["r1", "r2", "r3"],
+                         "section": ["paper/lw_cnn_theory#inside", "beyond/optimization#does", "paper/experiments#fig"]})
+    part1 = scorecard(card, "paper/scorecard", "claims")
+    assert '<a href="lw_cnn_theory.html#inside">' in part1 and '<a href="../beyond/optimization.html#does">' in part1
+    assert "1 of 3 claims hold; 1 partly hold: B; 1 fail: C." in part1
+    assert 'style="background:#9a6700">partly</span>' in part1 and "\\(k &gt; 8d^3\\)" in part1
+    assert "x x" in part1 and " …<details>" in part1  # the measurement shortened, the full numbers in details
+    assert '<a href="../paper/lw_cnn_theory.html#inside">' in scorecard(card, "use/scorecard", "claims")
 
 
 def _grid():

@@ -19,9 +19,10 @@
 # the published paper, whose network has a trained second layer, sphere initialisation, the logistic
 # loss and the layer-wise algorithm (its own comparison is in {doc}`../paper/fcn_comparison`).
 #
-# The paper's headline experiment (E3): on the pattern-detection distribution, CNNs
-# "significantly outperform fully connected networks … as predicted by our theoretical results"
-# {cite:p}`brutzkus2021maxpool`. This chapter measures test accuracy against the training-set size
+# The question of this chapter (E3, the book's own experiment): on the pattern-detection distribution,
+# does the XOR-paper CNN significantly outperform fully connected networks? The published paper answers
+# it for its own network in §7 (ConvPool against an MLP and a linear SVM, {doc}`../paper/experiments`),
+# and its Theorem 5.1 ({doc}`../paper/lw_cnn_theory`) explains why. This chapter measures test accuracy against the training-set size
 # $m$ for the XOR-paper CNN and for fully connected networks (FCNs) of two depths and two widths, then
 # makes the task harder by changing the number of patches $n$ and the dimension $d$, and ends with
 # the counting argument behind a lower bound for FCNs.
@@ -116,7 +117,7 @@ show(chosen)
 # %% [markdown]
 # ## Harder instances: more patches, larger dimension
 #
-# The reconstructed CNN bound (T-SC, {prf:ref}`thm-sc` in {doc}`generalization`) scales as $d^2 \log d$ and does not grow with $n$
+# The book's CNN bound (T-SC, {prf:ref}`thm-sc` in {doc}`generalization`) scales as $d^2 \log d$ and does not grow with $n$
 # (for $n \le d$), because the weights are shared over positions. An FCN has no weight sharing: it
 # must detect $\pplus$ separately at each of the $n$ positions, and the counting argument of the next
 # section shows that its hypothesis class grows with $n$. Below, the CNN ($\eta = 0.05$) and the
@@ -150,10 +151,10 @@ plt.show()
 # %% [markdown]
 # ## Why an FCN needs more data: a shattering argument
 #
-# The theory side (T-VC, as reconstructed in Part II) says the CNN's hypothesis class has a VC-dimension
+# The theory side (T-VC, the book's theorem in {doc}`generalization`) says the CNN's hypothesis class has a VC-dimension
 # exponential in $d$ on this distribution, so uniform convergence cannot explain the CNN's sample
-# efficiency ({prf:ref}`thm-vc` in {doc}`generalization`). Whether the paper proves a lower bound for FCNs was unknown to us
-# when this page was written. The statement below is **our own**, with its proof; it makes precise how much
+# efficiency ({prf:ref}`thm-vc` in {doc}`generalization`). The published paper proves no lower bound for FCNs (its §6
+# gives an upper bound, checked in {doc}`../paper/fcn_comparison`). The statement below is **our own**, with its proof; it makes precise how much
 # richer the FCN class is on the very same inputs.
 #
 # ```{prf:theorem} (Two-layer FCNs shatter the support of $\mathcal D$ (our statement))
@@ -214,7 +215,7 @@ show(shatter.groupby(["n", "d", "inputs", "pattern_sets", "labels", "method"])[[
 #
 # ```{admonition} What this chapter checks, in one sentence
 # :class: note
-# CNN $\gg$ FCN on the reconstructed distribution: see {numref}`fig-cnn-vs-fcn` and the numbers
+# CNN $\gg$ FCN on the pattern-detection distribution: see {numref}`fig-cnn-vs-fcn` and the numbers
 # (the Part II scorecard's criterion above); {numref}`fig-sample-gap` shows how the gap changes with the number of
 # patches $n$, which the counting argument of {prf:ref}`thm-fcn-shatter` suggests should widen it.
 # ```

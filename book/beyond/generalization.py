@@ -19,9 +19,9 @@
 # claim of the published paper, whose network has a trained second layer, sphere initialisation,
 # the logistic loss and the layer-wise algorithm.
 #
-# The paper's second claim {cite:p}`brutzkus2021maxpool` is that the trained max-pooling network
-# "can generalize well even for highly over-parameterized models": its test error does not grow with
-# the number of filters $k$. Its earlier versions {cite:p}`brutzkus2020orthogonal` explained this by
+# The published paper's generalization result {cite:p}`brutzkus2021maxpool` is Theorem 5.1(2), for its
+# own network: a test error $O(\sqrt{d/m})$ that does not grow with the number of channels $k$
+# (checked in {doc}`../paper/lw_cnn_theory`). Its earlier versions {cite:p}`brutzkus2020orthogonal` explained this by
 # the *pattern statistics inductive bias* (PSI): the learned filters follow how often each pattern
 # occurs in positive and in negative training points, which yields a sample complexity of
 # $O(d^2 \log d)$, although the network class has a VC dimension exponential in $d$. This chapter
@@ -49,7 +49,7 @@
 # and roughly proportional to, $\Delta_p$.
 # ```
 #
-# ```{prf:theorem} (T-GEN, generalization independent of k (our reconstruction))
+# ```{prf:theorem} (T-GEN, generalization independent of k: the book's own theorem)
 # :label: thm-gen
 #
 # Assume the trained network has PSI with scale $c_s$: every spurious pattern contributes at most
@@ -120,7 +120,7 @@
 # inputs are shattered the same way.
 # ```
 #
-# ```{admonition} Our reconstruction
+# ```{admonition} The book's own statements
 # :class: warning
 # {prf:ref}`thm-gen`, {prf:ref}`thm-sc`, {prf:ref}`thm-psi-2pts` and {prf:ref}`thm-vc` are **the book's
 # own statements** for the XOR-paper network, with our proofs, in the spirit of the paper's earlier
@@ -152,7 +152,7 @@ set_theme()
 N, D = 10, 30
 
 # %% [markdown]
-# For our problem size the reconstructed requirement is large:
+# For our problem size the book's requirement is large:
 
 # %% tags=["hide-input"]
 req = pd.DataFrame(
@@ -208,7 +208,7 @@ plt.show()
 # (mean ± 95% CI half-width); the best width, $k =$ {glue:text}`k_best`, reaches
 # {glue:text}`acc_k_best:.4f`. With the fixed $\eta = 0.1$ the largest width reaches only
 # {glue:text}`acc_fixed_khi:.4f` ± {glue:text}`acc_fixed_khi_ci:.4f`. The claim that
-# over-parameterization does not hurt reproduces for $\eta \propto 1/k$: a network with 60,000
+# over-parameterization does not hurt holds for $\eta \propto 1/k$: a network with 60,000
 # parameters, trained on 20 points, generalizes as well as one with a few hundred.
 #
 # ## Test accuracy against the sample size
@@ -333,7 +333,7 @@ plt.show()
 # {glue:text}`psi_corr_min:.3f` in every single run. The discriminative scores average
 # $s_{\pplus} =$ {glue:text}`psi_splus:.2f` and $s_{\pminus} =$ {glue:text}`psi_sminus:.2f`, while
 # the largest spurious score falls from {glue:text}`psi_max_small_m:.3f` to
-# {glue:text}`psi_max_large_m:.3f` as $m$ grows. PSI reproduces clearly. The slope of $s_p$
+# {glue:text}`psi_max_large_m:.3f` as $m$ grows. PSI holds clearly. The slope of $s_p$
 # against $\Delta_p$ is the scale $c_s$ that {prf:ref}`thm-gen` leaves open; it is well below 1
 # here, which is one reason why the bound with $c_s = 1$ is so pessimistic.
 #
@@ -391,12 +391,12 @@ show(vc)
 #
 # ## Summary
 #
-# - **T-GEN reproduces for $\eta \propto 1/k$**: test accuracy {glue:text}`acc_k2:.4f` ±
+# - **T-GEN holds for $\eta \propto 1/k$**: test accuracy {glue:text}`acc_k2:.4f` ±
 #   {glue:text}`acc_k2_ci:.4f` at $k = 2$ and {glue:text}`acc_khi:.4f` ± {glue:text}`acc_khi_ci:.4f`
 #   at $k =$ {glue:text}`k_hi` ($m = 20$, 20 seeds); with a fixed $\eta = 0.1$ the largest width
 #   drops to {glue:text}`acc_fixed_khi:.4f`.
-# - **The reconstructed bounds are valid and $k$-free but loose**: $m_{\text{req}} =$
+# - **The book's bounds are valid and $k$-free but loose**: $m_{\text{req}} =$
 #   {glue:text}`m_req` against 99% accuracy at $m =$ {glue:text}`m99_k20` for $k = 20$.
-# - **PSI reproduces**: spurious scores follow $\Delta_p$ (correlation at least
+# - **PSI holds**: spurious scores follow $\Delta_p$ (correlation at least
 #   {glue:text}`psi_corr_min:.2f` in every run), and the two-point theorem holds in every run.
 # - **T-VC**: our construction shatters $2^{\lfloor (d-2)/2 \rfloor}$ inputs, verified for $d = 8$.

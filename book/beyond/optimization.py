@@ -54,7 +54,7 @@
 # down.
 # ```
 #
-# ```{prf:theorem} (T-OPT, global optimization (our reconstruction))
+# ```{prf:theorem} (T-OPT, global optimization: the book's own theorem)
 # :label: thm-opt
 #
 # Let $\delta \in (0, 1)$ and let $K_{\text{low}}(k, d, \delta)$ be the largest $K$ with
@@ -199,7 +199,7 @@ plt.show()
 # {glue:text}`max_steps` steps; in the theorem's regime the slowest needed
 # {glue:text}`max_steps_theorem` steps, while the smallest bound there is {glue:text}`min_bound:.0f`
 # steps: the bound exceeds the measured step count by a factor of at least
-# {glue:text}`bound_ratio:.0f`. So the claim reproduces, and the reconstructed bound is valid but very
+# {glue:text}`bound_ratio:.0f`. So the claim holds, and the book's bound is valid but very
 # loose. The measured step count barely depends on $k$ or $m$, while the bound grows with $m$ (the
 # worst case of a single active point never happens: all points of a class share the detectors and
 # are fitted together).
@@ -240,7 +240,7 @@ show(interference)
 
 # %% [markdown]
 # In the theorem's regime, {glue:text}`intf_above` runs exceed $c_I = 1$ (largest interference
-# {glue:text}`intf_max:.2f`). For those runs the reconstructed theorem, with our constant, does not
+# {glue:text}`intf_max:.2f`). For those runs the book's theorem, with our constant, does not
 # apply; evaluated with each run's own measured interference in place of $c_I$, the bound still holds
 # for every run that fitted (check: {glue:text}`bound_measured_ok`). The assumption is the weak point
 # of our theorem: a proof must control the interference by an argument we do not have, such as the
@@ -378,10 +378,10 @@ plt.show()
 #
 # ## Summary
 #
-# - **T-OPT reproduces.** {glue:text}`fit_all` of all runs reach zero training loss; with
+# - **T-OPT holds.** {glue:text}`fit_all` of all runs reach zero training loss; with
 #   $k \ge k_{\min}$ every run does ({glue:text}`fit_theorem`), within {glue:text}`max_steps_theorem`
 #   GD steps.
-# - **The reconstructed bound holds but is loose**: at least {glue:text}`bound_ratio:.0f` times the
+# - **The book's bound holds but is loose**: at least {glue:text}`bound_ratio:.0f` times the
 #   measured step count. Its interference assumption $c_I = 1$ is violated by
 #   {glue:text}`intf_above` runs in the theorem's regime; the bound still holds with the measured
 #   interference.

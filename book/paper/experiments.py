@@ -53,7 +53,8 @@ counts = pd.DataFrame(
 )
 pages.glue_facts("s", {"k": s3a.k, "conv_params": conv.num_parameters, "mlp_width": MLP.matching(conv, 10).width,
                        "mlp_params": MLP.matching(conv, 10).num_parameters, "mnist_max_steps": s3c.max_steps,
-                       "mnist_seeds": s3c.seeds, "svm_max_m": s3c.svm_max_m})
+                       "mnist_seeds": s3c.seeds, "svm_max_m": s3c.svm_max_m,
+                       "band_3b_10": paper_values.published("fig3b").query("m == 10 and model == 'ConvPool'").band.item()})
 assert conv.num_parameters == s3a.k * s3a.d + s3a.k == 10_500
 counts
 
@@ -158,7 +159,7 @@ selections.round(3)
 # over its 5 repetitions), widened by the $\pm 0.01$ to which we read the figures. The first version of
 # the rule asked for our mean within a flat 0.05 of the paper's; it was replaced by the band rule after
 # the full-profile runs had been seen (at commit dd43066), because the paper's own band at Fig. 3b's
-# $m = 10$ is $\pm 0.09$ wide: a flat tolerance narrower than the paper's own spread judges noise. One
+# $m = 10$ is $\pm$ {glue:text}`s_band_3b_10:.2f` wide: a flat tolerance narrower than the paper's own spread judges noise. One
 # earlier amendment, also after a full run: the strict inequality failed Fig. 3a only at $m = 500$,
 # beyond the paper's range, where all three models make no test error at all; a tie at zero error
 # counts as "not worse". For
@@ -373,10 +374,36 @@ pages.glue_facts("sens", {"fig5_best": fig5_fits.variant.iloc[0], "fig5_best_dis
                           "held": ", ".join(f"{f}: {(g.verdict == 'holds').sum()} of {len(g)}" for f, g in robust.groupby("figure"))})
 robust.round(2)
 
+# %% tags=["remove-input"]
+# which verdicts depend on a choice: per figure, the book's verdict and the variants that reverse it
+dependence = []
+for figure, g in robust.groupby("figure", sort=False):
+    ours = g.verdict.iloc[0]  # the first row of each figure is the book's own setting
+    flipped = g.variant[g.verdict != ours].str.replace(f"{figure}: ", "", regex=False).tolist()
+    dependence.append(f"{figure.upper()} {ours} in the book's setting and "
+                      + (f"{'fails' if ours == 'holds' else 'holds'} with {'; '.join(flipped)}" if flipped
+                         else "under every variant tried"))
+glue("sens_dependence", "; ".join(dependence), display=False)
+for name, variant in {"adopted": "fig5: the book's setting", "ball": "fig5: noise uniform in the ball"}.items():
+    row = robust.set_index("variant").loc[variant]
+    pages.glue_facts("sens_fig5", {name: row.verdict, f"{name}_distance": float(row["distance to the paper"])})
+
 # %% [markdown]
 # The figure claims hold in {glue:text}`sens_held` of the settings tried. Of the settings of Fig. 5 tried,
 # the one closest to the paper's three curves jointly is "{glue:text}`sens_fig5_best`" (distance
-# {glue:text}`sens_fig5_best_distance:.1f`). The full table, every model at every $x$ beside the paper:
+# {glue:text}`sens_fig5_best_distance:.1f`). Which verdicts depend on a choice: {glue:text}`sens_dependence`.
+#
+# **One law for both figures.** The paper describes the noise once, for Fig. 3b, and runs Fig. 5 with
+# "the same parameters as above"; the book therefore draws both figures with one law, the one the linear
+# floors support, fixed before Fig. 5 was judged. Choosing Fig. 5's law by how close it brings our
+# curves to the paper's Fig. 5 would be tuning a figure to agree, so FIG5 is judged under the adopted
+# law, and the variants above show what another reading of the paper would give. Under the adopted law
+# FIG5 {glue:text}`sens_fig5_adopted` (distance {glue:text}`sens_fig5_adopted_distance:.1f`); with noise
+# uniform in the ball it {glue:text}`sens_fig5_ball` (distance {glue:text}`sens_fig5_ball_distance:.1f`),
+# but under that law no linear classifier can reach the paper's Fig. 3b SVM error at $m = 500$
+# (floor {glue:text}`floor_ball:.3f` against {glue:text}`floor_svm_500:.3f`).
+#
+# The full table, every model at every $x$ beside the paper:
 
 # %% tags=["hide-input"]
 compare.variants_table(sens).pivot_table(index=["variant", "x"], columns="model", values="ours").round(3)

@@ -14,11 +14,12 @@
 # # Scorecard: the published paper's claims
 #
 # One row per claim of {cite:t}`brutzkus2021maxpool` that this book checks: where the paper makes it,
-# what it states, what we measured, and a verdict. Each row is computed by one function of
-# `lib.claims`, the same function that the claim's chapter calls on the same cached experiment tables,
-# so this page and the chapters cannot disagree. Each verdict follows the rule in the row's last
-# column, fixed in `lib/claims.py`; "holds" means the measurement passed the rule, "fails" that it did
-# not.
+# what it states, what we measured, and a verdict; the claim's name links to the section that checks
+# it. Each row is computed by one function of `lib.claims`, the same function that the claim's chapter
+# calls on the same cached experiment tables, so this page and the chapters cannot disagree. Each
+# verdict follows the rule under "rule and numbers" in its row, fixed in `lib/claims.py`; "holds" means
+# the measurement passed the rule, "fails" that it did not. (The vocabulary, shared with the
+# {doc}`../use/scorecard` of Part II, also has "partly"; no rule of this page uses it.)
 #
 # ```{admonition} How the rules were fixed, and where they changed after a run
 # :class: note
@@ -37,35 +38,17 @@
 # ```
 
 # %% tags=["remove-input"]
-import textwrap
-
 from IPython.display import HTML
 from myst_nb import glue
 
 import lib
-from lib import claims
-from lib.present import scorecard_html, summary_line
-
-# the chapter that checks each claim, with its figure
-CHAPTERS = {"VC": "vc_dimension", "OPT": "lw_cnn_theory", "GEN": "lw_cnn_theory", "K-FREE": "lw_cnn_theory",
-            "N-FREE": "lw_cnn_theory", "L5.2": "lw_cnn_theory", "L5.3": "lw_cnn_theory", "L5.5": "lw_cnn_theory",
-            "MARGIN": "lw_cnn_theory", "J&T-RATE": "lw_cnn_theory", "P6.1": "fcn_comparison",
-            "FCN-SGD": "fcn_comparison", "LW≈E2E": "experiments", "FIG3A": "experiments", "FIG3B": "experiments",
-            "FIG5": "experiments", "FIG3C": "experiments"}
-COLORS = {"holds": "#1a7f37", "fails": "#cf222e"}
+from lib import claims, present
 
 card = claims.published()
-assert set(card.verdict) <= set(COLORS)
 glue("n_claims", len(card), display=False)
 glue("n_hold", int((card.verdict == "holds").sum()), display=False)
 glue("profile", lib.current_profile(), display=False)
-glance = card.assign(
-    href=card.id.map(lambda cid: f"{CHAPTERS[cid]}.html"),
-    statement=card["where"] + ": " + card.paper,
-    measured=card.ours.map(lambda text: textwrap.shorten(text, 110, placeholder=" …")),
-    details=[[("rule", r.rule), ("our numbers", r.ours)] for r in card.itertuples()],
-)
-HTML(scorecard_html(glance, COLORS, summary_line(card, {"holds": "hold", "fails": "fail"}, "published claims")))
+HTML(present.scorecard(card, "paper/scorecard", "published claims"))
 
 # %% [markdown]
 # In the **{glue:text}`profile`** profile, {glue:text}`n_hold` of the {glue:text}`n_claims`
