@@ -110,4 +110,5 @@ def test_an_override_reaches_the_points():
         == [(5, 8 * 5**3 + 1)]
     assert {p["eta_rule"] for p in sweep.get("gen_width").points("quick", {"fixed_eta": 0.3})} == {"2/k", "0.3"}
     probe = sweep.get("k_probe").points("quick", {"d": 6, "k": 40, "choice": "adam"})
-    assert probe == [dict(d=6, k=40, choice="adam", n=10, m=200, seeds=10, test_size=2000, selection_profile="quick")]
+    assert probe == [{"d": 6, "k": 40, "choice": "adam", "n": 10, "m": 200, "seeds": 10, "test_size": 2000,
+                      "selection_profile": "quick"}]
