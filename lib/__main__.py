@@ -10,8 +10,9 @@
                                                          what is missing, write the PNG, print paper / ours
 
 `run` shows a progress bar over the sweep's points with an ETA; points already cached are skipped, so
-an interrupted run resumes. `--set KEY=VALUE` replaces one parameter in every point of the grid (VALUE
-is read as JSON, else taken as a string: `--set seeds=3`, `--set noise=0.5`). `--scheduler` (or
+an interrupted run resumes. `--set KEY=VALUE` replaces one field of the experiment's settings
+(`lib.settings_for(NAME)` lists them; VALUE is read as JSON, else taken as a string: `--set seeds=3`,
+`--set ms=[50,500]`); an unknown field or a bad value is refused before any point is computed. `--scheduler` (or
 $DASK_SCHEDULER_ADDRESS) sends the missing points to a Dask cluster whose workers share the results
 cache. The book's notebooks call the same `lib.run`, so a build in the same profile reuses every point
 computed here. Exit codes: 0 success, 1 `show` of points not computed yet or an unreachable Dask
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--profile", choices=PROFILES, default=None,
                        help="quick (seconds) or full (paper scale); default $BOOK_PROFILE or full")
     where.add_argument("--set", dest="overrides", action="append", type=_override, default=[], metavar="KEY=VALUE",
-                       help="replace parameter KEY in every point by VALUE (JSON, else a string); repeatable")
+                       help="replace field KEY of the experiment's settings by VALUE (JSON, else a string); repeatable")
     where.add_argument("--device", type=_device, default=None, help="cpu, cuda or cuda:N; default: cuda when present")
     how = argparse.ArgumentParser(add_help=False)  # how to compute them: run and figure
     how.add_argument("--jobs", type=_positive_int, default=1, help="points computed in parallel processes")

@@ -63,7 +63,8 @@ from lib.sweep import check_device
 from lib.theory import regime
 from lib.training import loss_and_grad, train, train_layerwise
 
-BATCH_SIZE = figure_settings("fig3a", "full").batch_size  # the §7 figures' minibatch size
+FIG3A, FIG3C = figure_settings("fig3a", "full"), figure_settings("fig3c", "full")  # the §7 settings benchmarked
+BATCH_SIZE = FIG3A.batch_size  # the §7 figures' minibatch size
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,10 @@ def workloads(quick: bool) -> list[Workload]:
             Workload("lw", "orthogonal", 10, 6, 216, 16, 2, 3, 10, radius=math.nan),
         ]
     return [
-        Workload("fig3a-table", "orthogonal", 10, 20, 500, 1000, 10, 500, 20),
-        Workload("fig3a-general", "noisy", 10, 20, 500, 1000, 10, 500, 20),
-        Workload("mnist", "mnist", 4, 784, 500, 10_000, 10, math.ceil(10_000 / BATCH_SIZE), 20),
+        Workload("fig3a-table", "orthogonal", FIG3A.n, FIG3A.d, FIG3A.k, 1000, FIG3A.seeds, 500, 20),
+        Workload("fig3a-general", "noisy", FIG3A.n, FIG3A.d, FIG3A.k, 1000, FIG3A.seeds, 500, 20),
+        Workload("mnist", "mnist", FIG3C.n, FIG3C.d, FIG3C.k, FIG3C.grid[-1], 10, math.ceil(FIG3C.grid[-1] / BATCH_SIZE),
+                 20),
         Workload("lw", "orthogonal", 10, 6, 13_824, 64, 10, 50, 500, radius=math.nan),
     ]
 

@@ -1,14 +1,16 @@
 """Experiments as sweeps over a grid of points, each point computed once and cached.
 
-An experiment is registered with `@experiment(name, summary, grid)`: `grid(profile)` lists the points
-(dicts of JSON-able parameters) for the profile "quick" (CI, nbval: seconds) or "full" (the paper's
-scale), and the decorated function computes one point and returns a tidy DataFrame. `run(name,
-profile, **overrides)` goes through the points in order (each override replacing one parameter in every
-point), reads each from the cache or computes and stores it, so an interrupted sweep resumes where it
-stopped, and returns all points' rows in one DataFrame. A point is computed under a lock on its cache
-entry, so two runs of one sweep at once compute each point once. The missing points are computed here,
-in `jobs` local processes, or as tasks of a `dask.distributed` cluster (`scheduler=` or
-$DASK_SCHEDULER_ADDRESS), each task storing its point in the shared cache itself.
+An experiment is registered with `@experiment(name, summary, grid, settings=factory)`: `factory(profile)`
+gives the book's settings (a frozen `lib.settings.Settings`) of the profile "quick" (CI, nbval:
+seconds) or "full" (the paper's scale), `grid(settings)` lists their points (dicts of JSON-able
+parameters), and the decorated function computes one point and returns a tidy DataFrame. `run(name,
+profile, **overrides)` replaces fields of the settings (an unknown field or a bad value is a ValueError
+before any point is computed), goes through the points in order, reads each from the cache or computes
+and stores it, so an interrupted sweep resumes where it stopped, and returns all points' rows in one
+DataFrame. A point is computed under a lock on its cache entry, so two runs of one sweep at once
+compute each point once. The missing points are computed here, in `jobs` local processes, or as tasks
+of a `dask.distributed` cluster (`scheduler=` or $DASK_SCHEDULER_ADDRESS), each task storing its point
+in the shared cache itself.
 `python -m lib run NAME --jobs N` (lib/__main__.py) is the same function from the command line, and
 `precompute` (`python -m lib run all --jobs N`) computes the missing points of every experiment at once.
 
@@ -64,15 +66,14 @@ def current_profile() -> str:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A registered experiment: its name, a one-line summary, its grid and its point function, and
-    (for an experiment with settings) the factory of its settings per profile. With settings, `grid`
-    maps a settings object to the points; without, a profile to the points."""
+    """A registered experiment: its name, a one-line summary, its grid (a settings object -> the points),
+    its point function, and the factory of its settings per profile."""
 
     name: str
     summary: str
-    grid: Callable[[Any], list[dict[str, Any]]]
+    grid: Callable[[Settings], list[dict[str, Any]]]
     compute: Callable[..., pd.DataFrame]
-    settings: Callable[[str], Settings] | None = None
+    settings: Callable[[str], Settings]
 
     @property
     def module(self) -> str:
@@ -84,41 +85,25 @@ class Experiment:
         """(name, module, qualified name of the point function): how a worker process finds it."""
         return self.name, self.module, self.compute.__qualname__
 
-    def settings_for(self, profile: str, overrides: dict[str, Any] | None = None) -> Settings | None:
+    def settings_for(self, profile: str, overrides: dict[str, Any] | None = None) -> Settings:
         """The settings of `profile` with `overrides` in place (ValueError naming the fields for an
-        unknown field or a bad value); None for an experiment without settings."""
+        unknown field or a bad value)."""
         check_choice("profile", profile, PROFILES)
-        if self.settings is None:
-            return None
         return self.settings(profile).replace(**(overrides or {}))
 
     def points(self, profile: str, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """The points of `profile`: with settings, those of `settings_for(profile, overrides)`; without,
-        the grid of `profile`, each override replacing its parameter in every point that has it
-        (ValueError naming the parameters when no point has it)."""
-        check_choice("profile", profile, PROFILES)
-        if self.settings is not None:
-            return self.grid(self.settings_for(profile, overrides))
-        points = self.grid(profile)
-        if overrides:
-            keys = sorted(set().union(*points))
-            for key in overrides:
-                if key not in keys:
-                    raise ValueError(
-                        f"override {key!r} is no parameter of experiment {self.name!r}; allowed: {', '.join(keys)}"
-                    )
-            points = [{**p, **{k: v for k, v in overrides.items() if k in p}} for p in points]
-        return points
+        """The points of `settings_for(profile, overrides)`."""
+        return self.grid(self.settings_for(profile, overrides))
 
 
 REGISTRY: dict[str, Experiment] = {}
 
 
-def experiment(name: str, summary: str, grid: Callable[[Any], list[dict[str, Any]]],
-               settings: Callable[[str], Settings] | None = None):
-    """Register the decorated point function `compute(**point, device=...) -> DataFrame`. `grid` lists
-    the points of a profile, or, with `settings` (profile -> the book's `Settings` of that profile), the
-    points of a settings object: then every override is a field of the settings."""
+def experiment(name: str, summary: str, grid: Callable[[Settings], list[dict[str, Any]]],
+               settings: Callable[[str], Settings]):
+    """Register the decorated point function `compute(**point, device=...) -> DataFrame`: `settings`
+    (profile -> the book's `Settings` of that profile) gives its settings, whose fields are what an
+    override may replace, and `grid` lists the points of a settings object."""
 
     def register(compute: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
         if name in REGISTRY:
@@ -162,12 +147,10 @@ def catalogue() -> dict[str, str]:
 
 def settings_for(name: str, profile: str | None = None, **overrides: Any) -> Settings:
     """The settings of experiment `name` in `profile` (default: `current_profile()`) with `overrides`
-    in place: what `run(name, profile, **overrides)` computes (ValueError for an experiment without
-    settings, an unknown field or a bad value)."""
+    in place: what `run(name, profile, **overrides)` computes (ValueError for an unknown field or a bad
+    value)."""
     exp = get(name)
     profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
-    if exp.settings is None:
-        raise ValueError(f"experiment {name!r} has no settings object; its points: run({name!r}) lists them")
     return exp.settings_for(profile, overrides)
 
 
@@ -302,7 +285,7 @@ def run(
 ) -> pd.DataFrame:
     """All points of experiment `name` in `profile` (default: `current_profile()`) as one DataFrame.
 
-    Each keyword of `overrides` replaces that parameter in every point of the grid, e.g.
+    Each keyword of `overrides` replaces that field of the experiment's settings (`settings_for`), e.g.
     `run("fig3a", seeds=3)` (the points are then cached under their new values). Points found in the
     cache are read; the others are computed here (in `jobs` processes when jobs > 1, see
     `_compute_parallel`) or, with a `scheduler` address (default $DASK_SCHEDULER_ADDRESS), as tasks of
@@ -315,7 +298,8 @@ def run(
     profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
     jobs, device, scheduler = check_options(jobs, device, scheduler)
     cache = _cache(cache)
-    points = exp.points(profile, overrides)
+    settings = exp.settings_for(profile, overrides)
+    points = exp.grid(settings)
     for point in points:
         canonical(point, "a point of the grid")  # a grid must be JSON-able: fail before any work
     configs = [point_config(exp, profile, p, device) for p in points]
@@ -365,7 +349,7 @@ def run(
             bar.close()
     out = pd.concat([_with_point(tables[i], points[i]) for i in range(len(points))], ignore_index=True)
     out.attrs.update(
-        settings=exp.settings_for(profile, overrides),
+        settings=settings,
         experiment=name,
         profile=profile,
         seconds=sum(seconds.values()),

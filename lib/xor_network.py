@@ -3,16 +3,19 @@ balanced +1/-1 second layer, its two weight tables, how Part II trains it (full-
 loss: `train_cnn`), and the fully connected networks it is compared with (`MODELS`, `fit_and_score`)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 import torch
 
+from lib._checks import show
 from lib.distributions import P_MINUS, P_PLUS, OrthogonalPatterns
 from lib.models import ConvPool, FullyConnected
 from lib.samples import test_set, training_sets
+from lib.settings import Settings, checked, integer, integers, real
 from lib.training import TrainResult, accuracy, train
 
 
@@ -58,6 +61,52 @@ def step_cap(profile: str) -> int:
 def step_size(eta_rule: str, k: int) -> float:
     """eta for a rule: "2/k" (eta = 2/k, the book's width scaling) or a fixed number such as "0.1"."""
     return 2.0 / k if eta_rule == "2/k" else float(eta_rule)
+
+
+def check_eta_rule(name: str, value: Any) -> str:
+    """`value` if it is a rule of `step_size`: "2/k" or a positive finite number written as a string."""
+    try:
+        ok = value == "2/k" or (isinstance(value, str) and 0 < float(value) < math.inf)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be '2/k' or a positive number as a string such as '0.1', got {show(value)}")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class XorTraining(Settings):
+    """How Part II trains the XOR-paper network: full-batch GD on the hinge loss (`train_cnn`)."""
+
+    eta_rule: str = checked("2/k", "GD step size: '2/k' (eta = 2/k) or a fixed eta such as '0.1'", check_eta_rule)
+    init_std: float = real(1e-3, "sigma_g, the standard deviation of the initial filter entries", 0.0, 1e3,
+                           low_open=True)
+    steps: int = integer(2_000, "cap T on GD steps (`step_cap` of the profile)", 1, 10**7)
+    seed: int = integer(0, "base seed", 0, 2**32 - 1)
+
+    def point(self, **geometry: Any) -> dict[str, Any]:
+        """A point: `geometry` (n, d, k, m, replicas ...), then these training settings."""
+        return {**geometry, "eta_rule": self.eta_rule, "init_std": self.init_std, "steps": self.steps, "seed": self.seed}
+
+
+@dataclasses.dataclass(frozen=True)
+class XorShape(XorTraining):
+    """The training settings on D with n patches out of d patterns (the chapters' n = 10, d = 30)."""
+
+    n: int = integer(N, "patches per input", 1, 1_000)
+    d: int = integer(D, "dimension d = number of patterns (standard basis)", 3, 10_000)
+
+
+@dataclasses.dataclass(frozen=True)
+class XorGrid(XorShape):
+    """One point per (k, m): `replicas` networks of width k, each on its own m points of D."""
+
+    ks: tuple[int, ...] = integers((50,), "widths k (filters of each sign), one point each", 1, 100_000)
+    ms: tuple[int, ...] = integers((20,), "training points m, one point each", 1, 10**6)
+    replicas: int = integer(20, "replicas per point", 1, 10_000)
+
+    def points(self) -> list[dict[str, Any]]:
+        return [self.point(n=self.n, d=self.d, k=k, m=m, replicas=self.replicas) for k in self.ks for m in self.ms]
 
 
 class CNNRun(NamedTuple):

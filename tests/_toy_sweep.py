@@ -17,6 +17,7 @@ import sys
 import time
 
 import pandas as pd
+from _toy_settings import ProfileSettings, by_profile
 
 from lib import sweep
 from lib.cache import ResultsCache, code_version
@@ -42,7 +43,8 @@ def toy_sweep(*, i: int, device: str) -> pd.DataFrame:
 
 def register() -> None:
     """Register the toy experiment (tests first swap `sweep.REGISTRY` for a copy)."""
-    sweep.experiment(NAME, "crash-safety toy: sleeps, then returns (i + 1) / 3", grid)(toy_sweep)
+    sweep.experiment(NAME, "crash-safety toy: sleeps, then returns (i + 1) / 3", by_profile(grid),
+                     settings=ProfileSettings)(toy_sweep)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _toy_settings import toy as toy_experiment
 
 import lib.cache
 from lib import sweep
@@ -50,7 +51,7 @@ def test_sweep_resumes_after_a_failure(tmp_path, monkeypatch):
             raise RuntimeError("boom")
         return pd.DataFrame({"value": [i * 10]})
 
-    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "toy", grid, compute))
+    monkeypatch.setitem(sweep.REGISTRY, "toy", toy_experiment("toy", "toy", grid, compute))
     cache = ResultsCache(tmp_path)
     with pytest.raises(RuntimeError):
         sweep.run("toy", "quick", cache=cache, device="cpu")

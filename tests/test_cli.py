@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _toy_settings import counter
 
 from lib import sweep
 from lib.__main__ import main
@@ -13,13 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def toy(monkeypatch, tmp_path):
-    def grid(profile):
-        return [{"i": i} for i in range(2 if profile == "quick" else 3)]
-
     def compute(*, i, device):
         return pd.DataFrame({"value": [i * 10], "device": [device]})
 
-    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "a toy sweep", grid, compute))
+    monkeypatch.setitem(sweep.REGISTRY, "toy", counter("toy", "a toy sweep", compute))
     monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path))
     return "toy"
 
@@ -50,7 +48,8 @@ def test_run_then_show_then_list(toy, capsys):
         (["run", "toy", "--jobs", "two"], "--jobs: must be a positive integer"),
         (["run", "toy", "--device", "tpu"], "device must be 'cpu', 'cuda' or 'cuda:N', got 'tpu'"),
         (["run", "toy", "--device", "cuda:x"], "device must be 'cpu', 'cuda' or 'cuda:N', got 'cuda:x'"),
-        (["run", "toy", "--set", "nope=1"], "override 'nope' is no parameter of experiment 'toy'; allowed: i"),
+        (["run", "toy", "--set", "nope=1"], "'nope' is no setting of Counter; the settings are: count, first"),
+        (["run", "toy", "--set", "count=0"], "count must be"),
         (["run", "toy", "--set", "i"], "--set: must be KEY=VALUE, got 'i'"),
         (["run", "toy", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"], "jobs must be 1 with a Dask scheduler"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
@@ -72,11 +71,11 @@ def test_cuda_without_gpu_is_refused(toy, capsys, monkeypatch, device):
     assert exc.value.code == 2 and "no GPU" in capsys.readouterr().err
 
 
-def test_set_overrides_a_parameter_in_every_point(toy, capsys):
-    assert main(["run", toy, "--profile", "quick", "--device", "cpu", "--set", "i=7"]) == 0
-    assert "2 points, 1 from the cache" in capsys.readouterr().out  # both points are now i=7: computed once
-    assert main(["show", toy, "--profile", "quick", "--set", "i=7", "--format", "csv"]) == 0
-    assert capsys.readouterr().out.splitlines()[1:] == ["70,cpu,7", "70,cpu,7"]
+def test_set_replaces_a_settings_field(toy, capsys):
+    assert main(["run", toy, "--profile", "quick", "--device", "cpu", "--set", "first=7"]) == 0
+    assert "2 points, 0 from the cache" in capsys.readouterr().out
+    assert main(["show", toy, "--profile", "quick", "--set", "first=7", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == ["70,cpu,7", "80,cpu,8"]
     assert main(["show", toy, "--profile", "quick", "--format", "csv"]) == 1  # the plain grid: not computed
 
 

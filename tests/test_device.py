@@ -9,6 +9,7 @@ import os
 import pandas as pd
 import pytest
 import torch
+from _toy_settings import toy as toy_experiment
 from _virtual_cuda import virtual_cuda
 
 from lib import sweep
@@ -106,7 +107,7 @@ def toy_on_a_gpu(monkeypatch, tmp_path):
     """A toy experiment, the only one of the catalogue, on a machine where torch sees one GPU."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "squares", _grid, _compute))
+    monkeypatch.setitem(sweep.REGISTRY, "toy", toy_experiment("toy", "squares", _grid, _compute))
     monkeypatch.setattr(sweep, "catalogue", lambda: {"toy": __name__})
     monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path))
     return "toy"
@@ -135,7 +136,7 @@ def test_the_gpu_suites_comparison_rule(monkeypatch):
     initialisation counts; a point's mean test error within ERROR_TOL; losses and timings free."""
     from test_gpu import ERROR_TOL, _compare
 
-    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "", lambda p: [{"n": 1}, {"n": 2}], _compute))
+    monkeypatch.setitem(sweep.REGISTRY, "toy", toy_experiment("toy", "", lambda p: [{"n": 1}, {"n": 2}], _compute))
     cpu = pd.DataFrame({"model": ["cnn"] * 4, "n": [1, 1, 2, 2], "lucky_plus": [3, 4, 5, 6],
                         "test_error": [0.10, 0.20, 0.0, 0.0], "loss": [0.5, 0.4, 0.3, 0.2], "seconds": [1.0] * 4})
     close = cpu.assign(test_error=cpu.test_error + [0.0, 2 * ERROR_TOL * 0.9, 0.0, 0.0], loss=0.0, seconds=9.0)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _toy_settings import counter
 
 import lib.cache
 from lib import sweep
@@ -66,15 +67,12 @@ def test_an_entry_whose_place_is_a_directory_gives_a_cache_error(tmp_path):
 def toy_cli(monkeypatch, tmp_path):
     """A two-point toy experiment whose point i=-1 fails with a ValueError while computing."""
 
-    def grid(profile):
-        return [{"i": 0}, {"i": 1}]
-
     def compute(*, i, device):
         if i < 0:
             raise ValueError(f"i must be >= 0, got {i}")
         return pd.DataFrame({"value": [i * 10]})
 
-    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "a toy sweep", grid, compute))
+    monkeypatch.setitem(sweep.REGISTRY, "toy", counter("toy", "a toy sweep", compute, quick=2, full=2))
     monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
 
@@ -82,7 +80,7 @@ def toy_cli(monkeypatch, tmp_path):
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_value_error_while_computing_exits_2_with_one_line_and_no_lock_file(toy_cli, capsys, jobs):
     """Item 5: a bad --set value caught only while computing: exit 2, one line, no stray .lock file."""
-    assert main(["run", "toy", "--profile", "quick", "--device", "cpu", "--jobs", jobs, "--set", "i=-1"]) == 2
+    assert main(["run", "toy", "--profile", "quick", "--device", "cpu", "--jobs", jobs, "--set", "first=-1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "python -m lib: error: i must be >= 0, got -1" and not any("Traceback" in e for e in err)
     assert not list(toy_cli.rglob("*.lock"))

@@ -5,6 +5,7 @@ import math
 
 import pandas as pd
 import pytest
+from _toy_settings import toy as toy_experiment
 
 import lib
 from lib import compare, paper_values
@@ -153,7 +154,7 @@ def test_cli_show_csv(monkeypatch, capsys):
     def grid(profile):
         return [{"i": 1}]
 
-    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment(
+    monkeypatch.setitem(sweep.REGISTRY, "toy", toy_experiment(
         "toy", "toy", grid, lambda *, i, device: pd.DataFrame({"model": ["A"], "test_error": [0.5]})))
     assert main(["run", "toy", "--profile", "quick", "--device", "cpu"]) == 0
     capsys.readouterr()

@@ -116,16 +116,17 @@ def test_explorer_html_embeds_the_data_as_json_and_fetches_nothing():
 
 def test_explore_points_cut_the_candidates_to_fig3b_choice(monkeypatch):
     from lib.experiments import paper_figures
+    from lib.sweep import settings_for
 
     monkeypatch.setattr(paper_figures, "selection", lambda s: s)  # no training: the choice below is given
     monkeypatch.setattr(paper_figures, "chosen", lambda _: {"ConvPool": {"lr": 0.01, "radius": 1e-3},
                                                             "MLP": {"lr": 0.003, "radius": float("nan")}})
-    points = paper_figures.explore_points("quick")
-    grid = paper_figures.EXPLORE_GRID["quick"]
-    assert len(points) == len(grid["n"]) * len(grid["m"]) * len(grid["noise_scale"])
+    grid = settings_for("explore_grid", "quick")
+    points = paper_figures.explore_points(grid)
+    assert len(points) == len(grid.ns) * len(grid.ms) * len(grid.noise_scales)
     assert {(p["n"], p["noise_scale"], p["x"]) for p in points} == {
-        (n, noise, m) for n in grid["n"] for noise in grid["noise_scale"] for m in grid["m"]}
-    assert all(tuple(p["lrs"]) == (0.003, 0.01) and tuple(p["radii"]) == (1e-3,) and p["seeds"] == grid["seeds"] for p in points)
+        (n, noise, m) for n in grid.ns for noise in grid.noise_scales for m in grid.ms}
+    assert all(tuple(p["lrs"]) == (0.003, 0.01) and tuple(p["radii"]) == (1e-3,) and p["seeds"] == grid.seeds for p in points)
     assert all(p["d"] == 20 and p["k"] == 500 for p in points)
     with pytest.raises(ValueError, match="profile"):
-        paper_figures.explore_points("medium")
+        settings_for("explore_grid", "medium")

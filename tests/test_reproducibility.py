@@ -17,6 +17,7 @@ import pytest
 import torch
 
 import _repro_toy as toy
+from _toy_settings import ProfileSettings, by_profile
 import lib.experiments  # noqa: F401  (fill the registry before a test swaps in a copy)
 from lib import sweep
 from lib.cache import ResultsCache
@@ -120,7 +121,8 @@ def test_replica_alone_is_bit_identical_to_the_same_replica_in_a_batch():
 @pytest.fixture
 def toy_registry(monkeypatch):
     monkeypatch.setattr(sweep, "REGISTRY", dict(sweep.REGISTRY))
-    sweep.experiment(toy.NAME, "reproducibility toy: CNN and FCN curves", toy.grid)(toy.compute)
+    sweep.experiment(toy.NAME, "reproducibility toy: CNN and FCN curves", by_profile(toy.grid),
+                     settings=ProfileSettings)(toy.compute)
 
 
 def test_sweep_result_is_identical_computed_cached_or_in_a_fresh_process(tmp_path, toy_registry):

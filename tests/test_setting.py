@@ -24,7 +24,8 @@ from lib.diagrams import (  # noqa: E402
     pattern_glyphs,
     point_image,
 )
-from lib.experiments.setting import _first_run_grid, first_run, log_steps  # noqa: E402
+from lib.experiments.setting import first_run, log_steps  # noqa: E402
+from lib.sweep import get  # noqa: E402
 from lib.theory import regime  # noqa: E402
 from lib.plotting import setting_first_run_figure  # noqa: E402
 
@@ -176,7 +177,7 @@ def test_log_steps():
 
 @pytest.mark.parametrize("profile", ["quick", "full"])
 def test_grid_theorem_point_meets_theorem_5_1(profile):
-    theorem, relaxed = _first_run_grid(profile)
+    theorem, relaxed = get("setting_first_run").points(profile)
     assert theorem["regime"] == "theorem" and relaxed["regime"] == "relaxed"
     d, k, T1 = theorem["d"], theorem["k"], theorem["T1"]
     assert k > 8 * d**3

@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import subprocess
 import sys
@@ -7,9 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from _toy_settings import toy as toy_experiment
 
 from lib import sweep
 from lib.cache import ResultsCache
+from lib.settings import Settings, real
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,7 +29,7 @@ def _compute(*, i, device):
 
 @pytest.fixture
 def toy(monkeypatch):
-    monkeypatch.setitem(sweep.REGISTRY, "toy", sweep.Experiment("toy", "a toy sweep", _grid, _compute))
+    monkeypatch.setitem(sweep.REGISTRY, "toy", toy_experiment("toy", "a toy sweep", _grid, _compute))
     return "toy"
 
 
@@ -59,7 +62,7 @@ def test_worker_failure_propagates_and_keeps_finished_points(monkeypatch, tmp_pa
             raise RuntimeError("boom")
         return pd.DataFrame({"value": [i]})
 
-    monkeypatch.setitem(sweep.REGISTRY, "bad", sweep.Experiment("bad", "fails at i=3", _grid, compute))
+    monkeypatch.setitem(sweep.REGISTRY, "bad", toy_experiment("bad", "fails at i=3", _grid, compute))
     cache = ResultsCache(tmp_path)
     with pytest.raises(RuntimeError, match="boom"):
         sweep.run("bad", "quick", jobs=2, cache=cache, device="cpu")
@@ -82,25 +85,30 @@ def test_spawned_workers_compute_the_same_points(toy, tmp_path, monkeypatch):
     assert os.getpid() not in set(spawned["pid"]) and spawned.attrs["cached_points"] == 0
 
 
-def _scaled_grid(profile):
-    return [{"i": i, "scale": 1.0} for i in range(3)]
+@dataclasses.dataclass(frozen=True)
+class Scaled(Settings):
+    scale: float = real(1.0, "the factor of every point", -1e6, 1e6)
+
+
+def _scaled_grid(s):
+    return [{"i": i, "scale": s.scale} for i in range(3)]
 
 
 def _scaled(*, i, scale, device):
     return pd.DataFrame({"value": [i * scale]})
 
 
-def test_overrides_replace_a_parameter_in_every_point(monkeypatch, tmp_path):
-    monkeypatch.setitem(sweep.REGISTRY, "scaled", sweep.Experiment("scaled", "i * scale", _scaled_grid, _scaled))
+def test_overrides_replace_a_settings_field(monkeypatch, tmp_path):
+    monkeypatch.setitem(sweep.REGISTRY, "scaled", sweep.Experiment("scaled", "i * scale", _scaled_grid, _scaled, lambda _: Scaled()))
     cache = ResultsCache(tmp_path)
     plain = sweep.run("scaled", "quick", cache=cache, device="cpu")
     tripled = sweep.run("scaled", "quick", cache=cache, device="cpu", scale=3.0)
     assert plain["value"].tolist() == [0.0, 1.0, 2.0] and tripled["value"].tolist() == [0.0, 3.0, 6.0]
     assert tripled.attrs["cached_points"] == 0 and (tripled["scale"] == 3.0).all()  # cached under their new values
     assert sweep.cached_points("scaled", "quick", cache, "cpu", scale=3.0) == (3, 3)
-    with pytest.raises(ValueError, match="override 'seeds' is no parameter of experiment 'scaled'; allowed: i, scale"):
+    with pytest.raises(ValueError, match="'seeds' is no setting of Scaled; the settings are: scale"):
         sweep.run("scaled", "quick", cache=cache, device="cpu", seeds=3)
-    with pytest.raises(ValueError, match="JSON"):
+    with pytest.raises(ValueError, match="scale must be"):
         sweep.run("scaled", "quick", cache=cache, device="cpu", scale=float("nan"))
 
 
@@ -158,7 +166,7 @@ def test_precompute_fills_every_experiment_and_runs_then_only_read(toy, monkeypa
     from lib.__main__ import main
 
     monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path))
-    monkeypatch.setitem(sweep.REGISTRY, "toy2", sweep.Experiment("toy2", "another toy", _grid, _compute))
+    monkeypatch.setitem(sweep.REGISTRY, "toy2", toy_experiment("toy2", "another toy", _grid, _compute))
     assert sweep.precompute("quick", jobs=2, device="cpu", names=[toy, "toy2"]) > 0
     for name in (toy, "toy2"):
         df = sweep.run(name, "quick", device="cpu")

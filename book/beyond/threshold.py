@@ -80,7 +80,7 @@ print(f"profile {profile}: d in {sorted(table.d.unique().tolist())}, {int(df.see
       f"{int(table.probes.sum())} probes; relaxed steps {LW}")
 
 # %% tags=["remove-cell"]
-for name, value in threshold.chapter_facts(df, profile).items():
+for name, value in threshold.chapter_facts(df).items():
     glue(name, value, display=False)
 
 # %% [markdown]

@@ -41,7 +41,6 @@ from IPython.display import HTML
 from myst_nb import glue
 
 import lib
-from lib.experiments.paper_figures import EXPLORE_GRID
 from lib.paper_values import published
 from lib.present import explore_data, explorer_html
 
@@ -54,7 +53,7 @@ pick = grid.groupby("model")[["lr", "radius"]].first()
 glue("explore_lr", float(pick.loc["ConvPool", "lr"]), display=False)
 glue("explore_mlp_lr", float(pick.loc["MLP", "lr"]), display=False)
 glue("explore_radius", float(pick.loc["ConvPool", "radius"]), display=False)
-glue("explore_seeds", EXPLORE_GRID[profile]["seeds"], display=False)
+glue("explore_seeds", lib.settings_for("explore_grid", profile).seeds, display=False)
 glue("explore_points", grid.attrs["points"], display=False)
 glue("explore_seconds", grid.attrs["seconds"], display=False)
 

@@ -9,6 +9,7 @@ a validation sample (ties: the first of the grid), and the table marks those rep
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -17,6 +18,7 @@ import torch
 
 from lib.distributions import OrthogonalPatterns
 from lib.samples import TEST_SEED_OFFSET
+from lib.settings import Settings, integer, integers, same_length
 from lib.xor_network import fit_and_score, xor_cnn
 from lib.models import FullyConnected
 from lib.sweep import experiment
@@ -24,27 +26,44 @@ from lib.training import train
 
 # ---------------------------------------------------------------- E3: accuracy against m
 
+_SMALL_M, _LARGE_M = (5, 10, 20, 50, 100, 200), (500, 1000)
 
-def _cnn_vs_fcn_grid(profile: str) -> list[dict]:
-    if profile == "quick":
-        ms = {"CNN k=50": [5, 20, 100], "FCN-2 w=100": [5, 20, 100], "FCN-3 w=100": [20]}
-        seeds = 3
-    else:
-        small, large = [5, 10, 20, 50, 100, 200], [500, 1000]
-        ms = {
-            "CNN k=50": small + large + [2000, 5000],
-            "FCN-2 w=100": small + large,
-            "FCN-2 w=1000": small + large,
-            "FCN-3 w=100": small + large,
-        }
-        seeds = 10
-    return [dict(model=mod, m=m, n=10, d=30, seeds=seeds, seed=0) for mod, m_list in ms.items() for m in m_list]
+
+@dataclasses.dataclass(frozen=True)
+class CnnVsFcnSettings(Settings):
+    """One point per (model, m) on D: each model's own grid of m (empty: the model is left out)."""
+
+    cnn_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M + (2000, 5000), "m of the CNN (k = 50)", 1, 10**6, empty=True)
+    fcn2_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M, "m of the depth-2 FCN of width 100", 1, 10**6, empty=True)
+    fcn2_wide_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M, "m of the depth-2 FCN of width 1000", 1, 10**6,
+                                             empty=True)
+    fcn3_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M, "m of the depth-3 FCN of width 100", 1, 10**6, empty=True)
+    n: int = integer(10, "patches per input", 1, 1_000)
+    d: int = integer(30, "dimension d = number of patterns", 3, 10_000)
+    seeds: int = integer(10, "repetitions per point", 1, 10_000)
+    seed: int = integer(0, "base seed", 0, 2**32 - 1)
+
+    def grids(self) -> dict[str, tuple[int, ...]]:
+        """{model (a key of lib.xor_network.MODELS): its m}."""
+        return {"CNN k=50": self.cnn_ms, "FCN-2 w=100": self.fcn2_ms, "FCN-2 w=1000": self.fcn2_wide_ms,
+                "FCN-3 w=100": self.fcn3_ms}
+
+
+def _cnn_vs_fcn_settings(profile: str) -> CnnVsFcnSettings:
+    if profile == "full":
+        return CnnVsFcnSettings()
+    return CnnVsFcnSettings(cnn_ms=(5, 20, 100), fcn2_ms=(5, 20, 100), fcn2_wide_ms=(), fcn3_ms=(20,), seeds=3)
+
+
+def _cnn_vs_fcn_grid(s: CnnVsFcnSettings) -> list[dict]:
+    return [dict(model=mod, m=m, n=s.n, d=s.d, seeds=s.seeds, seed=s.seed) for mod, ms in s.grids().items() for m in ms]
 
 
 @experiment(
     "cnn_vs_fcn",
     "Test accuracy against m: the XOR-paper CNN and FCNs of depth 2 and 3, learning rate tuned on validation (n=10, d=30)",
     _cnn_vs_fcn_grid,
+    settings=_cnn_vs_fcn_settings,
 )
 def cnn_vs_fcn(*, model, m, n, d, seeds, seed, device) -> pd.DataFrame:
     """One (model, m) point on the orthogonal-pattern distribution D (§3 of the paper)."""
@@ -57,17 +76,32 @@ def cnn_vs_fcn(*, model, m, n, d, seeds, seed, device) -> pd.DataFrame:
 GAP_LR = {"CNN k=50": 0.05, "FCN-2 w=100": 1.0}  # one learning rate per model (middle of its grid)
 
 
-def _sample_gap_grid(profile: str) -> list[dict]:
-    if profile == "quick":
-        shapes, seeds = [(5, 30), (10, 30)], 3
-        ms = {"CNN k=50": [10, 50], "FCN-2 w=100": [50, 200]}
-    else:
-        shapes, seeds = [(5, 30), (10, 30), (20, 30), (10, 15), (10, 60)], 10
-        ms = {"CNN k=50": [5, 10, 20, 50, 100, 200], "FCN-2 w=100": [20, 50, 100, 200, 500, 1000]}
+@dataclasses.dataclass(frozen=True)
+class SampleGapSettings(Settings):
+    """One point per (shape (n, d), model, m): the shapes are the pairs (ns[i], ds[i])."""
+
+    ns: tuple[int, ...] = integers((5, 10, 20, 10, 10), "patches n of each shape", 1, 1_000)
+    ds: tuple[int, ...] = integers((30, 30, 30, 15, 60), "dimension d of each shape", 3, 10_000)
+    cnn_ms: tuple[int, ...] = integers((5, 10, 20, 50, 100, 200), "m of the CNN (k = 50)", 1, 10**6)
+    fcn_ms: tuple[int, ...] = integers((20, 50, 100, 200, 500, 1000), "m of the depth-2 FCN of width 100", 1, 10**6)
+    seeds: int = integer(10, "repetitions per point", 1, 10_000)
+    seed: int = integer(0, "base seed", 0, 2**32 - 1)
+
+    def validate(self) -> None:
+        same_length(self, "ns", "ds")
+
+
+def _sample_gap_settings(profile: str) -> SampleGapSettings:
+    if profile == "full":
+        return SampleGapSettings()
+    return SampleGapSettings(ns=(5, 10), ds=(30, 30), cnn_ms=(10, 50), fcn_ms=(50, 200), seeds=3)
+
+
+def _sample_gap_grid(s: SampleGapSettings) -> list[dict]:
     return [
-        dict(model=mod, m=m, n=n, d=d, seeds=seeds, seed=0)
-        for (n, d) in shapes
-        for mod, m_list in ms.items()
+        dict(model=mod, m=m, n=n, d=d, seeds=s.seeds, seed=s.seed)
+        for n, d in zip(s.ns, s.ds)
+        for mod, m_list in (("CNN k=50", s.cnn_ms), ("FCN-2 w=100", s.fcn_ms))
         for m in m_list
     ]
 
@@ -76,6 +110,7 @@ def _sample_gap_grid(profile: str) -> list[dict]:
     "sample_gap",
     "Test accuracy against m for the CNN and a depth-2 FCN as the number of patches n and the dimension d vary",
     _sample_gap_grid,
+    settings=_sample_gap_settings,
 )
 def sample_gap(*, model, m, n, d, seeds, seed, device) -> pd.DataFrame:
     """One (n, d, model, m) point, with the fixed learning rate GAP_LR[model] (no tuning)."""
@@ -122,16 +157,41 @@ def shattering_net(X: torch.Tensor, y: torch.Tensor) -> FullyConnected:
 SHATTER_STEPS = 500  # GD cap; a network that cannot fit a labelling would otherwise run to any cap
 
 
-def _shattering_grid(profile: str) -> list[dict]:
-    seeds = 3 if profile == "quick" else 10
-    shapes = [(3, 5)] if profile == "quick" else [(3, 5), (4, 6)]
-    return [dict(n=n, d=d, labels=lab, seeds=seeds, seed=0) for n, d in shapes for lab in ("true", "random")]
+MAX_SUPPORT_INPUTS = 100_000  # the explicit FCN has one hidden unit per input of the support
+
+
+@dataclasses.dataclass(frozen=True)
+class ShatteringSettings(Settings):
+    """One point per (shape (n, d), labels): the shapes are the pairs (ns[i], ds[i])."""
+
+    ns: tuple[int, ...] = integers((3, 4), "patches n of each shape", 1, 100)
+    ds: tuple[int, ...] = integers((5, 6), "dimension d of each shape", 3, 1_000)
+    seeds: int = integer(10, "random labellings (and GD replicas) per point", 1, 1_000)
+    seed: int = integer(0, "base seed", 0, 2**32 - 1)
+
+    def validate(self) -> None:
+        same_length(self, "ns", "ds")
+        for n, d in zip(self.ns, self.ds):
+            inputs = count_support(n, d)["inputs"]
+            if inputs > MAX_SUPPORT_INPUTS:
+                raise ValueError(f"ns, ds: the support of (n, d) = ({n}, {d}) has {inputs} inputs, more than "
+                                 f"{MAX_SUPPORT_INPUTS} (one hidden unit each)")
+
+
+def _shattering_settings(profile: str) -> ShatteringSettings:
+    return ShatteringSettings() if profile == "full" else ShatteringSettings(ns=(3,), ds=(5,), seeds=3)
+
+
+def _shattering_grid(s: ShatteringSettings) -> list[dict]:
+    return [dict(n=n, d=d, labels=lab, seeds=s.seeds, seed=s.seed) for n, d in zip(s.ns, s.ds)
+            for lab in ("true", "random")]
 
 
 @experiment(
     "fcn_shattering",
     "Every input of a small support with true or random labels: the explicit shattering FCN, GD on an FCN, GD on the CNN",
     _shattering_grid,
+    settings=_shattering_settings,
 )
 def fcn_shattering(*, n, d, labels, seeds, seed, device) -> pd.DataFrame:
     """All N = 2n(d-2)^(n-1) distinct inputs, with their true labels or `seeds` random labellings.

@@ -15,6 +15,8 @@ eta = 0.01 (= 1 / (2k)), init_std = 1e-3, at most 2,000 epochs.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import torch
 
@@ -23,12 +25,10 @@ from lib.devices import single_thread_on_cpu
 from lib.samples import test_set, training_sets
 from lib.leaky_fcn import LeakyFCN
 from lib.models import ConvPool
+from lib.settings import Settings, integer, integers, real
 from lib.sweep import experiment
 from lib.theory import regime
 from lib.training import accuracy, train_layerwise
-
-DEFAULTS = {"k": 50, "alpha": 0.5, "v": 1.0, "lr": 0.01, "init_std": 1e-3, "max_epochs": 2000,
-            "T1": 50, "T2": 500, "test_size": 2000}
 
 
 def fcn_and_cnn(*, n, d, m, seeds, seed=0, k, alpha, v, lr, init_std, max_epochs, T1, T2, test_size,
@@ -55,25 +55,50 @@ def fcn_and_cnn(*, n, d, m, seeds, seed=0, k, alpha, v, lr, init_std, max_epochs
                                      bound=2.0 * n * n / alpha**2, norm2_R2=2.0 * n * n)
 
 
-def _n_grid(profile: str) -> list[dict]:
-    if profile == "full":
-        return [{**DEFAULTS, "n": n, "d": 4, "m": 200, "seeds": 5} for n in (2, 4, 8, 16, 32)]
-    return [{**DEFAULTS, "n": n, "d": 4, "m": 200, "seeds": 3} for n in (2, 4, 8, 16)]
+@dataclasses.dataclass(frozen=True)
+class FcnSgdSettings(Settings):
+    """One point per (n, m): `seeds` training sets of m points of D; the FCN by SGD and LW_CNN on each."""
+
+    k: int = integer(50, "hidden units of each sign of the FCN", 1, 100_000)
+    alpha: float = real(0.5, "slope alpha of the leaky ReLU", 0.0, 1.0, low_open=True)
+    v: float = real(1.0, "second-layer weight v (fixed)", 0.0, 1e6, low_open=True)
+    lr: float = real(0.01, "SGD step size eta of the FCN", 0.0, 1e6, low_open=True)
+    init_std: float = real(1e-3, "standard deviation of the FCN's initial weights", 0.0, 1e3)
+    max_epochs: int = integer(2000, "cap on the FCN's SGD epochs", 1, 10**7)
+    T1: int = integer(50, "LW_CNN's first-phase steps T_1", 0, 10**6)
+    T2: int = integer(500, "LW_CNN's second-phase steps T_2", 0, 10**7)
+    test_size: int = integer(2000, "fresh test points", 1, 10**7)
+    ns: tuple[int, ...] = integers((2, 4, 8, 16, 32), "patches n, one point each", 1, 1_000)
+    d: int = integer(4, "dimension d = l (LW_CNN has 8 d^3 + 1 channels)", 3, 12)
+    ms: tuple[int, ...] = integers((200,), "training points m, one point each", 2, 10**6)
+    seeds: int = integer(5, "training sets per point", 1, 10_000)
 
 
-@experiment("fcn_sgd_n", "§6: the leaky-ReLU FCN of Brutzkus et al. (2018) by SGD against n (m = 200), LW_CNN beside it", _n_grid)
+def _n_settings(profile: str) -> FcnSgdSettings:
+    return FcnSgdSettings() if profile == "full" else FcnSgdSettings(ns=(2, 4, 8, 16), seeds=3)
+
+
+def _grid(s: FcnSgdSettings) -> list[dict]:
+    base = s.as_dict()
+    for key in ("ns", "d", "ms", "seeds"):
+        del base[key]
+    return [{**base, "n": n, "d": s.d, "m": m, "seeds": s.seeds} for n in s.ns for m in s.ms]
+
+
+@experiment("fcn_sgd_n", "§6: the leaky-ReLU FCN of Brutzkus et al. (2018) by SGD against n (m = 200), LW_CNN beside it", _grid,
+            settings=_n_settings)
 def fcn_sgd_n(*, device, **point) -> pd.DataFrame:
     """Per seed: the FCN's updates, convergence and test error, and LW_CNN's test error, at each n."""
     return fcn_and_cnn(**point, device=device)
 
 
-def _m_grid(profile: str) -> list[dict]:
+def _m_settings(profile: str) -> FcnSgdSettings:
     if profile == "full":
-        return [{**DEFAULTS, "n": 16, "d": 4, "m": m, "seeds": 5} for m in (20, 50, 100, 200, 500)]
-    return [{**DEFAULTS, "n": 8, "d": 4, "m": m, "seeds": 3} for m in (20, 100, 400)]
+        return FcnSgdSettings(ns=(16,), ms=(20, 50, 100, 200, 500))
+    return FcnSgdSettings(ns=(8,), ms=(20, 100, 400), seeds=3)
 
 
-@experiment("fcn_sgd_m", "§6: the leaky-ReLU FCN by SGD against m (n = 16), LW_CNN beside it", _m_grid)
+@experiment("fcn_sgd_m", "§6: the leaky-ReLU FCN by SGD against m (n = 16), LW_CNN beside it", _grid, settings=_m_settings)
 def fcn_sgd_m(*, device, **point) -> pd.DataFrame:
     """Per seed: the FCN's updates, convergence and test error, and LW_CNN's test error, at each m."""
     return fcn_and_cnn(**point, device=device)

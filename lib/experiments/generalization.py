@@ -3,14 +3,17 @@ test accuracy against the width k and the sample size m, the sample-size require
 pattern-statistics (PSI) view of the learned filters (the book's reconstruction in lib/xor_theory.py)."""
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import torch
 
 from lib import xor_theory as theory
 from lib.distributions import OrthogonalPatterns, pattern_statistics
 from lib.samples import TRAIN_SEED_OFFSET, test_set
-from lib.xor_network import D, N, split_tables, step_cap, step_size, train_cnn, xor_cnn
+from lib.xor_network import XorGrid, XorShape, XorTraining, split_tables, step_cap, step_size, train_cnn, xor_cnn
 from lib.models import ConvPool
+from lib.settings import integer, integers, real
 from lib.sweep import experiment
 from lib.training import accuracy, train
 
@@ -32,18 +35,24 @@ def _accuracy_rows(run, k: int, m: int, lr: float, seed: int) -> pd.DataFrame:
     )
 
 
-def _width_grid(profile: str) -> list[dict]:
-    """eta = 2/k over all widths, and the fixed eta = 0.1 contrast at a few widths (at k = 20 the two
-    rules coincide)."""
+@dataclasses.dataclass(frozen=True)
+class WidthSettings(XorGrid):
+    """The widths ks with `eta_rule` (eta = 2/k), then the widths fixed_ks with the fixed step fixed_eta
+    (at k = 20 the two rules coincide); one point per (rule, k, m)."""
+
+    fixed_ks: tuple[int, ...] = integers((5, 50, 200, 1000), "widths k trained with the fixed step", 1, 100_000)
+    fixed_eta: float = real(0.1, "the fixed GD step size eta of the contrast", 0.0, 1e6, low_open=True)
+
+
+def _width_settings(profile: str) -> WidthSettings:
     if profile == "quick":
-        scaled, fixed, replicas = (2, 200), (200,), 3
-    else:
-        scaled, fixed, replicas = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), (5, 50, 200, 1000), 20
-    return [
-        dict(n=N, d=D, k=k, m=20, replicas=replicas, eta_rule=rule, init_std=1e-3, steps=step_cap(profile), seed=0)
-        for rule, widths in (("2/k", scaled), ("0.1", fixed))
-        for k in widths
-    ]
+        return WidthSettings(ks=(2, 200), fixed_ks=(200,), replicas=3, steps=step_cap(profile))
+    return WidthSettings(ks=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), steps=step_cap(profile))
+
+
+def _width_grid(s: WidthSettings) -> list[dict]:
+    fixed = dataclasses.replace(s, ks=s.fixed_ks, eta_rule=f"{s.fixed_eta:g}")
+    return s.points() + fixed.points()
 
 
 def cnn_test_accuracy(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
@@ -54,41 +63,46 @@ def cnn_test_accuracy(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, 
     return _accuracy_rows(run, k, m, lr, seed)
 
 
-experiment("gen_width", "T-GEN: test accuracy against the width k at fixed m (eta = 2/k and fixed eta = 0.1)", _width_grid)(
-    cnn_test_accuracy
-)
+experiment("gen_width", "T-GEN: test accuracy against the width k at fixed m (eta = 2/k and fixed eta = 0.1)", _width_grid,
+           settings=_width_settings)(cnn_test_accuracy)
 
 
-def _samples_grid(profile: str) -> list[dict]:
+def _samples_settings(profile: str) -> XorGrid:
     if profile == "quick":
-        widths, sizes, replicas = (5, 20), (5, 20, 100), 3
-    else:
-        widths, sizes, replicas = (5, 20, 200), (5, 10, 20, 50, 100, 300, 1200), 20
-    return [
-        dict(n=N, d=D, k=k, m=m, replicas=replicas, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)
-        for k in widths
-        for m in sizes
-    ]
+        return XorGrid(ks=(5, 20), ms=(5, 20, 100), replicas=3, steps=step_cap(profile))
+    return XorGrid(ks=(5, 20, 200), ms=(5, 10, 20, 50, 100, 300, 1200), steps=step_cap(profile))
 
 
-experiment("gen_samples", "T-GEN: test accuracy against the sample size m for several k, with the theorem's requirement", _samples_grid)(
-    cnn_test_accuracy
-)
+def _xor_grid(s: XorGrid) -> list[dict]:
+    return s.points()
 
 
-def _complexity_grid(profile: str) -> list[dict]:
+experiment("gen_samples", "T-GEN: test accuracy against the sample size m for several k, with the theorem's requirement", _xor_grid,
+           settings=_samples_settings)(cnn_test_accuracy)
+
+
+@dataclasses.dataclass(frozen=True)
+class ComplexitySettings(XorTraining):
+    """One point per (d, m), with n = d // 2 patches: `replicas` networks of width k."""
+
+    ds: tuple[int, ...] = integers((10, 20, 30, 50), "dimensions d (n = d // 2), one point each", 3, 10_000)
+    ms: tuple[int, ...] = integers((5, 10, 20, 50, 100, 200, 500), "training points m, one point each", 1, 10**6)
+    k: int = integer(50, "width k (filters of each sign)", 1, 100_000)
+    replicas: int = integer(10, "replicas per point", 1, 10_000)
+
+
+def _complexity_settings(profile: str) -> ComplexitySettings:
     if profile == "quick":
-        dims, sizes, replicas = (10, 30), (10, 50), 3
-    else:
-        dims, sizes, replicas = (10, 20, 30, 50), (5, 10, 20, 50, 100, 200, 500), 10
-    return [
-        dict(n=d // 2, d=d, k=50, m=m, replicas=replicas, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)
-        for d in dims
-        for m in sizes
-    ]
+        return ComplexitySettings(ds=(10, 30), ms=(10, 50), replicas=3, steps=step_cap(profile))
+    return ComplexitySettings(steps=step_cap(profile))
 
 
-@experiment("gen_sample_complexity", "T-SC: test accuracy against m for several d (n = d/2), to compare with d^2 log d", _complexity_grid)
+def _complexity_grid(s: ComplexitySettings) -> list[dict]:
+    return [s.point(n=d // 2, d=d, k=s.k, m=m, replicas=s.replicas) for d in s.ds for m in s.ms]
+
+
+@experiment("gen_sample_complexity", "T-SC: test accuracy against m for several d (n = d/2), to compare with d^2 log d", _complexity_grid,
+            settings=_complexity_settings)
 def gen_sample_complexity(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
     """Test accuracy of `replicas` CNNs with k = 50 on inputs of n = d/2 patches out of d patterns."""
     lr = step_size(eta_rule, k)
@@ -113,12 +127,14 @@ def _pattern_rows(net: ConvPool, dist: OrthogonalPatterns, idx: torch.Tensor, y:
     return pd.DataFrame(rows, columns=["replica", "pattern", "kind", "frac_pos", "frac_neg", "delta", "score"])
 
 
-def _psi_grid(profile: str) -> list[dict]:
-    sizes, replicas = ((20, 100), 3) if profile == "quick" else ((20, 50, 100, 300), 20)
-    return [dict(n=N, d=D, k=50, m=m, replicas=replicas, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0) for m in sizes]
+def _psi_settings(profile: str) -> XorGrid:
+    if profile == "quick":
+        return XorGrid(ms=(20, 100), replicas=3, steps=step_cap(profile))
+    return XorGrid(ms=(20, 50, 100, 300), steps=step_cap(profile))
 
 
-@experiment("gen_psi", "PSI (E1): learned detector scores s_p against the training-set statistics Delta_p", _psi_grid)
+@experiment("gen_psi", "PSI (E1): learned detector scores s_p against the training-set statistics Delta_p", _xor_grid,
+            settings=_psi_settings)
 def gen_psi(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
     """Per replica and pattern: the training statistics and the learned score (see `_pattern_rows`),
     plus whether the replica reached zero training loss."""
@@ -128,11 +144,24 @@ def gen_psi(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) ->
     return rows
 
 
-def _two_points_grid(profile: str) -> list[dict]:
-    return [dict(n=N, d=D, k=50, replicas=5 if profile == "quick" else 50, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)]
+@dataclasses.dataclass(frozen=True)
+class TwoPointSettings(XorShape):
+    """One point: `replicas` networks of width k, each trained on its own pair of points."""
+
+    k: int = integer(50, "width k (filters of each sign)", 1, 100_000)
+    replicas: int = integer(50, "replicas (pairs)", 1, 10_000)
 
 
-@experiment("psi_two_points", "T-PSI-2pts: detector scores after training on one positive and one negative point", _two_points_grid)
+def _two_points_settings(profile: str) -> TwoPointSettings:
+    return TwoPointSettings(replicas=5 if profile == "quick" else 50, steps=step_cap(profile))
+
+
+def _two_points_grid(s: TwoPointSettings) -> list[dict]:
+    return [s.point(n=s.n, d=s.d, k=s.k, replicas=s.replicas)]
+
+
+@experiment("psi_two_points", "T-PSI-2pts: detector scores after training on one positive and one negative point", _two_points_grid,
+            settings=_two_points_settings)
 def psi_two_points(*, n, d, k, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
     """Each replica trains on its own pair (one positive point, one negative point, each from D
     conditioned on its label). One row per (replica, pattern) as in `_pattern_rows`, plus the score at

@@ -13,6 +13,7 @@ k and n), a^(0) uniform in {-1, +1}.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -24,12 +25,37 @@ from lib.distributions import OrthogonalPatterns
 from lib.devices import single_thread_on_cpu
 from lib.samples import test_set, training_sets
 from lib.models import ConvPool
+from lib.settings import Settings, integer, integers, real, reals, same_length
 from lib.sweep import experiment
 from lib.evaluate import test_errors
 from lib.theory import LemmaMonitor, certificate, regime, support_margin
 from lib.training import train_layerwise
 
-DEFAULTS = dict(n=10, T1=50, T2=2000, lr2_factor=4.0, lr1_factor=1.0, radius_factor=1.0, test_size=10_000)
+
+@dataclasses.dataclass(frozen=True)
+class LayerwiseRun(Settings):
+    """Algorithm 1 in float64 on D (standard basis), with Theorem 5.1's eta_1 and r times factors."""
+
+    T1: int = integer(50, "first-phase steps T_1", 0, 10**6)
+    T2: int = integer(2000, "second-phase steps T_2", 0, 10**7)
+    lr2_factor: float = real(4.0, "eta_2 = lr2_factor k (the theorem asks for eta_2 < 8k)", 0.0, 1e6, low_open=True)
+    lr1_factor: float = real(1.0, "eta_1 = lr1_factor times the theorem's 1 / (4 k (T_1 + 1))", 0.0, 1e9, low_open=True)
+    radius_factor: float = real(1.0, "r = radius_factor times the theorem's eta_1 / 200", 0.0, 1e12, low_open=True)
+    test_size: int = integer(10_000, "fresh test points", 1, 10**7)
+
+    def point(self, n: int, **over) -> dict:
+        """A point: n, these settings, with `over` (d, k, m, seeds ...) in place or added."""
+        fields = ("T1", "T2", "lr2_factor", "lr1_factor", "radius_factor", "test_size")
+        return {"n": n, **{name: getattr(self, name) for name in fields}, **over}
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerwiseAtN(LayerwiseRun):
+    """`LayerwiseRun` with n patches per input at every point."""
+
+    n: int = integer(10, "patches per input", 1, 1_000)
+
+
 def _misses_a_class(y: torch.Tensor) -> np.ndarray:
     """Per replica: whether the labels y (R, m') hold only one class."""
     return ((y > 0).all(-1) | (y < 0).all(-1)).cpu().numpy()
@@ -126,79 +152,156 @@ def _run_layerwise(
     return rows, traj
 
 
-def _point(**over) -> dict:
-    return {**DEFAULTS, **over}
+@dataclasses.dataclass(frozen=True)
+class LemmaSettings(LayerwiseAtN):
+    """Inside the regime (k = 8 d^3 + 1 at each d of ds), then at d_out: k below 8 d^3 (ks_out), eta_1
+    times each of lr1_factors, r times each of radius_factors; m points and `seeds` seeds at each."""
+
+    ds: tuple[int, ...] = integers((4, 5, 6), "d of the runs inside the regime", 3, 12)
+    d_out: int = integer(4, "d of the runs outside the regime", 3, 12)
+    ks_out: tuple[int, ...] = integers((8, 32), "channels k below 8 d^3 at d_out", 1, 10**6, empty=True)
+    lr1_factors: tuple[float, ...] = reals((10.0, 100.0, 1000.0), "eta_1 factors at d_out", 0.0, 1e9, low_open=True)
+    radius_factors: tuple[float, ...] = reals((100.0, 10_000.0), "r factors at d_out", 0.0, 1e12, low_open=True)
+    m: int = integer(200, "training points", 2, 10**6)
+    seeds: int = integer(20, "seeds per setting", 1, 10_000)
 
 
-def _regime_grid(profile: str) -> list[dict]:
+def _regime_settings(profile: str) -> LemmaSettings:
     if profile == "full":
-        common, ds, d_out, ks, lr_f, r_f = dict(seeds=20), (4, 5, 6), 4, (8, 32), (10.0, 100.0, 1000.0), (100.0, 10_000.0)
-    else:
-        common, ds, d_out, ks, lr_f, r_f = dict(seeds=5, T2=500, test_size=2000), (4,), 4, (8,), (1000.0,), (10_000.0,)
-    k_in = 8 * d_out**3 + 1
+        return LemmaSettings()
+    return LemmaSettings(T2=500, test_size=2000, ds=(4,), ks_out=(8,), lr1_factors=(1000.0,), radius_factors=(10_000.0,),
+                         seeds=5)
+
+
+def _regime_grid(s: LemmaSettings) -> list[dict]:
+    k_in = 8 * s.d_out**3 + 1
+    common = dict(seeds=s.seeds)
     return (
-        [_point(d=d, k=8 * d**3 + 1, m=200, setting="inside", **common) for d in ds]
-        + [_point(d=d_out, k=k, m=200, setting=f"k = {k}", **common) for k in ks]
-        + [_point(d=d_out, k=k_in, m=200, lr1_factor=f, setting=f"eta_1 x {f:g}", **common) for f in lr_f]
-        + [_point(d=d_out, k=k_in, m=200, radius_factor=f, setting=f"r x {f:g}", **common) for f in r_f]
+        [s.point(s.n, d=d, k=8 * d**3 + 1, m=s.m, setting="inside", **common) for d in s.ds]
+        + [s.point(s.n, d=s.d_out, k=k, m=s.m, setting=f"k = {k}", **common) for k in s.ks_out]
+        + [s.point(s.n, d=s.d_out, k=k_in, m=s.m, lr1_factor=f, setting=f"eta_1 x {f:g}", **common) for f in s.lr1_factors]
+        + [s.point(s.n, d=s.d_out, k=k_in, m=s.m, radius_factor=f, setting=f"r x {f:g}", **common) for f in s.radius_factors]
     )
 
 
-@experiment("lw_lemmas", "Theorem 5.1's lemmas along LW_CNN, inside the regime and outside it", _regime_grid)
+@experiment("lw_lemmas", "Theorem 5.1's lemmas along LW_CNN, inside the regime and outside it", _regime_grid,
+            settings=_regime_settings)
 def lw_lemmas(*, setting, device, **point) -> pd.DataFrame:
     """Per seed: lucky-filter counts, lemma violations, Part 3 quantities and test error."""
     return run_layerwise(**point, device=device)[0].assign(setting=setting)
 
 
-def _trajectory_grid(profile: str) -> list[dict]:
-    return [_point(d=4, k=513, m=200, seeds=20 if profile == "full" else 5, T2=20_000 if profile == "full" else 5000)]
+@dataclasses.dataclass(frozen=True)
+class TrajectorySettings(LayerwiseAtN):
+    """One point: `seeds` runs at (d, k, m), every step recorded."""
+
+    d: int = integer(4, "dimension d = l", 3, 12)
+    k: int = integer(513, "channels (8 d^3 + 1 at d = 4)", 1, 10**6)
+    m: int = integer(200, "training points", 2, 10**6)
+    seeds: int = integer(20, "seeds", 1, 10_000)
 
 
-@experiment("lw_trajectory", "The lucky filters' scores along the first phase, L_2 along the second (d = 4)", _trajectory_grid)
+def _trajectory_settings(profile: str) -> TrajectorySettings:
+    full = profile == "full"
+    return TrajectorySettings(T2=20_000 if full else 5000, seeds=20 if full else 5)
+
+
+def _trajectory_grid(s: TrajectorySettings) -> list[dict]:
+    return [s.point(s.n, d=s.d, k=s.k, m=s.m, seeds=s.seeds)]
+
+
+@experiment("lw_trajectory", "The lucky filters' scores along the first phase, L_2 along the second (d = 4)", _trajectory_grid,
+            settings=_trajectory_settings)
 def lw_trajectory(*, device, **point) -> pd.DataFrame:
     """Per step t: the smallest own-pattern score of a lucky filter, the largest other score of a
     lucky filter, the largest score of any channel (min/max over seeds), and the mean loss."""
     return run_layerwise(**point, trajectory=True, device=device)[1]
 
 
-def _sample_grid(profile: str) -> list[dict]:
-    """Outside Theorem 5.1's regime of m (m < 100, where its probability is small or vacuous) at d = 4..6,
-    and inside it (m = 128, 256) at d = 4..8."""
+@dataclasses.dataclass(frozen=True)
+class SampleSettings(LayerwiseAtN):
+    """One point per (ds[i], ms[i], seeds[i]), k = 8 d^3 + 1: outside Theorem 5.1's regime of m (m < 100,
+    where its probability is small or vacuous) and inside it (m = 128, 256)."""
+
+    ds: tuple[int, ...] = integers((4,) * 5 + (5,) * 5 + (6,) * 5 + (4, 4, 5, 5, 6, 6, 7, 7, 8, 8), "d of each point",
+                                   3, 12)
+    ms: tuple[int, ...] = integers((4, 8, 16, 32, 64) * 3 + (128, 256) * 5, "m of each point", 2, 10**6)
+    seeds: tuple[int, ...] = integers((20,) * 15 + (10,) * 10, "seeds of each point", 1, 10_000)
+
+    def validate(self) -> None:
+        same_length(self, "ds", "ms", "seeds")
+
+
+def _sample_settings(profile: str) -> SampleSettings:
     if profile == "full":
-        outside = [_point(d=d, k=8 * d**3 + 1, m=m, seeds=20, T2=500) for d in (4, 5, 6) for m in (4, 8, 16, 32, 64)]
-        inside = [_point(d=d, k=8 * d**3 + 1, m=m, seeds=10, T2=500) for d in (4, 5, 6, 7, 8) for m in (128, 256)]
-        return outside + inside
-    return [_point(d=d, k=8 * d**3 + 1, m=m, seeds=5, T2=500, test_size=2000) for d, m in ((4, 16), (4, 128), (5, 128),
-                                                                                           (4, 256), (5, 256))]
+        return SampleSettings(T2=500)
+    return SampleSettings(T2=500, test_size=2000, ds=(4, 4, 5, 4, 5), ms=(16, 128, 128, 256, 256), seeds=(5,) * 5)
 
 
-@experiment("lw_samples", "Theorem 5.1(2): test error against m for several d, k = 8 d^3 + 1", _sample_grid)
+def _sample_grid(s: SampleSettings) -> list[dict]:
+    return [s.point(s.n, d=d, k=8 * d**3 + 1, m=m, seeds=r) for d, m, r in zip(s.ds, s.ms, s.seeds)]
+
+
+@experiment("lw_samples", "Theorem 5.1(2): test error against m for several d, k = 8 d^3 + 1", _sample_grid,
+            settings=_sample_settings)
 def lw_samples(*, device, **point) -> pd.DataFrame:
     """Per seed: test error after LW_CNN on m points."""
     return run_layerwise(**point, device=device)[0]
 
 
-def _width_grid(profile: str) -> list[dict]:
-    """k from 8 d^3 to 8 * 8 d^3 at d = 4, at m = 8 (outside the theorem's regime of m) and m = 128 (inside)."""
+@dataclasses.dataclass(frozen=True)
+class WidthSettings(LayerwiseAtN):
+    """One point per (m, f): k = f 8 d^3 + 1 channels, at m = 8 (outside the theorem's regime of m) and
+    m = 128 (inside)."""
+
+    d: int = integer(4, "dimension d = l", 3, 12)
+    ms: tuple[int, ...] = integers((8, 128), "training points m", 2, 10**6)
+    k_factors: tuple[int, ...] = integers((1, 2, 4, 8), "f in k = f 8 d^3 + 1", 1, 1_000)
+    seeds: int = integer(20, "seeds per point", 1, 10_000)
+
+
+def _width_settings(profile: str) -> WidthSettings:
     if profile == "full":
-        return [_point(d=4, k=f * 8 * 4**3 + 1, m=m, seeds=20, T2=500) for m in (8, 128) for f in (1, 2, 4, 8)]
-    return [_point(d=4, k=f * 512 + 1, m=m, seeds=5, T2=500, test_size=2000) for m in (8, 128) for f in (1, 8)]
+        return WidthSettings(T2=500)
+    return WidthSettings(T2=500, test_size=2000, k_factors=(1, 8), seeds=5)
 
 
-@experiment("lw_widths", "K-FREE: test error against k from 8 d^3 to 8 * 8 d^3 (m = 8 and 128)", _width_grid)
+def _width_grid(s: WidthSettings) -> list[dict]:
+    return [s.point(s.n, d=s.d, k=f * 8 * s.d**3 + 1, m=m, seeds=s.seeds)
+            for m in s.ms for f in s.k_factors]
+
+
+@experiment("lw_widths", "K-FREE: test error against k from 8 d^3 to 8 * 8 d^3 (m = 8 and 128)", _width_grid,
+            settings=_width_settings)
 def lw_widths(*, device, **point) -> pd.DataFrame:
     """Per seed: test error after LW_CNN with k channels."""
     return run_layerwise(**point, device=device)[0]
 
 
-def _patches_grid(profile: str) -> list[dict]:
-    """n from 2 to 50, at m = 8 (outside the theorem's regime of m) and m = 128 (inside)."""
+@dataclasses.dataclass(frozen=True)
+class PatchSettings(LayerwiseRun):
+    """One point per (m, n) at (d, k): n from 2 to 50, at m = 8 (outside the theorem's regime of m) and
+    m = 128 (inside)."""
+
+    d: int = integer(5, "dimension d = l", 3, 12)
+    k: int = integer(1001, "channels (8 d^3 + 1 at d = 5)", 1, 10**6)
+    ns: tuple[int, ...] = integers((2, 5, 10, 20, 50), "patches n", 1, 1_000)
+    ms: tuple[int, ...] = integers((8, 128), "training points m", 2, 10**6)
+    seeds: int = integer(20, "seeds per point", 1, 10_000)
+
+
+def _patches_settings(profile: str) -> PatchSettings:
     if profile == "full":
-        return [_point(d=5, k=1001, n=n, m=m, seeds=20, T2=500) for m in (8, 128) for n in (2, 5, 10, 20, 50)]
-    return [_point(d=4, k=513, n=n, m=m, seeds=5, T2=500, test_size=2000) for m in (8, 128) for n in (2, 10, 50)]
+        return PatchSettings(T2=500)
+    return PatchSettings(T2=500, test_size=2000, d=4, k=513, ns=(2, 10, 50), seeds=5)
 
 
-@experiment("lw_patches", "N-FREE: test error against n (d = 5, k = 1001, m = 8 and 128)", _patches_grid)
+def _patches_grid(s: PatchSettings) -> list[dict]:
+    return [s.point(n, d=s.d, k=s.k, m=m, seeds=s.seeds) for m in s.ms for n in s.ns]
+
+
+@experiment("lw_patches", "N-FREE: test error against n (d = 5, k = 1001, m = 8 and 128)", _patches_grid,
+            settings=_patches_settings)
 def lw_patches(*, device, **point) -> pd.DataFrame:
     """Per seed: test error after LW_CNN on inputs of n patches."""
     return run_layerwise(**point, device=device)[0]

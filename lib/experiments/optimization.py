@@ -3,14 +3,16 @@ does GD reach zero training loss, how fast against the T-OPT bound, by what mech
 the guarantee stop (the book's reconstruction in lib/xor_theory.py)."""
 from __future__ import annotations
 
+import dataclasses
 
 import pandas as pd
 import torch
 
 from lib import xor_theory as theory
 from lib.samples import test_set
-from lib.xor_network import D, N, CNNRun, step_cap, step_size, train_cnn
+from lib.xor_network import D, N, CNNRun, XorGrid, XorShape, step_cap, step_size, train_cnn
 from lib.models import ConvPool
+from lib.settings import Settings, integer, reals, same_length
 from lib.sweep import experiment
 from lib.training import accuracy
 
@@ -37,19 +39,18 @@ def max_interference(run: CNNRun) -> torch.Tensor:
     return worst
 
 
-def _fit_grid(profile: str) -> list[dict]:
+def _fit_settings(profile: str) -> XorGrid:
     if profile == "quick":
-        widths, sizes, replicas = (1, 20, 200), (20,), 3
-    else:
-        widths, sizes, replicas = (1, 2, 5, 20, 100, 200, 1000), (20, 100), 20
-    return [
-        dict(n=N, d=D, k=k, m=m, replicas=replicas, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)
-        for k in widths
-        for m in sizes
-    ]
+        return XorGrid(ks=(1, 20, 200), ms=(20,), replicas=3, steps=step_cap(profile))
+    return XorGrid(ks=(1, 2, 5, 20, 100, 200, 1000), ms=(20, 100), steps=step_cap(profile))
 
 
-@experiment("opt_fit", "T-OPT: fraction of GD runs reaching zero training loss and steps needed vs the bound", _fit_grid)
+def _fit_grid(s: XorGrid) -> list[dict]:
+    return s.points()
+
+
+@experiment("opt_fit", "T-OPT: fraction of GD runs reaching zero training loss and steps needed vs the bound", _fit_grid,
+            settings=_fit_settings)
 def opt_fit(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
     """One row per replica: whether GD reached zero hinge loss within the step cap, the step it did, the
     T-OPT bound (theory.iteration_bound with its default c_I = 1, and with c_I = the measured
@@ -75,11 +76,24 @@ def opt_fit(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) ->
     )
 
 
-def _dynamics_grid(profile: str) -> list[dict]:
-    return [dict(n=N, d=D, k=8, m=50, eta_rule="2/k", init_std=1e-3, steps=step_cap(profile), seed=0)]
+@dataclasses.dataclass(frozen=True)
+class DynamicsSettings(XorShape):
+    """One point: one network of width k on m points, its filters recorded along GD."""
+
+    k: int = integer(8, "width k (filters of each sign)", 1, 1_000)
+    m: int = integer(50, "training points", 1, 10**5)
 
 
-@experiment("opt_dynamics", "The proof's mechanism: filter/pattern dot products and max-pool winners during GD", _dynamics_grid)
+def _dynamics_settings(profile: str) -> DynamicsSettings:
+    return DynamicsSettings(steps=step_cap(profile))
+
+
+def _dynamics_grid(s: DynamicsSettings) -> list[dict]:
+    return [s.point(n=s.n, d=s.d, k=s.k, m=s.m)]
+
+
+@experiment("opt_dynamics", "The proof's mechanism: filter/pattern dot products and max-pool winners during GD", _dynamics_grid,
+            settings=_dynamics_settings)
 def opt_dynamics(*, n, d, k, m, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
     """One row per (GD step, sign, filter, pattern) of one run: the dot product (a_{i,p} for sign "w",
     b_{i,p} for "u"), `wins` = the fraction of the filter's own-class training points (positive for w,
@@ -108,20 +122,43 @@ def opt_dynamics(*, n, d, k, m, eta_rule, init_std, steps, seed, device) -> pd.D
     return pd.DataFrame(rows, columns=["step", "sign", "filter", "pattern", "dot", "wins", "train_loss"])
 
 
-# (eta * k, sigma_g): the chapter's default, then larger initialisation scales, then larger step sizes
-_OUTSIDE = [(2.0, 1e-3), (2.0, 1e-2), (2.0, 1e-1), (2.0, 1.0), (20.0, 1e-3), (200.0, 1e-3), (2000.0, 1e-3)]
+@dataclasses.dataclass(frozen=True)
+class OutsideSettings(Settings):
+    """One point per pair (eta k, sigma_g) = (eta_ks[i], init_stds[i]): the chapter's default (2, 1e-3),
+    then larger initialisation scales, then larger step sizes."""
+
+    eta_ks: tuple[float, ...] = reals((2.0, 2.0, 2.0, 2.0, 20.0, 200.0, 2000.0), "step sizes as eta k", 0.0, 1e9,
+                                      low_open=True)
+    init_stds: tuple[float, ...] = reals((1e-3, 1e-2, 1e-1, 1.0, 1e-3, 1e-3, 1e-3), "initialisation scales sigma_g",
+                                         0.0, 1e3, low_open=True)
+    n: int = integer(N, "patches per input", 1, 1_000)
+    d: int = integer(D, "dimension d = number of patterns (standard basis)", 3, 10_000)
+    k: int = integer(200, "width k (filters of each sign)", 1, 100_000)
+    m: int = integer(20, "training points per replica", 1, 10**6)
+    replicas: int = integer(20, "replicas per point", 1, 10_000)
+    steps: int = integer(2_000, "cap T on GD steps (`step_cap` of the profile)", 1, 10**7)
+    seed: int = integer(0, "base seed", 0, 2**32 - 1)
+
+    def validate(self) -> None:
+        same_length(self, "eta_ks", "init_stds")
 
 
-def _outside_grid(profile: str) -> list[dict]:
-    settings = _OUTSIDE if profile == "full" else [_OUTSIDE[0], _OUTSIDE[3], _OUTSIDE[5]]
-    replicas = 20 if profile == "full" else 3
+def _outside_settings(profile: str) -> OutsideSettings:
+    if profile == "full":
+        return OutsideSettings(steps=step_cap(profile))
+    return OutsideSettings(eta_ks=(2.0, 2.0, 200.0), init_stds=(1e-3, 1.0, 1e-3), replicas=3, steps=step_cap(profile))
+
+
+def _outside_grid(s: OutsideSettings) -> list[dict]:
     return [
-        dict(n=N, d=D, k=200, m=20, replicas=replicas, eta_rule=f"{lk / 200:g}", init_std=s, steps=step_cap(profile), seed=0)
-        for lk, s in settings
+        dict(n=s.n, d=s.d, k=s.k, m=s.m, replicas=s.replicas, eta_rule=f"{lk / s.k:g}", init_std=std, steps=s.steps,
+             seed=s.seed)
+        for lk, std in zip(s.eta_ks, s.init_stds)
     ]
 
 
-@experiment("opt_outside", "Where the T-OPT guarantee stops: large initialisation scale or learning rate", _outside_grid)
+@experiment("opt_outside", "Where the T-OPT guarantee stops: large initialisation scale or learning rate", _outside_grid,
+            settings=_outside_settings)
 def opt_outside(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
     """One row per replica: fitted, steps to zero loss, the T-OPT bound, the measured interference
     (the bound assumes <= 1) and the test accuracy on 2,000 fresh points."""

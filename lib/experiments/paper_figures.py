@@ -28,11 +28,12 @@ import pandas as pd
 from lib.baselines import linear_svm
 from lib.cache import ResultsCache, code_version
 from lib.devices import single_thread_on_cpu
+from lib.distributions import NOISE_LAWS
 from lib.linear_floor import linear_floor
 from lib.models import MLP, ConvPool
 from lib.protocol import (
-    LW,
     FigureSettings,
+    LayerwiseSettings,
     chosen,
     distribution,
     errors,
@@ -43,8 +44,16 @@ from lib.protocol import (
     steps_for,
 )
 from lib.samples import TEST_SEED_OFFSET, TRAIN_SEED_OFFSET
-from lib.settings import Settings, integer, integers, real
-from lib.sweep import experiment
+from lib.settings import (
+    Settings,
+    choice,
+    choices,
+    integer,
+    integers,
+    reals,
+    same_length,
+)
+from lib.sweep import PROFILES, experiment
 from lib.training import train_layerwise
 
 MODELS = ("ConvPool", "MLP", "SVM")
@@ -176,44 +185,81 @@ VARIANTS = {
     "fig5: m = 10": ("fig5", {"m": 10}),
     "fig5: m = 100": ("fig5", {"m": 100}),
 }
-SENSITIVITY_GRID = {"fig3b": (10, 100, 1000), "fig5": (2, 10, 50)}  # a subset of each figure's x values
-# the budget and step-size variants of Fig. 3b stop at m = 100 (their m = 1,000 points would cost most of the sweep)
-SENSITIVITY_SEEDS = 5  # the paper's repetitions; the first 5 of the figure's own points are shared
 
 
-def sensitivity_points(profile: str) -> list[dict[str, Any]]:
-    """One point per (variant, x): the figure's settings of `profile` with the variant's overrides, on
-    `SENSITIVITY_GRID` (quick: Fig. 3b's and Fig. 5's noise laws at their smallest x only)."""
+@dataclasses.dataclass(frozen=True)
+class SensitivitySettings(Settings):
+    """One point per (variant, x): the figure's settings of `figure_profile` with the variant's overrides
+    (`VARIANTS`), `seeds` repetitions, on the variant's grid of x."""
+
+    variants: tuple[str, ...] = choices(tuple(VARIANTS), "the variants, names of VARIANTS", tuple(VARIANTS))
+    fig3b_grid: tuple[int, ...] = integers((10, 100, 1000), "m of Fig. 3b's noise-law variants (a subset of the figure's)",
+                                           2, 10**6)
+    fig3b_budget_grid: tuple[int, ...] = integers((10, 100), "m of Fig. 3b's budget and step-size variants (their m = "
+                                                  "1,000 points would cost most of the sweep)", 2, 10**6)
+    fig5_grid: tuple[int, ...] = integers((2, 10, 50), "n of Fig. 5's variants", 1, 10_000)
+    seeds: int = integer(5, "repetitions per point (the paper's; the first 5 of the figure's own are shared)", 1, 10_000)
+    figure_profile: str = choice("full", "the profile of the figures' settings that the variants change", PROFILES)
+
+    def grid_of(self, variant: str) -> tuple[int, ...]:
+        """The x values of `variant`."""
+        if VARIANTS[variant][0] == "fig5":
+            return self.fig5_grid
+        return self.fig3b_grid if "noise" in variant else self.fig3b_budget_grid
+
+
+def _sensitivity_settings(profile: str) -> SensitivitySettings:
+    """Quick: Fig. 3b's and Fig. 5's noise laws at their smallest x only."""
+    if profile == "full":
+        return SensitivitySettings()
+    return SensitivitySettings(variants=tuple(v for v in VARIANTS if "noise" in v), fig3b_grid=(10,),
+                               fig3b_budget_grid=(10,), fig5_grid=(2,), figure_profile=profile)
+
+
+def sensitivity_points(s: SensitivitySettings) -> list[dict[str, Any]]:
+    """One point per (variant, x): the figure's settings with the variant's overrides on its grid."""
     points = []
-    for variant, (figure, over) in VARIANTS.items():
-        if profile == "quick" and "noise" not in variant:
-            continue
-        grid = SENSITIVITY_GRID[figure] if profile == "full" else SENSITIVITY_GRID[figure][:1]
-        if figure == "fig3b" and "noise" not in variant:
-            grid = grid[:2]
-        s = figure_settings(figure, profile).replace(grid=grid, seeds=SENSITIVITY_SEEDS, **over)
-        points += [{"variant": variant, "figure": figure, **p} for p in figure_points(s)]
+    for variant in s.variants:
+        figure, over = VARIANTS[variant]
+        fs = figure_settings(figure, s.figure_profile).replace(grid=s.grid_of(variant), seeds=s.seeds, **over)
+        points += [{"variant": variant, "figure": figure, **p} for p in figure_points(fs)]
     return points
 
 
 @experiment("sensitivity", "§7: Figs. 3b and 5 under other noise laws, sample sizes, budgets and step-size grids",
-            sensitivity_points)
+            sensitivity_points, settings=_sensitivity_settings)
 def sensitivity(*, variant, figure, device, **point) -> pd.DataFrame:
     """One x of one variant: every model's test and training error per seed."""
     return run_point(point_settings(point), device)
 
 
-LAW_SCALES = {"ball": 1.0, "radial-uniform": 1.0, "gaussian": GAUSSIAN_SCALE}  # the candidate laws of ||v|| <= 1
+@dataclasses.dataclass(frozen=True)
+class FloorSettings(Settings):
+    """One point per candidate noise law (laws[i] at scale scales[i]) at Fig. 3b's n and d."""
+
+    n: int = integer(10, "patches per input", 1, 1_000)
+    d: int = integer(20, "dimension of a patch (l = d patterns)", 3, 10_000)
+    laws: tuple[str, ...] = choices(("ball", "radial-uniform", "gaussian"), "the candidate laws of the noise v", NOISE_LAWS)
+    scales: tuple[float, ...] = reals((1.0, 1.0, GAUSSIAN_SCALE), "their scales (||v|| <= 1; the Gaussian's with the "
+                                      "ball's E||v||^2)", 0.0, 1e6)
+    fit_size: int = integer(20_000, "points on which the candidate directions are fitted", 1, 10**8)
+    eval_size: int = integer(100_000, "fresh points on which each is evaluated", 1, 10**8)
+
+    def validate(self) -> None:
+        same_length(self, "laws", "scales")
 
 
-def _floor_points(profile: str) -> list[dict[str, Any]]:
-    full = profile == "full"
-    return [dict(n=10, d=20, law=law, scale=scale, fit_size=20_000 if full else 2_000,
-                 eval_size=100_000 if full else 10_000) for law, scale in LAW_SCALES.items()]
+def _floor_settings(profile: str) -> FloorSettings:
+    return FloorSettings() if profile == "full" else FloorSettings(fit_size=2_000, eval_size=10_000)
+
+
+def _floor_points(s: FloorSettings) -> list[dict[str, Any]]:
+    return [dict(n=s.n, d=s.d, law=law, scale=scale, fit_size=s.fit_size, eval_size=s.eval_size)
+            for law, scale in zip(s.laws, s.scales)]
 
 
 @experiment("linear_floors", "§7: the smallest test error of any linear classifier under each candidate noise law",
-            _floor_points)
+            _floor_points, settings=_floor_settings)
 def linear_floors(*, n, d, law, scale, fit_size, eval_size, device) -> pd.DataFrame:
     """One law (n = 10, d = 20, as Fig. 3b): every candidate direction's error on fresh points (with its Clopper-Pearson
     interval and cosine with the separator), the separator's exact bracket, and the floor the rule of
@@ -224,26 +270,6 @@ def linear_floors(*, n, d, law, scale, fit_size, eval_size, device) -> pd.DataFr
 
 
 # --- layer-wise (Algorithm 1) against end to end --------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class LayerwiseSettings(Settings):
-    """Algorithm 1 with relaxed steps on Fig. 3a's setting (the same training sets, seeds and test sets
-    as Fig. 3a's points of the same m)."""
-
-    grid: tuple[int, ...] = integers((10, 50, 100, 200), "the values of m, one point each", 2)
-    n: int = integer(10, "patches per input", 1, 10_000)
-    d: int = integer(20, "dimension of a patch", 3, 100_000)
-    k: int = integer(500, "channels", 1, 1_000_000)
-    basis_seed: int = integer(0, "seed of the random orthogonal patterns", 0, 2**32 - 1)
-    seeds: int = integer(10, "repetitions per point", 1, 10_000)
-    seed: int = integer(0, "base seed", 0, 2**32 - 1)
-    T1: int = integer(LW["T1"], "first-phase GD steps", 0, 10**7)
-    lr1: float = real(LW["lr1"], "first-phase step size eta_1", 0.0, 1e6, low_open=True)
-    radius: float = real(LW["radius"], "initial radius r of the filters", 0.0, 1e6, low_open=True)
-    T2: int = integer(LW["T2"], "second-phase GD steps", 0, 10**8)
-    lr2: float = real(LW["lr2"], "second-phase step size eta_2", 0.0, 1e9, low_open=True)
-    test_size: int = integer(1_000, "fresh test points per repetition", 1, 10_000_000)
 
 
 def _lw_settings(profile: str) -> LayerwiseSettings:
@@ -277,29 +303,39 @@ def lw_vs_e2e(*, m, device, **fields) -> pd.DataFrame:
 
 # --- the explorer: the three models over a grid of n, m and the noise scale ------------------------------
 
-# profile -> the grid of the explorer (book/use/explore.py) at d = 20, k = 500, and its repetitions
-EXPLORE_GRID = {
-    "full": {"n": (2, 10, 50), "m": (10, 50, 200, 500), "noise_scale": (0.0, 0.5, 1.0), "seeds": 3},
-    "quick": {"n": (2, 10), "m": (10, 100), "noise_scale": (0.0, 1.0), "seeds": 2},
-}
+@dataclasses.dataclass(frozen=True)
+class ExploreSettings(Settings):
+    """The explorer's grid (book/use/explore.py): one point per (n, noise scale, m) with Fig. 3b's other
+    settings of `figure_profile` (d = 20, k = 500)."""
+
+    ns: tuple[int, ...] = integers((2, 10, 50), "patches n", 1, 10_000)
+    noise_scales: tuple[float, ...] = reals((0.0, 0.5, 1.0), "noise scales (the largest ||v||)", 0.0, 1e6)
+    ms: tuple[int, ...] = integers((10, 50, 200, 500), "training points m", 2, 10**6)
+    seeds: int = integer(3, "repetitions per point", 1, 10_000)
+    figure_profile: str = choice("full", "the profile of Fig. 3b's settings and selection", PROFILES)
 
 
-def explore_points(profile: str) -> list[dict[str, Any]]:
-    """One point per (n, noise_scale, m) of `EXPLORE_GRID[profile]`, with Fig. 3b's other settings of
-    `profile` and, at every point, the step sizes and radius that Fig. 3b's selection chose: the
-    candidate lists are cut to the chosen values, so each point's own selection (one repetition) has
-    nothing left to choose when ConvPool and the MLP chose the same step size."""
-    fig3b = figure_settings("fig3b", profile)  # a ValueError for a profile other than "quick" and "full"
-    grid = EXPLORE_GRID[profile]
+def _explore_settings(profile: str) -> ExploreSettings:
+    if profile == "full":
+        return ExploreSettings()
+    return ExploreSettings(ns=(2, 10), noise_scales=(0.0, 1.0), ms=(10, 100), seeds=2, figure_profile=profile)
+
+
+def explore_points(s: ExploreSettings) -> list[dict[str, Any]]:
+    """One point per (n, noise_scale, m) of `s`, with Fig. 3b's other settings of `s.figure_profile` and,
+    at every point, the step sizes and radius that Fig. 3b's selection chose: the candidate lists are cut
+    to the chosen values, so each point's own selection (one repetition) has nothing left to choose when
+    ConvPool and the MLP chose the same step size."""
+    fig3b = figure_settings("fig3b", s.figure_profile)
     pick = chosen(selection(fig3b))
-    base = fig3b.replace(grid=grid["m"], seeds=grid["seeds"], selection_seeds=1,
+    base = fig3b.replace(grid=s.ms, seeds=s.seeds, selection_seeds=1,
                          lrs=tuple(sorted({p["lr"] for p in pick.values()})), radii=(pick["ConvPool"]["radius"],))
-    return [point for n in grid["n"] for noise in grid["noise_scale"]
+    return [point for n in s.ns for noise in s.noise_scales
             for point in figure_points(base.replace(n=n, noise_scale=noise))]
 
 
 @experiment("explore_grid", "§7: ConvPool, MLP and SVM over n, m and the noise scale (d = 20, k = 500) for the explorer",
-            explore_points)
+            explore_points, settings=_explore_settings)
 def explore_grid(*, device, **point) -> pd.DataFrame:
     """One (n, noise_scale, m): every model's test and training error per seed."""
     return run_point(point_settings(point), device)

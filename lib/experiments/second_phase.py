@@ -23,6 +23,7 @@ layer), m = 200, T_2 = 2,000 (500 in the quick profile), lr2_factor = 4.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -35,13 +36,13 @@ from lib.distributions import OrthogonalPatterns
 from lib.devices import single_thread_on_cpu
 from lib.samples import training_sets
 from lib.models import ConvPool
+from lib.settings import Settings, integer, integers, real
 from lib.sweep import experiment
 from lib.theory import regime
 from lib.training import train_layerwise
 
 SCHEDULES = ("J&T", "constant")
 LEVELS = (0.5, 0.9, 0.99)  # fractions of the maximum margin whose first-reach step t_level is recorded
-DEFAULTS = {"n": 4, "m": 200, "T1": 50, "T2": 2000, "eta": 1.0, "lr2_factor": 4.0}
 
 
 def second_layer_gd(z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: int, eta: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -120,13 +121,33 @@ def run_second_phase(*, d, seeds, seed=0, n, m, T1, T2, eta, lr2_factor, device=
     return pd.concat(tables, ignore_index=True)
 
 
-def _grid(profile: str) -> list[dict]:
-    if profile == "full":
-        return [{**DEFAULTS, "d": d, "seeds": 5} for d in (3, 4, 5, 6)]
-    return [{**DEFAULTS, "d": d, "seeds": 3, "T2": 500} for d in (3, 4, 5)]
+@dataclasses.dataclass(frozen=True)
+class SecondPhaseSettings(Settings):
+    """One point per d: `seeds` first phases inside Theorem 5.1's regime (k = 8 d^3 + 1), then both
+    second phases from a = 0."""
+
+    n: int = integer(4, "patches per input", 1, 1_000)
+    m: int = integer(200, "training points (m_2 = m - ceil(m/2) for the second phase)", 4, 10**6)
+    T1: int = integer(50, "first-phase steps T_1", 0, 10**6)
+    T2: int = integer(2000, "second-phase steps T_2", 0, 10**7)
+    eta: float = real(1.0, "eta of Ji & Telgarsky's schedule eta_t = eta / L(a^(t))", 0.0, 1e6, low_open=True)
+    lr2_factor: float = real(4.0, "the constant schedule's eta_2 = lr2_factor k", 0.0, 1e6, low_open=True)
+    ds: tuple[int, ...] = integers((3, 4, 5, 6), "dimensions d = l, one point each", 3, 10)
+    seeds: int = integer(5, "replicas per point", 1, 10_000)
 
 
-@experiment("jt_second_phase", "Supplement A: LW_CNN's second phase from a = 0 with Ji & Telgarsky's schedule, margin against t and d", _grid)
+def _settings(profile: str) -> SecondPhaseSettings:
+    return SecondPhaseSettings() if profile == "full" else SecondPhaseSettings(T2=500, ds=(3, 4, 5), seeds=3)
+
+
+def _grid(s: SecondPhaseSettings) -> list[dict]:
+    base = s.as_dict()
+    del base["ds"], base["seeds"]
+    return [{**base, "d": d, "seeds": s.seeds} for d in s.ds]
+
+
+@experiment("jt_second_phase", "Supplement A: LW_CNN's second phase from a = 0 with Ji & Telgarsky's schedule, margin against t and d", _grid,
+            settings=_settings)
 def jt_second_phase(*, device, **point) -> pd.DataFrame:
     """Per replica, schedule and t (log grid): the normalised margin of a^(t) over the maximum margin."""
     return run_second_phase(**point, device=device)

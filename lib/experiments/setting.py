@@ -9,6 +9,8 @@ T2, m, the seeds and the relaxed step sizes are our choices (unspecified by the 
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import torch
@@ -18,6 +20,8 @@ from lib.distributions import OrthogonalPatterns
 from lib.devices import single_thread_on_cpu
 from lib.samples import test_set, training_sets
 from lib.models import ConvPool
+from lib.protocol import LayerwiseSettings
+from lib.settings import Settings, integer, real
 from lib.sweep import experiment
 from lib.theory import regime
 from lib.training import accuracy, train_layerwise
@@ -33,13 +37,43 @@ def log_steps(T: int, num: int = 300) -> np.ndarray:
     return np.concatenate([[0], grid])
 
 
-def _first_run_grid(profile: str) -> list[dict]:
-    full = profile == "full"
-    common = dict(n=10, m=100, T2=20_000 if full else 2_000, replicas=10 if full else 5, seed=0, test_size=10_000)
-    theorem = dict(regime="theorem", d=4, l=4, basis="standard", k=513, T1=50, **common)
-    rg = regime(4, 513, 50)
-    theorem.update(lr1=rg.lr1, radius=rg.radius, lr2=rg.lr2_max / 2)
-    relaxed = dict(regime="relaxed", d=20, l=20, basis="random", k=500, T1=200, lr1=1e-3, radius=1e-3, lr2=2_000.0, **common)
+_RELAXED = LayerwiseSettings()  # §7's relaxed steps, d and k
+
+
+@dataclasses.dataclass(frozen=True)
+class TwoRunsSettings(Settings):
+    """The two runs: "theorem" (standard basis, Theorem 5.1's eta_1 and r, eta_2 a share of its bound 8k)
+    and "relaxed" (a random orthogonal basis, §7's relaxed steps); both with l = d and T_2 steps."""
+
+    n: int = integer(10, "patches per input", 1, 1_000)
+    m: int = integer(100, "training points per replica", 2, 10**6)
+    T2: int = integer(20_000, "second-phase steps T_2 of both runs", 0, 10**8)
+    replicas: int = integer(10, "replicas, each on its own training set", 1, 10_000)
+    seed: int = integer(0, "base seed (and the seed of the random basis)", 0, 2**32 - 1)
+    test_size: int = integer(10_000, "fresh test points", 1, 10**7)
+    theorem_d: int = integer(4, "d of the theorem's run", 3, 12)
+    theorem_k: int = integer(513, "channels of the theorem's run (> 8 d^3)", 1, 10**6)
+    theorem_T1: int = integer(50, "first-phase steps T_1 of the theorem's run", 0, 10**6)
+    theorem_lr2_share: float = real(0.5, "eta_2 of the theorem's run as a share of the bound 8k", 0.0, 1.0, low_open=True)
+    relaxed_d: int = integer(_RELAXED.d, "d of the relaxed run", 3, 100_000)
+    relaxed_k: int = integer(_RELAXED.k, "channels of the relaxed run", 1, 10**6)
+    relaxed_T1: int = integer(_RELAXED.T1, "first-phase steps T_1 of the relaxed run", 0, 10**7)
+    relaxed_lr1: float = real(_RELAXED.lr1, "first-phase step size eta_1 of the relaxed run", 0.0, 1e6, low_open=True)
+    relaxed_radius: float = real(_RELAXED.radius, "initial radius r of the relaxed run", 0.0, 1e6, low_open=True)
+    relaxed_lr2: float = real(_RELAXED.lr2, "second-phase step size eta_2 of the relaxed run", 0.0, 1e9, low_open=True)
+
+
+def _first_run_settings(profile: str) -> TwoRunsSettings:
+    return TwoRunsSettings() if profile == "full" else TwoRunsSettings(T2=2_000, replicas=5)
+
+
+def _first_run_grid(s: TwoRunsSettings) -> list[dict]:
+    common = dict(n=s.n, m=s.m, T2=s.T2, replicas=s.replicas, seed=s.seed, test_size=s.test_size)
+    rg = regime(s.theorem_d, s.theorem_k, s.theorem_T1)
+    theorem = dict(regime="theorem", d=s.theorem_d, l=s.theorem_d, basis="standard", k=s.theorem_k, T1=s.theorem_T1,
+                   **common, lr1=rg.lr1, radius=rg.radius, lr2=rg.lr2_max * s.theorem_lr2_share)
+    relaxed = dict(regime="relaxed", d=s.relaxed_d, l=s.relaxed_d, basis="random", k=s.relaxed_k, T1=s.relaxed_T1,
+                   lr1=s.relaxed_lr1, radius=s.relaxed_radius, lr2=s.relaxed_lr2, **common)
     return [theorem, relaxed]
 
 
@@ -47,6 +81,7 @@ def _first_run_grid(profile: str) -> list[dict]:
     "setting_first_run",
     "LW_CNN (Algorithm 1) in the theorem's regime (d=4, k=513) and with relaxed steps (d=20, k=500)",
     _first_run_grid,
+    settings=_first_run_settings,
 )
 def first_run(
     *, regime, d, l, basis, k, n, m, T1, T2, lr1, radius, lr2, replicas, seed, test_size, device

@@ -6,7 +6,7 @@ of training ConvPool (`CHOICES`):
 
 - "theorem": Algorithm 1 with Theorem 5.1's step size and radius (`lib.theory.regime`: eta_1 =
   1 / (4 k (T_1 + 1)), r = eta_1 / 200), T_1 = 50, eta_2 = 4 k (< 8 k), in float64 (the steps are tiny);
-- "relaxed": Algorithm 1 with the fixed steps of §7's layer-wise comparison (`lib.protocol.LW`:
+- "relaxed": Algorithm 1 with the fixed steps of §7's layer-wise comparison (`lib.protocol.LayerwiseSettings`:
   T_1 = 200, eta_1 = r = 1e-3, T_2 = 2,000, eta_2 = 2,000), chosen there before this chapter existed;
 - "adam": ConvPool end to end with Adam, with Fig. 3a's epochs, batch size, step size and radius
   (the `epochs` and `batch_size` of `figure_settings("fig3a", ...)`, and what its selection picks).
@@ -23,6 +23,7 @@ then bisected), each probe of which is a cached `k_probe` point.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
@@ -32,11 +33,21 @@ import torch
 
 from lib._checks import check_choice, check_float, check_int, show
 from lib.devices import single_thread_on_cpu
-from lib.samples import test_set, training_sets
 from lib.evaluate import test_errors
 from lib.models import ConvPool
-from lib.protocol import LW, FigureSettings, chosen, distribution, figure_settings, fit_adam, selection
-from lib.sweep import experiment, run
+from lib.protocol import (
+    FigureSettings,
+    LayerwiseSettings,
+    chosen,
+    distribution,
+    figure_settings,
+    fit_adam,
+    selection,
+)
+from lib.samples import test_set, training_sets
+from lib.settings import Settings, choices, integer, integers, real
+from lib.settings import choice as one_of
+from lib.sweep import PROFILES, experiment, run
 from lib.theory import LuckyWatch, detector_sets, lucky_channels, regime
 from lib.training import split_sample, train_layerwise
 
@@ -44,9 +55,6 @@ CHOICES = ("theorem", "relaxed", "adam")
 THEOREM = dict(T1=50, T2=500, lr2_factor=4.0)  # the §5 chapter's T_1, eta_2 = 4k, and T_2 of its sweeps
 MAX_TEST_ERROR = 0.01  # a seed "works" at test accuracy >= 99%
 SHARE = 0.95  # k passes when at least this share of the seeds work
-RESOLUTION = {"quick": 0.25, "full": 0.1}  # bisection stops at first pass - last fail <= RESOLUTION * last fail
-SETTING = {"quick": dict(n=10, m=200, seeds=10, test_size=2000), "full": dict(n=10, m=200, seeds=20, test_size=2000)}
-D_GRID = {"quick": (4, 6, 8), "full": (4, 6, 8, 10, 12, 16, 20)}
 MODES = ("(a) no lucky filter of one sign", "(b) a lucky filter stops detecting",
          "(c) the second layer does not fit", "(d) fits but test error > 1%")
 
@@ -85,7 +93,8 @@ def probe(*, d: int, k: int, choice: str, n: int, m: int, seeds: int, test_size:
                 rg = regime(d, k, THEOREM["T1"])
                 steps = dict(T1=rg.T1, lr1=rg.lr1, radius=rg.radius, T2=THEOREM["T2"], lr2=THEOREM["lr2_factor"] * k)
             else:
-                steps = dict(LW)
+                relaxed = LayerwiseSettings()
+                steps = dict(T1=relaxed.T1, lr1=relaxed.lr1, radius=relaxed.radius, T2=relaxed.T2, lr2=relaxed.lr2)
             net = ConvPool(d, k, replicas=seeds, radius=steps["radius"], seed=seed, dtype=dtype, device=device)
             watch = LuckyWatch(patterns)
             train_layerwise(net, X, y, T1=steps["T1"], T2=steps["T2"], lr1=steps["lr1"], lr2=steps["lr2"], on_step=watch)
@@ -162,7 +171,7 @@ def failure_mode(row) -> str:
 # --- the search ---------------------------------------------------------------------------------------
 
 
-def search_threshold(passes: Callable[[int], bool], *, k_max: int, resolution: float = RESOLUTION["full"]
+def search_threshold(passes: Callable[[int], bool], *, k_max: int, resolution: float = 0.1
                      ) -> tuple[int | None, list[tuple[int, bool]]]:
     """The smallest k in [2, k_max] at which `passes(k)` holds, as the chapter searches it: k = 2, 4,
     8, ... (capped at k_max) until the first pass, then bisection between the last failing k (1 if
@@ -201,28 +210,72 @@ def search_threshold(passes: Callable[[int], bool], *, k_max: int, resolution: f
 # --- the experiments ----------------------------------------------------------------------------------
 
 
-def _setting(profile: str) -> dict:
-    return dict(SETTING[profile], selection_profile=profile)
+@dataclasses.dataclass(frozen=True)
+class ProbeSetting(Settings):
+    """What every probe of one search shares: the data, the seeds and the selection's profile."""
+
+    n: int = integer(10, "patches per input", 1, 1_000)
+    m: int = integer(200, "training points per seed", 2, 10**6)
+    seeds: int = integer(20, "seeds (training sets) per probe", 1, 10_000)
+    test_size: int = integer(2000, "fresh test points", 1, 10**7)
+    selection_profile: str = one_of("full", "the profile of Fig. 3a's selection whose step size and radius Adam uses",
+                                    PROFILES)
 
 
-def _probe_grid(profile: str) -> list[dict]:
-    """One template probe (the first of the first search); override d, k and choice to probe others."""
-    return [dict(d=D_GRID[profile][0], k=2, choice=CHOICES[0], **_setting(profile))]
+@dataclasses.dataclass(frozen=True)
+class ProbeSettings(ProbeSetting):
+    """One probe: ConvPool with k channels at dimension d, trained by `choice`."""
+
+    d: int = integer(4, "dimension d = l", 3, 1_000)
+    k: int = integer(2, "channels", 1, 10**6)
+    choice: str = one_of(CHOICES[0], "how ConvPool is trained", CHOICES)
+
+    def point(self) -> dict:
+        return dict(d=self.d, k=self.k, choice=self.choice, n=self.n, m=self.m, seeds=self.seeds,
+                    test_size=self.test_size, selection_profile=self.selection_profile)
 
 
-@experiment("k_probe", "One (d, k, training choice): every seed's lucky filters, fit and test error", _probe_grid)
+@dataclasses.dataclass(frozen=True)
+class ThresholdSettings(ProbeSetting):
+    """One search per (choice, d), k from 2 to k_max = 8 d^3."""
+
+    ds: tuple[int, ...] = integers((4, 6, 8, 10, 12, 16, 20), "dimensions d = l, one search each", 3, 1_000)
+    choices: tuple[str, ...] = choices(CHOICES, "ways of training ConvPool", CHOICES)
+    resolution: float = real(0.1, "the bisection stops at first pass - last fail <= resolution * last fail", 0.0, 10.0)
+
+
+def _probe_settings(profile: str) -> ProbeSettings:
+    """The template probe: the first of the first search of `profile` (override d, k and choice)."""
+    t = _threshold_settings(profile)
+    return ProbeSettings(d=t.ds[0], choice=t.choices[0], n=t.n, m=t.m, seeds=t.seeds, test_size=t.test_size,
+                         selection_profile=t.selection_profile)
+
+
+def _probe_grid(s: ProbeSettings) -> list[dict]:
+    return [s.point()]
+
+
+@experiment("k_probe", "One (d, k, training choice): every seed's lucky filters, fit and test error", _probe_grid,
+            settings=_probe_settings)
 def k_probe(*, device, **point) -> pd.DataFrame:
     """One row per seed (see `probe`)."""
     return probe(**point, device=device)
 
 
-def _search_grid(profile: str) -> list[dict]:
-    return [dict(d=d, choice=c, k_max=8 * d**3, resolution=RESOLUTION[profile], **_setting(profile))
-            for c in CHOICES for d in D_GRID[profile]]
+def _threshold_settings(profile: str) -> ThresholdSettings:
+    """Quick: 10 seeds (so that 95% of the seeds means all of them), d <= 8 and a 25% resolution."""
+    if profile == "full":
+        return ThresholdSettings(selection_profile=profile)
+    return ThresholdSettings(seeds=10, ds=(4, 6, 8), resolution=0.25, selection_profile=profile)
+
+
+def _search_grid(s: ThresholdSettings) -> list[dict]:
+    return [dict(d=d, choice=c, k_max=8 * d**3, resolution=s.resolution, n=s.n, m=s.m, seeds=s.seeds,
+                 test_size=s.test_size, selection_profile=s.selection_profile) for c in s.choices for d in s.ds]
 
 
 @experiment("k_threshold", "The smallest k at which LW_CNN (theorem's or relaxed steps) or Adam works, per d",
-            _search_grid)
+            _search_grid, settings=_threshold_settings)
 def k_threshold(*, d, choice, k_max, resolution, device, **setting) -> pd.DataFrame:
     """Every probe of the search for k*(d) with `choice` (each a cached `k_probe` point): one row per
     (probe, seed), with the probe's order, whether it passed, and k_star (NaN if no k <= k_max passed)."""
@@ -297,9 +350,9 @@ def failure_modes(df: pd.DataFrame) -> pd.DataFrame:
                   "fails: features not separable", "fails: fits its training set"]]
 
 
-def chapter_facts(df: pd.DataFrame, profile: str) -> dict[str, float | int | str]:
-    """The numbers book/beyond/threshold writes in its prose (glued under these names), from the
-    `k_threshold` rows of `profile`: the largest k* / 8 d^3 and k* of the layer-wise choices, how often
+def chapter_facts(df: pd.DataFrame) -> dict[str, float | int | str]:
+    """The numbers book/beyond/threshold writes in its prose (glued under these names), from
+    `k_threshold` rows: the search's resolution, the largest k* / 8 d^3 and k* of the layer-wise choices, how often
     k* is below the lucky-filter count, the fitted exponents (`exponent`) and the lucky-filter count's
     own log-log slope, the failure counts below k* (`failure_modes`), and the probes and seconds."""
     table, modes = thresholds(df), failure_modes(df)
@@ -311,7 +364,7 @@ def chapter_facts(df: pd.DataFrame, profile: str) -> dict[str, float | int | str
     slow = failing["fittable"].astype(bool) & (failing["train_error"] > 0)
     layerwise = df[df["choice"] != "adam"].drop_duplicates(["choice", "d", "k", "replica"])
     facts: dict[str, float | int | str] = {
-        "resolution": RESOLUTION[profile],
+        "resolution": float(df["resolution"].iloc[0]),
         "largest_fraction": float((lw["k*"] / lw["8d^3"]).max()),
         "largest_k_star": int(lw["k*"].max()),
         "below_lucky": f"{int((lw['k*'] < lw['lucky-filter k']).sum())} of {len(lw)}",

@@ -9,6 +9,8 @@ points of the shattered set and on a fresh test set from D.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import torch
 
@@ -16,22 +18,42 @@ from lib import shattering
 from lib.distributions import OrthogonalPatterns
 from lib.samples import test_set
 from lib.models import ConvPool
+from lib.settings import Settings, integer, integers
 from lib.sweep import experiment
 from lib.training import accuracy, train_layerwise
 
-RANDOM_LABELLINGS = {"quick": 1_000, "full": 10_000}
+MAX_EXHAUSTIVE_N = 5  # 2^(2^(n-1)) labellings: 65,536 at n = 5, 2^32 at n = 6
 
 
-def _shattering_grid(profile: str) -> list[dict]:
-    exhaustive = [{"n": n, "labellings": "all", "count": 2 ** 2 ** (n - 1), "seed": 0} for n in range(2, 6)]
-    count = RANDOM_LABELLINGS[profile]
-    return exhaustive + [{"n": n, "labellings": "random", "count": count, "seed": n} for n in range(6, 9)]
+@dataclasses.dataclass(frozen=True)
+class ShatteringSettings(Settings):
+    """One point per n: every labelling of the 2^(n-1) points (n in exhaustive_ns), or `random_count`
+    seeded random labellings (n in random_ns, seed n)."""
+
+    exhaustive_ns: tuple[int, ...] = integers((2, 3, 4, 5), "n checked on every labelling", 2, MAX_EXHAUSTIVE_N,
+                                              empty=True)
+    random_ns: tuple[int, ...] = integers((6, 7, 8), "n checked on random labellings", 2, shattering.MAX_N, empty=True)
+    random_count: int = integer(10_000, "random labellings per n", 1, 10**6)
+
+    def validate(self) -> None:
+        if not self.exhaustive_ns and not self.random_ns:
+            raise ValueError("exhaustive_ns, random_ns: at least one n is needed, both are empty")
+
+
+def _shattering_settings(profile: str) -> ShatteringSettings:
+    return ShatteringSettings(random_count=10_000 if profile == "full" else 1_000)
+
+
+def _shattering_grid(s: ShatteringSettings) -> list[dict]:
+    exhaustive = [{"n": n, "labellings": "all", "count": 2 ** 2 ** (n - 1), "seed": 0} for n in s.exhaustive_ns]
+    return exhaustive + [{"n": n, "labellings": "random", "count": s.random_count, "seed": n} for n in s.random_ns]
 
 
 @experiment(
     "vc_shattering",
     "Theorem 4.2's construction on every labelling (n <= 5) or on seeded random labellings (n = 6..8)",
     _shattering_grid,
+    settings=_shattering_settings,
 )
 def vc_shattering(*, n, labellings, count, seed, device) -> pd.DataFrame:
     """One row: n, d, points, labellings tried and realised, cond, channels, min |N|, max |N - y|."""
@@ -45,15 +67,35 @@ def vc_shattering(*, n, labellings, count, seed, device) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- what the bound means
-DEMO_N = 8  # d = 16, 2^7 = 128 shattered points
-DEMO_K = 512  # LW_CNN channels: below the theorem's 8 d^3 = 32,768 (our relaxation)
-DEMO_T1, DEMO_T2 = 20, 500
 
 
-def _memorisation_grid(profile: str) -> list[dict]:
-    ms = (8, 16, 32, 64, 96) if profile == "quick" else (8, 12, 16, 24, 32, 48, 64, 96, 112)
-    seeds = 5 if profile == "quick" else 10
-    return [{"n": DEMO_N, "m": m, "k": DEMO_K, "T1": DEMO_T1, "T2": DEMO_T2, "seeds": seeds, "seed": 0} for m in ms]
+@dataclasses.dataclass(frozen=True)
+class MemorisationSettings(Settings):
+    """One point per m: `seeds` training subsets of m of the 2^(n-1) shattered points (d = 2n)."""
+
+    n: int = integer(8, "patches per input (d = 2n; 2^(n-1) shattered points)", 2, shattering.MAX_N)
+    ms: tuple[int, ...] = integers((8, 12, 16, 24, 32, 48, 64, 96, 112), "training points m, one point each", 1)
+    k: int = integer(512, "LW_CNN's channels (below the theorem's 8 d^3 = 32,768 at n = 8: our relaxation)", 1, 10**6)
+    T1: int = integer(20, "LW_CNN's first-phase steps T_1", 0, 10**6)
+    T2: int = integer(500, "LW_CNN's second-phase steps T_2", 0, 10**7)
+    seeds: int = integer(10, "training subsets per m", 1, 10_000)
+    seed: int = integer(0, "base seed", 0, 2**32 - 1)
+
+    def validate(self) -> None:
+        points = shattering.num_points(self.n)
+        if max(self.ms) >= points:
+            raise ValueError(f"ms must stay below the {points} shattered points of n = {self.n} (some must be "
+                             f"unseen), got {max(self.ms)}")
+
+
+def _memorisation_settings(profile: str) -> MemorisationSettings:
+    if profile == "full":
+        return MemorisationSettings()
+    return MemorisationSettings(ms=(8, 16, 32, 64, 96), seeds=5)
+
+
+def _memorisation_grid(s: MemorisationSettings) -> list[dict]:
+    return [{"n": s.n, "m": m, "k": s.k, "T1": s.T1, "T2": s.T2, "seeds": s.seeds, "seed": s.seed} for m in s.ms]
 
 
 def shattered_sample(n: int, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -74,6 +116,7 @@ def shattered_sample(n: int, m: int, seed: int) -> tuple[torch.Tensor, torch.Ten
     "Zero training error is not enough: the shattering network fitted to m points of the shattered set "
     "against LW_CNN on the same points",
     _memorisation_grid,
+    settings=_memorisation_settings,
 )
 def vc_memorisation(*, n, m, k, T1, T2, seeds, seed, device) -> pd.DataFrame:
     """Rows (model, seed): training error, error on the unseen points of the shattered set and on
