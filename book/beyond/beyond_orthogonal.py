@@ -37,14 +37,14 @@ plotting.set_theme()
 #
 # The orthogonal distribution with Gaussian noise of norm about `noise` on every patch (a noise of 1
 # is as large as the pattern itself). The same two models, learning rates tuned as in the previous chapter, at $m = 50$ and
-# $m = 500$ training points.
+# $m = 200$ training points, 5 seeds per point.
 
 # %%
 noisy = lib.run("noisy_orthogonal")
 noisy_acc = selected_accuracy(noisy, ["model", "m", "noise"])
 show(noisy_acc.pivot_table(index="noise", columns=["model", "m"], values="mean").round(3))
 
-# %% mystnb={"figure": {"caption": "Test accuracy against the noise scale (noise norm relative to the unit pattern norm), for $m = 50$ (left) and $m = 500$ (right), mean and 95% bands over seeds. Noise scale 0 is the orthogonal distribution of the previous chapter; the table above gives the numbers.", "name": "fig-noise"}}
+# %% mystnb={"figure": {"caption": "Test accuracy against the noise scale (noise norm relative to the unit pattern norm), for $m = 50$ (left) and $m = 200$ (right), mean and 95% bands over seeds. Noise scale 0 is the orthogonal distribution of the previous chapter; the table above gives the numbers.", "name": "fig-noise"}}
 plotting.accuracy_vs_noise(noisy_acc);
 
 # %% [markdown]

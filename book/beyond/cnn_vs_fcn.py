@@ -44,10 +44,10 @@
 # mean accuracy on a **validation sample** of 1,000 fresh points (its own seed, never the test seed)
 # is selected, and only the selected runs are reported, on a separate test set of 2,000 points.
 #
-# **Budget.** FCN steps cost $O(m \cdot nd \cdot \text{width})$ per replica: at $m = 1{,}000$ the
-# 30 replicas of width 1,000 train in about 30 s on two CPU cores, at $m = 5{,}000$ it would be
-# minutes. So the full profile runs the CNN at $m \in \{5, \dots, 5000\}$ and the FCNs at
-# $m \le 1{,}000$, with 10 seeds (training sets) per point. The quick profile (tests) is much smaller.
+# **Budget.** FCN steps cost $O(m \cdot nd \cdot \text{width})$ per replica, so the full profile runs
+# the CNN at $m \in \{5, \dots, 5000\}$, the FCNs of width 100 at $m \le 1{,}000$ and the FCN of
+# width 1,000 at $m \le 200$, with 5 seeds (training sets) per point. The quick profile (tests) is much
+# smaller.
 
 # %% tags=["remove-cell"]
 import numpy as np

@@ -69,8 +69,8 @@ LABELS = {"theorem": "LW_CNN, Theorem 5.1's steps", "relaxed": "LW_CNN, §7's re
 # - **Adam end to end**: ConvPool trained as in §7's Fig. 3a (its epochs, batch size, and the step
 #   size and radius its validation rule selected).
 #
-# The full profile uses 20 seeds per probe; the quick profile (what CI runs) uses 10 seeds, so that
-# "95% of the seeds" means all of them, and fewer $d$.
+# Both profiles use 10 seeds per probe, so that "95% of the seeds" means all of them; the quick
+# profile (what CI runs) searches fewer $d$.
 # ```
 
 # %%

@@ -18,12 +18,12 @@ class NoiseSettings(Settings):
 
     models: tuple[str, ...] = choices(("CNN k=50", "FCN-2 w=100"), "the networks (lib.xor_network.MODELS)",
                                       tuple(MODELS))
-    ms: tuple[int, ...] = integers((50, 500), "training points m, one point each", 1, 1_000_000)
+    ms: tuple[int, ...] = integers((50, 200), "training points m, one point each", 1, 1_000_000)
     noises: tuple[float, ...] = reals((0.0, 0.25, 0.5, 1.0, 2.0), "noise scales of the Gaussian noise on every patch",
                                       0.0, 1e6)
     n: int = integer(10, "patches per input", 1, 1_000)
     d: int = integer(30, "dimension d = number of patterns", 3, 10_000)
-    seeds: int = integer(10, "repetitions per point", 1, 10_000)
+    seeds: int = integer(5, "repetitions per point", 1, 10_000)
     seed: int = integer(0, "base seed", 0, 2**32 - 1)
 
 

@@ -35,12 +35,12 @@ class CnnVsFcnSettings(Settings):
 
     cnn_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M + (2000, 5000), "m of the CNN (k = 50)", 1, 10**6, empty=True)
     fcn2_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M, "m of the depth-2 FCN of width 100", 1, 10**6, empty=True)
-    fcn2_wide_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M, "m of the depth-2 FCN of width 1000", 1, 10**6,
-                                             empty=True)
+    fcn2_wide_ms: tuple[int, ...] = integers(_SMALL_M, "m of the depth-2 FCN of width 1000 (up to 200: its m = 500 "
+                                             "and 1,000 points would cost half the sweep)", 1, 10**6, empty=True)
     fcn3_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M, "m of the depth-3 FCN of width 100", 1, 10**6, empty=True)
     n: int = integer(10, "patches per input", 1, 1_000)
     d: int = integer(30, "dimension d = number of patterns", 3, 10_000)
-    seeds: int = integer(10, "repetitions per point", 1, 10_000)
+    seeds: int = integer(5, "repetitions per point", 1, 10_000)
     seed: int = integer(0, "base seed", 0, 2**32 - 1)
 
     def grids(self) -> dict[str, tuple[int, ...]]:

@@ -203,7 +203,7 @@ class TrajectorySettings(LayerwiseAtN):
 
 def _trajectory_settings(profile: str) -> TrajectorySettings:
     full = profile == "full"
-    return TrajectorySettings(T2=20_000 if full else 5000, seeds=20 if full else 5)
+    return TrajectorySettings(T2=20_000 if full else 5000, seeds=10 if full else 5)
 
 
 def _trajectory_grid(s: TrajectorySettings) -> list[dict]:

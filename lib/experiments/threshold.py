@@ -216,7 +216,7 @@ class ProbeSetting(Settings):
 
     n: int = integer(10, "patches per input", 1, 1_000)
     m: int = integer(200, "training points per seed", 2, 10**6)
-    seeds: int = integer(20, "seeds (training sets) per probe", 1, 10_000)
+    seeds: int = integer(10, "seeds (training sets) per probe (10: 95% of them means all of them)", 1, 10_000)
     test_size: int = integer(2000, "fresh test points", 1, 10**7)
     selection_profile: str = one_of("full", "the profile of Fig. 3a's selection whose step size and radius Adam uses",
                                     PROFILES)
