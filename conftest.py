@@ -3,6 +3,7 @@
 The kernel runs with cwd = the page's folder, as in the Jupyter Book build. The quick profile is forced so that
 `pytest` stays fast; the build chooses its profile through BOOK_PROFILE.
 """
+
 import os
 
 import jupytext

@@ -14,6 +14,7 @@ takes seconds. Anywhere else the cell does nothing.
 As a Sphinx extension it adds a Colab entry to each notebook page's launch menu (next to Binder), when
 the build has the repository address (`BOOK_REPOSITORY_URL`, see repository_links.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -30,7 +31,7 @@ NOTEBOOK_BRANCH = "colab"
 COLAB_ROOT = "/content/maxpool-repro"
 ROOT = Path(__file__).resolve().parent.parent
 
-SETUP = '''\
+SETUP = """\
 # On Colab only: fetch the book and install its package `lib` without dependencies (Colab's own torch,
 # numpy and pandas stay as they are), run from the page's folder, in the quick profile (seconds, not
 # the paper-scale minutes: set BOOK_PROFILE=full before this cell for the paper's scale).
@@ -43,7 +44,7 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, ROOT)  # the running kernel sees the package before any restart
     os.chdir(os.path.join(ROOT, {folder!r}))
     os.environ.setdefault("BOOK_PROFILE", "quick")
-'''
+"""
 
 
 def setup_cell(url: str, branch: str, page: str, root: str = COLAB_ROOT) -> str:
@@ -54,18 +55,24 @@ def setup_cell(url: str, branch: str, page: str, root: str = COLAB_ROOT) -> str:
 
 def pages(root: Path = ROOT) -> list[str]:
     """Every page of `root`/_toc.yml whose source is a `.py` file, in the book's order."""
-    from sphinx_external_toc.parsing import parse_toc_yaml  # the parser Jupyter Book reads _toc.yml with
+    from sphinx_external_toc.parsing import (
+        parse_toc_yaml,
+    )  # the parser Jupyter Book reads _toc.yml with
 
     return [doc for doc in parse_toc_yaml(root / "_toc.yml") if (root / f"{doc}.py").is_file()]
 
 
-def colab_notebook(page: str, url: str, branch: str, root: Path = ROOT, colab_root: str = COLAB_ROOT):
+def colab_notebook(
+    page: str, url: str, branch: str, root: Path = ROOT, colab_root: str = COLAB_ROOT
+):
     """The page's notebook (its `.py` source read by Jupytext, no outputs) with the set-up cell first."""
     import jupytext
     from nbformat.v4 import new_code_cell
 
     notebook = jupytext.read(root / f"{page}.py")
-    cell = new_code_cell(setup_cell(url, branch, page, colab_root), metadata={"tags": ["colab-setup"]})
+    cell = new_code_cell(
+        setup_cell(url, branch, page, colab_root), metadata={"tags": ["colab-setup"]}
+    )
     notebook.cells.insert(0, cell)
     return notebook
 
@@ -94,31 +101,43 @@ def _add_button(app: Sphinx, pagename: str, templatename: str, context: dict, do
         return
     for group in context.get("header_buttons", []):
         if group.get("label") == "launch-buttons":
-            group["buttons"].append({
-                "type": "link",
-                "text": "Colab",
-                "tooltip": "Launch on Colab",
-                "icon": "_static/images/logo_colab.png",
-                "url": colab_link(url, pagename),
-            })
+            group["buttons"].append(
+                {
+                    "type": "link",
+                    "text": "Colab",
+                    "tooltip": "Launch on Colab",
+                    "icon": "_static/images/logo_colab.png",
+                    "url": colab_link(url, pagename),
+                }
+            )
 
 
 def setup(app: Sphinx) -> dict:
-    app.connect("html-page-context", _add_button, priority=502)  # after the theme's launch buttons (501)
+    app.connect(
+        "html-page-context", _add_button, priority=502
+    )  # after the theme's launch buttons (501)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python _ext/colab.py OUTDIR   (with BOOK_REPOSITORY_URL set)", file=sys.stderr)
+        print(
+            "usage: python _ext/colab.py OUTDIR   (with BOOK_REPOSITORY_URL set)", file=sys.stderr
+        )
         return 2
     options = repository_theme_options({}, os.environ)
     if "repository_url" not in options:
-        print("BOOK_REPOSITORY_URL is not set: the notebooks would not know which repository to clone", file=sys.stderr)
+        print(
+            "BOOK_REPOSITORY_URL is not set: the notebooks would not know which repository to clone",
+            file=sys.stderr,
+        )
         return 2
     import yaml
 
-    branch = os.environ.get("BOOK_REPOSITORY_BRANCH") or yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    branch = (
+        os.environ.get("BOOK_REPOSITORY_BRANCH")
+        or yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    )
     written = write_notebooks(Path(argv[0]), options["repository_url"], branch)
     print(f"{len(written)} notebooks written to {argv[0]}")
     return 0

@@ -4,6 +4,7 @@ With Sphinx 7.4, scripts that sphinx-thebe and sphinx-togglebutton add once end 
 page, and the second `const THEBE_JS_URL = ...` is a SyntaxError in the browser console (caught by
 tests/test_browser.py). Keeping the first copy of each identical entry fixes it.
 """
+
 from __future__ import annotations
 
 from sphinx.application import Sphinx
@@ -11,7 +12,10 @@ from sphinx.application import Sphinx
 
 def _key(asset) -> tuple:
     attributes = getattr(asset, "attributes", {}) or {}  # inline scripts: filename None or ""
-    return (getattr(asset, "filename", str(asset)) or "", tuple(sorted((k, str(v)) for k, v in attributes.items())))
+    return (
+        getattr(asset, "filename", str(asset)) or "",
+        tuple(sorted((k, str(v)) for k, v in attributes.items())),
+    )
 
 
 def _dedupe(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:

@@ -3,6 +3,7 @@
 MyST-NB figures from cell metadata (`mystnb: figure: {caption, name}`) get no alt text, and the HTML
 writer then falls back to the image's file name. An explicit `mystnb: image: {alt: ...}` wins.
 """
+
 from __future__ import annotations
 
 import re

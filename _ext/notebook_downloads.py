@@ -6,6 +6,7 @@ the page (`_build/jupyter_execute/<page>.ipynb`: the cells as read by Jupytext, 
 the build's execution) to `_sources/<page>.ipynb` and points the theme's download button at it.
 It runs before the theme builds its header buttons (priority 500 < 501).
 """
+
 from __future__ import annotations
 
 import shutil

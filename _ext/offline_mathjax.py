@@ -5,6 +5,7 @@ component the book needs (es5/tex-chtml.js, with the TeX extensions such as amsm
 web fonts into `_static/mathjax/`, and points Sphinx at it. The built HTML then renders its math with no
 network access: offline readers and the headless-browser tests see the same page as everyone else.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -34,7 +35,11 @@ def _copy(app: Sphinx, exception: Exception | None) -> None:
     dest = Path(app.outdir) / "_static" / "mathjax"
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src / COMPONENT, dest / COMPONENT)
-    shutil.copytree(src / "output" / "chtml" / "fonts" / "woff-v2", dest / "output" / "chtml" / "fonts" / "woff-v2", dirs_exist_ok=True)
+    shutil.copytree(
+        src / "output" / "chtml" / "fonts" / "woff-v2",
+        dest / "output" / "chtml" / "fonts" / "woff-v2",
+        dirs_exist_ok=True,
+    )
 
 
 def setup(app: Sphinx) -> dict:

@@ -6,6 +6,7 @@ A figure whose caption starts with "Fig. <number>," (PAPER_CAPTION) gets no runn
 other figures are numbered on without gaps. Such a figure is referenced with {ref} (its caption), not
 {numref}: it has no running number to show.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,10 @@ def renumber(fignumbers: dict, unnumbered: dict) -> dict:
     for doc, types in fignumbers.items():
         for figid, number in types.get("figure", {}).items():
             groups[number[:-1]].append((number[-1], doc, figid))
-    result = {doc: {kind: {} if kind == "figure" else dict(ids) for kind, ids in types.items()}
-              for doc, types in fignumbers.items()}
+    result = {
+        doc: {kind: {} if kind == "figure" else dict(ids) for kind, ids in types.items()}
+        for doc, types in fignumbers.items()
+    }
     for prefix, members in groups.items():
         count = 0
         for _, doc, figid in sorted(members):
@@ -76,5 +79,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", _read)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    app.connect("env-get-updated", _renumber, priority=900)  # after Sphinx numbers the figures (500)
+    app.connect(
+        "env-get-updated", _renumber, priority=900
+    )  # after Sphinx numbers the figures (500)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

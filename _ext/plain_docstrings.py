@@ -16,6 +16,7 @@ The first paragraph stays prose, so autosummary's one-line summaries read normal
 a summary at the first period followed by a space, which would cut "ConvPool (Eq. 1)" after "Eq.";
 an invisible word joiner (U+2060) after the period of such abbreviations keeps the sentence whole.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,9 @@ from sphinx.application import Sphinx
 STATIC = Path(__file__).parent / "static"
 
 _UNDERLINE = re.compile(r"-{3,}")
-_STRUCTURED_LINE = re.compile(r"(\s|[-*] |\w[\w, ]* : )")  # indented, a list item, or "name : description"
+_STRUCTURED_LINE = re.compile(
+    r"(\s|[-*] |\w[\w, ]* : )"
+)  # indented, a list item, or "name : description"
 _MARKED = re.compile(r"`(?P<code>[^`]+)`|\*\*(?P<bold>[^*]+)\*\*")
 _ENUMERATOR = re.compile(r"(\d+|[A-Za-z#])[.)]\s|\(\w+\)\s")  # would open a reST enumerated list
 _RST_SPECIAL = re.compile(r"([\\*`|_\[\]<>:])")
@@ -44,12 +47,14 @@ def prose(lines: list[str]) -> str:
     text = _ABBREVIATION.sub(lambda m: m[0] + WORD_JOINER, " ".join(line.strip() for line in lines))
     out, end = ["\\" if _ENUMERATOR.match(text) else ""], 0
     for match in _MARKED.finditer(text):
-        out.append(_escape(text[end:match.start()]))
+        out.append(_escape(text[end : match.start()]))
         before = text[match.start() - 1] if match.start() else " "
         after = text[match.end()] if match.end() < len(text) else " "
         marked = f"``{match['code']}``" if match["code"] else f"**{_escape(match['bold'])}**"
         # inline markup must stand apart from letters and digits; an escaped space joins it invisibly
-        out.append(("\\ " if before.isalnum() else "") + marked + ("\\ " if after.isalnum() else ""))
+        out.append(
+            ("\\ " if before.isalnum() else "") + marked + ("\\ " if after.isalnum() else "")
+        )
         end = match.end()
     out.append(_escape(text[end:]))
     return "".join(out)
@@ -72,13 +77,21 @@ def to_rst(lines: list[str]) -> list[str]:
     """The reST lines for a plain-text docstring (given as lines, already dedented by autodoc)."""
     out: list[str] = []
     for block in _blocks(lines):
-        if len(block) >= 2 and _UNDERLINE.fullmatch(block[1].strip()) and not block[0].startswith(" "):
+        if (
+            len(block) >= 2
+            and _UNDERLINE.fullmatch(block[1].strip())
+            and not block[0].startswith(" ")
+        ):
             out += [f".. rubric:: {_escape(block[0].strip())}", ""]
             block = block[2:]
             if not block:
                 continue
         if any(_STRUCTURED_LINE.match(line) for line in block):
-            out += [".. code-block:: text", "   :class: docstring-text", ""] + ["   " + line for line in block] + [""]
+            out += (
+                [".. code-block:: text", "   :class: docstring-text", ""]
+                + ["   " + line for line in block]
+                + [""]
+            )
         else:
             out += [prose(block), ""]
     return out

@@ -5,6 +5,7 @@ reader's quick look) computes its figures from few seeds and small grids, so eac
 that at the top, through the theme's announcement bar; the print rules of book/_static/book.css keep
 it in the PDF. A full build has no banner.
 """
+
 from __future__ import annotations
 
 from sphinx.application import Sphinx

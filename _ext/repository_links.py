@@ -11,6 +11,7 @@ not this book.
 The branch the buttons point at is `repository: branch:` of `_config.yml` (BOOK_REPOSITORY_BRANCH
 overrides it, e.g. for a fork).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,10 +24,23 @@ URL_VARIABLE = "BOOK_REPOSITORY_URL"
 BRANCH_VARIABLE = "BOOK_REPOSITORY_BRANCH"
 
 # the theme options that name the repository or need it (sphinx-book-theme 1.3.0)
-REPOSITORY_OPTIONS = ("repository_url", "repository_branch", "repository_provider", "path_to_docs", "launch_buttons")
-REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_edit_page_button", "use_source_button")
+REPOSITORY_OPTIONS = (
+    "repository_url",
+    "repository_branch",
+    "repository_provider",
+    "path_to_docs",
+    "launch_buttons",
+)
+REPOSITORY_BUTTONS = (
+    "use_repository_button",
+    "use_issues_button",
+    "use_edit_page_button",
+    "use_source_button",
+)
 
-_GITHUB = re.compile(r"https://github\.com/(?P<owner>[A-Za-z0-9][A-Za-z0-9-]*)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?/?")
+_GITHUB = re.compile(
+    r"https://github\.com/(?P<owner>[A-Za-z0-9][A-Za-z0-9-]*)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?/?"
+)
 _BRANCH = re.compile(r"[A-Za-z0-9._/-]+")
 
 
@@ -53,14 +67,18 @@ def repository_theme_options(theme_options: Mapping, environ: Mapping[str, str])
         return options
     match = _GITHUB.fullmatch(url)
     if match is None:
-        raise ValueError(f"{URL_VARIABLE} must be a GitHub repository address https://github.com/OWNER/REPO, got {url!r}")
+        raise ValueError(
+            f"{URL_VARIABLE} must be a GitHub repository address https://github.com/OWNER/REPO, got {url!r}"
+        )
     options["repository_url"] = f"https://github.com/{match['owner']}/{match['repo']}"
     options["path_to_docs"] = ""
     options["use_repository_button"] = True
     branch = environ.get(BRANCH_VARIABLE, "").strip()
     if branch:
         if not _BRANCH.fullmatch(branch):
-            raise ValueError(f"{BRANCH_VARIABLE} must be a branch name (letters, digits, '.', '_', '-', '/'), got {branch!r}")
+            raise ValueError(
+                f"{BRANCH_VARIABLE} must be a branch name (letters, digits, '.', '_', '-', '/'), got {branch!r}"
+            )
         options["repository_branch"] = branch
     return options
 

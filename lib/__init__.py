@@ -5,6 +5,7 @@ ConvPool of Eq. 1 and the fully connected baseline (batched over a leading repli
 trainers (`train` end to end, `train_layerwise` the paper's Algorithm 1, `accuracy`), and experiments
 run through the results cache (`run`, `current_profile`).
 """
+
 from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns, pattern_statistics
 from lib.devices import default_device
 from lib.mnist import MnistPatterns

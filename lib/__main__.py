@@ -19,6 +19,7 @@ computed here. Exit codes: 0 success, 1 `show` of points not computed yet or an 
 scheduler, 2 bad usage (unknown experiment, bad option or value, an unusable cache directory or `--out`
 path: one line on stderr, no traceback), 130 interrupted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,18 @@ from typing import Any
 import pandas as pd
 
 from lib.cache import CacheError
-from lib.sweep import (PROFILES, REGISTRY, SchedulerUnreachable, cached_points, check_device, check_options,
-                       current_profile, get, precompute, run)
+from lib.sweep import (
+    PROFILES,
+    REGISTRY,
+    SchedulerUnreachable,
+    cached_points,
+    check_device,
+    check_options,
+    current_profile,
+    get,
+    precompute,
+    run,
+)
 
 PROG = "python -m lib"
 
@@ -40,28 +51,74 @@ PROG = "python -m lib"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Run the book's experiments.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{list,run,show,figure}")
-    sub.add_parser("list", help="list the experiments, their points per profile and how many are cached")
+    sub.add_parser(
+        "list", help="list the experiments, their points per profile and how many are cached"
+    )
     where = argparse.ArgumentParser(add_help=False)  # which points: run, show and figure
-    where.add_argument("--profile", choices=PROFILES, default=None,
-                       help="quick (seconds) or full (paper scale); default $BOOK_PROFILE or full")
-    where.add_argument("--set", dest="overrides", action="append", type=_override, default=[], metavar="KEY=VALUE",
-                       help="replace field KEY of the experiment's settings by VALUE (JSON, else a string); repeatable")
-    where.add_argument("--device", type=_device, default=None, help="cpu, cuda or cuda:N; default: cuda when present")
+    where.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="quick (seconds) or full (paper scale); default $BOOK_PROFILE or full",
+    )
+    where.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        type=_override,
+        default=[],
+        metavar="KEY=VALUE",
+        help="replace field KEY of the experiment's settings by VALUE (JSON, else a string); repeatable",
+    )
+    where.add_argument(
+        "--device",
+        type=_device,
+        default=None,
+        help="cpu, cuda or cuda:N; default: cuda when present",
+    )
     how = argparse.ArgumentParser(add_help=False)  # how to compute them: run and figure
-    how.add_argument("--jobs", type=_positive_int, default=1, help="points computed in parallel processes")
-    how.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                     help="a Dask scheduler (tcp://HOST:8786) to compute the points on; default $DASK_SCHEDULER_ADDRESS")
-    sub.add_parser("run", parents=[where, how], help="compute (or read from the cache) every point of an experiment")
-    show_cmd = sub.add_parser("show", parents=[where], help="print an experiment's table from the cache")
-    fig_cmd = sub.add_parser("figure", parents=[where, how],
-                             help="a §7 figure beside the paper's values: PNG and side-by-side table")
+    how.add_argument(
+        "--jobs", type=_positive_int, default=1, help="points computed in parallel processes"
+    )
+    how.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="a Dask scheduler (tcp://HOST:8786) to compute the points on; default $DASK_SCHEDULER_ADDRESS",
+    )
+    sub.add_parser(
+        "run",
+        parents=[where, how],
+        help="compute (or read from the cache) every point of an experiment",
+    )
+    show_cmd = sub.add_parser(
+        "show", parents=[where], help="print an experiment's table from the cache"
+    )
+    fig_cmd = sub.add_parser(
+        "figure",
+        parents=[where, how],
+        help="a §7 figure beside the paper's values: PNG and side-by-side table",
+    )
     for cmd in (sub.choices["run"], show_cmd):
-        cmd.add_argument("name", help="experiment name (see `python -m lib list`)"
-                         + (", or all: every experiment (no --set, no --scheduler)" if cmd is sub.choices["run"] else ""))
-    show_cmd.add_argument("--format", choices=("text", "csv"), default="text",
-                          help="text (a pandas table, default) or csv (every row and column)")
+        cmd.add_argument(
+            "name",
+            help="experiment name (see `python -m lib list`)"
+            + (
+                ", or all: every experiment (no --set, no --scheduler)"
+                if cmd is sub.choices["run"]
+                else ""
+            ),
+        )
+    show_cmd.add_argument(
+        "--format",
+        choices=("text", "csv"),
+        default="text",
+        help="text (a pandas table, default) or csv (every row and column)",
+    )
     fig_cmd.add_argument("name", help="fig3a, fig3b, fig5 or fig3c")
-    fig_cmd.add_argument("--out", default=None, help="PNG path (default NAME-PROFILE.png in the current directory)")
+    fig_cmd.add_argument(
+        "--out", default=None, help="PNG path (default NAME-PROFILE.png in the current directory)"
+    )
     return parser
 
 
@@ -105,8 +162,16 @@ def _list() -> None:
 
 
 def _show(df: pd.DataFrame) -> None:
-    with pd.option_context("display.width", 160, "display.max_columns", 30, "display.max_colwidth", 40,
-                           "display.max_rows", 200):
+    with pd.option_context(
+        "display.width",
+        160,
+        "display.max_columns",
+        30,
+        "display.max_colwidth",
+        40,
+        "display.max_rows",
+        200,
+    ):
         print(df)
 
 
@@ -151,9 +216,11 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         parser.error(str(exc))
     if args.command == "show":
         if done < total:
-            print(f"{args.name} [{profile}]: {total - done} of {total} points not computed yet; "
-                  f"run `python -m lib run {args.name} --profile {profile}` (with the same --set and --device) first",
-                  file=sys.stderr)
+            print(
+                f"{args.name} [{profile}]: {total - done} of {total} points not computed yet; "
+                f"run `python -m lib run {args.name} --profile {profile}` (with the same --set and --device) first",
+                file=sys.stderr,
+            )
             return 1
         df = run(args.name, profile, device=args.device, **overrides)
         if args.format == "csv":
@@ -162,8 +229,15 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             _show(df)
         return 0
     try:
-        df = run(args.name, profile, jobs=args.jobs, device=args.device, progress=True, scheduler=args.scheduler,
-                 **overrides)
+        df = run(
+            args.name,
+            profile,
+            jobs=args.jobs,
+            device=args.device,
+            progress=True,
+            scheduler=args.scheduler,
+            **overrides,
+        )
     except KeyboardInterrupt:
         done, total = cached_points(args.name, profile, device=args.device, **overrides)
         print(f"interrupted: {done} of {total} points are cached; rerun to resume", file=sys.stderr)
@@ -171,9 +245,11 @@ def _main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "figure":
         return _figure(df, args.name, profile, args.out)
     a = df.attrs
-    print(f"{args.name} [{profile}] on {a['device']}: {a['points']} points, {a['cached_points']} from the cache, "
-          f"{a['seconds_computed']:.1f} s computing ({len(df)} rows; `python -m lib show {args.name} "
-          f"--profile {profile}` prints them)")
+    print(
+        f"{args.name} [{profile}] on {a['device']}: {a['points']} points, {a['cached_points']} from the cache, "
+        f"{a['seconds_computed']:.1f} s computing ({len(df)} rows; `python -m lib show {args.name} "
+        f"--profile {profile}` prints them)"
+    )
     return 0
 
 
@@ -187,10 +263,16 @@ def _run_all(parser: argparse.ArgumentParser, args: argparse.Namespace, profile:
     except ValueError as exc:
         parser.error(str(exc))
     except KeyboardInterrupt:
-        print("interrupted: every point finished so far is cached; rerun to resume", file=sys.stderr)
+        print(
+            "interrupted: every point finished so far is cached; rerun to resume", file=sys.stderr
+        )
         return 130
-    processes = 1 if device.startswith("cuda") else args.jobs  # a GPU's points are computed in this process
-    print(f"all experiments [{profile}] on {device}: {seconds:.1f} s computing in {processes} process(es)")
+    processes = (
+        1 if device.startswith("cuda") else args.jobs
+    )  # a GPU's points are computed in this process
+    print(
+        f"all experiments [{profile}] on {device}: {seconds:.1f} s computing in {processes} process(es)"
+    )
     return 0
 
 
@@ -223,7 +305,9 @@ def _figure(df: pd.DataFrame, name: str, profile: str, out: str) -> int:
     fig = plotting.paper_figure(df, name, x="n" if name == "fig5" else "m")
     fig.savefig(out)
     claim = claims.paper_figure(df, name)
-    with pd.option_context("display.width", 160, "display.max_rows", 200, "display.float_format", "{:.3f}".format):
+    with pd.option_context(
+        "display.width", 160, "display.max_rows", 200, "display.float_format", "{:.3f}".format
+    ):
         print(side_by_side(df, name).to_string(index=False))
     print(f"\n{claim.id} [{profile}]: {claim.verdict} ({claim.rule})\n{claim.ours}\nwrote {out}")
     return 0

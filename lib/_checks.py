@@ -1,6 +1,7 @@
 """Argument checks shared by every public function: each failure is a ValueError that names the
 parameter, the value it got and the range it allows (never a TypeError, OverflowError or a torch
 error from deeper down)."""
+
 from __future__ import annotations
 
 import math
@@ -23,7 +24,9 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     if value < low or (high is not None and value > high):
         raise ValueError(f"{name} must be an integer in {_range(low, high)}, got {show(value)}")
     if value > INT_MAX:
-        raise ValueError(f"{name} must be an integer in {_range(low, high)} below 2**63, got {show(value)}")
+        raise ValueError(
+            f"{name} must be an integer in {_range(low, high)} below 2**63, got {show(value)}"
+        )
     return value
 
 
@@ -47,7 +50,9 @@ def check_float(
     try:
         value = float(value)
     except OverflowError:  # an int or fraction too large for a float
-        raise ValueError(f"{name} must be a finite number in {allowed}, got {show(value)}") from None
+        raise ValueError(
+            f"{name} must be a finite number in {allowed}, got {show(value)}"
+        ) from None
     too_low = value <= low if low_open else value < low
     if not math.isfinite(value) or too_low or value > high:
         raise ValueError(f"{name} must be a finite number in {allowed}, got {value}")
@@ -57,7 +62,9 @@ def check_float(
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     """Return `value` if it is one of the strings `choices`."""
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {show(value)}")
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, choices))}, got {show(value)}"
+        )
     return value
 
 
@@ -73,8 +80,12 @@ def check_labels(name: str, y: Any, m: int, replicas: int | None = None) -> torc
     (R', m) with R' in (1, R)."""
     shapes = f"(m,) or (1 or R={replicas}, m)" if replicas is not None else "(m,)"
     if not isinstance(y, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor of labels in {{-1, +1}}, got {type(y).__name__}")
-    rows_ok = y.dim() == 1 or (replicas is not None and y.dim() == 2 and y.shape[0] in (1, replicas))
+        raise ValueError(
+            f"{name} must be a torch.Tensor of labels in {{-1, +1}}, got {type(y).__name__}"
+        )
+    rows_ok = y.dim() == 1 or (
+        replicas is not None and y.dim() == 2 and y.shape[0] in (1, replicas)
+    )
     if not rows_ok or y.shape[-1] != m:
         raise ValueError(f"{name} must have shape {shapes} with m={m}, got {tuple(y.shape)}")
     if y.is_complex() or not ((y == 1) | (y == -1)).all():
@@ -82,7 +93,9 @@ def check_labels(name: str, y: Any, m: int, replicas: int | None = None) -> torc
     return y
 
 
-MAX_BYTES_ENV = "MAXPOOL_MAX_BYTES"  # overrides the memory limit of `check_memory` (a number of bytes)
+MAX_BYTES_ENV = (
+    "MAXPOOL_MAX_BYTES"  # overrides the memory limit of `check_memory` (a number of bytes)
+)
 
 
 def memory_limit() -> int:
@@ -93,7 +106,9 @@ def memory_limit() -> int:
         try:
             return check_int(MAX_BYTES_ENV, int(text), 1)
         except ValueError:
-            raise ValueError(f"{MAX_BYTES_ENV} must be a positive integer (bytes), got {text!r}") from None
+            raise ValueError(
+                f"{MAX_BYTES_ENV} must be a positive integer (bytes), got {text!r}"
+            ) from None
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:

@@ -38,6 +38,7 @@ layer on m_1 = m/2 points, the features of the m_2 others once (2 R k m_2 n d), 
 second-layer forwards and T_2 gradients (2 R k m_2 each). The pattern-table path does far fewer flops
 than that, so its GFLOP/s is an effective rate (same work, less time).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,7 +64,10 @@ from lib.sweep import check_device
 from lib.theory import regime
 from lib.training import loss_and_grad, train, train_layerwise
 
-FIG3A, FIG3C = figure_settings("fig3a", "full"), figure_settings("fig3c", "full")  # the §7 settings benchmarked
+FIG3A, FIG3C = (
+    figure_settings("fig3a", "full"),
+    figure_settings("fig3c", "full"),
+)  # the §7 settings benchmarked
 BATCH_SIZE = FIG3A.batch_size  # the §7 figures' minibatch size
 
 
@@ -94,8 +98,12 @@ class Workload:
             m1 = (self.m + 1) // 2
             m2 = self.m - m1
             T1, T2 = self.steps, self.baseline_steps
-            return (2 * R * k * m1 * (T1 + 1) * (n * d + 1) + 2 * R * k * m1 * d * T1 + 2 * R * k * m2 * n * d
-                    + 2 * R * k * m2 * (2 * T2 + 1))
+            return (
+                2 * R * k * m1 * (T1 + 1) * (n * d + 1)
+                + 2 * R * k * m1 * d * T1
+                + 2 * R * k * m2 * n * d
+                + 2 * R * k * m2 * (2 * T2 + 1)
+            )
         b = min(BATCH_SIZE, self.m)
         return steps * 2 * R * k * b * (n * d + d + 2)
 
@@ -111,10 +119,21 @@ def workloads(quick: bool) -> list[Workload]:
             Workload("lw", "orthogonal", 10, 6, 216, 16, 2, 3, 10, radius=math.nan),
         ]
     return [
-        Workload("fig3a-table", "orthogonal", FIG3A.n, FIG3A.d, FIG3A.k, 1000, FIG3A.seeds, 500, 20),
+        Workload(
+            "fig3a-table", "orthogonal", FIG3A.n, FIG3A.d, FIG3A.k, 1000, FIG3A.seeds, 500, 20
+        ),
         Workload("fig3a-general", "noisy", FIG3A.n, FIG3A.d, FIG3A.k, 1000, FIG3A.seeds, 500, 20),
-        Workload("mnist", "mnist", FIG3C.n, FIG3C.d, FIG3C.k, FIG3C.grid[-1], 10, math.ceil(FIG3C.grid[-1] / BATCH_SIZE),
-                 20),
+        Workload(
+            "mnist",
+            "mnist",
+            FIG3C.n,
+            FIG3C.d,
+            FIG3C.k,
+            FIG3C.grid[-1],
+            10,
+            math.ceil(FIG3C.grid[-1] / BATCH_SIZE),
+            20,
+        ),
         Workload("lw", "orthogonal", 10, 6, 13_824, 64, 10, 50, 500, radius=math.nan),
     ]
 
@@ -143,7 +162,9 @@ class NaiveConvPool(nn.Module):
     def __init__(self, W: torch.Tensor, a: torch.Tensor) -> None:
         super().__init__()
         k, d = W.shape
-        self.conv = nn.Conv1d(1, k, kernel_size=d, stride=d, bias=False, dtype=W.dtype, device=W.device)
+        self.conv = nn.Conv1d(
+            1, k, kernel_size=d, stride=d, bias=False, dtype=W.dtype, device=W.device
+        )
         self.out = nn.Linear(k, 1, bias=False, dtype=W.dtype, device=W.device)
         with torch.no_grad():
             self.conv.weight.copy_(W.unsqueeze(1))
@@ -213,7 +234,9 @@ def _return_freed_memory() -> bool:
         return False
 
 
-def matmul_gflops(device: str, dtype: torch.dtype = torch.float32, size: int | None = None, repeats: int = 5) -> float:
+def matmul_gflops(
+    device: str, dtype: torch.dtype = torch.float32, size: int | None = None, repeats: int = 5
+) -> float:
     """The machine's matmul rate in `dtype`: best of `repeats` plain `torch.mm` of two size x size matrices."""
     size = size or (8192 if device.startswith("cuda") else 2048)
     a = torch.randn(size, size, device=device, dtype=dtype)
@@ -239,7 +262,9 @@ def _data(w: Workload, device: str) -> tuple[torch.Tensor, torch.Tensor]:
         X, y = X.unsqueeze(0), y.unsqueeze(0)
     else:
         if w.data == "noisy":
-            dist = NoisyOrthogonalPatterns(w.n, w.d, noise=1.0, noise_law="ball", basis="random", dtype=dtype)
+            dist = NoisyOrthogonalPatterns(
+                w.n, w.d, noise=1.0, noise_law="ball", basis="random", dtype=dtype
+            )
         else:
             dist = OrthogonalPatterns(w.n, w.d, basis="random", dtype=dtype)
         X, y = stack_samples(dist, w.m, [TRAIN_SEED_OFFSET + s for s in range(w.seeds)])
@@ -249,7 +274,9 @@ def _data(w: Workload, device: str) -> tuple[torch.Tensor, torch.Tensor]:
 def _model(w: Workload, device: str) -> ConvPool:
     if w.layerwise:
         rg = regime(w.d, w.k, w.steps)
-        return ConvPool(w.d, w.k, replicas=w.seeds, radius=rg.radius, seed=0, dtype=torch.float64, device=device)
+        return ConvPool(
+            w.d, w.k, replicas=w.seeds, radius=rg.radius, seed=0, dtype=torch.float64, device=device
+        )
     return ConvPool(w.d, w.k, replicas=w.seeds, radius=w.radius, seed=0, device=device)
 
 
@@ -259,7 +286,9 @@ def _batches(w: Workload, steps: int) -> list[torch.Tensor]:
     return [torch.randperm(w.m, generator=gen)[:BATCH_SIZE] for _ in range(steps)]
 
 
-def run_trainer(w: Workload, X, y, steps: int, device: str, final: bool = True) -> tuple[float, torch.Tensor | None]:
+def run_trainer(
+    w: Workload, X, y, steps: int, device: str, final: bool = True
+) -> tuple[float, torch.Tensor | None]:
     """(seconds, full training loss per seed at the end, None unless `final`) of `steps` trainer steps
     (lw: Algorithm 1, loss: L_2 at the end, `steps` ignored)."""
     net = _model(w, device)
@@ -271,7 +300,17 @@ def run_trainer(w: Workload, X, y, steps: int, device: str, final: bool = True) 
         loss = res.loss2[-1]
     else:
         batch = BATCH_SIZE if w.m > BATCH_SIZE else None
-        train(net, X, y, lr=w.lr, steps=steps, batch_size=batch, seed=0, optimizer="adam", evaluate=False)
+        train(
+            net,
+            X,
+            y,
+            lr=w.lr,
+            steps=steps,
+            batch_size=batch,
+            seed=0,
+            optimizer="adam",
+            evaluate=False,
+        )
     _sync(device)
     seconds = time.perf_counter() - start
     if not final:
@@ -283,7 +322,9 @@ def run_trainer(w: Workload, X, y, steps: int, device: str, final: bool = True) 
     return seconds, loss
 
 
-def run_naive(w: Workload, X, y, steps: int, device: str, final: bool = True) -> tuple[float, torch.Tensor | None]:
+def run_naive(
+    w: Workload, X, y, steps: int, device: str, final: bool = True
+) -> tuple[float, torch.Tensor | None]:
     """(a): one nn.Module per seed, trained one after the other with autograd."""
     init = _model(w, device)
     losses = []
@@ -316,7 +357,9 @@ def run_naive(w: Workload, X, y, steps: int, device: str, final: bool = True) ->
         if not final:
             continue
         with torch.no_grad():
-            losses.append(logistic(net.out(z).squeeze(-1), yr[m1:]) if w.layerwise else logistic(net(Xr), yr))
+            losses.append(
+                logistic(net.out(z).squeeze(-1), yr[m1:]) if w.layerwise else logistic(net(Xr), yr)
+            )
     return seconds, torch.stack(losses).cpu() if final else None
 
 
@@ -327,7 +370,9 @@ def _naive_steps(steps: int, opt: torch.optim.Optimizer, loss: Callable[[], torc
         opt.step()
 
 
-def run_vmap(w: Workload, X, y, steps: int, device: str, final: bool = True) -> tuple[float, torch.Tensor | None]:
+def run_vmap(
+    w: Workload, X, y, steps: int, device: str, final: bool = True
+) -> tuple[float, torch.Tensor | None]:
     """(b): the nn.Module batched over the seeds with torch.func (vmap of grad of functional_call)."""
     init = _model(w, device)
     base = NaiveConvPool(init.W[0].detach(), init.a[0].detach()).to("meta")
@@ -340,7 +385,9 @@ def run_vmap(w: Workload, X, y, steps: int, device: str, final: bool = True) -> 
         return t[:, idx] if x_dim == 0 else t[idx]
 
     def loss_of(w_conv, w_out, Xb, yb):
-        return logistic(functional_call(base, {"conv.weight": w_conv, "out.weight": w_out}, (Xb,)), yb)
+        return logistic(
+            functional_call(base, {"conv.weight": w_conv, "out.weight": w_out}, (Xb,)), yb
+        )
 
     _sync(device)
     start = time.perf_counter()
@@ -354,8 +401,12 @@ def run_vmap(w: Workload, X, y, steps: int, device: str, final: bool = True) -> 
             W.grad = grad_W(W.detach(), a, rows(X, slice(0, m1)), rows(y, slice(0, m1)))
             opt.step()
         with torch.no_grad():  # the pooled features of S_2, as NaiveConvPool.features computes them
-            z = vmap(lambda wc, Xb: torch.relu(nn.functional.conv1d(Xb.reshape(Xb.shape[0], 1, -1), wc, stride=w.d))
-                     .amax(-1), in_dims=(0, x_dim))(W.detach(), rows(X, slice(m1, None)))
+            z = vmap(
+                lambda wc, Xb: torch.relu(
+                    nn.functional.conv1d(Xb.reshape(Xb.shape[0], 1, -1), wc, stride=w.d)
+                ).amax(-1),
+                in_dims=(0, x_dim),
+            )(W.detach(), rows(X, slice(m1, None)))
         a.requires_grad_(True)
         opt = torch.optim.SGD([a], lr=4.0 * w.k)
 
@@ -366,7 +417,9 @@ def run_vmap(w: Workload, X, y, steps: int, device: str, final: bool = True) -> 
         for _ in range(w.baseline_steps):
             a.grad = grad_a(a.detach(), z, rows(y, slice(m1, None)))
             opt.step()
-        final_loss = lambda: vmap(second_layer_loss, in_dims=(0, 0, x_dim))(a, z, rows(y, slice(m1, None)))  # noqa: E731
+        final_loss = lambda: vmap(second_layer_loss, in_dims=(0, 0, x_dim))(
+            a, z, rows(y, slice(m1, None))
+        )  # noqa: E731
     else:
         W.requires_grad_(True)
         a.requires_grad_(True)
@@ -394,7 +447,9 @@ MEMORY_STEPS = 3  # the steps of the runs that measure peak memory (it is reache
 REPEATS = 3  # timed runs of each minibatch workload; the fastest counts (the others met more noise)
 
 
-def measure(w: Workload, device: str, threads: int | None = None, peaks: dict[str, int] | None = None) -> list[Measurement]:
+def measure(
+    w: Workload, device: str, threads: int | None = None, peaks: dict[str, int] | None = None
+) -> list[Measurement]:
     """The three timed runs of workload `w`, with the memory allocator as a user has it (on the
     minibatch workloads, each after a one-step warm-up: oneDNN and the allocator build their primitives
     at a shape's first use, and the fastest of REPEATS runs; lw: one run), and their peak memory from
@@ -408,21 +463,33 @@ def measure(w: Workload, device: str, threads: int | None = None, peaks: dict[st
         if not w.layerwise:
             fn(w, X, y, 1, device, final=False)  # warm-up
         repeats = 1 if w.layerwise else REPEATS
-        seconds, loss = min((fn(w, X, y, steps, device) for _ in range(repeats)), key=lambda run: run[0])
+        seconds, loss = min(
+            (fn(w, X, y, steps, device) for _ in range(repeats)), key=lambda run: run[0]
+        )
         fixed = math.nan
-        if impl == "trainer":  # the losses the baselines must reach: after as many steps as they run
+        if (
+            impl == "trainer"
+        ):  # the losses the baselines must reach: after as many steps as they run
             reference = loss
             if not w.layerwise:  # the steps' time: less that of a shorter run (same preparation)
-                short, reference = min((run_trainer(w, X, y, w.baseline_steps, device) for _ in range(repeats)),
-                                       key=lambda run: run[0])
+                short, reference = min(
+                    (run_trainer(w, X, y, w.baseline_steps, device) for _ in range(repeats)),
+                    key=lambda run: run[0],
+                )
                 step = (seconds - short) / (w.steps - w.baseline_steps)
                 if step <= 0:  # a run too short for its noise: no split of steps and preparation
                     step = seconds / w.steps
                 seconds, fixed = step * w.steps, seconds - step * w.steps
-        gap = math.nan if impl == "trainer" else (loss.double() - reference.double()).abs().max().item()
+        gap = (
+            math.nan
+            if impl == "trainer"
+            else (loss.double() - reference.double()).abs().max().item()
+        )
         scale = 1.0 if w.layerwise else w.steps / steps
         peak = -1 if peaks is None else peaks[impl]
-        out.append(Measurement(w.name, impl, steps, seconds * scale, w.flops(w.steps), peak, gap, fixed))
+        out.append(
+            Measurement(w.name, impl, steps, seconds * scale, w.flops(w.steps), peak, gap, fixed)
+        )
     return out
 
 
@@ -435,7 +502,9 @@ def peak_memory(w: Workload, device: str, threads: int | None = None) -> dict[st
     if device == "cpu":
         _return_freed_memory()
     X, y = _data(w, device)
-    brief = replace(w, steps=min(w.steps, MEMORY_STEPS), baseline_steps=min(w.baseline_steps, MEMORY_STEPS))
+    brief = replace(
+        w, steps=min(w.steps, MEMORY_STEPS), baseline_steps=min(w.baseline_steps, MEMORY_STEPS)
+    )
     peaks = {}
     for impl, fn in IMPLS.items():
         if not w.layerwise:
@@ -460,22 +529,26 @@ def run_bench(quick: bool, device: str, threads: int | None = None, fresh: bool 
 
 
 def header(device: str, mm32: float, mm64: float, quick: bool) -> str:
-    return "\n".join([
-        f"device: {device}  torch {torch.__version__}  threads: {torch.get_num_threads()}  "
-        f"load average (1/5/15 min): {_load()}{'  [--quick: few steps, smaller mnist and lw]' if quick else ''}",
-        f"plain torch.mm: float32 {mm32:.1f} GFLOP/s, float64 {mm64:.1f} GFLOP/s",
-        "",
-        f"{'workload':<14} {'run':<10} {'timed':>6} {'ms/step':>9} {'seconds':>8} {'GFLOP/s':>8} {'of mm':>6} "
-        f"{'speed-up':>9} {'peak MiB':>9} {'fixed s':>8} {'loss gap':>9}",
-    ])
+    return "\n".join(
+        [
+            f"device: {device}  torch {torch.__version__}  threads: {torch.get_num_threads()}  "
+            f"load average (1/5/15 min): {_load()}{'  [--quick: few steps, smaller mnist and lw]' if quick else ''}",
+            f"plain torch.mm: float32 {mm32:.1f} GFLOP/s, float64 {mm64:.1f} GFLOP/s",
+            "",
+            f"{'workload':<14} {'run':<10} {'timed':>6} {'ms/step':>9} {'seconds':>8} {'GFLOP/s':>8} {'of mm':>6} "
+            f"{'speed-up':>9} {'peak MiB':>9} {'fixed s':>8} {'loss gap':>9}",
+        ]
+    )
 
 
 def row(r: Measurement, trainer: Measurement, mm: float, steps: int) -> str:
     speed = "" if r.impl == "trainer" else f"{r.seconds / trainer.seconds:8.1f}x"
     gap = "" if math.isnan(r.loss_gap) else f"{r.loss_gap:9.1e}"
     fixed = "" if math.isnan(r.fixed_seconds) else f"{r.fixed_seconds:8.2f}"
-    return (f"{r.workload:<14} {r.impl:<10} {r.steps:>6} {1e3 * r.seconds / steps:9.2f} {r.seconds:8.2f} "
-            f"{r.gflops():8.2f} {r.gflops() / mm:6.1%} {speed:>9} {_mib(r.peak_bytes):>9} {fixed:>8} {gap:>9}")
+    return (
+        f"{r.workload:<14} {r.impl:<10} {r.steps:>6} {1e3 * r.seconds / steps:9.2f} {r.seconds:8.2f} "
+        f"{r.gflops():8.2f} {r.gflops() / mm:6.1%} {speed:>9} {_mib(r.peak_bytes):>9} {fixed:>8} {gap:>9}"
+    )
 
 
 FOOTER = (
@@ -500,10 +573,20 @@ def _load() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run: few steps, small mnist and lw, one process")
-    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when present)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.bench", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: few steps, small mnist and lw, one process",
+    )
+    parser.add_argument(
+        "--device", default=None, help="cpu, cuda or cuda:N (default: cuda when present)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
     args = parser.parse_args(argv)
     try:
         device = check_device(args.device or default_device())
@@ -519,7 +602,10 @@ def main(argv: list[str] | None = None) -> int:
     for result in run_bench(args.quick, device, args.threads, fresh=not args.quick):
         w = next(w for w in workloads(args.quick) if w.name == result.workload)
         trainer = result if result.impl == "trainer" else trainer
-        print(row(result, trainer, mm[torch.float64 if w.layerwise else torch.float32], w.steps), flush=True)
+        print(
+            row(result, trainer, mm[torch.float64 if w.layerwise else torch.float32], w.steps),
+            flush=True,
+        )
     print(f"\nload average at the end: {_load()}\n{FOOTER}")
     return 0
 

@@ -17,6 +17,7 @@ file's bytes, so a result is never served from a cache filled with another versi
 cache directory that cannot be written raises `CacheError` (an OSError) with one line saying what is
 wrong. No pickle: entries are plain JSON, and tables hold only bools, numbers and strings.
 """
+
 from __future__ import annotations
 
 import ast
@@ -50,9 +51,13 @@ CELL_TYPES = (bool, int, float, str, type(None))  # what a table cell may hold (
 ROOT = Path(__file__).resolve().parent.parent
 LIB_DIR = Path(__file__).resolve().parent
 _CODE_VERSION: str | None = None
-_PARSED: dict[tuple[Path, int, int], tuple[bytes, frozenset[str]]] = {}  # (file, mtime, size) -> (digest, imports)
+_PARSED: dict[
+    tuple[Path, int, int], tuple[bytes, frozenset[str]]
+] = {}  # (file, mtime, size) -> (digest, imports)
 MAX_ENTRY_BYTES = 1 << 28  # 256 MiB: far above any real entry (the largest tables hold a few MB)
-DATA_FILES = {"mnist.py": ROOT / "data" / "mnist_digits.npz"}  # lib module -> the data file it reads
+DATA_FILES = {
+    "mnist.py": ROOT / "data" / "mnist_digits.npz"
+}  # lib module -> the data file it reads
 _HELD_LOCKS: set[int] = set()  # descriptors of the lock files this process holds
 
 
@@ -100,7 +105,9 @@ def code_version(module: str | None = None) -> str:
             _CODE_VERSION = h.hexdigest()[:16]
         return _CODE_VERSION
     if not isinstance(module, str) or not module:
-        raise ValueError(f"module must be a module name (a non-empty str) or None, got {show(module)}")
+        raise ValueError(
+            f"module must be a module name (a non-empty str) or None, got {show(module)}"
+        )
     root = _lib_file(module) or _source_file(module)
     if root is None:
         return code_version()
@@ -114,7 +121,9 @@ def code_version(module: str | None = None) -> str:
     h = hashlib.sha256()
     for path in sorted(closure):
         h.update(_parse(path)[0])
-        data = DATA_FILES.get(str(path.relative_to(LIB_DIR))) if path.is_relative_to(LIB_DIR) else None
+        data = (
+            DATA_FILES.get(str(path.relative_to(LIB_DIR))) if path.is_relative_to(LIB_DIR) else None
+        )
         if data is not None:
             h.update(_data_digest(data))
     return h.hexdigest()[:16]
@@ -193,7 +202,9 @@ def canonical(config: dict[str, Any], name: str = "config") -> str:
     try:
         return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError, RecursionError) as exc:
-        raise ValueError(f"{name} must be JSON-serialisable with finite numbers, got {show(config)}: {exc}") from exc
+        raise ValueError(
+            f"{name} must be JSON-serialisable with finite numbers, got {show(config)}: {exc}"
+        ) from exc
 
 
 def cache_key(config: dict[str, Any]) -> str:
@@ -210,7 +221,9 @@ class ResultsCache:
 
     def __init__(self, root: str | os.PathLike | None = None) -> None:
         if root is not None and not isinstance(root, (str, os.PathLike)):
-            raise ValueError(f"root must be a directory path (str or os.PathLike) or None, got {show(root)}")
+            raise ValueError(
+                f"root must be a directory path (str or os.PathLike) or None, got {show(root)}"
+            )
         self.root = Path(root) if root is not None else default_cache_dir()
 
     def path(self, config: dict[str, Any]) -> Path:
@@ -286,7 +299,9 @@ class ResultsCache:
         except (OSError, MemoryError, ValueError, KeyError, TypeError, IndexError, RecursionError):
             return None
 
-    def put(self, config: dict[str, Any], df: pd.DataFrame, meta: dict[str, Any] | None = None) -> Path:
+    def put(
+        self, config: dict[str, Any], df: pd.DataFrame, meta: dict[str, Any] | None = None
+    ) -> Path:
         """Store `df` under `config`, atomically (write a temporary file, then rename).
 
         `df` must be tidy: unique string column names, columns of dtype bool, integer, float, string or
@@ -339,11 +354,18 @@ def _plain_table(df: pd.DataFrame) -> dict[str, list]:
     if not all(isinstance(c, str) for c in columns) or len(set(columns)) != len(columns):
         raise ValueError(f"df must have unique string column names, got {show(columns)}")
     for name, dtype in df.dtypes.items():
-        if not (isinstance(dtype, pd.StringDtype) or isinstance(dtype, np.dtype) and dtype.kind in "biufO"):
+        if not (
+            isinstance(dtype, pd.StringDtype)
+            or isinstance(dtype, np.dtype)
+            and dtype.kind in "biufO"
+        ):
             raise ValueError(
                 f"df column {name!r} has dtype {dtype}; allowed: bool, integer, float, string or object columns"
             )
-    data = [[v.item() if isinstance(v, np.generic) else v for v in row] for row in df.itertuples(index=False)]
+    data = [
+        [v.item() if isinstance(v, np.generic) else v for v in row]
+        for row in df.itertuples(index=False)
+    ]
     for row in data:
         for name, value in zip(columns, row):
             if not isinstance(value, CELL_TYPES):

@@ -12,6 +12,7 @@ A verdict is one of `VERDICTS`: "holds", "partly" (only where a rule defines it:
 whose point estimate is on the claim's side but whose interval crosses the threshold) or "fails".
 Statements are written in LaTeX (`$...$`, rendered by the scorecard pages).
 """
+
 from __future__ import annotations
 
 import math
@@ -52,7 +53,9 @@ def decided(ok: bool) -> str:
     return "holds" if ok else "fails"
 
 
-LUCKY_Z = 3.0  # the mean lucky count may stray this many standard errors from k P (two-sided, about 0.3%)
+LUCKY_Z = (
+    3.0  # the mean lucky count may stray this many standard errors from k P (two-sided, about 0.3%)
+)
 
 
 def lucky_filters(df: pd.DataFrame) -> Claim:
@@ -80,24 +83,37 @@ def lucky_filters(df: pd.DataFrame) -> Claim:
         se = math.sqrt(k * P * (1 - 2 * P) / (2 * runs))
         z = (mean - k * P) / se
         ok &= bool(freq_ok) and abs(z) <= LUCKY_Z
-        parts.append(f"d={d}, k={k}: both counts in [{lo:.0f}, {hi:.0f}] in {hits}/{runs} runs (lemma: >= "
-                     f"{p_lemma:.3f}); mean count {mean:.1f} against k P = {k * P:.1f} ({z:+.1f} s.e.)")
-    return Claim("L5.2", r"with probability $\ge 1 - 4e^{-d}$: "
-                 r"$\frac{k}{4d} \le |W_0^+ \cap A^+|,\ |W_0^- \cap A^-| \le \frac{k}{d}$",
-                 "; ".join(parts), decided(ok),
-                 f"per (d, k): runs with both counts in the interval not significantly fewer than 1 - 4e^{{-d}} "
-                 f"(binomial, 5%), and mean count within {LUCKY_Z:g} s.e. of k(1 - 2^{{1-d}})/(2(d - 1)); l = d")
+        parts.append(
+            f"d={d}, k={k}: both counts in [{lo:.0f}, {hi:.0f}] in {hits}/{runs} runs (lemma: >= "
+            f"{p_lemma:.3f}); mean count {mean:.1f} against k P = {k * P:.1f} ({z:+.1f} s.e.)"
+        )
+    return Claim(
+        "L5.2",
+        r"with probability $\ge 1 - 4e^{-d}$: "
+        r"$\frac{k}{4d} \le |W_0^+ \cap A^+|,\ |W_0^- \cap A^-| \le \frac{k}{d}$",
+        "; ".join(parts),
+        decided(ok),
+        f"per (d, k): runs with both counts in the interval not significantly fewer than 1 - 4e^{{-d}} "
+        f"(binomial, 5%), and mean count within {LUCKY_Z:g} s.e. of k(1 - 2^{{1-d}})/(2(d - 1)); l = d",
+    )
 
 
-def lemma_violations(df: pd.DataFrame, checks: tuple[str, ...], claim_id: str, statement: str) -> Claim:
+def lemma_violations(
+    df: pd.DataFrame, checks: tuple[str, ...], claim_id: str, statement: str
+) -> Claim:
     """L5.3 / L5.5 on `lw_lemmas` rows: the number of (seed, step) pairs at which one of `checks`
     failed inside the regime (the lemmas say: none, with high probability)."""
     inside = df[df.setting == "inside"]
     cols = [f"viol {c}" for c in checks]
     total = int(inside[cols].to_numpy().sum())
     seeds = len(inside)
-    return Claim(claim_id, statement, f"{total} violations over {seeds} runs x (T_1 + 1) steps", decided(total == 0),
-                 "no violation inside the theorem's regime")
+    return Claim(
+        claim_id,
+        statement,
+        f"{total} violations over {seeds} runs x (T_1 + 1) steps",
+        decided(total == 0),
+        "no violation inside the theorem's regime",
+    )
 
 
 def margin(df: pd.DataFrame) -> Claim:
@@ -110,12 +126,20 @@ def margin(df: pd.DataFrame) -> Claim:
     svm = inside.groupby("d").svm_norm_ratio.max()
     text = (
         f"min margin on z(S) {lo:.2f}, on the whole support of D_z {lo_all:.2f}; max over runs of "
-        "||v*||^2 max||z||^2 / d per d: " + ", ".join(f"{d}: {v:.0f}" for d, v in ratio.items())
-        + "; of ||a-hat||^2 max||z||^2 / d: " + ", ".join(f"{d}: {v:.2f}" for d, v in svm.items())
+        "||v*||^2 max||z||^2 / d per d: "
+        + ", ".join(f"{d}: {v:.0f}" for d, v in ratio.items())
+        + "; of ||a-hat||^2 max||z||^2 / d: "
+        + ", ".join(f"{d}: {v:.2f}" for d, v in svm.items())
         + f"; cos(a^(T_2), a-hat) from {inside.svm_cos.min():.3f} to {inside.svm_cos.max():.3f}"
     )
-    return Claim("MARGIN", r"$v^*$ separates $\mathcal D_z$ (every point of $\mathcal D$) with margin $\ge 1$; "
-                 r"$\|v^*\|^2 \max \|z\|^2 = O(d)$", text, decided(lo >= 1 and lo_all >= 1), "smallest margin of v* over every run >= 1, on z(S) and on the whole support of D_z")
+    return Claim(
+        "MARGIN",
+        r"$v^*$ separates $\mathcal D_z$ (every point of $\mathcal D$) with margin $\ge 1$; "
+        r"$\|v^*\|^2 \max \|z\|^2 = O(d)$",
+        text,
+        decided(lo >= 1 and lo_all >= 1),
+        "smallest margin of v* over every run >= 1, on z(S) and on the whole support of D_z",
+    )
 
 
 def optimization(traj: pd.DataFrame, rows: pd.DataFrame) -> Claim:
@@ -130,10 +154,14 @@ def optimization(traj: pd.DataFrame, rows: pd.DataFrame) -> Claim:
     decreasing = bool(np.all(np.diff(loss) < 0))
     fitted = float((rows[rows.setting == "inside"].train_error_S2 == 0).mean())
     ok = decreasing and slope <= -0.5 and fitted == 1.0
-    return Claim("OPT", r"$\lim_{T_2 \to \infty} L_2 = 0$ (a global minimum)",
-                 f"L_2 = {loss[-1]:.2e} at T_2 = {int(t.max())}, tail slope {slope:.2f}, "
-                 f"{fitted:.0%} of runs fit S_2", decided(ok),
-                 "L_2 decreasing, log-log slope over the last decade <= -0.5, zero training error on S_2 in every run")
+    return Claim(
+        "OPT",
+        r"$\lim_{T_2 \to \infty} L_2 = 0$ (a global minimum)",
+        f"L_2 = {loss[-1]:.2e} at T_2 = {int(t.max())}, tail slope {slope:.2f}, "
+        f"{fitted:.0%} of runs fit S_2",
+        decided(ok),
+        "L_2 decreasing, log-log slope over the last decade <= -0.5, zero training error on S_2 in every run",
+    )
 
 
 THEOREM_M = 100  # Theorem 5.1(2) is judged at m >= THEOREM_M, where 4e^{-m/36} <= 0.25 (vacuous below m = 50)
@@ -151,7 +179,9 @@ def bound_constant(df: pd.DataFrame) -> float:
     ratios = []
     for _, g in df.groupby(keys):
         mean, half = mean_ci(g.test_error)
-        ratios.append((mean + (0.0 if math.isnan(half) else half)) / math.sqrt(g.d.iloc[0] / g.m.iloc[0]))
+        ratios.append(
+            (mean + (0.0 if math.isnan(half) else half)) / math.sqrt(g.d.iloc[0] / g.m.iloc[0])
+        )
     return float(max(ratios))
 
 
@@ -164,7 +194,13 @@ def above_bound(df: pd.DataFrame, c: float) -> pd.DataFrame:
         mean, half = mean_ci(g.test_error)
         bound = c * math.sqrt(g.d.iloc[0] / g.m.iloc[0])
         if mean - (0.0 if math.isnan(half) else half) > bound + 1e-12:
-            rows.append({**dict(zip(keys, cell if isinstance(cell, tuple) else (cell,))), "mean": mean, "bound": bound})
+            rows.append(
+                {
+                    **dict(zip(keys, cell if isinstance(cell, tuple) else (cell,))),
+                    "mean": mean,
+                    "bound": bound,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -180,11 +216,15 @@ def generalization(df: pd.DataFrame) -> tuple[Claim, float]:
     over = above_bound(inside[~corner], c)
     worst = inside[~corner].groupby(["d", "m"]).test_error.mean().max()
     ds = sorted(inside.d.unique().tolist())
-    return Claim("GEN", r"test error $O(\sqrt{d/m})$ (Theorem 5.1(2))",
-                 f"c = {c:.3f} fitted at m = {m0}, d = {d0}; largest mean error at the other cells (d = {ds[0]}..{ds[-1]}, "
-                 f"m >= {m0}): {worst:.4f}; cells significantly above c sqrt(d/m): {len(over)}", decided(over.empty),
-                 f"at m >= {THEOREM_M} (4e^{{-m/36}} <= 0.25): c fitted at the smallest m and d bounds the mean error at "
-                 "every other (d, m) (no 95% interval entirely above c sqrt(d/m))"), c
+    return Claim(
+        "GEN",
+        r"test error $O(\sqrt{d/m})$ (Theorem 5.1(2))",
+        f"c = {c:.3f} fitted at m = {m0}, d = {d0}; largest mean error at the other cells (d = {ds[0]}..{ds[-1]}, "
+        f"m >= {m0}): {worst:.4f}; cells significantly above c sqrt(d/m): {len(over)}",
+        decided(over.empty),
+        f"at m >= {THEOREM_M} (4e^{{-m/36}} <= 0.25): c fitted at the smallest m and d bounds the mean error at "
+        "every other (d, m) (no 95% interval entirely above c sqrt(d/m))",
+    ), c
 
 
 def not_growing(df: pd.DataFrame, by: str, claim_id: str, statement: str) -> Claim:
@@ -199,20 +239,42 @@ def not_growing(df: pd.DataFrame, by: str, claim_id: str, statement: str) -> Cla
         over = above_bound(g[g[by] > lo_v], c)
         ok &= over.empty
         means = g.groupby(by).test_error.mean()
-        parts.append(f"d={d}, m={m}: c = {c:.3f} at {by}={lo_v}; mean error "
-                     + ", ".join(f"{by}={v}: {e:.4f}" for v, e in means.items())
-                     + ("" if over.empty else f"; above the bound at {by} = {', '.join(str(int(v)) for v in over[by])}"))
-    return Claim(claim_id, statement, "; ".join(parts), decided(ok),
-                 f"at m >= {THEOREM_M}: c fitted at the smallest {by} bounds the mean error at every larger {by} "
-                 "(no 95% interval entirely above c sqrt(d/m))")
+        parts.append(
+            f"d={d}, m={m}: c = {c:.3f} at {by}={lo_v}; mean error "
+            + ", ".join(f"{by}={v}: {e:.4f}" for v, e in means.items())
+            + (
+                ""
+                if over.empty
+                else f"; above the bound at {by} = {', '.join(str(int(v)) for v in over[by])}"
+            )
+        )
+    return Claim(
+        claim_id,
+        statement,
+        "; ".join(parts),
+        decided(ok),
+        f"at m >= {THEOREM_M}: c fitted at the smallest {by} bounds the mean error at every larger {by} "
+        "(no 95% interval entirely above c sqrt(d/m))",
+    )
 
 
 def shattering(checks: pd.DataFrame) -> Claim:
     """VC on `vc_shattering` rows: every labelling tried is realised, with N(x_I) = y_I to 1e-9."""
-    ok = bool((checks["realised"] == checks["labellings tried"]).all() and (checks["max |N - y|"] < 1e-9).all())
-    parts = [f"n={r.n}: {r.realised:,}/{r['labellings tried']:,} ({r.labellings})" for _, r in checks.iterrows()]
-    return Claim("VC", r"the construction of Theorem 4.2 realises every labelling of $2^{n-1}$ points of the support",
-                 "; ".join(parts), decided(ok), "every labelling tried is realised, |N(x_I) - y_I| < 1e-9")
+    ok = bool(
+        (checks["realised"] == checks["labellings tried"]).all()
+        and (checks["max |N - y|"] < 1e-9).all()
+    )
+    parts = [
+        f"n={r.n}: {r.realised:,}/{r['labellings tried']:,} ({r.labellings})"
+        for _, r in checks.iterrows()
+    ]
+    return Claim(
+        "VC",
+        r"the construction of Theorem 4.2 realises every labelling of $2^{n-1}$ points of the support",
+        "; ".join(parts),
+        decided(ok),
+        "every labelling tried is realised, |N(x_I) - y_I| < 1e-9",
+    )
 
 
 def min_norm_separator(norms: pd.DataFrame) -> Claim:
@@ -221,39 +283,74 @@ def min_norm_separator(norms: pd.DataFrame) -> Claim:
     tol = 1e-9
     ok = bool((norms.norm2 >= norms.n * (1 - tol)).all())
     ratio = norms.norm2 / norms.n
-    return Claim("P6.1", r"the minimum-norm separator of $\mathcal D$ has $\|\hat w\|^2 \ge n$",
-                 f"||w-hat||^2 / n from {ratio.min():.6f} to {ratio.max():.6f} over n = {norms.n.min()}..{norms.n.max()}, "
-                 f"l in {sorted(norms.l.unique().tolist())}", decided(ok), "||w-hat||^2 >= n at every (n, l)")
+    return Claim(
+        "P6.1",
+        r"the minimum-norm separator of $\mathcal D$ has $\|\hat w\|^2 \ge n$",
+        f"||w-hat||^2 / n from {ratio.min():.6f} to {ratio.max():.6f} over n = {norms.n.min()}..{norms.n.max()}, "
+        f"l in {sorted(norms.l.unique().tolist())}",
+        decided(ok),
+        "||w-hat||^2 >= n at every (n, l)",
+    )
 
 
 def lemma_5_3(lemmas: pd.DataFrame) -> Claim:
     """L5.3: Lemma 5.3 and Corollary 5.4 along the first phase, inside the regime."""
-    return lemma_violations(lemmas, ("L5.3(1)", "L5.3(2)", "L5.3(3)"), "L5.3",
-                            r"lucky filters: $o_1 \cdot w \ge t\eta_1/9$, other scores $\le r$, winner $o_1$ on $S_1$")
+    return lemma_violations(
+        lemmas,
+        ("L5.3(1)", "L5.3(2)", "L5.3(3)"),
+        "L5.3",
+        r"lucky filters: $o_1 \cdot w \ge t\eta_1/9$, other scores $\le r$, winner $o_1$ on $S_1$",
+    )
 
 
 def lemma_5_5(lemmas: pd.DataFrame) -> Claim:
     """L5.5: Lemmas 5.5, C.1 and C.2 along the first phase, inside the regime."""
-    return lemma_violations(lemmas, ("L5.5", "C.1", "C.2"), "L5.5",
-                            r"$x[j] \cdot w \le 2\eta_1 t$; $\|w\| \le r + \eta_1 t$; $|N| \le 1/2$ on $S_1$")
+    return lemma_violations(
+        lemmas,
+        ("L5.5", "C.1", "C.2"),
+        "L5.5",
+        r"$x[j] \cdot w \le 2\eta_1 t$; $\|w\| \le r + \eta_1 t$; $|N| \le 1/2$ on $S_1$",
+    )
 
 
 def k_free(widths: pd.DataFrame) -> Claim:
     """K-FREE on `lw_widths` rows."""
-    return not_growing(widths, "k", "K-FREE", r"the bound $O(\sqrt{d/m})$ of Theorem 5.1(2) holds for every $k > 8d^3$")
+    return not_growing(
+        widths,
+        "k",
+        "K-FREE",
+        r"the bound $O(\sqrt{d/m})$ of Theorem 5.1(2) holds for every $k > 8d^3$",
+    )
 
 
 def n_free(patches: pd.DataFrame) -> Claim:
     """N-FREE on `lw_patches` rows."""
-    return not_growing(patches, "n", "N-FREE", r"the bound $O(\sqrt{d/m})$ of Theorem 5.1(2) does not involve $n$")
+    return not_growing(
+        patches, "n", "N-FREE", r"the bound $O(\sqrt{d/m})$ of Theorem 5.1(2) does not involve $n$"
+    )
 
 
 FIGURE_CLAIMS = {
-    "fig3a": ("FIG3A", "§7, Fig. 3a", "ConvPool beats MLP and SVM at every $m$ ($d = 20$, $n = 10$, orthogonal patterns)"),
-    "fig3b": ("FIG3B", "§7, Fig. 3b",
-              r"the same with noise $\|v\| \le 1$ on every patch: ConvPool near 0, the baselines far above"),
-    "fig5": ("FIG5", "§7, Fig. 5", "growing $n$ hurts MLP and SVM, ConvPool only mildly; ConvPool best at every $n$"),
-    "fig3c": ("FIG3C", "§7, Fig. 3c", "on MNIST (a 5 or a 3 among 4 digits) ConvPool beats MLP and SVM at every $m$"),
+    "fig3a": (
+        "FIG3A",
+        "§7, Fig. 3a",
+        "ConvPool beats MLP and SVM at every $m$ ($d = 20$, $n = 10$, orthogonal patterns)",
+    ),
+    "fig3b": (
+        "FIG3B",
+        "§7, Fig. 3b",
+        r"the same with noise $\|v\| \le 1$ on every patch: ConvPool near 0, the baselines far above",
+    ),
+    "fig5": (
+        "FIG5",
+        "§7, Fig. 5",
+        "growing $n$ hurts MLP and SVM, ConvPool only mildly; ConvPool best at every $n$",
+    ),
+    "fig3c": (
+        "FIG3C",
+        "§7, Fig. 3c",
+        "on MNIST (a 5 or a 3 among 4 digits) ConvPool beats MLP and SVM at every $m$",
+    ),
 }
 
 
@@ -283,8 +380,9 @@ def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
     if "SVM" not in means.columns:
         means["SVM"] = np.nan
     # below each baseline, or tied with it at zero error (nobody errs: at m = 500 in Fig. 3a)
-    ordered = (((means.ConvPool < means.MLP) | ((means.ConvPool == 0) & (means.MLP == 0)))
-               & ((means.ConvPool < means.SVM) | ((means.ConvPool == 0) & (means.SVM == 0)) | means.SVM.isna()))
+    ordered = ((means.ConvPool < means.MLP) | ((means.ConvPool == 0) & (means.MLP == 0))) & (
+        (means.ConvPool < means.SVM) | ((means.ConvPool == 0) & (means.SVM == 0)) | means.SVM.isna()
+    )
     ties = [v for v in paper_ties(figure) if v in ordered.index]
     ordered = ordered.drop(index=ties)
     table = side_by_side(df, figure).assign(agrees=lambda t: agrees(t))
@@ -293,15 +391,33 @@ def paper_figure(df: pd.DataFrame, figure: str) -> Claim:
     text = (
         f"ConvPool < MLP and < SVM (or all at 0) at {int(ordered.sum())}/{len(ordered)} values of {x}; ConvPool agrees "
         f"with the paper's mean +- band at {int(conv.agrees.sum())}/{len(conv)} published points"
-        + ("" if apart.empty else " (not at " + ", ".join(f"{x} = {int(r[x])}: ours {r.ours:.3f}, paper {r.paper:.3f} "
-                                                          f"+- {r['paper band']:.3f}" for _, r in apart.iterrows()) + ")")
+        + (
+            ""
+            if apart.empty
+            else " (not at "
+            + ", ".join(
+                f"{x} = {int(r[x])}: ours {r.ours:.3f}, paper {r.paper:.3f} "
+                f"+- {r['paper band']:.3f}"
+                for _, r in apart.iterrows()
+            )
+            + ")"
+        )
         + f"; baselines agree at {int(base.agrees.sum())}/{len(base)}"
-        + (f"; not judged where the paper's three values tie: {x} = {', '.join(map(str, ties))}" if ties else "")
+        + (
+            f"; not judged where the paper's three values tie: {x} = {', '.join(map(str, ties))}"
+            if ties
+            else ""
+        )
     )
-    return Claim(cid, statement, text, decided(bool(ordered.all()) and bool(conv.agrees.all())),
-                 f"ConvPool's mean below MLP's and SVM's (or tied at 0) at every {x} where the paper's three values "
-                 "differ, and our 95% interval overlapping the paper's ConvPool mean +- its 1 SD band (+- 0.01 read-off) "
-                 "at every published point")
+    return Claim(
+        cid,
+        statement,
+        text,
+        decided(bool(ordered.all()) and bool(conv.agrees.all())),
+        f"ConvPool's mean below MLP's and SVM's (or tied at 0) at every {x} where the paper's three values "
+        "differ, and our 95% interval overlapping the paper's ConvPool mean +- its 1 SD band (+- 0.01 read-off) "
+        "at every published point",
+    )
 
 
 def sensitivity(sens: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -309,9 +425,21 @@ def sensitivity(sens: pd.DataFrame, figures: dict[str, pd.DataFrame]) -> pd.Data
     the figure claim's verdict on the variant's points, and how far its three curves are from the
     paper's (`lib.compare.fit_distance`)."""
     tables = [(f"{figure}: the book's setting", figure, df) for figure, df in figures.items()]
-    tables += [(variant, figure, g) for (variant, figure), g in sens.groupby(["variant", "figure"], sort=False)]
-    return pd.DataFrame([{"variant": variant, "figure": figure, "verdict": paper_figure(df, figure).verdict,
-                          "distance to the paper": fit_distance(df, figure)} for variant, figure, df in tables])
+    tables += [
+        (variant, figure, g)
+        for (variant, figure), g in sens.groupby(["variant", "figure"], sort=False)
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "variant": variant,
+                "figure": figure,
+                "verdict": paper_figure(df, figure).verdict,
+                "distance to the paper": fit_distance(df, figure),
+            }
+            for variant, figure, df in tables
+        ]
+    )
 
 
 def layerwise_vs_end_to_end(fig3a: pd.DataFrame, lw: pd.DataFrame) -> Claim:
@@ -330,9 +458,16 @@ def layerwise_vs_end_to_end(fig3a: pd.DataFrame, lw: pd.DataFrame) -> Claim:
         worse, better = diff - half > 0, diff + half < 0
         ok &= not worse
         word = "LW worse" if worse else "LW better" if better else "no significant difference"
-        parts.append(f"m={m}: LW {g.lw.mean():.3f}, Adam {g.adam.mean():.3f}, LW - Adam {diff:+.3f} +- {half:.3f} ({word})")
-    return Claim("LW≈E2E", "layer-wise training performs very similarly to end-to-end training with Adam", "; ".join(parts),
-                 decided(ok), "paired over the same training sets: at no m is the 95% interval of LW - Adam entirely above 0")
+        parts.append(
+            f"m={m}: LW {g.lw.mean():.3f}, Adam {g.adam.mean():.3f}, LW - Adam {diff:+.3f} +- {half:.3f} ({word})"
+        )
+    return Claim(
+        "LW≈E2E",
+        "layer-wise training performs very similarly to end-to-end training with Adam",
+        "; ".join(parts),
+        decided(ok),
+        "paired over the same training sets: at no m is the 95% interval of LW - Adam entirely above 0",
+    )
 
 
 # The section of the book that checks each claim: the page (relative to book/) and the heading's anchor.
@@ -373,8 +508,21 @@ COLUMNS = ("id", "where", "statement", "ours", "verdict", "rule", "section")
 def table(rows: list[tuple[str, Claim]]) -> pd.DataFrame:
     """A scorecard: one row per (where, claim) of `rows`, with the columns `COLUMNS` (`section`: the
     page, relative to book/, and the anchor of the section that checks the claim)."""
-    return pd.DataFrame([{"id": c.id, "where": where, "statement": c.statement, "ours": c.ours, "verdict": c.verdict,
-                          "rule": c.rule, "section": SECTIONS[c.id]} for where, c in rows], columns=list(COLUMNS))
+    return pd.DataFrame(
+        [
+            {
+                "id": c.id,
+                "where": where,
+                "statement": c.statement,
+                "ours": c.ours,
+                "verdict": c.verdict,
+                "rule": c.rule,
+                "section": SECTIONS[c.id],
+            }
+            for where, c in rows
+        ],
+        columns=list(COLUMNS),
+    )
 
 
 def published(profile: str | None = None) -> pd.DataFrame:
@@ -384,25 +532,27 @@ def published(profile: str | None = None) -> pd.DataFrame:
 
     lemmas, traj = run("lw_lemmas", profile), run("lw_trajectory", profile)
     fig3a = run("fig3a", profile)
-    return table([
-        ("§4, Theorem 4.2", shattering(run("vc_shattering", profile))),
-        ("§5, Theorem 5.1(1)", optimization(traj, lemmas)),
-        ("§5, Theorem 5.1(2)", generalization(run("lw_samples", profile))[0]),
-        ("§5, Theorem 5.1(2)", k_free(run("lw_widths", profile))),
-        ("§5, Theorem 5.1(2), §6", n_free(run("lw_patches", profile))),
-        ("§5, Lemma 5.2", lucky_filters(lemmas)),
-        ("§5, Lemma 5.3, Corollary 5.4", lemma_5_3(lemmas)),
-        ("§5, Lemmas 5.5, C.1, C.2", lemma_5_5(lemmas)),
-        ("§5, Part 3", margin(lemmas)),
-        ("§6, Proposition 6.1", min_norm_separator(run("separator_norms", profile))),
-        ("§7", layerwise_vs_end_to_end(fig3a, run("lw_vs_e2e", profile))),
-        (FIGURE_CLAIMS["fig3a"][1], paper_figure(fig3a, "fig3a")),
-        (FIGURE_CLAIMS["fig3b"][1], paper_figure(run("fig3b", profile), "fig3b")),
-        (FIGURE_CLAIMS["fig5"][1], paper_figure(run("fig5", profile), "fig5")),
-        (FIGURE_CLAIMS["fig3c"][1], paper_figure(run("fig3c", profile), "fig3c")),
-        ("§6, Brutzkus et al. (2018)", fcn_sgd(run("fcn_sgd_n", profile))),
-        ("§5, supplement A", jt_rate(run("jt_second_phase", profile))),
-    ])
+    return table(
+        [
+            ("§4, Theorem 4.2", shattering(run("vc_shattering", profile))),
+            ("§5, Theorem 5.1(1)", optimization(traj, lemmas)),
+            ("§5, Theorem 5.1(2)", generalization(run("lw_samples", profile))[0]),
+            ("§5, Theorem 5.1(2)", k_free(run("lw_widths", profile))),
+            ("§5, Theorem 5.1(2), §6", n_free(run("lw_patches", profile))),
+            ("§5, Lemma 5.2", lucky_filters(lemmas)),
+            ("§5, Lemma 5.3, Corollary 5.4", lemma_5_3(lemmas)),
+            ("§5, Lemmas 5.5, C.1, C.2", lemma_5_5(lemmas)),
+            ("§5, Part 3", margin(lemmas)),
+            ("§6, Proposition 6.1", min_norm_separator(run("separator_norms", profile))),
+            ("§7", layerwise_vs_end_to_end(fig3a, run("lw_vs_e2e", profile))),
+            (FIGURE_CLAIMS["fig3a"][1], paper_figure(fig3a, "fig3a")),
+            (FIGURE_CLAIMS["fig3b"][1], paper_figure(run("fig3b", profile), "fig3b")),
+            (FIGURE_CLAIMS["fig5"][1], paper_figure(run("fig5", profile), "fig5")),
+            (FIGURE_CLAIMS["fig3c"][1], paper_figure(run("fig3c", profile), "fig3c")),
+            ("§6, Brutzkus et al. (2018)", fcn_sgd(run("fcn_sgd_n", profile))),
+            ("§5, supplement A", jt_rate(run("jt_second_phase", profile))),
+        ]
+    )
 
 
 def fcn_sgd(by_n: pd.DataFrame) -> Claim:
@@ -421,15 +571,22 @@ def fcn_sgd(by_n: pd.DataFrame) -> Claim:
     cnn = not_growing(by_n.rename(columns={"cnn_test_error": "test_error"}), "n", "N-FREE", "")
     means = by_n.groupby("n")[["updates", "fcn_test_error", "cnn_test_error"]].mean()
     lo, hi = means.index.min(), means.index.max()
-    text = (f"{int(by_n.converged.sum())}/{len(by_n)} SGD runs reached zero training loss; updates ~ n^{b:.2f} +- {half:.2f} "
-            f"(mean {means.updates[lo]:.0f} at n = {lo}, {means.updates[hi]:.0f} at n = {hi}; at most "
-            f"{float((by_n.updates / by_n.bound).max()):.2f} x 2n^2/alpha^2); FCN test error {means.fcn_test_error[lo]:.3f} "
-            f"-> {means.fcn_test_error[hi]:.3f}, LW_CNN {means.cnn_test_error[lo]:.3f} -> {means.cnn_test_error[hi]:.3f} "
-            f"(m = {int(by_n.m.iloc[0])})")
-    return Claim("FCN-SGD", r"SGD on the leaky-ReLU FCN needs $O(\|\hat w\|^2 R^2) = O(n^2)$ updates (samples); the CNN's "
-                 "guarantee does not grow with $n$", text, decided(converged and grows and cnn.holds),
-                 "every SGD run reaches zero training loss; the 95% interval of the updates' exponent in n has its lower "
-                 "end in (0, 2]; the 95% Welch interval of LW_CNN's error(n largest) - error(n smallest) not above 0")
+    text = (
+        f"{int(by_n.converged.sum())}/{len(by_n)} SGD runs reached zero training loss; updates ~ n^{b:.2f} +- {half:.2f} "
+        f"(mean {means.updates[lo]:.0f} at n = {lo}, {means.updates[hi]:.0f} at n = {hi}; at most "
+        f"{float((by_n.updates / by_n.bound).max()):.2f} x 2n^2/alpha^2); FCN test error {means.fcn_test_error[lo]:.3f} "
+        f"-> {means.fcn_test_error[hi]:.3f}, LW_CNN {means.cnn_test_error[lo]:.3f} -> {means.cnn_test_error[hi]:.3f} "
+        f"(m = {int(by_n.m.iloc[0])})"
+    )
+    return Claim(
+        "FCN-SGD",
+        r"SGD on the leaky-ReLU FCN needs $O(\|\hat w\|^2 R^2) = O(n^2)$ updates (samples); the CNN's "
+        "guarantee does not grow with $n$",
+        text,
+        decided(converged and grows and cnn.holds),
+        "every SGD run reaches zero training loss; the 95% interval of the updates' exponent in n has its lower "
+        "end in (0, 2]; the 95% Welch interval of LW_CNN's error(n largest) - error(n smallest) not above 0",
+    )
 
 
 def jt_rate(df: pd.DataFrame) -> Claim:
@@ -448,18 +605,32 @@ def jt_rate(df: pd.DataFrame) -> Claim:
     within = reached and bool((runs["t_0.5"] <= runs.d * np.log(runs.m2)).all())
     b, h = loglog_slope(runs.d, runs["t_0.5"]) if reached else (math.nan, math.nan)
     linear = math.isfinite(b) and b - (h if math.isfinite(h) else 0.0) <= 1
-    b99, h99 = loglog_slope(runs.d, runs["t_0.99"]) if runs["t_0.99"].notna().all() else (math.nan, math.nan)
+    b99, h99 = (
+        loglog_slope(runs.d, runs["t_0.99"])
+        if runs["t_0.99"].notna().all()
+        else (math.nan, math.nan)
+    )
     tail = jt[(jt.t >= jt.t.max() / 10) & (jt.margin_ratio < 1)]
-    slopes = [float(np.polyfit(np.log(g.t), np.log(1 - g.margin_ratio), 1)[0]) for _, g in tail.groupby(["d", "replica"])]
+    slopes = [
+        float(np.polyfit(np.log(g.t), np.log(1 - g.margin_ratio), 1)[0])
+        for _, g in tail.groupby(["d", "replica"])
+    ]
     bg, hg = loglog_slope(runs.d, runs.inv_gamma2)
-    text = (f"t_1/2 from {runs['t_0.5'].min():.0f} to {runs['t_0.5'].max():.0f} steps over d = {runs.d.min()}..{runs.d.max()} "
-            f"({len(runs)} runs), ~ d^{b:.2f} +- {h:.2f}; steps to 99% ~ d^{b99:.2f} +- {h99:.2f}; margin-gap slope over the "
-            f"last decade {np.mean(slopes) if slopes else math.nan:.2f} (runs from {min(slopes, default=math.nan):.2f} to "
-            f"{max(slopes, default=math.nan):.2f}); 1/gamma-hat^2 ~ d^{bg:.2f} +- {hg:.2f}")
-    return Claim("J&T-RATE", r"from $a = 0$, Ji & Telgarsky's schedule reaches half the maximum margin in $O(d)$ steps "
-                 r"(up to $\log m$)", text, decided(within and linear),
-                 "every run reaches gamma-hat/2 within d ln m_2 steps, and the 95% interval of the exponent of those steps "
-                 "in d is not above 1")
+    text = (
+        f"t_1/2 from {runs['t_0.5'].min():.0f} to {runs['t_0.5'].max():.0f} steps over d = {runs.d.min()}..{runs.d.max()} "
+        f"({len(runs)} runs), ~ d^{b:.2f} +- {h:.2f}; steps to 99% ~ d^{b99:.2f} +- {h99:.2f}; margin-gap slope over the "
+        f"last decade {np.mean(slopes) if slopes else math.nan:.2f} (runs from {min(slopes, default=math.nan):.2f} to "
+        f"{max(slopes, default=math.nan):.2f}); 1/gamma-hat^2 ~ d^{bg:.2f} +- {hg:.2f}"
+    )
+    return Claim(
+        "J&T-RATE",
+        r"from $a = 0$, Ji & Telgarsky's schedule reaches half the maximum margin in $O(d)$ steps "
+        r"(up to $\log m$)",
+        text,
+        decided(within and linear),
+        "every run reaches gamma-hat/2 within d ln m_2 steps, and the 95% interval of the exponent of those steps "
+        "in d is not above 1",
+    )
 
 
 # --- Part II: the book's own claims about the XOR-paper network --------------------------------------
@@ -508,18 +679,24 @@ def judged(claim_id: str, statement: str, m: Measurement, test: str) -> Claim:
     """The `Claim` of a Part II measurement: its verdict by `Measurement.verdict`, and as rule the
     `test` (the measured number and its threshold, in words) with the rule that maps it to a verdict."""
     side = r"$\ge$" if m.side == ">=" else r"$\le$"
-    rule = (f"{test}: holds when the whole 95% interval is {side} {m.threshold:.4g}, partly when only the point "
-            "estimate is, fails otherwise")
+    rule = (
+        f"{test}: holds when the whole 95% interval is {side} {m.threshold:.4g}, partly when only the point "
+        "estimate is, fails otherwise"
+    )
     return Claim(claim_id, statement, f"{m.text()}: {m.what}", m.verdict, rule)
 
 
 def difference(a: pd.Series, b: pd.Series) -> tuple[float, float]:
     """The difference of two means of a `lib.stats.summarize` table (rows with mean and ci95) and the
     half-width of its 95% interval: the two half-widths added in quadrature (a missing one counts 0)."""
-    return float(a["mean"] - b["mean"]), math.hypot(np.nan_to_num(a["ci95"]), np.nan_to_num(b["ci95"]))
+    return float(a["mean"] - b["mean"]), math.hypot(
+        np.nan_to_num(a["ci95"]), np.nan_to_num(b["ci95"])
+    )
 
 
-def fraction(claim_id: str, statement: str, successes: int, trials: int, what: str, test: str) -> Claim:
+def fraction(
+    claim_id: str, statement: str, successes: int, trials: int, what: str, test: str
+) -> Claim:
     """A claim that at least 90% of the runs succeed: the fraction with its 95% Wilson interval."""
     p, lo, hi = wilson_ci(int(successes), int(trials))
     return judged(claim_id, statement, Measurement(p, lo, hi, 0.9, ">=", what), test)
@@ -529,40 +706,67 @@ def gd_fits(opt_fit: pd.DataFrame) -> Claim:
     """T-OPT on `opt_fit` rows: the fraction of GD runs with k >= k_min that reach zero training loss."""
     regime = opt_fit[opt_fit["k"] >= opt_fit["min_width"]]
     return fraction(
-        "T-OPT", r"gradient descent on the hinge loss from a small random initialisation reaches a global minimum "
+        "T-OPT",
+        r"gradient descent on the hinge loss from a small random initialisation reaches a global minimum "
         r"($L_S(W) = 0$) when $k \ge k_{\min}$",
-        regime["fitted"].sum(), len(regime),
+        regime["fitted"].sum(),
+        len(regime),
         f"fraction of {len(regime)} GD runs with k >= k_min = {int(opt_fit['min_width'].iloc[0])} reaching zero "
         f"training loss (k in {sorted(regime['k'].unique().tolist())}, m in {sorted(opt_fit['m'].unique().tolist())})",
-        "the fraction of runs that fit")
+        "the fraction of runs that fit",
+    )
 
 
 def gd_within_bound(opt_fit: pd.DataFrame) -> Claim:
     """T-OPT-STEPS on `opt_fit` rows: the smallest ratio of the iteration bound to the GD steps needed,
     over the runs with k >= k_min that fit (at least 1: every run is within the bound)."""
     regime = opt_fit[(opt_fit["k"] >= opt_fit["min_width"]) & opt_fit["fitted"]]
-    ratio = float((regime["bound"] / regime["steps_to_fit"].clip(lower=1)).min()) if len(regime) else math.nan
+    ratio = (
+        float((regime["bound"] / regime["steps_to_fit"].clip(lower=1)).min())
+        if len(regime)
+        else math.nan
+    )
     steps = int(regime["steps_to_fit"].max()) if len(regime) else 0
     return judged(
-        "T-OPT-STEPS", r"gradient descent reaches zero training loss within the theorem's $T(m, k, d, \eta)$ steps",
-        Measurement(ratio, ratio, ratio, 1.0, ">=", f"smallest (iteration bound / GD steps needed) over {len(regime)} "
-                    f"fitted runs with k >= k_min; largest number of steps needed: {steps}", unit="x"),
-        "bound / steps needed in every run")
+        "T-OPT-STEPS",
+        r"gradient descent reaches zero training loss within the theorem's $T(m, k, d, \eta)$ steps",
+        Measurement(
+            ratio,
+            ratio,
+            ratio,
+            1.0,
+            ">=",
+            f"smallest (iteration bound / GD steps needed) over {len(regime)} "
+            f"fitted runs with k >= k_min; largest number of steps needed: {steps}",
+            unit="x",
+        ),
+        "bound / steps needed in every run",
+    )
 
 
 def width_free(gen_width: pd.DataFrame, eta_rule: str = "2/k") -> Claim:
     """T-GEN on `gen_width` rows with step size `eta_rule`: the mean test accuracy at the largest k
     minus that at the best k, with the two 95% half-widths in quadrature (0 when the largest k is the
     best); at least -0.02."""
-    summary = summarize(gen_width[gen_width["eta_rule"] == eta_rule], ["k"], "test_accuracy").set_index("k")
+    summary = summarize(
+        gen_width[gen_width["eta_rule"] == eta_rule], ["k"], "test_accuracy"
+    ).set_index("k")
     k_max, best = summary.index.max(), summary["mean"].idxmax()
     diff, half = difference(summary.loc[k_max], summary.loc[best]) if k_max != best else (0.0, 0.0)
     return judged(
-        "T-GEN", r"test accuracy does not degrade with over-parameterization (large $k$, $\eta = 2/k$)",
-        Measurement(diff, diff - half, diff + half, -0.02, ">=",
-                    f"test accuracy at k = {k_max} minus the best width (k = {best}), eta = {eta_rule}, "
-                    f"m = {int(gen_width['m'].iloc[0])}, {int(summary.loc[k_max, 'runs'])} seeds each"),
-        "accuracy(largest k) - accuracy(best k)")
+        "T-GEN",
+        r"test accuracy does not degrade with over-parameterization (large $k$, $\eta = 2/k$)",
+        Measurement(
+            diff,
+            diff - half,
+            diff + half,
+            -0.02,
+            ">=",
+            f"test accuracy at k = {k_max} minus the best width (k = {best}), eta = {eta_rule}, "
+            f"m = {int(gen_width['m'].iloc[0])}, {int(summary.loc[k_max, 'runs'])} seeds each",
+        ),
+        "accuracy(largest k) - accuracy(best k)",
+    )
 
 
 def sample_complexity(gen_sc: pd.DataFrame, level: float = 0.99) -> Claim:
@@ -577,32 +781,57 @@ def sample_complexity(gen_sc: pd.DataFrame, level: float = 0.99) -> Claim:
     worst = float((m_star / need).max())
     parts = "; ".join(f"d={d}: m*={m_star[d]:.0f} vs {need[d]:.0f}" for d in need.index)
     return judged(
-        "T-SC", r"the sample complexity is $O(d^2 \log d)$, independent of $k$",
-        Measurement(worst, worst, worst, 1.0, "<=", f"largest m* / (d^2 log d requirement), m* the smallest m at mean "
-                    f"test accuracy >= {level:g}: {parts}", unit="x"),
-        "m* / requirement for every d")
+        "T-SC",
+        r"the sample complexity is $O(d^2 \log d)$, independent of $k$",
+        Measurement(
+            worst,
+            worst,
+            worst,
+            1.0,
+            "<=",
+            f"largest m* / (d^2 log d requirement), m* the smallest m at mean "
+            f"test accuracy >= {level:g}: {parts}",
+            unit="x",
+        ),
+        "m* / requirement for every d",
+    )
 
 
 def pattern_statistics(gen_psi: pd.DataFrame) -> Claim:
     """PSI on `gen_psi` rows: per run, the correlation of the detector score s_p with Delta_p over the
     spurious patterns; the mean over runs with its 95% Student-t interval is at least 0.5."""
     spurious = gen_psi[gen_psi["kind"] == "spurious"]
-    corr = [np.corrcoef(g["delta"], g["score"])[0, 1] for _, g in spurious.groupby(["m", "replica"])]
+    corr = [
+        np.corrcoef(g["delta"], g["score"])[0, 1] for _, g in spurious.groupby(["m", "replica"])
+    ]
     mean, half = mean_ci(corr)  # a single run has no interval (NaN): the rule cannot say "holds"
     return judged(
-        "PSI", r"learned detector scores $s_p$ follow the training-set pattern statistics $\Delta_p$",
-        Measurement(mean, mean - half, mean + half, 0.5, ">=",
-                    f"mean correlation of the detector score s_p with Delta_p over spurious patterns, {len(corr)} runs "
-                    f"(m in {sorted(gen_psi['m'].unique().tolist())})"),
-        r"mean $\mathrm{corr}(s_p, \Delta_p)$")
+        "PSI",
+        r"learned detector scores $s_p$ follow the training-set pattern statistics $\Delta_p$",
+        Measurement(
+            mean,
+            mean - half,
+            mean + half,
+            0.5,
+            ">=",
+            f"mean correlation of the detector score s_p with Delta_p over spurious patterns, {len(corr)} runs "
+            f"(m in {sorted(gen_psi['m'].unique().tolist())})",
+        ),
+        r"mean $\mathrm{corr}(s_p, \Delta_p)$",
+    )
 
 
 def psi_two_points(checks: pd.DataFrame) -> Claim:
     """T-PSI-2PTS on the per-run predictions of `lib.experiments.generalization.two_point_checks`
     (column `all`): the fraction of runs in which every prediction holds."""
-    return fraction("T-PSI-2PTS", "with two training points, PSI provably holds", checks["all"].sum(), len(checks),
-                    f"fraction of {len(checks)} two-point runs in which every prediction holds",
-                    "the fraction of runs with every prediction")
+    return fraction(
+        "T-PSI-2PTS",
+        "with two training points, PSI provably holds",
+        checks["all"].sum(),
+        len(checks),
+        f"fraction of {len(checks)} two-point runs in which every prediction holds",
+        "the fraction of runs with every prediction",
+    )
 
 
 def vc_construction(realised: int, total: int, d: int) -> Claim:
@@ -610,10 +839,19 @@ def vc_construction(realised: int, total: int, d: int) -> Claim:
     construction's inputs that the max-pooling network realises (all of them)."""
     frac = realised / total if total else math.nan
     return judged(
-        "T-VC", r"the VC dimension of the class is exponential in $d$, so uniform convergence cannot explain learning",
-        Measurement(frac, frac, frac, 1.0, ">=", f"labellings of the {total.bit_length() - 1} inputs of the construction "
-                    f"(d = {d}) realised by a max-pooling network: {realised} / {total}"),
-        "the fraction of labellings realised")
+        "T-VC",
+        r"the VC dimension of the class is exponential in $d$, so uniform convergence cannot explain learning",
+        Measurement(
+            frac,
+            frac,
+            frac,
+            1.0,
+            ">=",
+            f"labellings of the {total.bit_length() - 1} inputs of the construction "
+            f"(d = {d}) realised by a max-pooling network: {realised} / {total}",
+        ),
+        "the fraction of labellings realised",
+    )
 
 
 def cnn_beats_fcn(accuracy: pd.DataFrame, cnn_level: float = 0.97, gap: float = 0.15) -> Claim:
@@ -630,11 +868,19 @@ def cnn_beats_fcn(accuracy: pd.DataFrame, cnn_level: float = 0.97, gap: float = 
     f = fcn[fcn["m"] == m].sort_values("mean").iloc[-1]
     diff, half = difference(c, f)
     return judged(
-        "E3", "CNNs significantly outperform fully connected networks on this distribution",
-        Measurement(diff, diff - half, diff + half, gap, ">=",
-                    f"at m = {m}: CNN {c['mean']:.3f}, best FCN ({f['model']}) {f['mean']:.3f}; {int(c['runs'])} seeds, "
-                    "learning rates chosen on validation"),
-        f"CNN - best FCN where the CNN first reaches {cnn_level:g}")
+        "E3",
+        "CNNs significantly outperform fully connected networks on this distribution",
+        Measurement(
+            diff,
+            diff - half,
+            diff + half,
+            gap,
+            ">=",
+            f"at m = {m}: CNN {c['mean']:.3f}, best FCN ({f['model']}) {f['mean']:.3f}; {int(c['runs'])} seeds, "
+            "learning rates chosen on validation",
+        ),
+        f"CNN - best FCN where the CNN first reaches {cnn_level:g}",
+    )
 
 
 def gap_grows(stars: pd.DataFrame, d: int) -> Claim:
@@ -649,10 +895,20 @@ def gap_grows(stars: pd.DataFrame, d: int) -> Claim:
     growth = float(r.iloc[-1] / r.iloc[0])
     parts = "; ".join(f"n={n}: {v:.3g}" for n, v in r.items())
     return judged(
-        "GAP-N", "the CNN's sample advantage grows with the number of patches $n$ (FCNs must learn a detector per position)",
-        Measurement(growth, growth, growth, 1.5, ">=", f"m*(FCN)/m*(CNN) for 95% accuracy at d = {d}: {parts} "
-                    "(m* not reached: largest m tried)", unit="x"),
-        "growth of the m* ratio from the smallest to the largest n")
+        "GAP-N",
+        "the CNN's sample advantage grows with the number of patches $n$ (FCNs must learn a detector per position)",
+        Measurement(
+            growth,
+            growth,
+            growth,
+            1.5,
+            ">=",
+            f"m*(FCN)/m*(CNN) for 95% accuracy at d = {d}: {parts} "
+            "(m* not reached: largest m tried)",
+            unit="x",
+        ),
+        "growth of the m* ratio from the smallest to the largest n",
+    )
 
 
 def k_star_size(thresholds: pd.DataFrame, seeds: int) -> Claim:
@@ -663,13 +919,22 @@ def k_star_size(thresholds: pd.DataFrame, seeds: int) -> Claim:
     worst = lw.loc[ratio.idxmax()]
     value = float(ratio.max())
     return judged(
-        "K*-SIZE", r"Theorem 5.1's width $k > 8d^3$ is far from necessary: LW_CNN works with $k^*(d) \le 0.1 \cdot 8d^3$ "
+        "K*-SIZE",
+        r"Theorem 5.1's width $k > 8d^3$ is far from necessary: LW_CNN works with $k^*(d) \le 0.1 \cdot 8d^3$ "
         r"at every $d$ measured",
-        Measurement(value, value, value, 0.1, "<=",
-                    f"largest k*(d) / 8d^3 over LW_CNN with the theorem's and the relaxed steps, d in "
-                    f"{sorted(lw['d'].unique().tolist())}: k* = {worst['k*']:.0f} at d = {worst['d']} ({worst['choice']}); "
-                    f"k* = smallest k with >= 95% of {seeds} seeds at test accuracy >= 99%", unit="x"),
-        r"largest $k^*(d) / 8d^3$")
+        Measurement(
+            value,
+            value,
+            value,
+            0.1,
+            "<=",
+            f"largest k*(d) / 8d^3 over LW_CNN with the theorem's and the relaxed steps, d in "
+            f"{sorted(lw['d'].unique().tolist())}: k* = {worst['k*']:.0f} at d = {worst['d']} ({worst['choice']}); "
+            f"k* = smallest k with >= 95% of {seeds} seeds at test accuracy >= 99%",
+            unit="x",
+        ),
+        r"largest $k^*(d) / 8d^3$",
+    )
 
 
 def k_star_growth(thresholds: pd.DataFrame, seeds: int) -> Claim:
@@ -683,11 +948,19 @@ def k_star_growth(thresholds: pd.DataFrame, seeds: int) -> Claim:
     ds = np.sort(thresholds["d"].unique())
     lucky = float(np.polyfit(np.log(ds), np.log([lucky_channels(int(d)) for d in ds]), 1)[0])
     return judged(
-        "K*-GROWTH", r"the channels $k^*(d)$ that LW_CNN needs grow with $d$ no faster than the lucky-filter count",
-        Measurement(slope, low, high, lucky, "<=",
-                    f"log-log slope of k*(d) for LW_CNN with Theorem 5.1's steps, d in {ds.tolist()}, {seeds} seeds per "
-                    f"probe (95% t interval of the regression); threshold: the slope of the lucky-filter count over the same d"),
-        "fitted exponent of $k^*(d)$ against that of the lucky-filter count")
+        "K*-GROWTH",
+        r"the channels $k^*(d)$ that LW_CNN needs grow with $d$ no faster than the lucky-filter count",
+        Measurement(
+            slope,
+            low,
+            high,
+            lucky,
+            "<=",
+            f"log-log slope of k*(d) for LW_CNN with Theorem 5.1's steps, d in {ds.tolist()}, {seeds} seeds per "
+            f"probe (95% t interval of the regression); threshold: the slope of the lucky-filter count over the same d",
+        ),
+        "fitted exponent of $k^*(d)$ against that of the lucky-filter count",
+    )
 
 
 def beyond(profile: str | None = None) -> pd.DataFrame:
@@ -707,18 +980,45 @@ def beyond(profile: str | None = None) -> pd.DataFrame:
     k_runs = run("k_threshold", profile)
     k_table, seeds = thresholds(k_runs), int(k_runs["seeds"].iloc[0])
     vc_d = 8
-    return table([
-        ("the book's theorem; the paper's analogue for LW_CNN: Theorem 5.1(1)", gd_fits(opt)),
-        ("the book's iteration bound", gd_within_bound(opt)),
-        ("the book's theorem; the paper's analogue: Theorem 5.1(2), free of $k$", width_free(run("gen_width", profile))),
-        ("the book's theorem, under PSI (the authors' earlier preprint)", sample_complexity(run("gen_sample_complexity", profile))),
-        ("the book's hypothesis (the authors' earlier preprint)", pattern_statistics(run("gen_psi", profile))),
-        ("the book's theorem for two points", psi_two_points(two_point_checks(run("psi_two_points", profile)))),
-        ("the book's construction; the paper's: Theorem 4.2", vc_construction(*realised_labellings(vc_d), vc_d)),
-        ("the book's experiment; the paper's: §7, Figs. 3a-3c",
-         cnn_beats_fcn(selected_accuracy(run("cnn_vs_fcn", profile), ["model", "m"]))),
-        ("the book's prediction; the paper's: §6 ($O(n^2)$ for FCNs against $O(d)$)", gap_grows(stars, d)),
-        ("$k > 8d^3$ suffices (Theorem 5.1); the paper says nothing of smaller $k$", k_star_size(k_table, seeds)),
-        ("the proof needs a lucky filter of each sign (Lemma 5.2); no growth rate of $k$ is stated",
-         k_star_growth(k_table, seeds)),
-    ])
+    return table(
+        [
+            ("the book's theorem; the paper's analogue for LW_CNN: Theorem 5.1(1)", gd_fits(opt)),
+            ("the book's iteration bound", gd_within_bound(opt)),
+            (
+                "the book's theorem; the paper's analogue: Theorem 5.1(2), free of $k$",
+                width_free(run("gen_width", profile)),
+            ),
+            (
+                "the book's theorem, under PSI (the authors' earlier preprint)",
+                sample_complexity(run("gen_sample_complexity", profile)),
+            ),
+            (
+                "the book's hypothesis (the authors' earlier preprint)",
+                pattern_statistics(run("gen_psi", profile)),
+            ),
+            (
+                "the book's theorem for two points",
+                psi_two_points(two_point_checks(run("psi_two_points", profile))),
+            ),
+            (
+                "the book's construction; the paper's: Theorem 4.2",
+                vc_construction(*realised_labellings(vc_d), vc_d),
+            ),
+            (
+                "the book's experiment; the paper's: §7, Figs. 3a-3c",
+                cnn_beats_fcn(selected_accuracy(run("cnn_vs_fcn", profile), ["model", "m"])),
+            ),
+            (
+                "the book's prediction; the paper's: §6 ($O(n^2)$ for FCNs against $O(d)$)",
+                gap_grows(stars, d),
+            ),
+            (
+                "$k > 8d^3$ suffices (Theorem 5.1); the paper says nothing of smaller $k$",
+                k_star_size(k_table, seeds),
+            ),
+            (
+                "the proof needs a lucky filter of each sign (Lemma 5.2); no growth rate of $k$ is stated",
+                k_star_growth(k_table, seeds),
+            ),
+        ]
+    )

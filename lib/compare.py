@@ -4,6 +4,7 @@ This module sits above the experiments and below the claims: it reads experiment
 `lib.paper_values`, and no experiment imports it, so editing a digitised value or a sentence here
 recomputes nothing.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,6 +13,7 @@ import pandas as pd
 
 from lib.paper_values import READ_OFF_UNCERTAINTY, published
 from lib.stats import mean_ci
+
 
 def x_axis(figure: str) -> str:
     """The x column of a figure's table: "n" for Fig. 5, "m" otherwise."""
@@ -32,7 +34,15 @@ def side_by_side(df: pd.DataFrame, figure: str) -> pd.DataFrame:
         row = {x: int(p[x]), "model": p.model, "paper": p.test_error}
         if "band" in pub.columns:
             row["paper band"] = p.band
-        rows.append({**row, "ours": mean, "ci95": half, "ours - paper": mean - p.test_error, "seeds": len(ours)})
+        rows.append(
+            {
+                **row,
+                "ours": mean,
+                "ci95": half,
+                "ours - paper": mean - p.test_error,
+                "seeds": len(ours),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -54,8 +64,11 @@ def describe_differences(table: pd.DataFrame) -> str:
     if diff.empty:
         return "none"
     x = [c for c in ("m", "n") if c in diff.columns][0]
-    return "; ".join(f"{r.model} at {x} = {int(r[x])} (ours {r.ours:.3f} +- {r.ci95:.3f}, paper {r.paper:.3f} "
-                     f"+- {r['paper band']:.3f})" for _, r in diff.iterrows())
+    return "; ".join(
+        f"{r.model} at {x} = {int(r[x])} (ours {r.ours:.3f} +- {r.ci95:.3f}, paper {r.paper:.3f} "
+        f"+- {r['paper band']:.3f})"
+        for _, r in diff.iterrows()
+    )
 
 
 def describe_fit(df: pd.DataFrame, x: str) -> str:
@@ -67,9 +80,11 @@ def describe_fit(df: pd.DataFrame, x: str) -> str:
         return "ConvPool fits every training set within its budget"
     worst = conv[conv[x] == unfit[x].max()]
     epochs = worst.steps.iloc[0] * min(worst.batch_size.iloc[0], worst.m.iloc[0]) / worst.m.iloc[0]
-    return (f"ConvPool leaves training points misclassified at {x} = {', '.join(f'{v:,}' for v in sorted(unfit[x].unique()))}; "
-            f"at {x} = {worst[x].iloc[0]:,} its budget allows {epochs:.1f} epochs and its mean training error is "
-            f"{worst.train_error.mean():.3f}")
+    return (
+        f"ConvPool leaves training points misclassified at {x} = {', '.join(f'{v:,}' for v in sorted(unfit[x].unique()))}; "
+        f"at {x} = {worst[x].iloc[0]:,} its budget allows {epochs:.1f} epochs and its mean training error is "
+        f"{worst.train_error.mean():.3f}"
+    )
 
 
 def fit_distance(df: pd.DataFrame, figure: str) -> float:
@@ -77,7 +92,9 @@ def fit_distance(df: pd.DataFrame, figure: str) -> float:
     published points our table has of ((ours - paper) / (paper's band + 0.01))^2 (a point off by one
     band counts about 1)."""
     side = side_by_side(df, figure)
-    return float((((side["ours"] - side["paper"]) / (side["paper band"] + READ_OFF_UNCERTAINTY)) ** 2).mean())
+    return float(
+        (((side["ours"] - side["paper"]) / (side["paper band"] + READ_OFF_UNCERTAINTY)) ** 2).mean()
+    )
 
 
 def variants_table(sens: pd.DataFrame) -> pd.DataFrame:
@@ -89,8 +106,17 @@ def variants_table(sens: pd.DataFrame) -> pd.DataFrame:
         side = side_by_side(g, figure).set_index([x, "model"])
         for (value, model), e in g.groupby([x, "model"]).test_error.mean().items():
             paper = side.loc[(value, model)] if (value, model) in side.index else None
-            rows.append({"variant": variant, "x": f"{x} = {value}", "model": model, "ours": e,
-                         "paper": None if paper is None else f"{paper['paper']:.3f} ± {paper['paper band']:.3f}"})
+            rows.append(
+                {
+                    "variant": variant,
+                    "x": f"{x} = {value}",
+                    "model": model,
+                    "ours": e,
+                    "paper": None
+                    if paper is None
+                    else f"{paper['paper']:.3f} ± {paper['paper band']:.3f}",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -105,7 +131,10 @@ def figure_facts(df: pd.DataFrame, figure: str, selection_table: pd.DataFrame) -
         "diff": describe_differences(side),
         "seconds": df.attrs.get("seconds", float("nan")),
         "sel_seconds": float(selection_table.seconds.iloc[0]),
-        "svm_kinds": ", ".join(f"{kind} margin in {count} of {len(svm)}" for kind, count in svm.svm.value_counts().items()),
+        "svm_kinds": ", ".join(
+            f"{kind} margin in {count} of {len(svm)}"
+            for kind, count in svm.svm.value_counts().items()
+        ),
         "svm_kkt": float(svm.svm_kkt.max()) if "svm_kkt" in svm and len(svm) else float("nan"),
         "net_train_zero": float((df[df.model != "SVM"].train_error == 0).mean()),
         "fit": describe_fit(df, x_axis(figure)),

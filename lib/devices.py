@@ -1,4 +1,5 @@
 """Where a computation runs: the default device and the CPU's thread count for small tensors."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager

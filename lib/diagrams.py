@@ -5,6 +5,7 @@ setting (book/paper/setting): `pattern_glyphs`, `point_image`, `draw_points` and
 points of D as images of patches in the style of the paper's Fig. 1a, and `draw_convpool` draws
 ConvPool (Eq. 1).
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt  # noqa: F401  (kept for callers that import it from here)
@@ -31,18 +32,23 @@ def draw_network(ax, n: int = 6, k: int = 3) -> None:
         name = f"w_{{{c + 1}}}" if sign > 0 else f"u_{{{c - k + 1}}}"
         yc = 2 * k - c - 0.5
         ax.add_patch(Rectangle((3.2, yc - 0.3), 1.6, 0.6, fc="white", ec=colors[sign], lw=1.5))
-        ax.text(4.0, yc, f"$\\max_j \\sigma({name}\\cdot x_j)$", ha="center", va="center", fontsize=8)
+        ax.text(
+            4.0, yc, f"$\\max_j \\sigma({name}\\cdot x_j)$", ha="center", va="center", fontsize=8
+        )
         for j in range(n):
             yj = (2 * k) * (j + 0.5) / n
             ax.plot([1.4, 3.2], [yj, yc], color=colors[sign], lw=0.4, alpha=0.35)
-        ax.add_patch(FancyArrowPatch((4.8, yc), (7.3, k), arrowstyle="-|>", mutation_scale=8, color=colors[sign], lw=1))
+        ax.add_patch(
+            FancyArrowPatch(
+                (4.8, yc), (7.3, k), arrowstyle="-|>", mutation_scale=8, color=colors[sign], lw=1
+            )
+        )
         ax.text(6.0, (yc + k) / 2 + 0.12, f"{sign:+d}", color=colors[sign], fontsize=8, ha="center")
     ax.add_patch(Rectangle((7.3, k - 0.45), 1.5, 0.9, fc="white", ec="0.2"))
     ax.text(8.05, k, "$N_W(x)$", ha="center", va="center")
     ax.text(0.8, -0.4, "patches\n(filter = stride = d)", ha="center", va="top", fontsize=8)
     ax.text(4.0, -0.4, "2k filters, ReLU,\nglobal max-pool", ha="center", va="top", fontsize=8)
     ax.text(6.2, -0.4, "fixed output\nweights ±1", ha="center", va="top", fontsize=8)
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,9 +119,13 @@ def point_image(indices, l: int, grid: tuple[int, int]) -> np.ndarray:
     rows, cols = check_int("grid[0]", grid[0], 1), check_int("grid[1]", grid[1], 1)
     idx = np.asarray(indices)
     if idx.ndim != 1 or idx.size != rows * cols or not np.issubdtype(idx.dtype, np.integer):
-        raise ValueError(f"indices must be {rows * cols} integers (one per patch of the grid), got {show(indices)}")
+        raise ValueError(
+            f"indices must be {rows * cols} integers (one per patch of the grid), got {show(indices)}"
+        )
     if idx.min() < 0 or idx.max() >= l:
-        raise ValueError(f"indices must lie in [0, l={l}), got values from {idx.min()} to {idx.max()}")
+        raise ValueError(
+            f"indices must lie in [0, l={l}), got values from {idx.min()} to {idx.max()}"
+        )
     glyphs = pattern_glyphs(l)
     s, pad = GLYPH_SIZE, 1
     tile = s + 2 * pad
@@ -199,20 +209,68 @@ def draw_convpool(ax, n: int = 6, k: int = 4, winner: int | None = 2) -> None:
     for i, yc in enumerate(ys_chan):
         for j, yj in enumerate(ys_patch):  # weight sharing: every patch meets the same filter w_i
             strong = i == 0 and winner is not None and j == winner
-            ax.plot([1.4, 3.3], [yj, yc], color=NEGATIVE_COLOR if strong else grey,
-                    lw=2.2 if strong else 0.5, alpha=1.0 if strong else 0.45, zorder=3 if strong else 1)
+            ax.plot(
+                [1.4, 3.3],
+                [yj, yc],
+                color=NEGATIVE_COLOR if strong else grey,
+                lw=2.2 if strong else 0.5,
+                alpha=1.0 if strong else 0.45,
+                zorder=3 if strong else 1,
+            )
         ax.add_patch(Rectangle((3.3, yc - 0.32), 2.6, 0.64, fc="white", ec=blue, lw=1.4))
-        ax.text(4.6, yc, f"$\\max_j \\sigma(w_{{{i + 1}}} \\cdot x[j])$", ha="center", va="center", fontsize=10.5)
-        ax.add_patch(FancyArrowPatch((5.9, yc), (8.3, H / 2), arrowstyle="-|>", mutation_scale=9, color=blue, lw=1))
-        ax.text(7.0, yc + (H / 2 - yc) * 0.45 + 0.15, f"$a_{{{i + 1}}}$", color=blue, fontsize=10.5, ha="center")
+        ax.text(
+            4.6,
+            yc,
+            f"$\\max_j \\sigma(w_{{{i + 1}}} \\cdot x[j])$",
+            ha="center",
+            va="center",
+            fontsize=10.5,
+        )
+        ax.add_patch(
+            FancyArrowPatch(
+                (5.9, yc), (8.3, H / 2), arrowstyle="-|>", mutation_scale=9, color=blue, lw=1
+            )
+        )
+        ax.text(
+            7.0,
+            yc + (H / 2 - yc) * 0.45 + 0.15,
+            f"$a_{{{i + 1}}}$",
+            color=blue,
+            fontsize=10.5,
+            ha="center",
+        )
     ax.add_patch(Rectangle((8.3, H / 2 - 0.65), 2.3, 1.3, fc="white", ec="0.2"))
-    ax.text(9.45, H / 2, "$N(x; W, a)$\n$=\\sum_i a_i z_i(x)$", ha="center", va="center", fontsize=10.5)
+    ax.text(
+        9.45, H / 2, "$N(x; W, a)$\n$=\\sum_i a_i z_i(x)$", ha="center", va="center", fontsize=10.5
+    )
     foot = -0.45
-    ax.text(0.75, foot, "$n$ patches\n$x[j] \\in \\mathbb{R}^d$", ha="center", va="top", fontsize=9.5)
-    ax.text(4.6, foot, "$k$ filters $w_i \\in \\mathbb{R}^d$ (size = stride = $d$),\nReLU, global max-pool: $z_i(x)$",
-            ha="center", va="top", fontsize=9.5)
-    ax.text(9.45, foot, "trained second\nlayer $a \\in \\mathbb{R}^k$", ha="center", va="top", fontsize=9.5)
+    ax.text(
+        0.75, foot, "$n$ patches\n$x[j] \\in \\mathbb{R}^d$", ha="center", va="top", fontsize=9.5
+    )
+    ax.text(
+        4.6,
+        foot,
+        "$k$ filters $w_i \\in \\mathbb{R}^d$ (size = stride = $d$),\nReLU, global max-pool: $z_i(x)$",
+        ha="center",
+        va="top",
+        fontsize=9.5,
+    )
+    ax.text(
+        9.45,
+        foot,
+        "trained second\nlayer $a \\in \\mathbb{R}^k$",
+        ha="center",
+        va="top",
+        fontsize=9.5,
+    )
     if winner is not None:
-        ax.annotate("winner of channel 1", xy=(1.4 + 0.35 * 1.9, ys_patch[winner] + 0.35 * (ys_chan[0] - ys_patch[winner])),
-                    xytext=(2.35, H + 0.15), color=NEGATIVE_COLOR, ha="center", va="bottom", fontsize=9,
-                    arrowprops=dict(arrowstyle="-", color=NEGATIVE_COLOR, lw=0.8))
+        ax.annotate(
+            "winner of channel 1",
+            xy=(1.4 + 0.35 * 1.9, ys_patch[winner] + 0.35 * (ys_chan[0] - ys_patch[winner])),
+            xytext=(2.35, H + 0.15),
+            color=NEGATIVE_COLOR,
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            arrowprops=dict(arrowstyle="-", color=NEGATIVE_COLOR, lw=0.8),
+        )

@@ -8,16 +8,27 @@ holds a spurious pattern drawn uniformly with replacement, with the same law for
 `NoisyOrthogonalPatterns` is the book's own variant (Part II); `split_by_class` splits an image set
 into the disjoint pools of the MNIST task (`lib.mnist`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import torch
 
-from lib._checks import check_choice, check_float, check_int, check_labels, check_memory, check_seed, show
+from lib._checks import (
+    check_choice,
+    check_float,
+    check_int,
+    check_labels,
+    check_memory,
+    check_seed,
+    show,
+)
 
 P_PLUS, P_MINUS = 0, 1  # indices of the discriminative patterns in `patterns`
-INDEX_BYTES = 48  # bytes per patch that `sample_indices` allocates (indices, two spurious draws, a sort)
+INDEX_BYTES = (
+    48  # bytes per patch that `sample_indices` allocates (indices, two spurious draws, a sort)
+)
 
 
 class PatternRows:
@@ -91,10 +102,14 @@ class OrthogonalPatterns(PatternRows):
         self.copies = check_int("copies", copies, 1, self.n)
         self.p_positive = check_float("p_positive", p_positive, 0.0, 1.0)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-            raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
+            raise ValueError(
+                f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}"
+            )
         self.dtype = dtype
-        check_memory(f"OrthogonalPatterns(d={self.d}) (a d x d basis, {self.basis})",
-                     self.d * self.d * (dtype.itemsize if self.basis == "standard" else 3 * 8))
+        check_memory(
+            f"OrthogonalPatterns(d={self.d}) (a d x d basis, {self.basis})",
+            self.d * self.d * (dtype.itemsize if self.basis == "standard" else 3 * 8),
+        )
         self.spurious_probs = _spurious_law("spurious_probs", spurious_probs, self.l)
         self.spurious_probs_negative = (
             self.spurious_probs.clone()
@@ -114,8 +129,10 @@ class OrthogonalPatterns(PatternRows):
         """
         m = check_int("m", m, 0)
         seed = check_seed("seed", seed)
-        check_memory(f"sample_indices(m={m}) with n={self.n} (m x n x {INDEX_BYTES} bytes of indices and draws)",
-                     m * self.n * INDEX_BYTES)
+        check_memory(
+            f"sample_indices(m={m}) with n={self.n} (m x n x {INDEX_BYTES} bytes of indices and draws)",
+            m * self.n * INDEX_BYTES,
+        )
         g = torch.Generator().manual_seed(seed)
         y = torch.where(torch.rand(m, generator=g) < self.p_positive, 1.0, -1.0).to(self.dtype)
         idx = torch.empty(m, self.n, dtype=torch.long)
@@ -123,7 +140,9 @@ class OrthogonalPatterns(PatternRows):
             return idx, y
         # spurious fill, drawn for both labels and selected per point (label-dependent law allowed)
         pos = torch.multinomial(self.spurious_probs, m * self.n, replacement=True, generator=g)
-        neg = torch.multinomial(self.spurious_probs_negative, m * self.n, replacement=True, generator=g)
+        neg = torch.multinomial(
+            self.spurious_probs_negative, m * self.n, replacement=True, generator=g
+        )
         spurious = torch.where(y[:, None] > 0, pos.view(m, self.n), neg.view(m, self.n)) + 2
         idx.copy_(spurious)
         # `copies` distinct uniform positions hold the discriminative pattern of the label
@@ -140,8 +159,10 @@ class OrthogonalPatterns(PatternRows):
         """Draw m i.i.d. points: `X` of shape (m, n, d) (every patch a row of `patterns`) and labels
         `y` of shape (m,) in {-1, +1}. The same seed always gives the same tensors."""
         m = check_int("m", m, 0)
-        check_memory(f"sample(m={m}) with n={self.n}, d={self.d} (m x n x d x {self.dtype.itemsize} bytes)",
-                     m * self.n * self.d * self.dtype.itemsize)
+        check_memory(
+            f"sample(m={m}) with n={self.n}, d={self.d} (m x n x d x {self.dtype.itemsize} bytes)",
+            m * self.n * self.d * self.dtype.itemsize,
+        )
         idx, y = self.sample_indices(m, seed)
         return self.to_inputs(idx), y
 
@@ -157,7 +178,9 @@ def pattern_presence(idx: torch.Tensor, num_patterns: int) -> torch.Tensor:
     pattern indices idx, an integer tensor (m, n) with entries in [0, num_patterns)."""
     num_patterns = check_int("num_patterns", num_patterns, 1)
     if (
-        not isinstance(idx, torch.Tensor) or idx.dim() != 2 or idx.dtype != torch.long
+        not isinstance(idx, torch.Tensor)
+        or idx.dim() != 2
+        or idx.dtype != torch.long
         or (idx.numel() and not (0 <= int(idx.min()) <= int(idx.max()) < num_patterns))
     ):
         raise ValueError(
@@ -168,15 +191,21 @@ def pattern_presence(idx: torch.Tensor, num_patterns: int) -> torch.Tensor:
     return presence
 
 
-def pattern_statistics(idx: torch.Tensor, y: torch.Tensor, num_patterns: int) -> tuple[torch.Tensor, torch.Tensor]:
+def pattern_statistics(
+    idx: torch.Tensor, y: torch.Tensor, num_patterns: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The training-set pattern statistics of the book's Part II (the first arXiv version's PSI view): for every pattern p, the fraction of
     positive points that contain p (p̂⁺_p) and the fraction of negative points that contain p (p̂⁻_p).
     Returns two float tensors of shape (num_patterns,); a label with no points gives zeros."""
     presence = pattern_presence(idx, num_patterns).double()
     y = check_labels("y", y, idx.shape[0])
     pos, neg = y > 0, y < 0
-    frac_pos = presence[pos].mean(0) if pos.any() else torch.zeros(num_patterns, dtype=torch.float64)
-    frac_neg = presence[neg].mean(0) if neg.any() else torch.zeros(num_patterns, dtype=torch.float64)
+    frac_pos = (
+        presence[pos].mean(0) if pos.any() else torch.zeros(num_patterns, dtype=torch.float64)
+    )
+    frac_neg = (
+        presence[neg].mean(0) if neg.any() else torch.zeros(num_patterns, dtype=torch.float64)
+    )
     return frac_pos, frac_neg
 
 
@@ -193,7 +222,9 @@ def _spurious_law(name: str, probs, l: int) -> torch.Tensor:
     if probs is None:
         return torch.full((l - 2,), 1.0 / (l - 2), dtype=torch.float64)
     if isinstance(probs, torch.Tensor) and (probs.is_complex() or probs.dtype == torch.bool):
-        raise ValueError(f"{name} must be a sequence of l - 2 = {l - 2} real non-negative weights, got {show(probs)}")
+        raise ValueError(
+            f"{name} must be a sequence of l - 2 = {l - 2} real non-negative weights, got {show(probs)}"
+        )
     try:
         t = torch.as_tensor(probs, dtype=torch.float64).flatten()
     except (TypeError, ValueError, RuntimeError) as exc:
@@ -201,7 +232,12 @@ def _spurious_law(name: str, probs, l: int) -> torch.Tensor:
             f"{name} must be a sequence of l - 2 = {l - 2} non-negative weights, got {show(probs)}"
         ) from exc
     total = t.sum()
-    if t.numel() != l - 2 or not torch.isfinite(t).all() or (t < 0).any() or not 0 < total < torch.inf:
+    if (
+        t.numel() != l - 2
+        or not torch.isfinite(t).all()
+        or (t < 0).any()
+        or not 0 < total < torch.inf
+    ):
         raise ValueError(
             f"{name} must hold l - 2 = {l - 2} finite non-negative weights with a positive finite sum, "
             f"got {show(probs)}"
@@ -218,13 +254,17 @@ def stack_samples(dist, m: int, seeds: list[int]) -> tuple[torch.Tensor, torch.T
     return torch.stack([X for X, _ in sets]), torch.stack([y for _, y in sets])
 
 
-NOISE_SEED_OFFSET = 10**9  # the noise of `NoisyOrthogonalPatterns.sample(m, seed)` comes from seed + this
+NOISE_SEED_OFFSET = (
+    10**9
+)  # the noise of `NoisyOrthogonalPatterns.sample(m, seed)` comes from seed + this
 
 
 NOISE_LAWS = ("gaussian", "ball", "radial-uniform")  # the laws of the patch noise v, by name
 
 
-def noise_vectors(shape: tuple[int, ...], law: str, scale: float, generator: torch.Generator) -> torch.Tensor:
+def noise_vectors(
+    shape: tuple[int, ...], law: str, scale: float, generator: torch.Generator
+) -> torch.Tensor:
     """i.i.d. noise vectors v in R^d, d = shape[-1], one per entry of shape[:-1], in float64, drawn from
     `generator`. Every law is spherically symmetric (its direction is uniform on the sphere):
 
@@ -262,7 +302,9 @@ class NoisyOrthogonalPatterns(OrthogonalPatterns):
     Parameters: those of `OrthogonalPatterns`, plus `noise` >= 0, the scale (0 gives back the orthogonal
     case), and `noise_law`, one of `NOISE_LAWS`."""
 
-    def __init__(self, n: int, d: int, *, noise: float, noise_law: str = "gaussian", **kwargs) -> None:
+    def __init__(
+        self, n: int, d: int, *, noise: float, noise_law: str = "gaussian", **kwargs
+    ) -> None:
         super().__init__(n, d, **kwargs)
         self.noise = check_float("noise", noise, 0.0)
         self.noise_law = check_choice("noise_law", noise_law, NOISE_LAWS)
@@ -279,7 +321,9 @@ class NoisyOrthogonalPatterns(OrthogonalPatterns):
         return f"NoisyOrthogonalPatterns(n={self.n}, d={self.d}, noise={self.noise}{law}, copies={self.copies})"
 
 
-def split_by_class(labels: torch.Tensor, split_seed: int, test_fraction: float) -> tuple[dict[int, torch.Tensor], dict[int, torch.Tensor]]:
+def split_by_class(
+    labels: torch.Tensor, split_seed: int, test_fraction: float
+) -> tuple[dict[int, torch.Tensor], dict[int, torch.Tensor]]:
     """Disjoint train/test pools of a labelled image set: for each class c in 0..9, its rows in a
     random order drawn from `split_seed`, the first round(test_fraction * count) in the test pool and
     the others in the train pool. Returns ({c: train rows}, {c: test rows})."""

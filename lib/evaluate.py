@@ -1,5 +1,6 @@
 """Test errors of ConvPool replicas on a large test set, exact, evaluated once per distinct set of patterns
 where the inputs are patterns (and in batches otherwise)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,9 @@ def test_errors(net: ConvPool, X: torch.Tensor, y: torch.Tensor) -> np.ndarray:
     table = PatternTable.of(X.unsqueeze(0))
     if table is not None:
         sets, inverse = torch.unique(table.presence[0].T, dim=0, return_inverse=True)
-        first = torch.full((len(sets),), X.shape[0], dtype=torch.long, device=X.device).scatter_reduce(
-            0, inverse, torch.arange(X.shape[0], device=X.device), reduce="amin")
+        first = torch.full(
+            (len(sets),), X.shape[0], dtype=torch.long, device=X.device
+        ).scatter_reduce(0, inverse, torch.arange(X.shape[0], device=X.device), reduce="amin")
         with torch.no_grad():
             out = net(X[first])[:, inverse]
         return (torch.where(out > 0, 1.0, -1.0) != y.to(out)).double().mean(-1).cpu().numpy()
@@ -31,5 +33,3 @@ def test_errors(net: ConvPool, X: torch.Tensor, y: torch.Tensor) -> np.ndarray:
             pred = torch.where(out > 0, 1.0, -1.0)
             wrong += (pred != y[start : start + batch].to(out)).double().sum(-1).cpu()
     return (wrong / X.shape[0]).numpy()
-
-

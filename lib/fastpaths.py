@@ -1,6 +1,7 @@
 """Exact faster layouts of ConvPool's inputs (the formulas stay in lib/models.py): the pattern table
 (each patch kept as the index of its pattern, when the inputs are a few repeated vectors) and the
 position-major layout of the general path. lib/models.py's docstring says when each is used."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,14 +34,18 @@ class PatternTable:
         if X.numel() == 0:
             return None
         limit = min(cls.MAX_PATTERNS, n * m // 2)
-        head = X[0].reshape(-1, d)[: 64 * cls.MAX_PATTERNS]  # a cheap first look: noisy inputs fail here
+        head = X[0].reshape(-1, d)[
+            : 64 * cls.MAX_PATTERNS
+        ]  # a cheap first look: noisy inputs fail here
         if unique_rows(head)[0].shape[0] > limit:
             return None
         patterns, index = unique_rows(X.reshape(-1, d))
         if patterns.shape[0] > min(cls.MAX_UNION, B * limit):
             return None
         ranked = index.view(B, m * n).sort(dim=1).values
-        distinct = (ranked[:, 1:] != ranked[:, :-1]).sum(1) + 1  # each replica's own distinct patches
+        distinct = (ranked[:, 1:] != ranked[:, :-1]).sum(
+            1
+        ) + 1  # each replica's own distinct patches
         if int(distinct.max()) > limit:
             return None
         return cls(patterns.contiguous(), index.view(B, m, n))
@@ -49,7 +54,9 @@ class PatternTable:
     def presence(self) -> torch.Tensor:
         """(1 or R, U, m) bool: presence[b, p, s] is True when O[p] is a patch of point s."""
         B, m, _ = self.index.shape
-        presence = torch.zeros(B, m, self.patterns.shape[0], dtype=torch.bool, device=self.index.device)
+        presence = torch.zeros(
+            B, m, self.patterns.shape[0], dtype=torch.bool, device=self.index.device
+        )
         return presence.scatter_(2, self.index, True).transpose(1, 2)
 
     def points(self, batch: torch.Tensor) -> PatternTable:
@@ -65,7 +72,9 @@ def unique_rows(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     for j in range(rows.shape[1] - 1, -1, -1):
         order = order[torch.sort(rows[order, j], stable=True)[1]]
     ranked = rows[order]
-    first = torch.ones(rows.shape[0], dtype=torch.bool, device=rows.device)  # the first row of each group
+    first = torch.ones(
+        rows.shape[0], dtype=torch.bool, device=rows.device
+    )  # the first row of each group
     first[1:] = (ranked[1:] != ranked[:-1]).any(1)
     inverse = torch.empty_like(order)
     inverse[order] = torch.cumsum(first, 0) - 1
@@ -88,4 +97,6 @@ class PositionMajor:
     def points(self, batch: torch.Tensor) -> PositionMajor:
         """The inputs of the points `batch` (a minibatch)."""
         B, nm, d = self.patches.shape
-        return PositionMajor(self.patches.view(B, self.n, nm // self.n, d)[:, :, batch].reshape(B, -1, d), self.n)
+        return PositionMajor(
+            self.patches.view(B, self.n, nm // self.n, d)[:, :, batch].reshape(B, -1, d), self.n
+        )

@@ -16,6 +16,7 @@ E||w_i||^2 = init_std^2, each epoch a fresh uniform permutation of the training 
 the stopping rule "an epoch without an update" (then every training point has y N(x) >= 1: zero
 hinge loss, a global minimum), with at most `max_epochs` epochs.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,23 +54,37 @@ class LeakyFCN:
     seed : the seed of the initial rows.
     """
 
-    def __init__(self, input_dim: int, k: int, *, alpha: float = 0.5, v: float = 1.0, init_std: float = 1e-3,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        input_dim: int,
+        k: int,
+        *,
+        alpha: float = 0.5,
+        v: float = 1.0,
+        init_std: float = 1e-3,
+        seed: int = 0,
+    ) -> None:
         self.input_dim = check_int("input_dim", input_dim, 1)
         self.k = check_int("k", k, 1)
         self.alpha = check_float("alpha", alpha, 0.0, 1.0, low_open=True)
         if self.alpha == 1.0:
-            raise ValueError("alpha must be a number in (0, 1) (alpha = 1 makes the network linear), got 1.0")
+            raise ValueError(
+                "alpha must be a number in (0, 1) (alpha = 1 makes the network linear), got 1.0"
+            )
         self.v = check_float("v", v, 0.0, low_open=True)
         init_std = check_float("init_std", init_std, 0.0)
         rng = np.random.default_rng(check_seed("seed", seed))
-        self.W = rng.standard_normal((2 * self.k, self.input_dim)) * (init_std / math.sqrt(self.input_dim))
+        self.W = rng.standard_normal((2 * self.k, self.input_dim)) * (
+            init_std / math.sqrt(self.input_dim)
+        )
         self.a = np.concatenate([np.full(self.k, self.v), np.full(self.k, -self.v)])
 
     def _inputs(self, X) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim < 2 or math.prod(X.shape[1:]) != self.input_dim:
-            raise ValueError(f"X must have shape (m, ...) with {self.input_dim} numbers per point, got shape {X.shape}")
+            raise ValueError(
+                f"X must have shape (m, ...) with {self.input_dim} numbers per point, got shape {X.shape}"
+            )
         return X.reshape(X.shape[0], self.input_dim)
 
     def forward(self, X) -> np.ndarray:
@@ -104,7 +119,9 @@ class LeakyFCN:
         y = np.asarray(y, dtype=np.float64)
         m = X.shape[0]
         if y.shape != (m,) or not np.isin(y, (-1.0, 1.0)).all():
-            raise ValueError(f"y must be an array of shape (m,) = ({m},) with labels in {{-1, +1}}, got shape {y.shape}")
+            raise ValueError(
+                f"y must be an array of shape (m,) = ({m},) with labels in {{-1, +1}}, got shape {y.shape}"
+            )
         lr = check_float("lr", lr, 0.0, low_open=True)
         max_epochs = check_int("max_epochs", max_epochs, 1)
         rng = np.random.default_rng(check_seed("seed", seed))
@@ -131,5 +148,10 @@ class LeakyFCN:
             per_epoch.append(count)
             if count == 0:
                 break
-        return SGDResult(updates=sum(per_epoch), epochs=len(per_epoch), steps=steps,
-                         converged=per_epoch[-1] == 0, per_epoch=tuple(per_epoch))
+        return SGDResult(
+            updates=sum(per_epoch),
+            epochs=len(per_epoch),
+            steps=steps,
+            converged=per_epoch[-1] == 0,
+            per_epoch=tuple(per_epoch),
+        )

@@ -44,6 +44,7 @@ several starts) and evaluates every candidate on a fresh sample, with a Clopper-
 
 Every public function raises ValueError naming the parameter and its allowed range.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,14 +62,19 @@ from lib.distributions import NOISE_LAWS, NoisyOrthogonalPatterns, OrthogonalPat
 MAX_GRID = 2**23  # points of the convolved grid in `separator_error` (memory: ~16 bytes each)
 GRID_STEP = 1 / 1024  # the target bracket step of the sum ξ_1 + ... + ξ_n (in units of `scale`)
 MIN_LOG2_K = 14  # and ξ's grid step is at most 2^-14
-FIT_SEED_OFFSET = 2 * 10**6  # the fitting sample of `linear_floor(..., seed)` comes from seed + this
+FIT_SEED_OFFSET = (
+    2 * 10**6
+)  # the fitting sample of `linear_floor(..., seed)` comes from seed + this
 EVAL_SEED_OFFSET = 3 * 10**6  # its evaluation chunk i from seed + this + i SEED_STRIDE
 SEED_STRIDE = 10**6  # so `linear_floor`'s seeds are below it: two seeds never share a chunk
 EVAL_CHUNK = 25_000  # points per evaluation chunk
 SMOOTH_STARTS = 3  # starts of the smoothed 0-1 fit: the least-squares direction and two random ones
 SMOOTH_TAU = 0.1  # its temperature, as a fraction of the spread of the margins at the start
 MAX_EVAL = 10**7  # evaluation points at most (the chunks' seeds stay below the noise's seed offset)
-SVM_TRAIN_SEED_OFFSET, SVM_TEST_SEED_OFFSET = 1_000, 1_000_000  # `svm_errors`: those of the §7 figures
+SVM_TRAIN_SEED_OFFSET, SVM_TEST_SEED_OFFSET = (
+    1_000,
+    1_000_000,
+)  # `svm_errors`: those of the §7 figures
 
 
 def _gl_nodes(order: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -96,10 +102,14 @@ def coordinate_survival(law: str, d: int, x: np.ndarray) -> np.ndarray:
         return stats.norm.sf(x * math.sqrt(d))
     if law == "ball":
         a = (d + 1) / 2
-        return special.betainc(a, a, np.clip((1 - x) / 2, 0, 1))  # P(B > (x+1)/2) = I_{(1-x)/2}(a, a)
+        return special.betainc(
+            a, a, np.clip((1 - x) / 2, 0, 1)
+        )  # P(B > (x+1)/2) = I_{(1-x)/2}(a, a)
     a = (d - 1) / 2
     ax = np.clip(np.abs(x), 0, 1)
-    grid = np.unique(np.concatenate([ax.ravel(), np.linspace(0, 1, 65), 2.0 ** -np.arange(7, 60)]))  # grid[0] = 0
+    grid = np.unique(
+        np.concatenate([ax.ravel(), np.linspace(0, 1, 65), 2.0 ** -np.arange(7, 60)])
+    )  # grid[0] = 0
     nodes, weights = _gl_nodes()
     lo, hi = grid[:-1], grid[1:]
     lo_pos = np.where(lo > 0, lo, np.nan)  # the first cell, [0, grid[1]], is never needed
@@ -151,13 +161,17 @@ def separator_error(n: int, d: int, law: str, scale: float) -> SeparatorError:
     while 2 * n * K > MAX_GRID and K > 16:
         K //= 2
     grid = np.arange(-K, K + 1) / K
-    mass = np.clip(-np.diff(coordinate_survival(law, d, grid)), 0, None)  # P(ξ in cell k), k = 0..2K-1
+    mass = np.clip(
+        -np.diff(coordinate_survival(law, d, grid)), 0, None
+    )  # P(ξ in cell k), k = 0..2K-1
     length = n * (2 * K - 1) + 1
     size = 1 << (length - 1).bit_length()
     pmf = np.clip(np.fft.irfft(np.fft.rfft(mass, size) ** n, size)[:length], 0, None)
     tail = np.concatenate([np.cumsum(pmf[::-1])[::-1], [0.0]])  # tail[i] = P(index of the sum >= i)
     # the lower sum is -n + i/K, the upper one -n + (i + n)/K: P(sum > t) from the first i past t
-    first_lo = min(length, math.floor((t + n) * K + 1e-9) + 1)  # the rounding margins keep the bounds
+    first_lo = min(
+        length, math.floor((t + n) * K + 1e-9) + 1
+    )  # the rounding margins keep the bounds
     first_hi = min(length, max(0, math.floor((t + n) * K - 1e-9) + 1 - n))
     return SeparatorError(float(min(1.0, tail[first_lo])), float(min(1.0, tail[first_hi])))
 
@@ -169,7 +183,11 @@ def clopper_pearson(errors: int, trials: int, level: float = 0.95) -> tuple[floa
     level = check_float("level", level, 0.0, 1.0, low_open=True)
     alpha = 1 - level
     low = 0.0 if errors == 0 else float(stats.beta.ppf(alpha / 2, errors, trials - errors + 1))
-    high = 1.0 if errors == trials else float(stats.beta.ppf(1 - alpha / 2, errors + 1, trials - errors))
+    high = (
+        1.0
+        if errors == trials
+        else float(stats.beta.ppf(1 - alpha / 2, errors + 1, trials - errors))
+    )
     return low, high
 
 
@@ -191,8 +209,9 @@ class LinearFloor:
 def _noisy(n: int, d: int, law: str, scale: float, basis_seed: int):
     if scale == 0:
         return OrthogonalPatterns(n, d, basis="random", seed=basis_seed, dtype=torch.float64)
-    return NoisyOrthogonalPatterns(n, d, noise=scale, noise_law=law, basis="random", seed=basis_seed,
-                                   dtype=torch.float64)
+    return NoisyOrthogonalPatterns(
+        n, d, noise=scale, noise_law=law, basis="random", seed=basis_seed, dtype=torch.float64
+    )
 
 
 def fitted_directions(dist, fit_size: int, seed: int) -> dict[str, np.ndarray]:
@@ -205,16 +224,28 @@ def fitted_directions(dist, fit_size: int, seed: int) -> dict[str, np.ndarray]:
     X, y = dist.sample(check_int("fit_size", fit_size, 2), seed=check_seed("seed", seed))
     X, y = X.reshape(X.shape[0], -1).numpy(), y.numpy()
     least_squares = np.linalg.lstsq(X, y, rcond=None)[0]
-    logistic = LogisticRegression(C=1e4, fit_intercept=False, max_iter=2_000, tol=1e-8).fit(X, y).coef_.ravel()
+    logistic = (
+        LogisticRegression(C=1e4, fit_intercept=False, max_iter=2_000, tol=1e-8)
+        .fit(X, y)
+        .coef_.ravel()
+    )
     g = torch.Generator().manual_seed(seed)
-    starts = [least_squares] + [torch.randn(X.shape[1], generator=g, dtype=torch.float64).numpy()
-                                for _ in range(SMOOTH_STARTS - 1)]
+    starts = [least_squares] + [
+        torch.randn(X.shape[1], generator=g, dtype=torch.float64).numpy()
+        for _ in range(SMOOTH_STARTS - 1)
+    ]
     fits = [smoothed_zero_one(X, y, w0) for w0 in starts]
     errors = [np.mean(np.where(X @ w > 0, 1.0, -1.0) != y) for w in fits]
-    return {"least squares": least_squares, "logistic": logistic, "smoothed 0-1": fits[int(np.argmin(errors))]}
+    return {
+        "least squares": least_squares,
+        "logistic": logistic,
+        "smoothed 0-1": fits[int(np.argmin(errors))],
+    }
 
 
-def smoothed_zero_one(X: np.ndarray, y: np.ndarray, w0: np.ndarray, *, steps: int = 300, lr: float = 0.01) -> np.ndarray:
+def smoothed_zero_one(
+    X: np.ndarray, y: np.ndarray, w0: np.ndarray, *, steps: int = 300, lr: float = 0.01
+) -> np.ndarray:
     """A local minimum near w0 of the smoothed training error L(w) = (1/m) Σ_s σ(-z_s / τ), z_s = y_s w·x_s / ‖w‖
     (σ the logistic function; L depends on w's direction only), by `steps` Adam steps of size `lr` from
     w0 / ‖w0‖ (float32), with the gradient in closed form: ∇L = (1/‖w‖) Σ_s g_s (y_s x_s - z_s w / ‖w‖),
@@ -239,8 +270,17 @@ def smoothed_zero_one(X: np.ndarray, y: np.ndarray, w0: np.ndarray, *, steps: in
     return w.detach().double().numpy()
 
 
-def linear_floor(n: int, d: int, law: str, scale: float, *, fit_size: int = 40_000,
-                 eval_size: int = 100_000, seed: int = 0, basis_seed: int = 0) -> LinearFloor:
+def linear_floor(
+    n: int,
+    d: int,
+    law: str,
+    scale: float,
+    *,
+    fit_size: int = 40_000,
+    eval_size: int = 100_000,
+    seed: int = 0,
+    basis_seed: int = 0,
+) -> LinearFloor:
     """The smallest test error of sign(w·x) (no bias) on D with noise (n patches, d = l, patterns of the
     random basis from `basis_seed`, noise `law` at `scale`), estimated as the module docstring says.
 
@@ -261,17 +301,28 @@ def linear_floor(n: int, d: int, law: str, scale: float, *, fit_size: int = 40_0
     dist = _noisy(n, d, law, scale, basis_seed)
     sep = separator_error(n, d, law, scale)
     P = dist.patterns.numpy()
-    directions = {"separator": np.tile(P[0] - P[1], n), **fitted_directions(dist, fit_size, seed + FIT_SEED_OFFSET)}
+    directions = {
+        "separator": np.tile(P[0] - P[1], n),
+        **fitted_directions(dist, fit_size, seed + FIT_SEED_OFFSET),
+    }
     wrong = dict.fromkeys(directions, 0)
     for i, start in enumerate(range(0, eval_size, EVAL_CHUNK)):
-        X, y = dist.sample(min(EVAL_CHUNK, eval_size - start), seed=seed + EVAL_SEED_OFFSET + i * SEED_STRIDE)
+        X, y = dist.sample(
+            min(EVAL_CHUNK, eval_size - start), seed=seed + EVAL_SEED_OFFSET + i * SEED_STRIDE
+        )
         X, y = X.reshape(X.shape[0], -1).numpy(), y.numpy()
         for name, w in directions.items():
             wrong[name] += int(np.sum(np.where(X @ w > 0, 1.0, -1.0) != y))
     sep_unit = directions["separator"] / np.linalg.norm(directions["separator"])
-    rows = [{"direction": name, "error": k / eval_size, **dict(zip(("ci_low", "ci_high"), clopper_pearson(k, eval_size))),
-             "cos_separator": float(directions[name] @ sep_unit / np.linalg.norm(directions[name]))}
-            for name, k in wrong.items()]
+    rows = [
+        {
+            "direction": name,
+            "error": k / eval_size,
+            **dict(zip(("ci_low", "ci_high"), clopper_pearson(k, eval_size))),
+            "cos_separator": float(directions[name] @ sep_unit / np.linalg.norm(directions[name])),
+        }
+        for name, k in wrong.items()
+    ]
     return choose_floor(sep, pd.DataFrame(rows))
 
 
@@ -283,13 +334,30 @@ def choose_floor(separator: SeparatorError, candidates: pd.DataFrame) -> LinearF
     better = fits[fits.ci_high < separator.low]
     if len(better):
         best = better.loc[better.error.idxmin()]
-        return LinearFloor(float(best.error), float(best.ci_low), float(best.ci_high), str(best.direction),
-                           separator, candidates)
-    return LinearFloor(separator.value, separator.low, separator.high, "separator", separator, candidates)
+        return LinearFloor(
+            float(best.error),
+            float(best.ci_low),
+            float(best.ci_high),
+            str(best.direction),
+            separator,
+            candidates,
+        )
+    return LinearFloor(
+        separator.value, separator.low, separator.high, "separator", separator, candidates
+    )
 
 
-def svm_errors(n: int, m: int, law: str, scale: float, *, seeds: int = 5, d: int = 20,
-               test_size: int = 2_000, basis_seed: int = 0) -> pd.DataFrame:
+def svm_errors(
+    n: int,
+    m: int,
+    law: str,
+    scale: float,
+    *,
+    seeds: int = 5,
+    d: int = 20,
+    test_size: int = 2_000,
+    basis_seed: int = 0,
+) -> pd.DataFrame:
     """Test errors of the §7 linear SVM (`lib.baselines.linear_svm`: hard margin without bias where the
     training set is separable, else the squared-hinge soft margin with C = 1e4) on D with noise:
     repetition r = 0..seeds-1 trains on m points from seed SVM_TRAIN_SEED_OFFSET + r and is tested on
@@ -297,13 +365,28 @@ def svm_errors(n: int, m: int, law: str, scale: float, *, seeds: int = 5, d: int
     m = check_int("m", m, 1)
     seeds = check_int("seeds", seeds, 1)
     test_size = check_int("test_size", test_size, 1)
-    dist = _noisy(check_int("n", n, 1), check_int("d", d, 3), check_choice("law", law, NOISE_LAWS),
-                  check_float("scale", scale, 0.0), basis_seed)
+    dist = _noisy(
+        check_int("n", n, 1),
+        check_int("d", d, 3),
+        check_choice("law", law, NOISE_LAWS),
+        check_float("scale", scale, 0.0),
+        basis_seed,
+    )
     rows = []
     for r in range(seeds):
         X, y = dist.sample(m, seed=SVM_TRAIN_SEED_OFFSET + r)
         Xt, yt = dist.sample(test_size, seed=SVM_TEST_SEED_OFFSET + r)
         fit = linear_svm(X, y)
-        rows.append({"n": n, "m": m, "law": law, "scale": scale, "seed": r, "svm": fit.kind,
-                     "train_error": fit.train_error, "test_error": fit.error(Xt, yt)})
+        rows.append(
+            {
+                "n": n,
+                "m": m,
+                "law": law,
+                "scale": scale,
+                "seed": r,
+                "svm": fit.kind,
+                "train_error": fit.train_error,
+                "test_error": fit.error(Xt, yt),
+            }
+        )
     return pd.DataFrame(rows)

@@ -10,6 +10,7 @@ and test points are built from disjoint pools of images (each class's images spl
 class, half of them in each pool, a training set of m = 10,000 composite images reuses every image
 several times: `MnistPatterns.reuse` says how often.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,7 +28,9 @@ from lib.distributions import INDEX_BYTES, PatternRows, split_by_class
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MNIST_FILE = DATA_DIR / "mnist_digits.npz"
-MNIST_SHA256 = "f1cc6a4f9394a6281be023756fa9a5e73c4120f8e067810c6f94b5266e87f0e2"  # see scripts/make_mnist.py
+MNIST_SHA256 = (
+    "f1cc6a4f9394a6281be023756fa9a5e73c4120f8e067810c6f94b5266e87f0e2"  # see scripts/make_mnist.py
+)
 SIDE = 28
 MNIST_DIM = SIDE * SIDE  # d = 784
 
@@ -52,22 +55,37 @@ def load_mnist() -> tuple[torch.Tensor, torch.Tensor]:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise FileNotFoundError(f"{MNIST_FILE} is not a readable MNIST archive: {exc}") from exc
     regenerate = "regenerate it with scripts/make_mnist.py (see data/README.md)"
-    if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (SIDE, SIDE) or not len(images):
-        raise ValueError(f"{MNIST_FILE}: images must be uint8 of shape (N, {SIDE}, {SIDE}), got {images.dtype} "
-                         f"{images.shape}; {regenerate}")
+    if (
+        images.dtype != np.uint8
+        or images.ndim != 3
+        or images.shape[1:] != (SIDE, SIDE)
+        or not len(images)
+    ):
+        raise ValueError(
+            f"{MNIST_FILE}: images must be uint8 of shape (N, {SIDE}, {SIDE}), got {images.dtype} "
+            f"{images.shape}; {regenerate}"
+        )
     if labels.dtype.kind not in "iu" or labels.shape != (len(images),):
-        raise ValueError(f"{MNIST_FILE}: labels must be integers of shape ({len(images)},), got {labels.dtype} "
-                         f"{labels.shape}; {regenerate}")
+        raise ValueError(
+            f"{MNIST_FILE}: labels must be integers of shape ({len(images)},), got {labels.dtype} "
+            f"{labels.shape}; {regenerate}"
+        )
     if labels.min() < 0 or labels.max() > 9:
-        raise ValueError(f"{MNIST_FILE}: labels must be digits in 0..9, got {labels.min()}..{labels.max()}; {regenerate}")
+        raise ValueError(
+            f"{MNIST_FILE}: labels must be digits in 0..9, got {labels.min()}..{labels.max()}; {regenerate}"
+        )
     actual = hashlib.sha256(data).hexdigest()
     if actual != MNIST_SHA256:
-        raise ValueError(f"{MNIST_FILE} has SHA-256 {actual}, expected {MNIST_SHA256} (damaged or edited); {regenerate}")
+        raise ValueError(
+            f"{MNIST_FILE} has SHA-256 {actual}, expected {MNIST_SHA256} (damaged or edited); {regenerate}"
+        )
     images = torch.from_numpy(np.ascontiguousarray(images).reshape(len(images), MNIST_DIM))
     return images, torch.from_numpy(labels.astype(np.int64))
 
 
-def mnist_pools(split_seed: int = 0, test_fraction: float = 0.5) -> dict[str, dict[int, torch.Tensor]]:
+def mnist_pools(
+    split_seed: int = 0, test_fraction: float = 0.5
+) -> dict[str, dict[int, torch.Tensor]]:
     """Split every class's images once into disjoint pools: {"train": {digit: indices}, "test": {...}},
     indices (sorted long tensors) into the stored 10,000 digits. For each digit in turn (0, ..., 9) the
     class's images are shuffled with one generator seeded by `split_seed`; the first
@@ -79,7 +97,10 @@ def mnist_pools(split_seed: int = 0, test_fraction: float = 0.5) -> dict[str, di
 @functools.lru_cache(maxsize=16)
 def _mnist_pools(split_seed: int, test_fraction: float) -> dict[str, dict[int, torch.Tensor]]:
     train, test = split_by_class(load_mnist()[1], split_seed, test_fraction)
-    return {"train": {c: r.sort().values for c, r in train.items()}, "test": {c: r.sort().values for c, r in test.items()}}
+    return {
+        "train": {c: r.sort().values for c, r in train.items()},
+        "test": {c: r.sort().values for c, r in test.items()},
+    }
 
 
 class MnistPatterns(PatternRows):
@@ -128,9 +149,15 @@ class MnistPatterns(PatternRows):
         neg = check_int("negative_digit", negative_digit, 0, 9)
         if pos == neg:
             raise ValueError(f"negative_digit must differ from positive_digit={pos}, got {neg}")
-        if isinstance(spurious_digits, (str, bytes)) or not isinstance(spurious_digits, (Sequence, torch.Tensor)):
-            raise ValueError(f"spurious_digits must be a sequence of digits in 0..9, got {show(spurious_digits)}")
-        spurious = tuple(check_int("spurious_digits[i]", c, 0, 9) for c in _as_list(spurious_digits))
+        if isinstance(spurious_digits, (str, bytes)) or not isinstance(
+            spurious_digits, (Sequence, torch.Tensor)
+        ):
+            raise ValueError(
+                f"spurious_digits must be a sequence of digits in 0..9, got {show(spurious_digits)}"
+            )
+        spurious = tuple(
+            check_int("spurious_digits[i]", c, 0, 9) for c in _as_list(spurious_digits)
+        )
         if not spurious or len(set(spurious)) != len(spurious) or {pos, neg} & set(spurious):
             raise ValueError(
                 f"spurious_digits must be a non-empty sequence of distinct digits in 0..9 other than "
@@ -141,7 +168,9 @@ class MnistPatterns(PatternRows):
         self.test_fraction = _check_fraction(test_fraction)
         self.split_seed = check_seed("split_seed", split_seed)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-            raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
+            raise ValueError(
+                f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}"
+            )
         self.dtype = dtype
 
         pools = mnist_pools(self.split_seed, self.test_fraction)[self.pool]
@@ -149,7 +178,9 @@ class MnistPatterns(PatternRows):
         self.pool_sizes = {c: len(rows) for c, rows in self.pools.items()}
         empty = [c for c, size in self.pool_sizes.items() if size == 0]
         if empty:
-            raise ValueError(f"test_fraction={self.test_fraction} leaves no {self.pool} image of digit(s) {empty}")
+            raise ValueError(
+                f"test_fraction={self.test_fraction} leaves no {self.pool} image of digit(s) {empty}"
+            )
         images, _ = load_mnist()
         means = torch.stack([images[self.pools[c]].double().mean(0) for c in self.digits])
         self.patterns = (means / means.norm(dim=1, keepdim=True)).to(dtype)
@@ -167,15 +198,21 @@ class MnistPatterns(PatternRows):
         Every draw comes from `seed`: the same seed gives the same tensors."""
         m = check_int("m", m, 0)
         seed = check_seed("seed", seed)
-        check_memory(f"sample_indices(m={m}) with n={self.n} (m x n x {INDEX_BYTES} bytes of indices and draws)",
-                     m * self.n * INDEX_BYTES)
+        check_memory(
+            f"sample_indices(m={m}) with n={self.n} (m x n x {INDEX_BYTES} bytes of indices and draws)",
+            m * self.n * INDEX_BYTES,
+        )
         g = torch.Generator().manual_seed(seed)
         y = torch.where(torch.rand(m, generator=g) < 0.5, 1.0, -1.0).to(self.dtype)
         where = torch.randint(self.n, (m,), generator=g)  # the position of the 5 or the 3
-        spurious = torch.tensor(self.spurious_digits)[torch.randint(len(self.spurious_digits), (m, self.n), generator=g)]
+        spurious = torch.tensor(self.spurious_digits)[
+            torch.randint(len(self.spurious_digits), (m, self.n), generator=g)
+        ]
         label_digit = torch.where(y > 0, self.positive_digit, self.negative_digit).long()
         digits = spurious.scatter(1, where[:, None], label_digit[:, None])
-        u = torch.rand(m, self.n, generator=g, dtype=torch.float64)  # the image within the digit's pool
+        u = torch.rand(
+            m, self.n, generator=g, dtype=torch.float64
+        )  # the image within the digit's pool
         size = self._size[digits]
         k = torch.minimum((u * size).long(), size - 1)
         images = self._flat[self._offset[digits] + k]
@@ -190,8 +227,10 @@ class MnistPatterns(PatternRows):
         """Draw m i.i.d. points: `X` (m, n, 784) (every patch a real digit of this pool, pixels in
         [0, 1]) and `y` (m,) in {-1, +1}. The same seed always gives the same tensors."""
         m = check_int("m", m, 0)
-        check_memory(f"sample(m={m}) with n={self.n}, d={self.d} (m x n x d x {self.dtype.itemsize} bytes)",
-                     m * self.n * self.d * self.dtype.itemsize)
+        check_memory(
+            f"sample(m={m}) with n={self.n}, d={self.d} (m x n x d x {self.dtype.itemsize} bytes)",
+            m * self.n * self.d * self.dtype.itemsize,
+        )
         _, images, y = self.sample_indices(m, seed)
         return self.to_inputs(images), y
 
@@ -210,7 +249,9 @@ class MnistPatterns(PatternRows):
         digits, images, _ = self.sample_indices(m, seed)
         out = {}
         for c in self.digits:
-            counts = torch.bincount(images[digits == c], minlength=len(load_mnist()[1]))[self.pools[c]]
+            counts = torch.bincount(images[digits == c], minlength=len(load_mnist()[1]))[
+                self.pools[c]
+            ]
             out[c] = {
                 "mean": float(counts.double().mean()),
                 "max": int(counts.max()),
@@ -223,8 +264,14 @@ class MnistPatterns(PatternRows):
         """Point s of inputs X (m, n, 784) (or one point, (n, 784)) as one grey image for plotting: the
         n digits in row-major order on a grid of ceil(sqrt(n)) columns (n = 4: a 56 x 56 image with
         position 0 top left, 1 top right, 2 bottom left, 3 bottom right), empty cells 0."""
-        if not isinstance(X, torch.Tensor) or X.dim() not in (2, 3) or tuple(X.shape[-2:]) != (self.n, self.d):
-            raise ValueError(f"X must be a tensor of shape (m, {self.n}, {self.d}) or ({self.n}, {self.d}), got {show(X)}")
+        if (
+            not isinstance(X, torch.Tensor)
+            or X.dim() not in (2, 3)
+            or tuple(X.shape[-2:]) != (self.n, self.d)
+        ):
+            raise ValueError(
+                f"X must be a tensor of shape (m, {self.n}, {self.d}) or ({self.n}, {self.d}), got {show(X)}"
+            )
         if X.dim() == 3:
             if X.shape[0] == 0:
                 raise ValueError("X holds no point (m = 0)")
@@ -256,6 +303,8 @@ def _check_fraction(value) -> float:
 def _as_list(values) -> list:
     if isinstance(values, torch.Tensor):
         if values.dim() != 1:
-            raise ValueError(f"spurious_digits must be a sequence of digits in 0..9, got {show(values)}")
+            raise ValueError(
+                f"spurious_digits must be a sequence of digits in 0..9, got {show(values)}"
+            )
         return values.tolist()
     return list(values)

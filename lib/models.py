@@ -27,6 +27,7 @@ the lower pattern index (the general path takes the first position). It is used 
 (`ConvPool(pattern_search=True)`, the default); noisy patches and digits take the general path. Whether
 it applies is decided per replica (`PatternTable.of`), so a replica takes one path alone and in a batch.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -35,7 +36,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from lib._checks import check_bool, check_choice, check_float, check_int, check_memory, check_seed, show
+from lib._checks import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+    check_seed,
+    show,
+)
 from lib.fastpaths import PatternTable, PositionMajor
 
 
@@ -51,7 +60,9 @@ def replica_seeds(seed: int | Sequence[int], replicas: int) -> list[int]:
     return [seed + r for r in range(replicas)]
 
 
-def _normal(shape: tuple[int, ...], std: float | Sequence[float], seeds: list[int], dtype, device) -> torch.Tensor:
+def _normal(
+    shape: tuple[int, ...], std: float | Sequence[float], seeds: list[int], dtype, device
+) -> torch.Tensor:
     """One N(0, std^2) tensor of `shape` per replica, each drawn on the CPU from its own seed (so a
     replica's initial weights do not depend on R or on the device)."""
     out = []
@@ -68,22 +79,32 @@ def _check_device(device: Any) -> str | torch.device | None:
     if isinstance(device, str) and device.startswith("cuda:") and device[5:].isdigit():
         name = device
     else:
-        name = device.type if isinstance(device, torch.device) else check_choice("device", device, ("cpu", "cuda"))
+        name = (
+            device.type
+            if isinstance(device, torch.device)
+            else check_choice("device", device, ("cpu", "cuda"))
+        )
     if str(name).startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device={str(device)!r} was asked for, but torch sees no GPU; use device='cpu'")
+        raise ValueError(
+            f"device={str(device)!r} was asked for, but torch sees no GPU; use device='cpu'"
+        )
     return device
 
 
 def _check_finite_init(name: str, value: float, weights: torch.Tensor) -> torch.Tensor:
     """Refuse an initialisation scale whose weights overflow the dtype (inf weights)."""
     if not torch.isfinite(weights).all():
-        raise ValueError(f"{name}={value:g} draws weights that overflow {weights.dtype}; use a smaller {name}")
+        raise ValueError(
+            f"{name}={value:g} draws weights that overflow {weights.dtype}; use a smaller {name}"
+        )
     return weights
 
 
 def _check_dtype(dtype: Any) -> torch.dtype:
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise ValueError(f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}")
+        raise ValueError(
+            f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}"
+        )
     return dtype
 
 
@@ -92,12 +113,16 @@ class Replicated(nn.Module):
 
     replicas: int
 
-    def _flat_inputs(self, X: torch.Tensor, feature_dim: int, what: str, *, finite: bool = False) -> torch.Tensor:
+    def _flat_inputs(
+        self, X: torch.Tensor, feature_dim: int, what: str, *, finite: bool = False
+    ) -> torch.Tensor:
         """Check X and return it as (1 or R, m, n, feature) with the model's dtype and device; with
         `finite`, also refuse NaN and inf in that dtype, so finite values that overflow it are named as
         such (a pass over X: done once per public call, not per step)."""
         if not isinstance(X, torch.Tensor):
-            raise ValueError(f"X must be a torch.Tensor of shape (m, n, d) or (R, m, n, d), got {type(X).__name__}")
+            raise ValueError(
+                f"X must be a torch.Tensor of shape (m, n, d) or (R, m, n, d), got {type(X).__name__}"
+            )
         if X.dim() == 3:
             X = X.unsqueeze(0)
         if X.dim() != 4 or X.shape[0] not in (1, self.replicas):
@@ -105,7 +130,9 @@ class Replicated(nn.Module):
                 f"X must have shape (m, n, d) or (R={self.replicas}, m, n, d), got {tuple(X.shape)}"
             )
         if what == "patch" and X.shape[-1] != feature_dim:
-            raise ValueError(f"X has patches of dimension {X.shape[-1]}, but the model has d={feature_dim}")
+            raise ValueError(
+                f"X has patches of dimension {X.shape[-1]}, but the model has d={feature_dim}"
+            )
         if what == "flat" and X.shape[-2] * X.shape[-1] != feature_dim:
             raise ValueError(
                 f"X flattens to n*d={X.shape[-2] * X.shape[-1]} features, but the model has input_dim={feature_dim}"
@@ -116,10 +143,14 @@ class Replicated(nn.Module):
             raise ValueError(f"X must be a real tensor, got dtype {X.dtype}")
         param = next(self.parameters())
         cast = X.to(dtype=param.dtype, device=param.device)
-        if finite and not torch.isfinite(cast).all():  # checked in the model's dtype: 1e39 is inf in float32
+        if (
+            finite and not torch.isfinite(cast).all()
+        ):  # checked in the model's dtype: 1e39 is inf in float32
             if torch.isfinite(X).all():
-                raise ValueError(f"X holds values up to {float(X.abs().max()):.3g} that overflow the model's dtype "
-                                 f"{param.dtype}; rescale X or use a wider dtype")
+                raise ValueError(
+                    f"X holds values up to {float(X.abs().max()):.3g} that overflow the model's dtype "
+                    f"{param.dtype}; rescale X or use a wider dtype"
+                )
             raise ValueError("X must be finite (it contains NaN or inf)")
         return cast
 
@@ -133,8 +164,9 @@ class Replicated(nn.Module):
         return sum(p[0].numel() for p in self.parameters())
 
 
-def _largest_tag_at_max(scores: torch.Tensor, values: torch.Tensor, dim: int, tags: torch.Tensor, *,
-                        in_place: bool) -> torch.Tensor:
+def _largest_tag_at_max(
+    scores: torch.Tensor, values: torch.Tensor, dim: int, tags: torch.Tensor, *, in_place: bool
+) -> torch.Tensor:
     """The largest of `tags` (int32, 0 < tag < 2^22, broadcast against scores) over the entries of
     `scores` along `dim` that equal their max `values` (scores.amax(dim)): how both paths find the
     winner of a max-pool. scores - values is +0.0 exactly at the max and negative elsewhere, so its bits,
@@ -143,9 +175,16 @@ def _largest_tag_at_max(scores: torch.Tensor, values: torch.Tensor, dim: int, ta
     where an equality test makes a slow bool pass. `in_place`: scores is a work buffer, overwritten.
     NaN scores give an arbitrary integer (callers clamp it to a valid index)."""
     with torch.no_grad():
-        if scores.dtype not in (torch.float32, torch.float64):  # float16, bfloat16: exactly, in float32
+        if scores.dtype not in (
+            torch.float32,
+            torch.float64,
+        ):  # float16, bfloat16: exactly, in float32
             scores, values, in_place = scores.float(), values.float(), True
-        diff = scores.sub_(values.unsqueeze(dim)) if in_place else scores.detach() - values.detach().unsqueeze(dim)
+        diff = (
+            scores.sub_(values.unsqueeze(dim))
+            if in_place
+            else scores.detach() - values.detach().unsqueeze(dim)
+        )
         keys = diff.view(torch.int32 if diff.dtype == torch.float32 else torch.int64).add_(tags)
         return keys.amax(dim)
 
@@ -200,11 +239,16 @@ class ConvPool(Replicated):
         self.init = check_choice("init", init, INITS)
         self.pattern_search = check_bool("pattern_search", pattern_search)
         if self.second_layer == "fixed" and self.k % 2:
-            raise ValueError(f"k must be even for a fixed, balanced second layer (k/2 of each sign), got k={k}")
+            raise ValueError(
+                f"k must be even for a fixed, balanced second layer (k/2 of each sign), got k={k}"
+            )
         dtype = _check_dtype(dtype)
         size = self.replicas * self.k * (self.d + 1)  # W and a, drawn in float64, then cast
-        check_memory(f"ConvPool(d={self.d}, k={self.k}, replicas={self.replicas}) (replicas x k x (d + 1) "
-                     f"x (8 + {dtype.itemsize}) bytes)", size * (8 + dtype.itemsize))
+        check_memory(
+            f"ConvPool(d={self.d}, k={self.k}, replicas={self.replicas}) (replicas x k x (d + 1) "
+            f"x (8 + {dtype.itemsize}) bytes)",
+            size * (8 + dtype.itemsize),
+        )
         seeds = replica_seeds(seed, self.replicas)
         device = _check_device(device)
         W, a = [], []
@@ -217,25 +261,37 @@ class ConvPool(Replicated):
                 w = w * (self.radius / self.d**0.5)
             W.append(w)
             a.append(torch.randint(0, 2, (self.k,), generator=g, dtype=torch.float64) * 2 - 1)
-        W_t = _check_finite_init("radius", self.radius, torch.stack(W).to(dtype=dtype, device=device))
+        W_t = _check_finite_init(
+            "radius", self.radius, torch.stack(W).to(dtype=dtype, device=device)
+        )
         self.W = nn.Parameter(W_t)
         if self.second_layer == "trained":
             self.a = nn.Parameter(torch.stack(a).to(dtype=dtype, device=device))
         else:
             half = self.k // 2
-            balanced = torch.cat([torch.ones(half), -torch.ones(half)]).to(dtype=dtype, device=device)
+            balanced = torch.cat([torch.ones(half), -torch.ones(half)]).to(
+                dtype=dtype, device=device
+            )
             self.register_buffer("a", balanced.expand(self.replicas, -1).contiguous())
 
-    def pooled(self, X: torch.Tensor | PositionMajor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    def pooled(
+        self, X: torch.Tensor | PositionMajor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
         """Max-pooled pre-activations on the general path. Returns (values, winners, patches, n):
         values and winners of shape (R, k, m) hold max_j w_i . x[j] and its first arg-max j (the
         paper's j_i(x)); patches is X position-major, (1 or R, n*m, d) with x_{s, j} in row j*m + s."""
-        inputs = X if isinstance(X, PositionMajor) else PositionMajor.of(self._flat_inputs(X, self.d, "patch"))
+        inputs = (
+            X
+            if isinstance(X, PositionMajor)
+            else PositionMajor.of(self._flat_inputs(X, self.d, "patch"))
+        )
         patches, n = inputs.patches, inputs.n
         m = patches.shape[1] // n
         R, C = self.replicas, self.k
         W, P = self.W, patches.transpose(1, 2)
-        if R == 1:  # BLAS computes a batch of one by another kernel than a batch (see `_bmm`): use a pair
+        if (
+            R == 1
+        ):  # BLAS computes a batch of one by another kernel than a batch (see `_bmm`): use a pair
             W, P = W.expand(2, -1, -1), P.expand(2, -1, -1)
         buffered = self._may_use_buffers()
         if not buffered:
@@ -244,10 +300,14 @@ class ConvPool(Replicated):
             scores = self._buffer("scores", (W.shape[0], C, n * m), patches.dtype)
             torch.matmul(W, P, out=scores)  # (R, k, n*m): one batched GEMM
         scores = scores[:R].view(R, C, n, m)
-        values = scores.amax(dim=2)  # position-major: a reduction across contiguous rows of m scores
+        values = scores.amax(
+            dim=2
+        )  # position-major: a reduction across contiguous rows of m scores
         # first arg-max: the largest tag n - j among the positions j that reach the max
         tags = torch.arange(n, 0, -1, dtype=torch.int32, device=scores.device).view(1, 1, n, 1)
-        winners = (n - _largest_tag_at_max(scores, values, 2, tags, in_place=buffered).long()).clamp_(0, n - 1)
+        winners = (
+            n - _largest_tag_at_max(scores, values, 2, tags, in_place=buffered).long()
+        ).clamp_(0, n - 1)
         return values, winners, patches, n
 
     def _may_use_buffers(self) -> bool:
@@ -282,27 +342,45 @@ class ConvPool(Replicated):
                 f"patches), got {type(inputs).__name__}"
             )
         if inputs.patterns.shape[1] != self.d:
-            raise ValueError(f"inputs have patches of dimension {inputs.patterns.shape[1]}, but the model has d={self.d}")
-        T = torch.matmul(self.W, inputs.patterns.to(self.W).T)  # (R, k, U): every score of the model
+            raise ValueError(
+                f"inputs have patches of dimension {inputs.patterns.shape[1]}, but the model has d={self.d}"
+            )
+        T = torch.matmul(
+            self.W, inputs.patterns.to(self.W).T
+        )  # (R, k, U): every score of the model
         R, C, U = T.shape
-        index = inputs.index.to(T.device).transpose(1, 2)  # (1 or R, n, m): the pattern of patch j of point s
+        index = inputs.index.to(T.device).transpose(
+            1, 2
+        )  # (1 or R, n, m): the pattern of patch j of point s
         n, m = index.shape[1], index.shape[2]
-        rows = index + torch.arange(0, R * U, U, device=T.device).view(R, 1, 1)  # (R, n, m): rows of the table
-        by_pattern = T.transpose(1, 2).reshape(R * U, C)  # row r U + p: the scores of pattern p in replica r
-        tags = (U - index).to(torch.int32).unsqueeze(3)  # (1 or R, n, m, 1): the lowest p wins a tie
+        rows = index + torch.arange(0, R * U, U, device=T.device).view(
+            R, 1, 1
+        )  # (R, n, m): rows of the table
+        by_pattern = T.transpose(1, 2).reshape(
+            R * U, C
+        )  # row r U + p: the scores of pattern p in replica r
+        tags = (
+            (U - index).to(torch.int32).unsqueeze(3)
+        )  # (1 or R, n, m, 1): the lowest p wins a tie
         chunk = max(1, self.PATTERN_SCORES // (R * n * C))  # points at a time
         values, best = [], []
         for start in range(0, m, chunk):
-            v, b = self._pool_rows(by_pattern, rows[:, :, start : start + chunk], tags[:, :, start : start + chunk])
+            v, b = self._pool_rows(
+                by_pattern, rows[:, :, start : start + chunk], tags[:, :, start : start + chunk]
+            )
             values.append(v)
             best.append(b)
         values, best = (torch.cat(t, 1) if len(t) > 1 else t[0] for t in (values, best))
-        best_long = torch.empty((R, C, m), dtype=torch.long, device=T.device).copy_(best.transpose(1, 2))
+        best_long = torch.empty((R, C, m), dtype=torch.long, device=T.device).copy_(
+            best.transpose(1, 2)
+        )
         return values.transpose(1, 2).contiguous(), best_long
 
     PATTERN_SCORES = 1 << 22  # the pattern-table path gathers at most this many scores at a time
 
-    def _pool_rows(self, by_pattern: torch.Tensor, rows: torch.Tensor, tags: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _pool_rows(
+        self, by_pattern: torch.Tensor, rows: torch.Tensor, tags: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """`pooled_patterns` on a chunk of points: the max over positions of by_pattern[rows] (R, n, m, k)
         and the pattern of its winner (int32), both (R, m, k)."""
         (R, n, m), C = rows.shape, by_pattern.shape[1]
@@ -314,21 +392,31 @@ class ConvPool(Replicated):
         else:
             scores = torch.index_select(by_pattern, 0, rows.reshape(-1)).view(R, n, m, C)
         values = scores.amax(dim=1)
-        best = (U - _largest_tag_at_max(scores, values, 1, tags, in_place=buffered)).clamp_(0, U - 1)
+        best = (U - _largest_tag_at_max(scores, values, 1, tags, in_place=buffered)).clamp_(
+            0, U - 1
+        )
         return values, best
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """N(x) for every replica and point, shape (R, m) (on the pattern-table path when it applies)."""
-        return self.forward_train(self.prepare(self._flat_inputs(X, self.d, "patch", finite=True)))[0]
+        return self.forward_train(self.prepare(self._flat_inputs(X, self.d, "patch", finite=True)))[
+            0
+        ]
 
     def features(self, X: torch.Tensor) -> torch.Tensor:
         """The pooled features z_i(x) = max_j sigma(w_i . x[j]) of Part 3 of the proof, shape (R, m, k)."""
         inputs = self.prepare(self._flat_inputs(X, self.d, "patch", finite=True))
         with torch.no_grad():
-            values = self.pooled_patterns(inputs)[0] if isinstance(inputs, PatternTable) else self.pooled(inputs)[0]
+            values = (
+                self.pooled_patterns(inputs)[0]
+                if isinstance(inputs, PatternTable)
+                else self.pooled(inputs)[0]
+            )
         return torch.relu(values).transpose(1, 2)
 
-    def forward_train(self, X: torch.Tensor | PositionMajor | PatternTable) -> tuple[torch.Tensor, tuple]:
+    def forward_train(
+        self, X: torch.Tensor | PositionMajor | PatternTable
+    ) -> tuple[torch.Tensor, tuple]:
         """Outputs (R, m) and the context `backward` needs, from X or from `prepare(X)`."""
         if isinstance(X, PatternTable):
             values, best = self.pooled_patterns(X)
@@ -347,18 +435,26 @@ class ConvPool(Replicated):
         is a scatter-add into a (k, U) table, times O. dL/da_i = sum_s grad_out[s] z_i(x_s)."""
         z, values = ctx[0], ctx[1]
         R, C, m = values.shape
-        coef = (grad_out[:, None, :] * self.a[:, :, None]).masked_fill_(values <= 0, 0.0)  # no gradient when inactive
+        coef = (grad_out[:, None, :] * self.a[:, :, None]).masked_fill_(
+            values <= 0, 0.0
+        )  # no gradient when inactive
         if len(ctx) == 4:  # pattern-table path: ctx = (z, values, best pattern, patterns)
             best, patterns = ctx[2], ctx[3].to(coef)
             table = torch.zeros(R, C, patterns.shape[0], dtype=coef.dtype, device=coef.device)
             grad_W = torch.matmul(table.scatter_add_(2, best, coef), patterns)
         else:
             winners, patches, n = ctx[2], ctx[3], ctx[4]
-            rows = winners * m + torch.arange(m, device=winners.device)  # row of x_{s, j*} in patches
-            if patches.shape[0] > 1:  # one training set per replica: patches of replica r start at r*m*n
+            rows = winners * m + torch.arange(
+                m, device=winners.device
+            )  # row of x_{s, j*} in patches
+            if (
+                patches.shape[0] > 1
+            ):  # one training set per replica: patches of replica r start at r*m*n
                 rows = rows + torch.arange(0, R * m * n, m * n, device=winners.device).view(R, 1, 1)
             bags, weights = rows.reshape(R * C, m), coef.reshape(R * C, m)
-            if R == 1:  # as in `pooled`: one replica's bags are summed as two, so the result does not depend on R
+            if (
+                R == 1
+            ):  # as in `pooled`: one replica's bags are summed as two, so the result does not depend on R
                 bags, weights = bags.repeat(2, 1), weights.repeat(2, 1)
             grad_W = nn.functional.embedding_bag(
                 bags, patches.reshape(-1, self.d), per_sample_weights=weights, mode="sum"
@@ -369,7 +465,11 @@ class ConvPool(Replicated):
 
     def tables(self, patterns: torch.Tensor) -> torch.Tensor:
         """The scores w_i . o_p of every channel with every pattern, (R, k, P), for patterns (P, d)."""
-        if not isinstance(patterns, torch.Tensor) or patterns.dim() != 2 or patterns.shape[1] != self.d:
+        if (
+            not isinstance(patterns, torch.Tensor)
+            or patterns.dim() != 2
+            or patterns.shape[1] != self.d
+        ):
             got = show(getattr(patterns, "shape", patterns))
             raise ValueError(f"patterns must be a tensor of shape (P, d={self.d}), got {got}")
         if patterns.is_complex():
@@ -400,18 +500,28 @@ class FullyConnected(Replicated):
         self.replicas = check_int("replicas", replicas, 1)
         dtype = _check_dtype(dtype)
         sizes = [self.input_dim] + [self.width] * (self.depth - 1) + [1]
-        size = self.replicas * sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
-        check_memory(f"{type(self).__name__}(input_dim={self.input_dim}, width={self.width}, depth={self.depth}, "
-                     f"replicas={self.replicas}) (replicas x parameters x (8 + {dtype.itemsize}) bytes)",
-                     size * (8 + dtype.itemsize))
+        size = self.replicas * sum(
+            (fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:])
+        )
+        check_memory(
+            f"{type(self).__name__}(input_dim={self.input_dim}, width={self.width}, depth={self.depth}, "
+            f"replicas={self.replicas}) (replicas x parameters x (8 + {dtype.itemsize}) bytes)",
+            size * (8 + dtype.itemsize),
+        )
         seeds = replica_seeds(seed, self.replicas)
         device = _check_device(device)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layer_seeds = [s * 1000 + layer for s in seeds]  # distinct streams per layer and replica
-            self.weights.append(nn.Parameter(_normal((fan_out, fan_in), fan_in**-0.5, layer_seeds, dtype, device)))
-            self.biases.append(nn.Parameter(torch.zeros(self.replicas, fan_out, dtype=dtype, device=device)))
+            layer_seeds = [
+                s * 1000 + layer for s in seeds
+            ]  # distinct streams per layer and replica
+            self.weights.append(
+                nn.Parameter(_normal((fan_out, fan_in), fan_in**-0.5, layer_seeds, dtype, device))
+            )
+            self.biases.append(
+                nn.Parameter(torch.zeros(self.replicas, fan_out, dtype=dtype, device=device))
+            )
 
     def forward_train(self, X: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Outputs (R, m) and the layer inputs (post-activations) that `backward` needs."""
@@ -422,7 +532,9 @@ class FullyConnected(Replicated):
         for layer, (W, b) in enumerate(zip(self.weights, self.biases)):
             acts.append(h)
             z = _bmm(h.expand(self.replicas, -1, -1), W.transpose(1, 2), bias=b[:, None, :])
-            h = z if layer == last else z.relu_()  # in place: z is fresh, and one 20 MB tensor fewer per layer
+            h = (
+                z if layer == last else z.relu_()
+            )  # in place: z is fresh, and one 20 MB tensor fewer per layer
         return h.squeeze(2), acts
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
@@ -481,7 +593,9 @@ class MLP(FullyConnected):
         dtype: torch.dtype = torch.float32,
         device: str | torch.device | None = None,
     ) -> None:
-        super().__init__(input_dim, width, depth=2, replicas=replicas, seed=seed, dtype=dtype, device=device)
+        super().__init__(
+            input_dim, width, depth=2, replicas=replicas, seed=seed, dtype=dtype, device=device
+        )
 
     @staticmethod
     def parameter_count(input_dim: int, width: int) -> int:
@@ -494,7 +608,9 @@ class MLP(FullyConnected):
         parameters = check_int("parameters", parameters, 1)
         input_dim = check_int("input_dim", input_dim, 1)
         low = max(1, (parameters - 1) // (input_dim + 2))
-        return min((low, low + 1), key=lambda w: (abs(MLP.parameter_count(input_dim, w) - parameters), w))
+        return min(
+            (low, low + 1), key=lambda w: (abs(MLP.parameter_count(input_dim, w) - parameters), w)
+        )
 
     @classmethod
     def matching(cls, conv_pool: ConvPool, n: int, **kwargs) -> MLP:

@@ -1,4 +1,5 @@
 """What a chapter needs to put numbers into its sentences: glue a dict of facts, show a settings object."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,11 +16,23 @@ def glue_facts(prefix: str, facts: dict[str, Any]) -> None:
     from myst_nb import glue
 
     for key, value in facts.items():
-        glue(f"{prefix}_{key}", value.item() if isinstance(value, np.generic) else value, display=False)
+        glue(
+            f"{prefix}_{key}",
+            value.item() if isinstance(value, np.generic) else value,
+            display=False,
+        )
 
 
 def settings_table(s: Settings) -> pd.DataFrame:
     """A settings object as a table a reader can scan: one row per field, its value and its meaning."""
     values = s.as_dict()
-    return pd.DataFrame([{"setting": name, "value": "None" if values[name] is None else str(values[name]),
-                          "meaning": doc} for name, doc in s.describe().items()])
+    return pd.DataFrame(
+        [
+            {
+                "setting": name,
+                "value": "None" if values[name] is None else str(values[name]),
+                "meaning": doc,
+            }
+            for name, doc in s.describe().items()
+        ]
+    )

@@ -1,4 +1,5 @@
 """One seaborn theme for every figure of the book, and the figure helpers the chapters share."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -33,23 +34,33 @@ def pattern_heatmap(ax, idx: np.ndarray, y: np.ndarray, num_patterns: int) -> No
     idx = np.asarray(idx)
     colors = ["#0173b2", "#d55e00"] + [str(g) for g in np.linspace(0.55, 0.92, num_patterns - 2)]
     cmap = matplotlib.colors.ListedColormap(colors)
-    ax.imshow(idx, cmap=cmap, vmin=-0.5, vmax=num_patterns - 0.5, aspect="auto", interpolation="nearest")
+    ax.imshow(
+        idx, cmap=cmap, vmin=-0.5, vmax=num_patterns - 0.5, aspect="auto", interpolation="nearest"
+    )
     ax.set_yticks(range(len(y)), [f"y={int(v):+d}" for v in y])
     ax.set_xticks(range(idx.shape[1]), [str(j + 1) for j in range(idx.shape[1])])
     ax.set_xlabel("patch position j")
     ax.grid(False)
     for (s, j), p in np.ndenumerate(idx):
-        ax.text(j, s, str(p), ha="center", va="center", fontsize=7, color="white" if p < 2 else "black")
+        ax.text(
+            j, s, str(p), ha="center", va="center", fontsize=7, color="white" if p < 2 else "black"
+        )
 
 
-def ci_lines(ax, table: pd.DataFrame, x: str, hue: str | None = None, *, label: str | None = None, **kw) -> None:
+def ci_lines(
+    ax, table: pd.DataFrame, x: str, hue: str | None = None, *, label: str | None = None, **kw
+) -> None:
     """Mean lines with shaded 95% CI bands from a `lib.stats.summarize` table (columns mean, ci95)."""
     groups = table.groupby(hue, sort=False) if hue else [(label, table)]
     for name, g in groups:
         g = g.sort_values(x)
-        lines = ax.plot(g[x], g["mean"], marker="o", ms=4, label=str(name) if name is not None else None, **kw)
+        lines = ax.plot(
+            g[x], g["mean"], marker="o", ms=4, label=str(name) if name is not None else None, **kw
+        )
         half = g["ci95"].fillna(0.0)
-        ax.fill_between(g[x], g["mean"] - half, g["mean"] + half, alpha=0.2, color=lines[0].get_color(), lw=0)
+        ax.fill_between(
+            g[x], g["mean"] - half, g["mean"] + half, alpha=0.2, color=lines[0].get_color(), lw=0
+        )
 
 
 def accuracy_vs_m(table: pd.DataFrame, hue: str = "model", *, figsize=(7, 4)):
@@ -81,10 +92,21 @@ def separator_norm_figure(norms: pd.DataFrame, *, figsize=(7, 4)):
     ls = sorted(norms["l"].unique())
     offsets = np.linspace(-0.18, 0.18, len(ls)) if len(ls) > 1 else [0.0]
     for off, (l, g) in zip(offsets, norms.groupby("l", sort=True)):
-        ax.plot(g["n"] + off, g["norm2"], ls="none", marker="o", ms=4, label=f"$l = {l}$, reduced QP")
+        ax.plot(
+            g["n"] + off, g["norm2"], ls="none", marker="o", ms=4, label=f"$l = {l}$, reduced QP"
+        )
         full = g.dropna(subset=["norm2_full"])
-        ax.plot(full["n"] + off, full["norm2_full"], ls="none", marker="o", ms=9, mfc="none", mec="k", mew=0.7,
-                label="_full" if l != ls[0] else "whole-support QP")
+        ax.plot(
+            full["n"] + off,
+            full["norm2_full"],
+            ls="none",
+            marker="o",
+            ms=9,
+            mfc="none",
+            mec="k",
+            mew=0.7,
+            label="_full" if l != ls[0] else "whole-support QP",
+        )
     ax.set_xlabel("patches per input $n$")
     ax.set_ylabel(r"$\|\hat w\|^2$")
     ax.legend(fontsize=8, ncol=2, loc="lower right")
@@ -99,14 +121,25 @@ def svm_norm_vs_m_figure(table: pd.DataFrame, *, figsize=(10, 3.8)):
     for _, g in table.groupby("seed"):
         ax1.plot(g["m"], g["ratio"], color="C0", lw=0.6, alpha=0.4)
     mean = table.groupby("m", as_index=False)[["ratio", "dist", "test_error"]].mean()
-    ax1.plot(mean["m"], mean["ratio"], color="C0", marker="o", ms=4, lw=2, label="mean over samples")
+    ax1.plot(
+        mean["m"], mean["ratio"], color="C0", marker="o", ms=4, lw=2, label="mean over samples"
+    )
     ax1.axhline(1.0, color="0.2", lw=1, ls="--", label=r"whole support: $\|\hat w\|^2 = 2n$")
     ax1.set_xscale("log")
     ax1.set_xlabel("training points $m$")
     ax1.set_ylabel(r"$\|w_m\|^2 \,/\, \|\hat w\|^2$")
     ax1.legend(fontsize=8, loc="upper left")
-    ax2.plot(mean["m"], mean["dist"], color="C1", marker="o", ms=4, label=r"$\|w_m - \hat w\| / \|\hat w\|$")
-    ax2.plot(mean["m"], mean["test_error"], color="C2", marker="s", ms=4, label="test error of $w_m$")
+    ax2.plot(
+        mean["m"],
+        mean["dist"],
+        color="C1",
+        marker="o",
+        ms=4,
+        label=r"$\|w_m - \hat w\| / \|\hat w\|$",
+    )
+    ax2.plot(
+        mean["m"], mean["test_error"], color="C2", marker="s", ms=4, label="test error of $w_m$"
+    )
     ax2.set_xscale("log")
     ax2.set_xlabel("training points $m$")
     ax2.set_ylabel("mean over samples")
@@ -122,8 +155,16 @@ def bound_growth_figure(bounds: dict, *, figsize=(10, 3.8)):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize)
     vs_n = bounds["vs_n"]
     d = int(vs_n["cnn"].iloc[0])
-    ax1.plot(vs_n["n"], vs_n["fcn"], color=MODEL_COLORS["FCN"], lw=2, label=r"FCN / SVM: $\|\hat w\|^2 R^2$")
-    ax1.plot(vs_n["n"], vs_n["cnn"], color=MODEL_COLORS["CNN"], lw=2, label=f"CNN (Thm 5.1): $d = {d}$")
+    ax1.plot(
+        vs_n["n"],
+        vs_n["fcn"],
+        color=MODEL_COLORS["FCN"],
+        lw=2,
+        label=r"FCN / SVM: $\|\hat w\|^2 R^2$",
+    )
+    ax1.plot(
+        vs_n["n"], vs_n["cnn"], color=MODEL_COLORS["CNN"], lw=2, label=f"CNN (Thm 5.1): $d = {d}$"
+    )
     ax1.set_xscale("log")
     ax1.set_yscale("log")
     ax1.set_xlabel("patches per input $n$")
@@ -133,10 +174,23 @@ def bound_growth_figure(bounds: dict, *, figsize=(10, 3.8)):
     vs_d = bounds["vs_d"]
     styles = [":", "-.", "-", (0, (5, 1)), (0, (1, 3))]
     for i, (r, g) in enumerate(vs_d.groupby("r", sort=True)):
-        ax2.plot(g["d"], g["fcn"], color=MODEL_COLORS["FCN"], lw=1.8, ls=styles[i % len(styles)],
-                 label=f"FCN / SVM, $n = d^{{{r:g}}}$")
-        ax2.annotate(f"$r = {r:g}$", (g["d"].iloc[-1], g["fcn"].iloc[-1]), xytext=(4, 0),
-                     textcoords="offset points", va="center", fontsize=8, color=MODEL_COLORS["FCN"])
+        ax2.plot(
+            g["d"],
+            g["fcn"],
+            color=MODEL_COLORS["FCN"],
+            lw=1.8,
+            ls=styles[i % len(styles)],
+            label=f"FCN / SVM, $n = d^{{{r:g}}}$",
+        )
+        ax2.annotate(
+            f"$r = {r:g}$",
+            (g["d"].iloc[-1], g["fcn"].iloc[-1]),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color=MODEL_COLORS["FCN"],
+        )
     g = vs_d.drop_duplicates("d")
     ax2.plot(g["d"], g["cnn"], color=MODEL_COLORS["CNN"], lw=2, ls="--", label="CNN: $d$ (any $n$)")
     ax2.set_xscale("log")
@@ -157,7 +211,9 @@ def shattered_set(idx: np.ndarray, response: np.ndarray, *, figsize=(10, 3.8)):
     `response`, (N, N)), zero exactly when I' is the complement of I."""
     idx = np.asarray(idx)
     N, n = idx.shape
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [n + 1.5, N]})
+    fig, (ax1, ax2) = plt.subplots(
+        1, 2, figsize=figsize, gridspec_kw={"width_ratios": [n + 1.5, N]}
+    )
     pair_colors = sns.color_palette("muted", max(n - 1, 1))
     colors = np.zeros((N, n, 3))
     for (s, j), p in np.ndenumerate(idx):
@@ -174,7 +230,15 @@ def shattered_set(idx: np.ndarray, response: np.ndarray, *, figsize=(10, 3.8)):
     ax1.set_title(r"points $x_I$ (patch = pattern $o_p$)")
     ax1.grid(False)
     for (s, j), p in np.ndenumerate(idx):
-        ax1.text(j, s, f"$o_{{{p + 1}}}$", ha="center", va="center", fontsize=8, color="white" if p < 2 else "black")
+        ax1.text(
+            j,
+            s,
+            f"$o_{{{p + 1}}}$",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if p < 2 else "black",
+        )
     ax2.imshow(response, cmap="Blues", vmin=-0.3, vmax=1.3, aspect="auto", interpolation="nearest")
     ax2.set_xticks(range(N), bits, rotation=90, fontsize=8)
     ax2.set_yticks(range(N), bits, fontsize=8)
@@ -183,7 +247,15 @@ def shattered_set(idx: np.ndarray, response: np.ndarray, *, figsize=(10, 3.8)):
     ax2.set_title(r"response of the channel of $I$ to $x_{I'}$")
     ax2.grid(False)
     for (i, j), v in np.ndenumerate(response):
-        ax2.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8, color="white" if v > 0.5 else "black")
+        ax2.text(
+            j,
+            i,
+            f"{v:.0f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if v > 0.5 else "black",
+        )
     fig.tight_layout()
     return fig, (ax1, ax2)
 
@@ -205,12 +277,15 @@ def memorisation_errors(table: pd.DataFrame, *, figsize=(10, 3.6)):
         ax.set_title(title)
         ax.set_ylim(-0.04, 1.04)
     axes[0].set_ylabel("error")
-    axes[0].legend(title="zero-training-error rule", fontsize=8, loc="center right", bbox_to_anchor=(1.0, 0.75))
+    axes[0].legend(
+        title="zero-training-error rule", fontsize=8, loc="center right", bbox_to_anchor=(1.0, 0.75)
+    )
     fig.tight_layout()
     return fig, axes
 
 
 # --- book/paper/lw_cnn_theory (§5): Theorem 5.1 and its lemmas --------------------------------------
+
 
 def lucky_count_figure(rows: pd.DataFrame, *, figsize=(10, 3.4)):
     """Lemma 5.2: per (d, k), a histogram over seeds of the two lucky-filter counts, with the lemma's
@@ -222,8 +297,11 @@ def lucky_count_figure(rows: pd.DataFrame, *, figsize=(10, 3.4)):
     for ax, ((d, k), g) in zip(axes[0], groups):
         lo, hi = lemma_5_2_bounds(int(d), int(k))
         ax.axvspan(lo, hi, color="0.9", label="Lemma 5.2 interval")
-        bins = np.linspace(min(lo, g[["lucky_plus", "lucky_minus"]].min().min()) - 1,
-                           max(hi, g[["lucky_plus", "lucky_minus"]].max().max()) + 1, 25)
+        bins = np.linspace(
+            min(lo, g[["lucky_plus", "lucky_minus"]].min().min()) - 1,
+            max(hi, g[["lucky_plus", "lucky_minus"]].max().max()) + 1,
+            25,
+        )
         ax.hist(g.lucky_plus, bins=bins, alpha=0.7, label="$|W_0^+ \\cap A^+|$")
         ax.hist(g.lucky_minus, bins=bins, alpha=0.7, label="$|W_0^- \\cap A^-|$")
         ax.axvline(lucky_probability(int(d)) * k, color="k", ls="--", lw=1, label="expected count")
@@ -246,7 +324,9 @@ def lemma_trajectory_figure(traj: pd.DataFrame, lr1: float, radius: float, *, fi
     ax1.plot(t, t * lr1 / 9, ls="--", color="C0", label="$t\\eta_1/9$ (Lemma 5.3 lower bound)")
     ax1.plot(t, one.score_max, marker="o", ms=3, color="C1", label="max score of any channel")
     ax1.plot(t, 2 * lr1 * t, ls="--", color="C1", label="$2\\eta_1 t$ (Lemma 5.5 upper bound)")
-    ax1.plot(t, one.other_max, marker="o", ms=3, color="C2", label="max other score of a lucky filter")
+    ax1.plot(
+        t, one.other_max, marker="o", ms=3, color="C2", label="max other score of a lucky filter"
+    )
     ax1.axhline(radius, ls="--", color="C2", label="$r$ (Lemma 5.3 upper bound)")
     ax1.set_yscale("symlog", linthresh=radius / 10)
     ax1.set_xlabel("first-layer step $t$")
@@ -261,8 +341,16 @@ def lemma_trajectory_figure(traj: pd.DataFrame, lr1: float, radius: float, *, fi
     return fig
 
 
-def error_against_figure(df: pd.DataFrame, x: str, *, hue: str = "d", c: float | None = None, xlabel: str,
-                         ax=None, figsize=(6.5, 3.8)):
+def error_against_figure(
+    df: pd.DataFrame,
+    x: str,
+    *,
+    hue: str = "d",
+    c: float | None = None,
+    xlabel: str,
+    ax=None,
+    figsize=(6.5, 3.8),
+):
     """Test error against `x` per `hue`: mean over seeds with a band of one standard deviation and
     95% CI error bars; with `c`, the curves c sqrt(d/m) dashed in the same colours. Draws on `ax`
     when given, else on a new figure."""
@@ -271,9 +359,27 @@ def error_against_figure(df: pd.DataFrame, x: str, *, hue: str = "d", c: float |
         s = g.groupby(x).test_error.agg(["mean", "std"]).reset_index()
         half = g.groupby(x).test_error.apply(_ci_half).to_numpy()
         color = f"C{i}"
-        below = np.minimum(half, s["mean"].to_numpy())  # an error rate is >= 0: bars and bands stop at 0
-        ax.errorbar(s[x], s["mean"], yerr=[below, half], marker="o", ms=4, capsize=3, color=color, label=f"{hue} = {h}")
-        ax.fill_between(s[x], (s["mean"] - s["std"]).clip(lower=0), s["mean"] + s["std"], color=color, alpha=0.15, lw=0)
+        below = np.minimum(
+            half, s["mean"].to_numpy()
+        )  # an error rate is >= 0: bars and bands stop at 0
+        ax.errorbar(
+            s[x],
+            s["mean"],
+            yerr=[below, half],
+            marker="o",
+            ms=4,
+            capsize=3,
+            color=color,
+            label=f"{hue} = {h}",
+        )
+        ax.fill_between(
+            s[x],
+            (s["mean"] - s["std"]).clip(lower=0),
+            s["mean"] + s["std"],
+            color=color,
+            alpha=0.15,
+            lw=0,
+        )
         if c is not None:
             grid = np.geomspace(s[x].min(), s[x].max(), 50)
             ax.plot(grid, c * np.sqrt(h / grid), ls="--", color=color, lw=1)
@@ -291,8 +397,12 @@ def k_n_free_figure(widths: pd.DataFrame, patches: pd.DataFrame, *, figsize=(11,
     ms = sorted(set(widths.m) | set(patches.m))
     fig, axes = plt.subplots(len(ms), 2, figsize=figsize, squeeze=False)
     for row, m in zip(axes, ms):
-        where = "inside the theorem's regime" if m >= 100 else "outside the theorem's regime (m < 100)"
-        for ax, (df, x, label) in zip(row, ((widths, "k", "channels $k$"), (patches, "n", "patches $n$"))):
+        where = (
+            "inside the theorem's regime" if m >= 100 else "outside the theorem's regime (m < 100)"
+        )
+        for ax, (df, x, label) in zip(
+            row, ((widths, "k", "channels $k$"), (patches, "n", "patches $n$"))
+        ):
             error_against_figure(df[df.m == m], x, xlabel=label, ax=ax)
             ax.set_title(f"m = {m}: {where}", fontsize=9)
     fig.tight_layout()
@@ -325,8 +435,13 @@ def setting_points_figure(dist, grid: tuple[int, int], *, seed: int, figsize=(8.
     shown = torch.cat([torch.nonzero(y > 0).flatten()[:4], torch.nonzero(y < 0).flatten()[:4]])
     fig = plt.figure(figsize=figsize)
     spec = fig.add_gridspec(3, 4, height_ratios=[1, 1, 0.42], hspace=0.35, wspace=0.12)
-    draw_points([fig.add_subplot(spec[r, c]) for r in range(2) for c in range(4)],
-                idx[shown].numpy(), y[shown].int().numpy(), dist.l, grid)
+    draw_points(
+        [fig.add_subplot(spec[r, c]) for r in range(2) for c in range(4)],
+        idx[shown].numpy(),
+        y[shown].int().numpy(),
+        dist.l,
+        grid,
+    )
     draw_glyph_key(fig.add_subplot(spec[2, :]), dist.l)
     return fig
 
@@ -340,12 +455,16 @@ def setting_first_run_figure(runs: pd.DataFrame, *, figsize=(9.5, 6.2)):
     """
     need = {"regime", "phase", "replica", "step", "loss", "d", "k"}
     if not isinstance(runs, pd.DataFrame) or not need <= set(runs.columns):
-        raise ValueError(f"runs must be a DataFrame with columns {sorted(need)}, got {type(runs).__name__}")
+        raise ValueError(
+            f"runs must be a DataFrame with columns {sorted(need)}, got {type(runs).__name__}"
+        )
     regimes = [r for r in ("theorem", "relaxed") if r in set(runs["regime"])]
     if not regimes:
         raise ValueError("runs must hold the regime 'theorem' or 'relaxed'")
     colors = sns.color_palette(PALETTE)
-    fig, axes = plt.subplots(len(regimes), 2, figsize=figsize, squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        len(regimes), 2, figsize=figsize, squeeze=False, constrained_layout=True
+    )
     for row, regime in enumerate(regimes):
         part = runs[runs["regime"] == regime]
         color = colors[0] if regime == "theorem" else colors[2]
@@ -372,11 +491,24 @@ def setting_first_run_figure(runs: pd.DataFrame, *, figsize=(9.5, 6.2)):
 
 # --- book/paper/experiments (§7): our curves beside the paper's read-off values ------------------------
 
-PAPER_MODEL_COLORS = {"ConvPool": "#0173b2", "MLP": "#de8f05", "SVM": "#029e73", "LW_CNN": "#cc78bc"}
+PAPER_MODEL_COLORS = {
+    "ConvPool": "#0173b2",
+    "MLP": "#de8f05",
+    "SVM": "#029e73",
+    "LW_CNN": "#cc78bc",
+}
 
 
-def paper_figure(df: pd.DataFrame, figure: str, *, x: str = "m", xlabel: str | None = None, extra: pd.DataFrame | None = None,
-                 ax=None, figsize=(6.8, 4.6)):
+def paper_figure(
+    df: pd.DataFrame,
+    figure: str,
+    *,
+    x: str = "m",
+    xlabel: str | None = None,
+    extra: pd.DataFrame | None = None,
+    ax=None,
+    figsize=(6.8, 4.6),
+):
     """One §7 figure: per model, our mean test error over seeds (line and dots) with a band of one
     standard deviation (as the paper draws its curves), and the paper's values read off its figure
     (`lib.paper_values`, ±0.01) as large open diamonds in the same colour, with bars of the paper's
@@ -391,11 +523,30 @@ def paper_figure(df: pd.DataFrame, figure: str, *, x: str = "m", xlabel: str | N
         color = PAPER_MODEL_COLORS.get(model, "0.3")
         s = g.groupby(x).test_error.agg(["mean", "std"]).reset_index().fillna({"std": 0.0})
         ax.plot(s[x], s["mean"], marker="o", ms=4, color=color, label=f"{model} (ours)")
-        ax.fill_between(s[x], (s["mean"] - s["std"]).clip(lower=0), s["mean"] + s["std"], color=color, alpha=0.18, lw=0)
+        ax.fill_between(
+            s[x],
+            (s["mean"] - s["std"]).clip(lower=0),
+            s["mean"] + s["std"],
+            color=color,
+            alpha=0.18,
+            lw=0,
+        )
         p = pub[pub.model == model]
         if len(p):
-            ax.errorbar(p[x], p["test_error"], yerr=p["band"], ls="none", marker="D", ms=8, mfc="none", mew=1.6,
-                        color=color, capsize=4, elinewidth=1.2, label=f"{model} (paper, ±1 SD)")
+            ax.errorbar(
+                p[x],
+                p["test_error"],
+                yerr=p["band"],
+                ls="none",
+                marker="D",
+                ms=8,
+                mfc="none",
+                mew=1.6,
+                color=color,
+                capsize=4,
+                elinewidth=1.2,
+                label=f"{model} (paper, ±1 SD)",
+            )
     ticks = np.sort(rows[x].unique())
     ax.set_xscale("log")
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
@@ -432,14 +583,28 @@ def channel_threshold_figure(table: pd.DataFrame, labels: dict[str, str], *, fig
     fig, ax = plt.subplots(figsize=figsize)
     theory = table.drop_duplicates("d").sort_values("d")
     ax.plot(theory["d"], theory["8d^3"], color="0.15", lw=1.4, label="Theorem 5.1: $k = 8d^3$")
-    ax.plot(theory["d"], theory["lucky-filter k"], color="0.45", lw=1.4, ls="--",
-            label="a lucky filter of each sign w.p. 0.95")
+    ax.plot(
+        theory["d"],
+        theory["lucky-filter k"],
+        color="0.45",
+        lw=1.4,
+        ls="--",
+        label="a lucky filter of each sign w.p. 0.95",
+    )
     shifts = np.exp(np.linspace(-0.015, 0.015, len(labels)))  # side by side on the log d axis
     for shift, (choice, label) in zip(shifts, labels.items()):
         g = table[table["choice"] == choice].sort_values("d")
         below = g["k*"] - g["last failing k"]
-        ax.errorbar(g["d"] * shift, g["k*"], yerr=[below, np.zeros(len(g))], marker="o", ms=5, capsize=3, lw=1.2,
-                    label=label)
+        ax.errorbar(
+            g["d"] * shift,
+            g["k*"],
+            yerr=[below, np.zeros(len(g))],
+            marker="o",
+            ms=5,
+            capsize=3,
+            lw=1.2,
+            label=label,
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ticks = theory["d"].to_numpy()
@@ -459,11 +624,22 @@ def _mean_band(ax, df: pd.DataFrame, x: str, value: str, *, color, label: str, l
     """Mean of `value` against `x` with 95% CI error bars (stopping at 0 for an error rate)."""
     g = df.groupby(x)[value]
     mean, half = g.mean(), g.apply(_ci_half)
-    ax.errorbar(mean.index, mean, yerr=[np.minimum(half, mean), half], marker="o", ms=4, capsize=3, color=color,
-                ls=ls, label=label)
+    ax.errorbar(
+        mean.index,
+        mean,
+        yerr=[np.minimum(half, mean), half],
+        marker="o",
+        ms=4,
+        capsize=3,
+        color=color,
+        ls=ls,
+        label=label,
+    )
 
 
-def fcn_sgd_figure(by_n: pd.DataFrame, by_m: pd.DataFrame, *, slope: float | None = None, figsize=(12, 3.7)):
+def fcn_sgd_figure(
+    by_n: pd.DataFrame, by_m: pd.DataFrame, *, slope: float | None = None, figsize=(12, 3.7)
+):
     """The leaky-ReLU FCN trained by SGD (`fcn_sgd_n`, `fcn_sgd_m` rows) beside LW_CNN. Left: the FCN's
     non-zero updates against n, one dot per run, their mean, the bound's leading term 2n^2/alpha^2
     dashed and (with `slope`) the fitted power law; middle and right: the test errors of both
@@ -474,7 +650,13 @@ def fcn_sgd_figure(by_n: pd.DataFrame, by_m: pd.DataFrame, *, slope: float | Non
     mean = by_n.groupby("n").updates.mean()
     ax.plot(mean.index, mean, marker="o", ms=4, color=MODEL_COLORS["FCN"], label="mean")
     bound = by_n.groupby("n").bound.first()
-    ax.plot(bound.index, bound, ls="--", color="grey", label=r"$\|\hat w\|^2 R^2/\alpha^2 = 2n^2/\alpha^2$")
+    ax.plot(
+        bound.index,
+        bound,
+        ls="--",
+        color="grey",
+        label=r"$\|\hat w\|^2 R^2/\alpha^2 = 2n^2/\alpha^2$",
+    )
     if slope is not None:
         grid = np.geomspace(mean.index.min(), mean.index.max(), 20)
         fit = np.exp(np.mean(np.log(by_n.updates)) - slope * np.mean(np.log(by_n.n)))
@@ -484,8 +666,12 @@ def fcn_sgd_figure(by_n: pd.DataFrame, by_m: pd.DataFrame, *, slope: float | Non
     ax.set_xlabel("patches per input $n$")
     ax.set_ylabel("SGD updates (non-zero loss)")
     ax.legend(fontsize=7)
-    for ax, (df, x, label) in zip(axes[1:], ((by_n, "n", "patches per input $n$"), (by_m, "m", "training points $m$"))):
-        _mean_band(ax, df, x, "fcn_test_error", color=MODEL_COLORS["FCN"], label="leaky-ReLU FCN (SGD)")
+    for ax, (df, x, label) in zip(
+        axes[1:], ((by_n, "n", "patches per input $n$"), (by_m, "m", "training points $m$"))
+    ):
+        _mean_band(
+            ax, df, x, "fcn_test_error", color=MODEL_COLORS["FCN"], label="leaky-ReLU FCN (SGD)"
+        )
         _mean_band(ax, df, x, "cnn_test_error", color=MODEL_COLORS["CNN"], label="LW_CNN", ls="--")
         log_x_ticks(ax, df[x])
         ax.set_xlabel(label)
@@ -506,7 +692,13 @@ def jt_margin_figure(df: pd.DataFrame, *, figsize=(11, 3.8)):
     for i, (d, g) in enumerate(df.groupby("d")):
         for schedule, ls in (("J&T", "-"), ("constant", "--")):
             gap = (1 - g[g.schedule == schedule].groupby("t").margin_ratio.mean()).clip(lower=1e-12)
-            ax1.plot(gap.index, gap, ls=ls, color=f"C{i}", label=f"$d = {d}$" if schedule == "J&T" else None)
+            ax1.plot(
+                gap.index,
+                gap,
+                ls=ls,
+                color=f"C{i}",
+                label=f"$d = {d}$" if schedule == "J&T" else None,
+            )
     t = np.sort(df.t.unique())
     ax1.plot(t, 1 / t, ls=":", color="black", label="$1/t$")
     ax1.plot([], [], ls="--", color="grey", label="constant step")
@@ -519,7 +711,14 @@ def jt_margin_figure(df: pd.DataFrame, *, figsize=(11, 3.8)):
     for i, (col, label) in enumerate((("t_0.5", "50%"), ("t_0.9", "90%"), ("t_0.99", "99%"))):
         ax2.scatter(runs.d, runs[col], s=12, alpha=0.5, color=f"C{i}")
         mean = runs.groupby("d")[col].mean()
-        ax2.plot(mean.index, mean, marker="o", ms=4, color=f"C{i}", label=f"steps to {label} of $\\hat\\gamma$")
+        ax2.plot(
+            mean.index,
+            mean,
+            marker="o",
+            ms=4,
+            color=f"C{i}",
+            label=f"steps to {label} of $\\hat\\gamma$",
+        )
     ceiling = runs.groupby("d").m2.first()
     ceiling = ceiling.index * np.log(ceiling)
     ax2.plot(ceiling.index, ceiling, ls="--", color="grey", label=r"$d \ln m_2$")
@@ -542,8 +741,9 @@ def pattern_samples(dist, *, per_class: int = 8, seed: int = 0, figsize=(7, 5.2)
     import torch
 
     idx, y = dist.sample_indices(25 * per_class, seed=seed)
-    order = torch.cat([torch.nonzero(y > 0).flatten()[:per_class],
-                       torch.nonzero(y < 0).flatten()[:per_class]])
+    order = torch.cat(
+        [torch.nonzero(y > 0).flatten()[:per_class], torch.nonzero(y < 0).flatten()[:per_class]]
+    )
     fig, ax = plt.subplots(figsize=figsize)
     pattern_heatmap(ax, idx[order].numpy(), y[order].numpy(), dist.d)
     ax.set_ylabel("input x (label y)")
@@ -564,11 +764,17 @@ def pattern_frequencies(dist, ms=(50, 5000), *, seed: int = 2, figsize=(10, 3.4)
     for ax, m in zip(axes[0], ms):
         idx, y = dist.sample_indices(m, seed=seed)
         pos, neg = pattern_statistics(idx, y, d)
-        table = pd.DataFrame({"pattern": np.arange(d), "positive points": pos.numpy(),
-                              "negative points": neg.numpy()})
+        table = pd.DataFrame(
+            {
+                "pattern": np.arange(d),
+                "positive points": pos.numpy(),
+                "negative points": neg.numpy(),
+            }
+        )
         long = table.melt("pattern", var_name="class", value_name="fraction containing the pattern")
-        sns.barplot(long, x="pattern", y="fraction containing the pattern", hue="class", ax=ax,
-                    width=0.9)
+        sns.barplot(
+            long, x="pattern", y="fraction containing the pattern", hue="class", ax=ax, width=0.9
+        )
         ax.axhline(expected, ls="--", color="0.3", lw=1)
         ax.set_title(f"training set of m = {m:,} points")
         ax.set_xticks(range(0, d, 5))
@@ -601,8 +807,9 @@ def accuracy_vs_noise(acc: pd.DataFrame, *, figsize_per_panel=(4.5, 3.6)):
     `summarize`-style table with columns model, m, noise, mean, ci95."""
     ms = sorted(acc["m"].unique())
     width, height = figsize_per_panel
-    fig, axes = plt.subplots(1, len(ms), figsize=(width * len(ms), height), sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(ms), figsize=(width * len(ms), height), sharey=True, squeeze=False
+    )
     for ax, m in zip(axes[0], ms):
         ci_lines(ax, acc[acc["m"] == m], "noise", hue="model")
         ax.set_xlabel("noise scale (norm of the noise per patch)")
@@ -625,8 +832,14 @@ def sample_gap(acc: pd.DataFrame, *, n: int, d: int, figsize=(10, 3.8)):
         part = acc[acc[fixed] == value]
         for i, (v, g) in enumerate(part.groupby(vary)):
             for model in models:
-                ci_lines(ax, g[g["model"] == model], "m", label=f"{model}, {vary}={v}",
-                         color=f"C{i}", ls=styles[model])
+                ci_lines(
+                    ax,
+                    g[g["model"] == model],
+                    "m",
+                    label=f"{model}, {vary}={v}",
+                    color=f"C{i}",
+                    ls=styles[model],
+                )
         ax.set_xscale("log")
         ax.set_xlabel("training points m")
         ax.set_title(f"{fixed} = {value}, varying {vary}")
@@ -666,10 +879,19 @@ def accuracy_vs_m_with_guarantee(acc: pd.DataFrame, *, n: int, d: int, figsize=(
     fig, ax = plt.subplots(figsize=figsize)
     ci_lines(ax, acc.assign(k=acc["k"].map(lambda k: f"k = {k}")), "m", hue="k")
     ms = np.unique(np.geomspace(acc["m"].min(), acc["m"].max(), 200).astype(int))
-    ax.plot(ms, [1 - xor_theory.test_error_bound(int(m), n, d) for m in ms], color="black",
-            lw=1.5, label="T-GEN guarantee")
-    ax.axvline(xor_theory.sample_size_requirement(n, d), ls=":", color="black",
-               label="$m_{req}$ ($\\delta = 0.05$)")
+    ax.plot(
+        ms,
+        [1 - xor_theory.test_error_bound(int(m), n, d) for m in ms],
+        color="black",
+        lw=1.5,
+        label="T-GEN guarantee",
+    )
+    ax.axvline(
+        xor_theory.sample_size_requirement(n, d),
+        ls=":",
+        color="black",
+        label="$m_{req}$ ($\\delta = 0.05$)",
+    )
     ax.set_xscale("log")
     ax.set_xlabel("training points m")
     ax.set_ylabel("test accuracy")
@@ -694,8 +916,12 @@ def sample_complexity_vs_d(acc: pd.DataFrame, m_star: pd.Series, *, figsize=(11.
     axes[0].legend(fontsize=8)
     dims = np.array(sorted(acc["d"].unique()))
     axes[1].plot(m_star.index, m_star.to_numpy(), "o-", label="measured $m^*$ (99% accuracy)")
-    axes[1].plot(dims, [xor_theory.sample_complexity(int(d)) for d in dims], "k-",
-                 label="T-SC requirement, $c_s = 1$")
+    axes[1].plot(
+        dims,
+        [xor_theory.sample_complexity(int(d)) for d in dims],
+        "k-",
+        label="T-SC requirement, $c_s = 1$",
+    )
     axes[1].set_xscale("log")
     axes[1].set_yscale("log")
     axes[1].set_xlabel("pattern dimension d")
@@ -705,8 +931,9 @@ def sample_complexity_vs_d(acc: pd.DataFrame, m_star: pd.Series, *, figsize=(11.
     return fig
 
 
-def psi_scores(psi: pd.DataFrame, corr: pd.DataFrame, max_abs: pd.DataFrame, *,
-               figsize=(14.5, 4.2)):
+def psi_scores(
+    psi: pd.DataFrame, corr: pd.DataFrame, max_abs: pd.DataFrame, *, figsize=(14.5, 4.2)
+):
     """PSI. Left: the detector score s_p of every pattern against its training statistic
     Delta_p = p-hat^+_p - p-hat^-_p at the smallest m of `psi` (columns m, kind, delta, score;
     kind "spurious", "p_plus" or "p_minus"). Middle: the correlation of s_p with Delta_p over the
@@ -715,9 +942,11 @@ def psi_scores(psi: pd.DataFrame, corr: pd.DataFrame, max_abs: pd.DataFrame, *,
     fig, axes = plt.subplots(1, 3, figsize=figsize)
     m0 = int(psi["m"].min())
     sub = psi[psi["m"] == m0]
-    for kind, style in (("spurious", dict(s=8, color="grey", alpha=0.5, label="spurious")),
-                        ("p_plus", dict(s=20, color="C0", label="$p_+$")),
-                        ("p_minus", dict(s=20, color="C3", label="$p_-$"))):
+    for kind, style in (
+        ("spurious", dict(s=8, color="grey", alpha=0.5, label="spurious")),
+        ("p_plus", dict(s=20, color="C0", label="$p_+$")),
+        ("p_minus", dict(s=20, color="C3", label="$p_-$")),
+    ):
         part = sub[sub["kind"] == kind]
         axes[0].scatter(part["delta"], part["score"], **style)
     axes[0].set_xlabel("$\\Delta_p = \\hat p^+_p - \\hat p^-_p$")
@@ -757,8 +986,7 @@ def _jitter(k: pd.Series, rng) -> np.ndarray:
     return k.to_numpy() * np.exp(rng.uniform(-0.08, 0.08, len(k)))
 
 
-def fit_rate_and_steps(rate: pd.DataFrame, fit: pd.DataFrame, *, seed: int = 0,
-                       figsize=(11, 3.8)):
+def fit_rate_and_steps(rate: pd.DataFrame, fit: pd.DataFrame, *, seed: int = 0, figsize=(11, 3.8)):
     """T-OPT. Left: the fraction of runs with zero training loss against k, one line per m, with
     95% Wilson bars (`rate`: columns k, m, fraction, low, high). Right: GD steps to zero loss of the
     runs that fit (dots, jittered by `seed`) and the T-OPT bound (lines, where finite) against k,
@@ -766,9 +994,14 @@ def fit_rate_and_steps(rate: pd.DataFrame, fit: pd.DataFrame, *, seed: int = 0,
     min_width)."""
     fig, axes = plt.subplots(1, 2, figsize=figsize)
     for m, g in rate.groupby("m"):
-        axes[0].errorbar(g["k"], g["fraction"],
-                         yerr=[g["fraction"] - g["low"], g["high"] - g["fraction"]],
-                         marker="o", capsize=3, label=f"m = {m}")
+        axes[0].errorbar(
+            g["k"],
+            g["fraction"],
+            yerr=[g["fraction"] - g["low"], g["high"] - g["fraction"]],
+            marker="o",
+            capsize=3,
+            label=f"m = {m}",
+        )
     axes[0].set_xscale("log")
     axes[0].set_xlabel("filters per sign k")
     axes[0].set_ylabel("fraction of runs with zero training loss")
@@ -777,8 +1010,14 @@ def fit_rate_and_steps(rate: pd.DataFrame, fit: pd.DataFrame, *, seed: int = 0,
     rng = np.random.default_rng(seed)
     for i, (m, g) in enumerate(fit.groupby("m")):
         done = g[g["fitted"]]
-        axes[1].scatter(_jitter(done["k"], rng), done["steps_to_fit"], s=10, alpha=0.6,
-                        color=f"C{i}", label=f"runs, m = {m}")
+        axes[1].scatter(
+            _jitter(done["k"], rng),
+            done["steps_to_fit"],
+            s=10,
+            alpha=0.6,
+            color=f"C{i}",
+            label=f"runs, m = {m}",
+        )
         b = g.groupby("k")["bound"].first()
         b = b[np.isfinite(b)]
         axes[1].plot(b.index, b.values, "s-", color=f"C{i}", label=f"T-OPT bound, m = {m}")
@@ -799,8 +1038,14 @@ def interference_vs_width(fit: pd.DataFrame, *, seed: int = 1, figsize=(6.5, 3.6
     fig, ax = plt.subplots(figsize=figsize)
     rng = np.random.default_rng(seed)
     for i, (m, g) in enumerate(fit.groupby("m")):
-        ax.scatter(_jitter(g["k"], rng), g["interference"], s=10, alpha=0.6, color=f"C{i}",
-                   label=f"m = {m}")
+        ax.scatter(
+            _jitter(g["k"], rng),
+            g["interference"],
+            s=10,
+            alpha=0.6,
+            color=f"C{i}",
+            label=f"m = {m}",
+        )
     ax.axhline(1.0, ls="--", color="black", lw=1, label="$c_I = 1$")
     ax.set_xscale("log")
     ax.set_xlabel("filters per sign k")
@@ -813,8 +1058,9 @@ def filter_pattern_heatmaps(dyn: pd.DataFrame, steps, *, figsize=(12, 5.2)):
     """The dot products w_i . o_p (top row) and u_i . o_p (bottom row) of every filter i (rows) with
     every pattern p (columns) after each GD step of `steps` (columns of panels), on one symmetric
     linear colour scale (`dyn`: columns sign "w"/"u", step, filter, pattern, dot)."""
-    fig, axes = plt.subplots(2, len(steps), figsize=figsize, sharex=True, sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        2, len(steps), figsize=figsize, sharex=True, sharey=True, squeeze=False
+    )
     vmax = float(dyn["dot"].abs().max())
     k = int(dyn["filter"].max()) + 1
     for row, sign in enumerate(("w", "u")):
@@ -822,8 +1068,14 @@ def filter_pattern_heatmaps(dyn: pd.DataFrame, steps, *, figsize=(12, 5.2)):
             part = dyn[(dyn["sign"] == sign) & (dyn["step"] == step)]
             table = part.pivot(index="filter", columns="pattern", values="dot")
             ax = axes[row, col]
-            im = ax.imshow(table.values, cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto",
-                           interpolation="nearest")
+            im = ax.imshow(
+                table.values,
+                cmap="RdBu_r",
+                vmin=-vmax,
+                vmax=vmax,
+                aspect="auto",
+                interpolation="nearest",
+            )
             ax.set_title(f"{sign}-filters, step {step}")
             ax.grid(False)
             ax.set_yticks(range(k))
@@ -841,20 +1093,38 @@ def detector_winners(dyn: pd.DataFrame, share: pd.DataFrame, *, figsize=(11, 3.6
     pattern and the largest |dot product| with a spurious pattern over the filters of each sign
     (`dyn`: columns sign, step, kind, dot). w-filters solid, u-filters dashed."""
     fig, axes = plt.subplots(1, 2, figsize=figsize)
-    kinds = (("discriminative", "C0", "discriminative pattern"),
-             ("spurious", "C1", "spurious pattern"), ("no active patch", "C7", "no active patch"))
+    kinds = (
+        ("discriminative", "C0", "discriminative pattern"),
+        ("spurious", "C1", "spurious pattern"),
+        ("no active patch", "C7", "no active patch"),
+    )
     for sign, style in (("w", "-"), ("u", "--")):
         s = share.xs(sign, level="sign")
         for kind, color, label in kinds:
-            axes[0].plot(s.index, s[kind], style, marker="o", ms=3, color=color,
-                         label=f"{sign}: {label}")
+            axes[0].plot(
+                s.index, s[kind], style, marker="o", ms=3, color=color, label=f"{sign}: {label}"
+            )
         g = dyn[dyn["sign"] == sign]
         disc = g[g["kind"] == "discriminative"].groupby("step")["dot"].max()
         spur = g[g["kind"] == "spurious"].groupby("step")["dot"].apply(lambda v: v.abs().max())
-        axes[1].plot(disc.index, disc.values, style, marker="o", ms=3, color="C0",
-                     label=f"{sign}: max discriminative")
-        axes[1].plot(spur.index, spur.values, style, marker="o", ms=3, color="C1",
-                     label=f"{sign}: max |spurious|")
+        axes[1].plot(
+            disc.index,
+            disc.values,
+            style,
+            marker="o",
+            ms=3,
+            color="C0",
+            label=f"{sign}: max discriminative",
+        )
+        axes[1].plot(
+            spur.index,
+            spur.values,
+            style,
+            marker="o",
+            ms=3,
+            color="C1",
+            label=f"{sign}: max |spurious|",
+        )
     axes[0].set_ylabel("share of (filter, own-class point) pairs")
     axes[1].set_ylabel("dot product")
     for ax in axes:
@@ -873,15 +1143,21 @@ def outside_regime(out: pd.DataFrame, *, figsize=(12.5, 3.6)):
     from lib.stats import summarize
 
     fig, axes = plt.subplots(1, 3, figsize=figsize)
-    sweeps = (("vary $\\sigma_g$ ($\\eta = 2/k$)", out[out["lr"] == out["lr"].min()], "init_std"),
-              ("vary $\\eta$ ($\\sigma_g = 10^{-3}$)",
-               out[out["init_std"] == out["init_std"].min()], "lr"))
+    sweeps = (
+        ("vary $\\sigma_g$ ($\\eta = 2/k$)", out[out["lr"] == out["lr"].min()], "init_std"),
+        (
+            "vary $\\eta$ ($\\sigma_g = 10^{-3}$)",
+            out[out["init_std"] == out["init_std"].min()],
+            "lr",
+        ),
+    )
     for label, sub, x in sweeps:
         for ax, col in zip(axes, ("interference", "steps_to_fit", "test_accuracy")):
             data = sub[sub["steps_to_fit"] >= 0] if col == "steps_to_fit" else sub
             t = summarize(data, [x], col)
-            ax.errorbar(t[x], t["mean"], yerr=t["ci95"].fillna(0), marker="o", capsize=3,
-                        label=label)
+            ax.errorbar(
+                t[x], t["mean"], yerr=t["ci95"].fillna(0), marker="o", capsize=3, label=label
+            )
     ylabels = ("max interference $I(t)$", "GD steps to zero loss", "test accuracy")
     for ax, ylabel in zip(axes, ylabels):
         ax.set_xscale("log")

@@ -4,6 +4,7 @@ Both are plain HTML strings (for `IPython.display.HTML`) that need no server, no
 from elsewhere: the scorecard is a table with `<details>` for its rules and numbers, the explorer an SVG
 chart drawn by a few lines of vanilla JavaScript from data embedded as JSON.
 """
+
 from __future__ import annotations
 
 import html
@@ -26,7 +27,9 @@ EXPLORE_COLUMNS = ("n", "noise_scale", "m", "model", "test_error")
 VERDICT_COLORS = {"holds": "#1a7f37", "partly": "#9a6700", "fails": "#cf222e"}
 # the words after the count in the summary line
 VERDICT_WORDS = {"holds": "hold", "partly": "partly hold", "fails": "fail"}
-MEASURED_CHARS = 110  # the short form of a measurement in the table; the full numbers are in <details>
+MEASURED_CHARS = (
+    110  # the short form of a measurement in the table; the full numbers are in <details>
+)
 _MATH = re.compile(r"\$([^$]+)\$")
 
 
@@ -37,7 +40,9 @@ def summary_line(card: pd.DataFrame, verbs: dict[str, str], noun: str) -> str:
     in that order, to the words after the count ("hold", "fail")."""
     unknown = sorted(set(card["verdict"]) - set(verbs))
     if unknown:
-        raise ValueError(f"verdict must be one of {', '.join(map(repr, verbs))}, got {', '.join(map(repr, unknown))}")
+        raise ValueError(
+            f"verdict must be one of {', '.join(map(repr, verbs))}, got {', '.join(map(repr, unknown))}"
+        )
     first, *others = verbs
     parts = [f"{int((card.verdict == first).sum())} of {len(card)} {noun} {verbs[first]}"]
     for verdict in others:
@@ -52,8 +57,12 @@ def with_math(text: str) -> str:
     `$...$` (`<span class="math notranslate nohighlight">\\(...\\)</span>`), which MathJax renders in the
     built page (it skips `$` in raw HTML)."""
     parts = _MATH.split(text)
-    return "".join(html.escape(part) if i % 2 == 0 else f'<span class="math notranslate nohighlight">\\({html.escape(part)}\\)</span>'
-                   for i, part in enumerate(parts))
+    return "".join(
+        html.escape(part)
+        if i % 2 == 0
+        else f'<span class="math notranslate nohighlight">\\({html.escape(part)}\\)</span>'
+        for i, part in enumerate(parts)
+    )
 
 
 def scorecard_html(card: pd.DataFrame, colors: dict[str, str], summary: str) -> str:
@@ -63,23 +72,33 @@ def scorecard_html(card: pd.DataFrame, colors: dict[str, str], summary: str) -> 
     `details` (a list of (label, text) pairs: the rule, the full numbers) in a `<details>` under the
     row's measurement. Every text is HTML-escaped; `$...$` in `where`, the statement and the details
     becomes math (`with_math`)."""
-    missing = [c for c in ("id", "href", "statement", "measured", "verdict", "details") if c not in card.columns]
+    missing = [
+        c
+        for c in ("id", "href", "statement", "measured", "verdict", "details")
+        if c not in card.columns
+    ]
     if missing:
-        raise ValueError(f"card must have the columns id, href, statement, measured, verdict, details; missing {missing}")
+        raise ValueError(
+            f"card must have the columns id, href, statement, measured, verdict, details; missing {missing}"
+        )
     unknown = sorted(set(card["verdict"]) - set(colors))
     if unknown:
-        raise ValueError(f"verdict must be one of {', '.join(map(repr, colors))}, got {', '.join(map(repr, unknown))}")
+        raise ValueError(
+            f"verdict must be one of {', '.join(map(repr, colors))}, got {', '.join(map(repr, unknown))}"
+        )
     esc = html.escape
     where = card["where"] if "where" in card.columns else pd.Series("", index=card.index)
     rows = []
     for r, place in zip(card.itertuples(index=False), where):
-        details = "".join(f"<dt>{esc(label)}</dt><dd>{with_math(text)}</dd>" for label, text in r.details)
+        details = "".join(
+            f"<dt>{esc(label)}</dt><dd>{with_math(text)}</dd>" for label, text in r.details
+        )
         place = f'<br><span class="scorecard-where">{with_math(place)}</span>' if place else ""
         rows.append(
             f'<tr data-verdict="{esc(r.verdict)}">'
             f'<td><a href="{esc(r.href)}"><b>{esc(r.id)}</b></a>{place}</td>'
             f"<td>{with_math(r.statement)}</td>"
-            f'<td>{esc(r.measured)}<details><summary>rule and numbers</summary><dl>{details}</dl></details></td>'
+            f"<td>{esc(r.measured)}<details><summary>rule and numbers</summary><dl>{details}</dl></details></td>"
             f'<td><span class="verdict-badge" style="background:{colors[r.verdict]}">{esc(r.verdict)}</span></td>'
             "</tr>"
         )
@@ -93,8 +112,10 @@ def scorecard_html(card: pd.DataFrame, colors: dict[str, str], summary: str) -> 
         "white-space:nowrap;-webkit-print-color-adjust:exact;print-color-adjust:exact}</style>"
     )
     head = "".join(f"<th>{h}</th>" for h in ("claim", "statement", "we measured", "verdict"))
-    return (f'{style}<p class="scorecard-summary">{esc(summary)}</p>'
-            f'<table class="table scorecard-glance"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return (
+        f'{style}<p class="scorecard-summary">{esc(summary)}</p>'
+        f'<table class="table scorecard-glance"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    )
 
 
 def scorecard(card: pd.DataFrame, page: str, noun: str) -> str:
@@ -105,8 +126,13 @@ def scorecard(card: pd.DataFrame, page: str, noun: str) -> str:
     line on top counts the verdicts of the `noun` ("published claims")."""
     folder = posixpath.dirname(page)
     glance = card.assign(
-        href=[f"{posixpath.relpath(path, folder)}.html#{anchor}" for path, _, anchor in card.section.str.partition("#").values],
-        measured=card.ours.map(lambda text: textwrap.shorten(text, MEASURED_CHARS, placeholder=" …")),
+        href=[
+            f"{posixpath.relpath(path, folder)}.html#{anchor}"
+            for path, _, anchor in card.section.str.partition("#").values
+        ],
+        measured=card.ours.map(
+            lambda text: textwrap.shorten(text, MEASURED_CHARS, placeholder=" …")
+        ),
         details=[[("rule", r.rule), ("our numbers", r.ours)] for r in card.itertuples()],
     )
     return scorecard_html(glance, VERDICT_COLORS, summary_line(card, VERDICT_WORDS, noun))
@@ -120,7 +146,9 @@ def explore_data(grid: pd.DataFrame, paper: pd.DataFrame) -> dict[str, Any]:
     grid's range of m."""
     missing = [c for c in EXPLORE_COLUMNS if c not in grid.columns]
     if missing:
-        raise ValueError(f"grid must have the columns {', '.join(EXPLORE_COLUMNS)}; missing {missing}")
+        raise ValueError(
+            f"grid must have the columns {', '.join(EXPLORE_COLUMNS)}; missing {missing}"
+        )
     stats = grid.groupby(["n", "noise_scale", "model", "m"]).test_error.agg(["mean", "std"])
     ns, noises, ms = (sorted(grid[c].unique().tolist()) for c in ("n", "noise_scale", "m"))
 
@@ -132,18 +160,33 @@ def explore_data(grid: pd.DataFrame, paper: pd.DataFrame) -> dict[str, Any]:
         for noise in noises:
             key = f"{n}|{noise:g}"
             curves[key] = {
-                model: {"mean": [num(stats["mean"].get((n, noise, model, m))) for m in ms],
-                        "sd": [num(stats["std"].get((n, noise, model, m), 0.0)) for m in ms]}
+                model: {
+                    "mean": [num(stats["mean"].get((n, noise, model, m))) for m in ms],
+                    "sd": [num(stats["std"].get((n, noise, model, m), 0.0)) for m in ms],
+                }
                 for model in EXPLORE_MODELS
             }
-            here = paper[(paper.n == n) & (paper.noise_scale == noise) & paper.m.between(ms[0], ms[-1])]
-            published[key] = {model: [[int(r.m), r.test_error, r.band] for r in g.sort_values("m").itertuples()]
-                              for model, g in here.groupby("model")}
-    return {"n": ns, "noise": noises, "m": ms, "models": list(EXPLORE_MODELS), "colors": EXPLORE_COLORS,
-            "curves": curves, "paper": published}
+            here = paper[
+                (paper.n == n) & (paper.noise_scale == noise) & paper.m.between(ms[0], ms[-1])
+            ]
+            published[key] = {
+                model: [[int(r.m), r.test_error, r.band] for r in g.sort_values("m").itertuples()]
+                for model, g in here.groupby("model")
+            }
+    return {
+        "n": ns,
+        "noise": noises,
+        "m": ms,
+        "models": list(EXPLORE_MODELS),
+        "colors": EXPLORE_COLORS,
+        "curves": curves,
+        "paper": published,
+    }
 
 
-def explorer_html(data: dict[str, Any], element_id: str = "explorer", start: tuple[int, float] | None = None) -> str:
+def explorer_html(
+    data: dict[str, Any], element_id: str = "explorer", start: tuple[int, float] | None = None
+) -> str:
     """A self-contained chart of `explore_data`'s data: dropdowns for n and the noise scale (showing
     `start` = (n, noise scale) first; None: the first of each), m on a log x axis, one line per model
     with its band of ± 1 SD over seeds, the paper's points with their bands where they exist, and a
@@ -152,8 +195,12 @@ def explorer_html(data: dict[str, Any], element_id: str = "explorer", start: tup
         raise ValueError(f"element_id must be letters, digits and '-', got {element_id!r}")
     start = (data["n"][0], data["noise"][0]) if start is None else start
     if start[0] not in data["n"] or start[1] not in data["noise"]:
-        raise ValueError(f"start must be an (n, noise scale) of the grid {data['n']} x {data['noise']}, got {start}")
-    payload = json.dumps({**data, "start": [data["n"].index(start[0]), data["noise"].index(start[1])]})
+        raise ValueError(
+            f"start must be an (n, noise scale) of the grid {data['n']} x {data['noise']}, got {start}"
+        )
+    payload = json.dumps(
+        {**data, "start": [data["n"].index(start[0]), data["noise"].index(start[1])]}
+    )
     payload = payload.replace("</", "<\\/")
     return _EXPLORER.replace("__ID__", element_id).replace("__DATA__", payload)
 

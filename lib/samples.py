@@ -4,6 +4,7 @@ Replica r of an experiment point with base seed s uses model seed s + r and trai
 TRAIN_SEED_OFFSET + s + r; the point's test set is drawn from TEST_SEED_OFFSET + s (the §7 figures:
 one test set per repetition, from TEST_SEED_OFFSET + s + r). Training and test draws never share a seed.
 """
+
 from __future__ import annotations
 
 import torch
@@ -12,7 +13,9 @@ from lib.distributions import stack_samples
 
 TRAIN_SEED_OFFSET = 1_000
 TEST_SEED_OFFSET = 1_000_000
-THEORY_TEST_SIZE = 2_000  # test points of the theory chapters' points (the §7 figures use the paper's 1,000)
+THEORY_TEST_SIZE = (
+    2_000  # test points of the theory chapters' points (the §7 figures use the paper's 1,000)
+)
 
 
 def training_sets(dist, m: int, seed: int, replicas: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,6 +8,7 @@ the allowed values. Each field is declared with one of the constructors below (`
 `choice`, `integers`, `reals`, `choices`), which carry the field's check; `__post_init__` runs every check, so a
 settings object that exists is a valid one.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,7 +30,9 @@ def checked(default: Any, doc: str, check: Check) -> Any:
     return _field(default, check, doc)
 
 
-def integer(default: int | None, doc: str, low: int = 0, high: int | None = None, optional: bool = False) -> Any:
+def integer(
+    default: int | None, doc: str, low: int = 0, high: int | None = None, optional: bool = False
+) -> Any:
     """An integer field in [low, high] (None allowed when `optional`)."""
 
     def check(name: str, value: Any) -> int | None:
@@ -40,9 +43,13 @@ def integer(default: int | None, doc: str, low: int = 0, high: int | None = None
     return _field(default, check, doc)
 
 
-def real(default: float, doc: str, low: float = -math.inf, high: float = math.inf, low_open: bool = False) -> Any:
+def real(
+    default: float, doc: str, low: float = -math.inf, high: float = math.inf, low_open: bool = False
+) -> Any:
     """A finite real field in [low, high] ((low, high] when `low_open`)."""
-    return _field(default, lambda name, value: check_float(name, value, low, high, low_open=low_open), doc)
+    return _field(
+        default, lambda name, value: check_float(name, value, low, high, low_open=low_open), doc
+    )
 
 
 def choice(default: str, doc: str, choices: tuple[str, ...]) -> Any:
@@ -62,15 +69,28 @@ def _sequence(check_one: Check, empty: bool = False) -> Check:
     return check
 
 
-def integers(default: tuple[int, ...], doc: str, low: int = 0, high: int | None = None, empty: bool = False) -> Any:
+def integers(
+    default: tuple[int, ...], doc: str, low: int = 0, high: int | None = None, empty: bool = False
+) -> Any:
     """A tuple of integers in [low, high], non-empty unless `empty` (a list, or one integer, is accepted)."""
-    return _field(default, _sequence(lambda name, value: check_int(name, value, low, high), empty), doc)
+    return _field(
+        default, _sequence(lambda name, value: check_int(name, value, low, high), empty), doc
+    )
 
 
-def reals(default: tuple[float, ...], doc: str, low: float = -math.inf, high: float = math.inf,
-          low_open: bool = False) -> Any:
+def reals(
+    default: tuple[float, ...],
+    doc: str,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+) -> Any:
     """A non-empty tuple of finite reals in [low, high]."""
-    return _field(default, _sequence(lambda name, value: check_float(name, value, low, high, low_open=low_open)), doc)
+    return _field(
+        default,
+        _sequence(lambda name, value: check_float(name, value, low, high, low_open=low_open)),
+        doc,
+    )
 
 
 def choices(default: tuple[str, ...], doc: str, allowed: tuple[str, ...]) -> Any:
@@ -82,8 +102,10 @@ def same_length(settings: Settings, *names: str) -> None:
     """ValueError naming the fields `names` (tuples of one point each) unless they have one length."""
     lengths = {name: len(getattr(settings, name)) for name in names}
     if len(set(lengths.values())) > 1:
-        raise ValueError(f"{', '.join(names)} must have one length (one entry per point), got lengths "
-                         f"{', '.join(f'{k}={v}' for k, v in lengths.items())}")
+        raise ValueError(
+            f"{', '.join(names)} must have one length (one entry per point), got lengths "
+            f"{', '.join(f'{k}={v}' for k, v in lengths.items())}"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,14 +130,18 @@ class Settings:
         """A copy with `overrides` in place of the fields they name (ValueError for any other name)."""
         unknown = sorted(set(overrides) - set(self.field_names()))
         if unknown:
-            raise ValueError(f"{', '.join(map(repr, unknown))} is no setting of {type(self).__name__}; "
-                             f"the settings are: {', '.join(self.field_names())}")
+            raise ValueError(
+                f"{', '.join(map(repr, unknown))} is no setting of {type(self).__name__}; "
+                f"the settings are: {', '.join(self.field_names())}"
+            )
         return dataclasses.replace(self, **overrides)
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a JSON-able dict (tuples as lists), in declaration order."""
-        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
-                for f in dataclasses.fields(self)}
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            for f in dataclasses.fields(self)
+        }
 
     def describe(self) -> dict[str, str]:
         """{field: its one-line meaning} (what a page or `--help` shows beside the values)."""

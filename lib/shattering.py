@@ -26,6 +26,7 @@ Every computation is in float64. The network of a labelling is a `ConvPool` with
 (channels 0..N-1 the w^(I), channels N..2N-1 the u^(I)); a batch of labellings is one `ConvPool`
 with one replica per labelling, checked in chunks of replicas.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,7 +74,9 @@ def _check_labels(name: str, labels: Any, N: int, *, batch: bool) -> torch.Tenso
     try:
         t = torch.as_tensor(labels)
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise ValueError(f"{name} must be an array of labels in {{-1, +1}} of shape {shapes}, got {show(labels)}") from exc
+        raise ValueError(
+            f"{name} must be an array of labels in {{-1, +1}} of shape {shapes}, got {show(labels)}"
+        ) from exc
     if t.is_complex() or t.dtype == torch.bool:
         raise ValueError(f"{name} must be real labels in {{-1, +1}}, got dtype {t.dtype}")
     ok_dims = (1, 2) if batch else (1,)
@@ -101,7 +104,9 @@ def pattern_indices(n: int, last: Any = "positive") -> torch.Tensor:
     idx[:, : n - 1] = torch.where(bits == 1, 2 * j + 2, 2 * j + 3)
     if isinstance(last, str):
         if last not in LAST:
-            raise ValueError(f"last must be 'positive', 'negative' or labels of shape (N={N},), got {last!r}")
+            raise ValueError(
+                f"last must be 'positive', 'negative' or labels of shape (N={N},), got {last!r}"
+            )
         idx[:, n - 1] = 0 if last == "positive" else 1
     else:
         y = _check_labels("last", last, N, batch=False)
@@ -187,9 +192,15 @@ class Check:
 
     def row(self) -> dict[str, Any]:
         return {
-            "n": self.n, "d": self.d, "points": self.points, "labellings tried": self.tried,
-            "realised": self.realised, "cond": self.cond, "channels": self.channels,
-            "min |N|": self.min_margin, "max |N - y|": self.max_error,
+            "n": self.n,
+            "d": self.d,
+            "points": self.points,
+            "labellings tried": self.tried,
+            "realised": self.realised,
+            "cond": self.cond,
+            "channels": self.channels,
+            "min |N|": self.min_margin,
+            "max |N - y|": self.max_error,
         }
 
 
@@ -213,7 +224,9 @@ def _weights(n: int, y: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, to
     """`weights` on checked labels (R, N), with s (N, d) the rows s_I."""
     alpha = _alpha(n, y)
     R, N = alpha.shape
-    W = torch.cat([alpha.clamp(min=0)[:, :, None] * s, (-alpha).clamp(min=0)[:, :, None] * s], dim=1)
+    W = torch.cat(
+        [alpha.clamp(min=0)[:, :, None] * s, (-alpha).clamp(min=0)[:, :, None] * s], dim=1
+    )
     a = torch.cat([torch.ones(R, N, dtype=DTYPE), -torch.ones(R, N, dtype=DTYPE)], dim=1)
     return W, a
 
@@ -235,7 +248,9 @@ def outputs(n: int, labels: Any, *, chunk: int | None = None) -> torch.Tensor:
             part = y[start : start + chunk]
             W, a = _weights(n, part, s)
             if net is None or net.replicas != part.shape[0]:
-                net = ConvPool(2 * n, W.shape[1], replicas=part.shape[0], dtype=DTYPE, pattern_search=False)
+                net = ConvPool(
+                    2 * n, W.shape[1], replicas=part.shape[0], dtype=DTYPE, pattern_search=False
+                )
             net.W.copy_(W)
             net.a.copy_(a)
             out[start : start + chunk] = net(X)
@@ -255,9 +270,14 @@ def check_labellings(n: int, labels: Any, *, chunk: int | None = None) -> Check:
     predicted = torch.where(out > 0, 1.0, -1.0).to(DTYPE)
     realised = int((predicted == y).all(1).sum())
     return Check(
-        n=n, tried=y.shape[0], realised=realised, min_margin=float(out.abs().min()),
-        max_error=float((out - y).abs().max()), channels=2**n,
-        cond=float(np.linalg.cond(system_matrix(n))), seconds=time.perf_counter() - start,
+        n=n,
+        tried=y.shape[0],
+        realised=realised,
+        min_margin=float(out.abs().min()),
+        max_error=float((out - y).abs().max()),
+        channels=2**n,
+        cond=float(np.linalg.cond(system_matrix(n))),
+        seconds=time.perf_counter() - start,
     )
 
 
@@ -285,7 +305,9 @@ def check_all_labellings(n: int, *, chunk: int | None = None) -> Check:
     return check_labellings(n, all_labellings(n), chunk=chunk)
 
 
-def check_random_labellings(n: int, count: int = 10_000, seed: int = 0, *, chunk: int | None = None) -> Check:
+def check_random_labellings(
+    n: int, count: int = 10_000, seed: int = 0, *, chunk: int | None = None
+) -> Check:
     """`check_labellings` on `count` uniformly random labellings (seeded)."""
     return check_labellings(n, random_labellings(n, count, seed), chunk=chunk)
 
@@ -305,12 +327,18 @@ def memorising_labels(true_labels: Any, train: Any) -> torch.Tensor:
     try:
         N = torch.as_tensor(true_labels).shape[-1]
     except (TypeError, ValueError, RuntimeError, IndexError) as exc:
-        raise ValueError(f"true_labels must be labels in {{-1, +1}} of shape (N,), got {show(true_labels)}") from exc
+        raise ValueError(
+            f"true_labels must be labels in {{-1, +1}} of shape (N,), got {show(true_labels)}"
+        ) from exc
     y = _check_labels("true_labels", true_labels, N, batch=False)
     try:
         mask = torch.as_tensor(train)
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise ValueError(f"train must be a boolean array of shape {tuple(y.shape)}, got {show(train)}") from exc
+        raise ValueError(
+            f"train must be a boolean array of shape {tuple(y.shape)}, got {show(train)}"
+        ) from exc
     if mask.dtype != torch.bool or mask.shape != y.shape:
-        raise ValueError(f"train must be a boolean array of shape {tuple(y.shape)}, got {show(train)}")
+        raise ValueError(
+            f"train must be a boolean array of shape {tuple(y.shape)}, got {show(train)}"
+        )
     return torch.where(mask, y, -y)

@@ -1,10 +1,12 @@
 """Summary statistics used by every figure: means with 95% confidence intervals over seeds."""
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pandas as pd
+
 
 def t_quantile(dof: int) -> float:
     """97.5% quantile of Student's t with `dof` degrees of freedom (scipy.stats.t)."""
@@ -33,7 +35,14 @@ def summarize(df: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
     for key, group in df.groupby(by, sort=True):
         mean, half = mean_ci(group[value])
         key = key if isinstance(key, tuple) else (key,)
-        rows.append({**dict(zip(by, key)), "mean": mean, "ci95": half, "runs": int(group[value].notna().sum())})
+        rows.append(
+            {
+                **dict(zip(by, key)),
+                "mean": mean,
+                "ci95": half,
+                "runs": int(group[value].notna().sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -55,8 +64,14 @@ def loglog_slope(x, y) -> tuple[float, float]:
     and the half-width of its 95% Student-t interval (n - 2 degrees of freedom; NaN for 2 points; both
     NaN for a single x)."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.shape != y.shape or x.size < 2 or not (np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)).all():
-        raise ValueError(f"x and y must hold the same number (>= 2) of positive finite values, got {x.size} and {y.size}")
+    if (
+        x.shape != y.shape
+        or x.size < 2
+        or not (np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)).all()
+    ):
+        raise ValueError(
+            f"x and y must hold the same number (>= 2) of positive finite values, got {x.size} and {y.size}"
+        )
     lx, ly = np.log(x), np.log(y)
     cx = lx - lx.mean()
     sxx = float(cx @ cx)

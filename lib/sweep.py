@@ -19,6 +19,7 @@ static table of the `@experiment` decorators of lib/experiments/*.py (read with 
 that module only. Worker processes receive the experiment's name with its module (`Experiment.ref`)
 and import that module themselves.
 """
+
 from __future__ import annotations
 
 import ast
@@ -49,9 +50,13 @@ SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 # How local worker processes start on the CPU: fork starts a worker without importing torch again, except
 # where spawn is the platform's default (macOS, where fork after importing torch is unsafe). A GPU's points
 # are computed in the calling process (`_compute_missing`).
-START_METHODS = {"cpu": "spawn" if multiprocessing.get_all_start_methods()[0] == "spawn" else "fork"}
+START_METHODS = {
+    "cpu": "spawn" if multiprocessing.get_all_start_methods()[0] == "spawn" else "fork"
+}
 SCHEDULER_TIMEOUT = 5  # seconds to reach a Dask scheduler before giving up
-SCHEDULER_FORM = re.compile(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?")
+SCHEDULER_FORM = re.compile(
+    r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+)(:[0-9]{1,5})?"
+)
 PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): the signal a process gets when its parent dies
 
 
@@ -99,8 +104,12 @@ class Experiment:
 REGISTRY: dict[str, Experiment] = {}
 
 
-def experiment(name: str, summary: str, grid: Callable[[Settings], list[dict[str, Any]]],
-               settings: Callable[[str], Settings]):
+def experiment(
+    name: str,
+    summary: str,
+    grid: Callable[[Settings], list[dict[str, Any]]],
+    settings: Callable[[str], Settings],
+):
     """Register the decorated point function `compute(**point, device=...) -> DataFrame`: `settings`
     (profile -> the book's `Settings` of that profile) gives its settings, whose fields are what an
     override may replace, and `grid` lists the points of a settings object."""
@@ -139,8 +148,14 @@ def catalogue() -> dict[str, str]:
         with open(os.path.join(EXPERIMENTS_DIR, file), "rb") as fh:
             tree = ast.parse(fh.read())
         for node in ast.walk(tree):  # @experiment("name", ...) or experiment("name", ...)(function)
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "experiment"
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "experiment"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 table[node.args[0].value] = f"lib.experiments.{file[:-3]}"
     return table
 
@@ -150,34 +165,51 @@ def settings_for(name: str, profile: str | None = None, **overrides: Any) -> Set
     in place: what `run(name, profile, **overrides)` computes (ValueError for an unknown field or a bad
     value)."""
     exp = get(name)
-    profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
+    profile = check_choice(
+        "profile", profile if profile is not None else current_profile(), PROFILES
+    )
     return exp.settings_for(profile, overrides)
 
 
 def check_device(device: Any, here: bool = True) -> str:
-    """"cpu", "cuda" or "cuda:N", else ValueError; with `here`, also a GPU that torch sees on this
+    """ "cpu", "cuda" or "cuda:N", else ValueError; with `here`, also a GPU that torch sees on this
     machine (without: the device of a cluster's workers, checked there)."""
     if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:[0-9]+)?", device):
         raise ValueError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {show(device)}")
     if here and device.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} was asked for, but torch sees no GPU; use device='cpu'")
+            raise ValueError(
+                f"device={device!r} was asked for, but torch sees no GPU; use device='cpu'"
+            )
         count = torch.cuda.device_count()
         if ":" in device and int(device[5:]) >= count:
-            raise ValueError(f"device={device!r}: torch sees {count} GPU(s), cuda:0 to cuda:{count - 1}")
+            raise ValueError(
+                f"device={device!r}: torch sees {count} GPU(s), cuda:0 to cuda:{count - 1}"
+            )
     return device
 
 
-def point_config(exp: Experiment, profile: str, point: dict[str, Any], device: str) -> dict[str, Any]:
+def point_config(
+    exp: Experiment, profile: str, point: dict[str, Any], device: str
+) -> dict[str, Any]:
     """The full configuration a point is cached under: experiment, profile, point, device (a GPU's
     floating-point results may differ from the CPU's, or another GPU's, in the last bits) and the hash
     of the code it runs (`code_version(exp.module)`: the experiment's module and what it imports)."""
-    return {"experiment": exp.name, "profile": profile, "point": point, "device": device,
-            "code": code_version(exp.module)}
+    return {
+        "experiment": exp.name,
+        "profile": profile,
+        "point": point,
+        "device": device,
+        "code": code_version(exp.module),
+    }
 
 
 def cached_points(
-    name: str, profile: str, cache: ResultsCache | None = None, device: str | None = None, **overrides: Any
+    name: str,
+    profile: str,
+    cache: ResultsCache | None = None,
+    device: str | None = None,
+    **overrides: Any,
 ) -> tuple[int, int]:
     """(points of experiment `name` in `profile` (with `overrides`) already in the cache for `device`
     (default: this machine's `default_device()`), points in all)."""
@@ -185,7 +217,9 @@ def cached_points(
     cache = _cache(cache)
     points = exp.points(profile, overrides)
     device = check_device(device or default_device(), here=False)
-    return sum(cache.get(point_config(exp, profile, p, device)) is not None for p in points), len(points)
+    return sum(cache.get(point_config(exp, profile, p, device)) is not None for p in points), len(
+        points
+    )
 
 
 def _cache(cache: ResultsCache | None) -> ResultsCache:
@@ -235,6 +269,7 @@ def _die_with_parent(parent: int) -> None:
     if os.getppid() != parent:  # the parent died before the signal was armed
         os._exit(1)
     if not armed:
+
         def watch() -> None:
             while os.getppid() == parent:
                 time.sleep(0.5)
@@ -257,18 +292,28 @@ def _store_point(
         return seconds
 
 
-def check_options(jobs: int, device: str | None, scheduler: str | None) -> tuple[int, str, str | None]:
+def check_options(
+    jobs: int, device: str | None, scheduler: str | None
+) -> tuple[int, str, str | None]:
     """`run`'s options checked together: (jobs, device, scheduler address or None). The scheduler is
     `scheduler`, else $DASK_SCHEDULER_ADDRESS, else None (local); with one, jobs must be 1 and a CUDA
     device is checked on the workers, not here."""
     jobs = check_int("jobs", jobs, 1, 64)
     scheduler = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
-    if scheduler is not None and (not isinstance(scheduler, str) or not SCHEDULER_FORM.fullmatch(scheduler)):
-        raise ValueError(f"scheduler must be the address of a Dask scheduler, [tcp|tls|ws|wss|ucx://]HOST[:PORT] "
-                         f"(e.g. 'tcp://host:8786'), or None, got {show(scheduler)}")
+    if scheduler is not None and (
+        not isinstance(scheduler, str) or not SCHEDULER_FORM.fullmatch(scheduler)
+    ):
+        raise ValueError(
+            f"scheduler must be the address of a Dask scheduler, [tcp|tls|ws|wss|ucx://]HOST[:PORT] "
+            f"(e.g. 'tcp://host:8786'), or None, got {show(scheduler)}"
+        )
     if scheduler is not None and jobs > 1:
-        raise ValueError(f"jobs must be 1 with a Dask scheduler (the cluster's workers compute the points), got {jobs}")
-    device = check_device(device if device is not None else default_device(), here=scheduler is None)
+        raise ValueError(
+            f"jobs must be 1 with a Dask scheduler (the cluster's workers compute the points), got {jobs}"
+        )
+    device = check_device(
+        device if device is not None else default_device(), here=scheduler is None
+    )
     return jobs, device, scheduler
 
 
@@ -295,7 +340,9 @@ def run(
     read from the cache, and the device.
     """
     exp = get(name)
-    profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
+    profile = check_choice(
+        "profile", profile if profile is not None else current_profile(), PROFILES
+    )
     jobs, device, scheduler = check_options(jobs, device, scheduler)
     cache = _cache(cache)
     settings = exp.settings_for(profile, overrides)
@@ -343,11 +390,15 @@ def run(
         if scheduler is not None and todo:
             _compute_dask(scheduler, exp, points, configs, todo, device, cache, stored)
         else:
-            _compute_missing([(exp.ref, p) for p in points], configs, todo, device, jobs, cache, done)
+            _compute_missing(
+                [(exp.ref, p) for p in points], configs, todo, device, jobs, cache, done
+            )
     finally:
         if bar is not None:
             bar.close()
-    out = pd.concat([_with_point(tables[i], points[i]) for i in range(len(points))], ignore_index=True)
+    out = pd.concat(
+        [_with_point(tables[i], points[i]) for i in range(len(points))], ignore_index=True
+    )
     out.attrs.update(
         settings=settings,
         experiment=name,
@@ -361,23 +412,36 @@ def run(
     return out
 
 
-def precompute(profile: str | None = None, *, jobs: int = 1, device: str | None = None,
-               names: list[str] | None = None, progress: bool = False) -> float:
+def precompute(
+    profile: str | None = None,
+    *,
+    jobs: int = 1,
+    device: str | None = None,
+    names: list[str] | None = None,
+    progress: bool = False,
+) -> float:
     """Compute every missing point of every experiment (or of `names`) in `profile` into the cache, in
     `jobs` processes shared by all experiments, so that the book's pages, which call `run`, only read:
     `make book` and `make test` do this first, with one process per core. Points go round-robin over
     the experiments and, within one, last first (the grids grow with the index, so the costliest points
     start early and the two processes rarely wait on one experiment's shared work). Returns the seconds
     spent computing."""
-    profile = check_choice("profile", profile if profile is not None else current_profile(), PROFILES)
+    profile = check_choice(
+        "profile", profile if profile is not None else current_profile(), PROFILES
+    )
     jobs, device, _ = check_options(jobs, device, None)
     cache = ResultsCache()
     queues = []
-    for name in (sorted(catalogue()) if names is None else names):
+    for name in sorted(catalogue()) if names is None else names:
         exp = get(name)
         missing = [(exp.ref, p, point_config(exp, profile, p, device)) for p in exp.points(profile)]
         queues.append([task for task in missing if cache.get(task[2]) is None][::-1])
-    tasks = [queue[i] for i in range(max(map(len, queues), default=0)) for queue in queues if i < len(queue)]
+    tasks = [
+        queue[i]
+        for i in range(max(map(len, queues), default=0))
+        for queue in queues
+        if i < len(queue)
+    ]
     bar = _progress(len(tasks), 0, "all experiments", profile) if progress else None
     computed: list[float] = []
 
@@ -388,8 +452,15 @@ def precompute(profile: str | None = None, *, jobs: int = 1, device: str | None 
             bar.update(1)
 
     try:
-        _compute_missing([task[:2] for task in tasks], [task[2] for task in tasks], list(range(len(tasks))),
-                         device, jobs, cache, done)
+        _compute_missing(
+            [task[:2] for task in tasks],
+            [task[2] for task in tasks],
+            list(range(len(tasks))),
+            device,
+            jobs,
+            cache,
+            done,
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -468,8 +539,15 @@ def _compute_parallel(
     context = multiprocessing.get_context(START_METHODS[device.split(":")[0]])
     error: BaseException | None = None
     pending = iter(todo)
-    with ExitStack() as held, ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_die_with_parent,
-                                                  initargs=(os.getpid(),)) as pool:
+    with (
+        ExitStack() as held,
+        ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=context,
+            initializer=_die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool,
+    ):
         running: dict[Future, tuple[int, ExitStack]] = {}
 
         def submit_next() -> None:
@@ -522,8 +600,15 @@ def _compute_dask(
         ) from None
     with client:
         futures = {
-            client.submit(_store_point, str(cache.root), configs[i], exp.ref, points[i], device,
-                          key=f"{exp.name}-{cache_key(configs[i])[:16]}"): i
+            client.submit(
+                _store_point,
+                str(cache.root),
+                configs[i],
+                exp.ref,
+                points[i],
+                device,
+                key=f"{exp.name}-{cache_key(configs[i])[:16]}",
+            ): i
             for i in todo
         }
         for fut in as_completed(futures, loop=client.loop):

@@ -13,6 +13,7 @@ pandas shows a frame with its row numbers 0..N as a first column, a count held i
 The Styler renders as an HTML table in the book (and in the PDF); the numbers of the frame itself are
 not changed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,7 +37,11 @@ def format_number(value, digits: int = 3, whole_as_int: bool = True) -> str:
     Raises ValueError when `digits` is not an integer in [1, 15].
     """
     digits = check_int("digits", digits, 1, 15)
-    if value is None or (isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and math.isnan(value)):
+    if value is None or (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, numbers.Integral)
+        and math.isnan(value)
+    ):
         return MISSING
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return str(value)
@@ -57,12 +62,18 @@ def format_number(value, digits: int = 3, whole_as_int: bool = True) -> str:
 def _whole(column: pd.Series) -> bool:
     """True when every present value of `column` is a whole number below 10¹⁵ (and one is present)."""
     present = column.dropna()
-    return len(present) > 0 and bool((present == present.round()).all() and (present.abs() < 1e15).all())
+    return len(present) > 0 and bool(
+        (present == present.round()).all() and (present.abs() < 1e15).all()
+    )
 
 
 def _has_default_index(df: pd.DataFrame) -> bool:
     index = df.index
-    return not isinstance(index, pd.MultiIndex) and index.name is None and index.equals(pd.RangeIndex(len(df)))
+    return (
+        not isinstance(index, pd.MultiIndex)
+        and index.name is None
+        and index.equals(pd.RangeIndex(len(df)))
+    )
 
 
 def show(df: pd.DataFrame | pd.Series, digits: int = 3) -> Styler:

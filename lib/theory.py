@@ -6,6 +6,7 @@ of `patterns` (0-based: row 0 is o_1, row 1 is o_2). A^+ = {i : a_i^(0) = +1}, A
 W_t^+ = {i : argmax over O minus {o_2} of w_i^(t) . o_j is o_1, and w_i^(t) . o_1 > 0}, W_t^- the
 same with o_2 and O minus {o_1}. The lucky filters are W_0^+ & A^+ and W_0^- & A^-.
 """
+
 from __future__ import annotations
 
 import math
@@ -119,8 +120,12 @@ class LemmaMonitor:
         values = ctx[1]  # (R, k, m_1): max_j w_i . x[j] on S_1
         y = self.y1.to(values.device).expand(R, -1)
         pos_pt, neg_pt = (y > 0).unsqueeze(1), (y < 0).unsqueeze(1)
-        wins_pos = ((values == T[..., POS : POS + 1]) | ~pos_pt | ~plus.unsqueeze(-1)).all(-1).all(-1)
-        wins_neg = ((values == T[..., NEG : NEG + 1]) | ~neg_pt | ~minus.unsqueeze(-1)).all(-1).all(-1)
+        wins_pos = (
+            ((values == T[..., POS : POS + 1]) | ~pos_pt | ~plus.unsqueeze(-1)).all(-1).all(-1)
+        )
+        wins_neg = (
+            ((values == T[..., NEG : NEG + 1]) | ~neg_pt | ~minus.unsqueeze(-1)).all(-1).all(-1)
+        )
         norms = model.W.detach().norm(dim=-1).amax(-1)
         lr1, r = self.lr1, self.radius
         tol = 1e-9 * lr1  # rounding of sums of O(t) terms of size eta_1
@@ -128,7 +133,9 @@ class LemmaMonitor:
             "L5.3(1)": own.amin(-1) < t * lr1 / 9 - tol,
             "L5.3(2)": other > r + tol,
             "L5.3(3)": ~(wins_pos & wins_neg),
-            "L5.5": (T.amax(dim=(1, 2)) > 2 * lr1 * t + tol) if t >= 1 else torch.zeros(R, dtype=torch.bool),
+            "L5.5": (T.amax(dim=(1, 2)) > 2 * lr1 * t + tol)
+            if t >= 1
+            else torch.zeros(R, dtype=torch.bool),
             "C.1": norms > r + lr1 * t + tol,
             "C.2": out.abs().amax(-1) > min(k * lr1 * (t + 1), 0.5) + tol,
         }
@@ -139,7 +146,9 @@ class LemmaMonitor:
         self.score_max.append(T.amax(dim=(1, 2)).cpu())
 
 
-def certificate(tables_lucky: tuple[torch.Tensor, torch.Tensor], d: int, k: int, lr1: float, T1: int) -> torch.Tensor:
+def certificate(
+    tables_lucky: tuple[torch.Tensor, torch.Tensor], d: int, k: int, lr1: float, T1: int
+) -> torch.Tensor:
     """The second layer v* of Part 3 of the proof, (R, k): +80 d / (k eta_1 T_1) on the lucky positive
     filters, -80 d / (k eta_1 T_1) on the lucky negative ones, 0 elsewhere."""
     plus, minus = tables_lucky
@@ -171,7 +180,9 @@ def lucky_channels(d: int, confidence: float = 0.95) -> int:
     d = check_int("d", d, 3)
     confidence = check_float("confidence", confidence, 0.0, 1.0, low_open=True)
     if confidence == 1.0:
-        raise ValueError("confidence must be a number in (0, 1) (no finite k reaches probability 1), got 1.0")
+        raise ValueError(
+            "confidence must be a number in (0, 1) (no finite k reaches probability 1), got 1.0"
+        )
     log_q = math.log1p(-lucky_probability(d))
     k = max(1, math.floor(math.log1p(-confidence) / log_q))
     while both_signs_lucky_probability(d, k) < confidence:
@@ -202,7 +213,9 @@ class LuckyWatch:
     def stopped(self) -> torch.Tensor:
         """(R,) bool: some lucky filter left W_t^+ (or W_t^-) at some step t."""
         if self.lucky is None:
-            raise ValueError("LuckyWatch saw no step: pass it to train_layerwise(on_step=...) first")
+            raise ValueError(
+                "LuckyWatch saw no step: pass it to train_layerwise(on_step=...) first"
+            )
         return ((self.lucky[0] != self.kept[0]) | (self.lucky[1] != self.kept[1])).any(-1).cpu()
 
 

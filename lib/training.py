@@ -8,6 +8,7 @@ parameters in place. With the hinge loss, a replica that has reached zero loss (
 y N(x) >= 1: a global minimum) is frozen from then on, so a replica's trajectory never depends on the
 others.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -18,7 +19,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from lib._checks import check_bool, check_choice, check_float, check_int, check_labels, check_seed, show
+from lib._checks import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_labels,
+    check_seed,
+    show,
+)
 from lib.models import Replicated
 
 LOSSES = ("hinge", "logistic")
@@ -60,7 +69,9 @@ class TrainResult:
     loss_steps: torch.Tensor | None = None
 
 
-def loss_and_grad(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
+def loss_and_grad(
+    out: torch.Tensor, y: torch.Tensor, loss: str
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean loss per replica (R,) and its gradient with respect to the outputs out (R, m).
 
     hinge: (1/m) sum_s max(0, 1 - y_s N(x_s)); logistic: (1/m) sum_s log(1 + exp(-y_s N(x_s)))."""
@@ -77,7 +88,9 @@ def loss_and_grad(out: torch.Tensor, y: torch.Tensor, loss: str) -> tuple[torch.
     return value, grad
 
 
-def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *, batch: int = 4096) -> torch.Tensor:
+def accuracy(
+    model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, *, batch: int = 4096
+) -> torch.Tensor:
     """Fraction of points with sign(N(x)) == y, per replica (R,), with the paper's sign(0) = -1."""
     batch = check_int("batch", batch, 1)
     X, y = _check_data(model, X, y)
@@ -149,7 +162,9 @@ def train(
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, 1, m)
     if not evaluate and early_stop and loss == "hinge":
-        raise ValueError("evaluate=False cannot stop early (early_stop=True with the hinge loss needs the full loss)")
+        raise ValueError(
+            "evaluate=False cannot stop early (early_stop=True with the hinge loss needs the full loss)"
+        )
     inputs = model.prepare(X)  # X, or X in the layout of the model's fastest exact path
     if record_every is not None:
         record_every = check_int("record_every", record_every, 1)
@@ -169,7 +184,11 @@ def train(
 
     history: list[torch.Tensor] = []
     loss_steps: list[int] = []
-    adam = [(torch.zeros_like(p), torch.zeros_like(p)) for p in params] if optimizer == "adam" else None
+    adam = (
+        [(torch.zeros_like(p), torch.zeros_like(p)) for p in params]
+        if optimizer == "adam"
+        else None
+    )
     snapshots: list[tuple[int, dict[str, torch.Tensor]]] = []
     done = torch.zeros(R, dtype=torch.bool, device=device)
     steps_to_fit = torch.full((R,), -1, dtype=torch.long, device=device)
@@ -190,8 +209,10 @@ def train(
         while True:
             if not evaluate and t >= steps:
                 if not bool(finite):
-                    raise TrainingDivergedError(f"a training loss became non-finite within {steps} steps (lr="
-                                                f"{lr_t.tolist()}): lower the learning rate{restore()}")
+                    raise TrainingDivergedError(
+                        f"a training loss became non-finite within {steps} steps (lr="
+                        f"{lr_t.tolist()}): lower the learning rate{restore()}"
+                    )
                 break
             now = evaluate and (t % eval_every == 0 or t >= steps)
             if batch_size is None:
@@ -201,7 +222,9 @@ def train(
                 if not evaluate:
                     finite = finite & torch.isfinite(value).all()
             elif now:
-                full_out = model.forward_train(inputs)[0]  # X was checked above: no finiteness check per step
+                full_out = model.forward_train(inputs)[
+                    0
+                ]  # X was checked above: no finiteness check per step
                 value = loss_and_grad(full_out, y, loss)[0]
                 fit_now = margins_ok(full_out, y)
             if now:
@@ -213,8 +236,12 @@ def train(
                 if early_stop:
                     done = done | fit_now
             if record_every is not None and (t % record_every == 0):
-                snapshots.append((t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()}))
-            if now and (t >= steps or (t // eval_every) % sync_every == 0):  # the only host-device syncs
+                snapshots.append(
+                    (t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()})
+                )
+            if now and (
+                t >= steps or (t // eval_every) % sync_every == 0
+            ):  # the only host-device syncs
                 all_finite, all_done = torch.stack([finite, done.all()]).tolist()
                 if not all_finite:
                     _raise_diverged(history, loss_steps, lr_t, restore())
@@ -226,7 +253,9 @@ def train(
                     break
             if batch_size is not None:
                 batch = torch.randperm(m, generator=gen)[:batch_size].to(device)
-                out, ctx = model.forward_train(inputs[:, batch] if isinstance(inputs, torch.Tensor) else inputs.points(batch))
+                out, ctx = model.forward_train(
+                    inputs[:, batch] if isinstance(inputs, torch.Tensor) else inputs.points(batch)
+                )
                 batch_loss, grad_out = loss_and_grad(out, y[:, batch], loss)
                 if not evaluate:
                     finite = finite & torch.isfinite(batch_loss).all()
@@ -266,11 +295,26 @@ def _adam_step(params, grads, state, t: int, lr: torch.Tensor) -> None:
     step = torch.tensor(float(t), device=lr.device)
     for p, g, (m1, m2) in zip(params, grads, state):
         for r in range(lr.shape[0]):
-            torch._fused_adam_([p[r]], [g[r]], [m1[r]], [m2[r]], [], [step], lr=lr[r], beta1=beta1, beta2=beta2,
-                               weight_decay=0.0, eps=ADAM_EPS, amsgrad=False, maximize=False)
+            torch._fused_adam_(
+                [p[r]],
+                [g[r]],
+                [m1[r]],
+                [m2[r]],
+                [],
+                [step],
+                lr=lr[r],
+                beta1=beta1,
+                beta2=beta2,
+                weight_decay=0.0,
+                eps=ADAM_EPS,
+                amsgrad=False,
+                maximize=False,
+            )
 
 
-def _raise_diverged(history: list[torch.Tensor], loss_steps: list[int], lr_t: torch.Tensor, note: str) -> None:
+def _raise_diverged(
+    history: list[torch.Tensor], loss_steps: list[int], lr_t: torch.Tensor, note: str
+) -> None:
     """Report the first step at which some replica's loss was non-finite, and those replicas (`note`
     added: which parameters the model holds now)."""
     bad_steps = (~torch.isfinite(torch.stack(history))).any(1).nonzero().flatten()
@@ -287,7 +331,9 @@ def _feature_spec(model) -> tuple[int, str]:
     return (model.d, "patch") if hasattr(model, "k") else (model.input_dim, "flat")
 
 
-def _check_data(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _check_data(
+    model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Check the model and (X, y) against each other, for `train` and `accuracy`: returns X as
     (1 or R, m, n, feature) with the model's dtype and device (finite, m >= 1) and y unchanged."""
     if not isinstance(model, Replicated):
@@ -307,7 +353,11 @@ def _check_lr(lr, replicas: int, name: str = "lr") -> torch.Tensor:
     else:
         if isinstance(lr, torch.Tensor):
             values = lr.detach().cpu().flatten().tolist()
-        elif isinstance(lr, (str, bytes)) or not hasattr(lr, "__len__") and not hasattr(lr, "__array__"):
+        elif (
+            isinstance(lr, (str, bytes))
+            or not hasattr(lr, "__len__")
+            and not hasattr(lr, "__array__")
+        ):
             raise ValueError(f"{name} must be a positive number or one per replica, got {show(lr)}")
         else:
             values = np.asarray(lr, dtype=object).ravel().tolist()
@@ -315,7 +365,9 @@ def _check_lr(lr, replicas: int, name: str = "lr") -> torch.Tensor:
     if len(lrs) == 1:
         lrs = lrs * replicas
     if len(lrs) != replicas:
-        raise ValueError(f"{name} must be one number or one per replica ({replicas}), got {len(lrs)} values")
+        raise ValueError(
+            f"{name} must be one number or one per replica ({replicas}), got {len(lrs)} values"
+        )
     return torch.tensor(lrs, dtype=torch.float64)
 
 
@@ -373,7 +425,9 @@ def train_layerwise(
     from lib.models import ConvPool, batched_mv
 
     if not isinstance(model, ConvPool) or model.second_layer != "trained":
-        raise ValueError("model must be a ConvPool with second_layer='trained' (Algorithm 1 trains a)")
+        raise ValueError(
+            "model must be a ConvPool with second_layer='trained' (Algorithm 1 trains a)"
+        )
     T1 = check_int("T1", T1, 1)
     T2 = check_int("T2", T2, 0)
     X, y = _check_data(model, X, y)
@@ -413,8 +467,10 @@ def train_layerwise(
         with torch.no_grad():
             for p, g in zip((model.W, model.a), initial):
                 p.copy_(g)
-        raise TrainingDivergedError("a loss of Algorithm 1 became non-finite: lower lr1 or lr2; the model's "
-                                    "parameters are its initial ones")
+        raise TrainingDivergedError(
+            "a loss of Algorithm 1 became non-finite: lower lr1 or lr2; the model's "
+            "parameters are its initial ones"
+        )
     return LayerwiseResult(
         loss1=torch.stack(loss1).cpu(),
         loss2=torch.stack(loss2).cpu(),

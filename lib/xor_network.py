@@ -1,6 +1,7 @@
 """Part II's network and protocol: the authors' earlier XOR-paper network as a `ConvPool` with a fixed,
 balanced +1/-1 second layer, its two weight tables, how Part II trains it (full-batch GD on the hinge
 loss: `train_cnn`), and the fully connected networks it is compared with (`MODELS`, `fit_and_score`)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,8 +36,16 @@ def xor_cnn(
     entries (radius init_std * sqrt(d), so E||w_i||^2 = d init_std^2). Channels 0..k-1 have output
     weight +1 (the "w" filters), channels k..2k-1 output weight -1 (the "u" filters)."""
     return ConvPool(
-        d, 2 * k, replicas=replicas, radius=init_std * math.sqrt(d), second_layer="fixed", init="gaussian",
-        seed=seed, dtype=dtype, device=device, pattern_search=pattern_search,
+        d,
+        2 * k,
+        replicas=replicas,
+        radius=init_std * math.sqrt(d),
+        second_layer="fixed",
+        init="gaussian",
+        seed=seed,
+        dtype=dtype,
+        device=device,
+        pattern_search=pattern_search,
     )
 
 
@@ -70,7 +79,9 @@ def check_eta_rule(name: str, value: Any) -> str:
     except ValueError:
         ok = False
     if not ok:
-        raise ValueError(f"{name} must be '2/k' or a positive number as a string such as '0.1', got {show(value)}")
+        raise ValueError(
+            f"{name} must be '2/k' or a positive number as a string such as '0.1', got {show(value)}"
+        )
     return value
 
 
@@ -78,15 +89,28 @@ def check_eta_rule(name: str, value: Any) -> str:
 class XorTraining(Settings):
     """How Part II trains the XOR-paper network: full-batch GD on the hinge loss (`train_cnn`)."""
 
-    eta_rule: str = checked("2/k", "GD step size: '2/k' (eta = 2/k) or a fixed eta such as '0.1'", check_eta_rule)
-    init_std: float = real(1e-3, "sigma_g, the standard deviation of the initial filter entries", 0.0, 1e3,
-                           low_open=True)
+    eta_rule: str = checked(
+        "2/k", "GD step size: '2/k' (eta = 2/k) or a fixed eta such as '0.1'", check_eta_rule
+    )
+    init_std: float = real(
+        1e-3,
+        "sigma_g, the standard deviation of the initial filter entries",
+        0.0,
+        1e3,
+        low_open=True,
+    )
     steps: int = integer(2_000, "cap T on GD steps (`step_cap` of the profile)", 1, 10**7)
     seed: int = integer(0, "base seed", 0, 2**32 - 1)
 
     def point(self, **geometry: Any) -> dict[str, Any]:
         """A point: `geometry` (n, d, k, m, replicas ...), then these training settings."""
-        return {**geometry, "eta_rule": self.eta_rule, "init_std": self.init_std, "steps": self.steps, "seed": self.seed}
+        return {
+            **geometry,
+            "eta_rule": self.eta_rule,
+            "init_std": self.init_std,
+            "steps": self.steps,
+            "seed": self.seed,
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,12 +125,18 @@ class XorShape(XorTraining):
 class XorGrid(XorShape):
     """One point per (k, m): `replicas` networks of width k, each on its own m points of D."""
 
-    ks: tuple[int, ...] = integers((50,), "widths k (filters of each sign), one point each", 1, 100_000)
+    ks: tuple[int, ...] = integers(
+        (50,), "widths k (filters of each sign), one point each", 1, 100_000
+    )
     ms: tuple[int, ...] = integers((20,), "training points m, one point each", 1, 10**6)
     replicas: int = integer(20, "replicas per point", 1, 10_000)
 
     def points(self) -> list[dict[str, Any]]:
-        return [self.point(n=self.n, d=self.d, k=k, m=m, replicas=self.replicas) for k in self.ks for m in self.ms]
+        return [
+            self.point(n=self.n, d=self.d, k=k, m=m, replicas=self.replicas)
+            for k in self.ks
+            for m in self.ms
+        ]
 
 
 class CNNRun(NamedTuple):
@@ -123,8 +153,18 @@ class CNNRun(NamedTuple):
 
 
 def train_cnn(
-    *, n: int, d: int, k: int, m: int, replicas: int, lr: float, init_std: float, steps: int, seed: int,
-    device: str, record: bool = False,
+    *,
+    n: int,
+    d: int,
+    k: int,
+    m: int,
+    replicas: int,
+    lr: float,
+    init_std: float,
+    steps: int,
+    seed: int,
+    device: str,
+    record: bool = False,
 ) -> CNNRun:
     """`replicas` CNNs (model seeds seed + r) trained at once, each on its own training set of m points,
     by full-batch GD on the hinge loss for at most `steps` steps (with `record`, a snapshot of the filters
@@ -133,11 +173,17 @@ def train_cnn(
     X, y = training_sets(dist, m, seed, replicas)
     net = xor_cnn(d, k, replicas=replicas, init_std=init_std, seed=seed, device=device)
     det_plus, det_minus = detector_counts(net, dist.patterns)
-    res = _train_recorded(net, X, y, lr, steps) if record else train(net, X, y, lr=lr, steps=steps, loss="hinge")
+    res = (
+        _train_recorded(net, X, y, lr, steps)
+        if record
+        else train(net, X, y, lr=lr, steps=steps, loss="hinge")
+    )
     return CNNRun(dist, net, X, y, res, det_plus, det_minus)
 
 
-def _train_recorded(net: ConvPool, X: torch.Tensor, y: torch.Tensor, lr: float, steps: int) -> TrainResult:
+def _train_recorded(
+    net: ConvPool, X: torch.Tensor, y: torch.Tensor, lr: float, steps: int
+) -> TrainResult:
     """GD for `steps` steps with snapshots of the first RECORD_STEPS only: two `train` calls, the second
     continuing the first (replicas that fitted in the first call stay frozen). Same trajectory as one call."""
     first = train(net, X, y, lr=lr, steps=min(steps, RECORD_STEPS), record_every=1, loss="hinge")
@@ -167,7 +213,9 @@ def detector_counts(net: ConvPool, patterns: torch.Tensor) -> tuple[torch.Tensor
     return count(a, P_PLUS).cpu(), count(b, P_MINUS).cpu()
 
 
-VAL_SEED_OFFSET = 2_000_000  # the validation sample of base seed s is drawn from seed VAL_SEED_OFFSET + s
+VAL_SEED_OFFSET = (
+    2_000_000  # the validation sample of base seed s is drawn from seed VAL_SEED_OFFSET + s
+)
 VAL_SIZE = 1_000
 
 # model name -> architecture and learning-rate grid (the grids are documented on the Part II page cnn_vs_fcn)
@@ -184,11 +232,21 @@ def make_model(model: str, n: int, d: int, seeds: list[int], device: str) -> tor
     spec = MODELS[model]
     if spec["kind"] == "cnn":
         return xor_cnn(d, spec["k"], replicas=len(seeds), init_std=1e-3, seed=seeds, device=device)
-    return FullyConnected(n * d, spec["width"], depth=spec["depth"], replicas=len(seeds), seed=seeds, device=device)
+    return FullyConnected(
+        n * d, spec["width"], depth=spec["depth"], replicas=len(seeds), seed=seeds, device=device
+    )
 
 
 def fit_and_score(
-    model: str, train_dist, eval_dist, *, m: int, seeds: int, seed: int, lrs: list[float] | None = None, device: str
+    model: str,
+    train_dist,
+    eval_dist,
+    *,
+    m: int,
+    seeds: int,
+    seed: int,
+    lrs: list[float] | None = None,
+    device: str,
 ) -> pd.DataFrame:
     """Train `seeds` x len(lrs) replicas of `model` (one training set of m points from `train_dist`
     per seed, shared by its learning rates), pick the learning rate on a validation sample from
@@ -199,8 +257,12 @@ def fit_and_score(
     L = len(lrs)
     X, y = training_sets(train_dist, m, seed, seeds)
     X, y = X.repeat_interleave(L, 0), y.repeat_interleave(L, 0)
-    net = make_model(model, train_dist.n, train_dist.d, [seed + s for s in range(seeds) for _ in lrs], device)
-    res = train(net, X, y, lr=[lr for _ in range(seeds) for lr in lrs], steps=spec["steps"], loss="hinge")
+    net = make_model(
+        model, train_dist.n, train_dist.d, [seed + s for s in range(seeds) for _ in lrs], device
+    )
+    res = train(
+        net, X, y, lr=[lr for _ in range(seeds) for lr in lrs], steps=spec["steps"], loss="hinge"
+    )
     val = accuracy(net, *train_dist.sample(VAL_SIZE, seed=VAL_SEED_OFFSET + seed)).view(seeds, L)
     test = accuracy(net, *test_set(eval_dist, seed)).view(seeds, L)
     best = int(val.mean(0).argmax())

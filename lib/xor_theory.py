@@ -10,6 +10,7 @@ left unspecified are keyword arguments whose docstring says so; change them here
 Notation: n patches per input, d patterns (= filter dimension), k filters per sign, m training points,
 learning rate eta, confidence delta. Patterns are o_0 = p_plus, o_1 = p_minus, o_2..o_{d-1} spurious.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,13 @@ def detector_count_lower_bound(k: int, d: int, delta: float = 0.05) -> int:
     log_q, log_1q = math.log(q), math.log1p(-q)
     cdf = 0.0  # P(Binomial < K), accumulated for K = 0, 1, ...
     for K in range(k + 1):
-        pmf = math.exp(math.lgamma(k + 1) - math.lgamma(K + 1) - math.lgamma(k - K + 1) + K * log_q + (k - K) * log_1q)
+        pmf = math.exp(
+            math.lgamma(k + 1)
+            - math.lgamma(K + 1)
+            - math.lgamma(k - K + 1)
+            + K * log_q
+            + (k - K) * log_1q
+        )
         if cdf + pmf > delta / 2:
             return K
         cdf += pmf
@@ -57,7 +64,9 @@ def min_width(d: int, delta: float = 0.05) -> int:
     return max(1, math.ceil(math.log(delta / 2) / math.log1p(-q) - 1e-12))
 
 
-def iteration_bound(m: int, k: int, d: int, lr: float, *, delta: float = 0.05, interference: float = 1.0) -> float:
+def iteration_bound(
+    m: int, k: int, d: int, lr: float, *, delta: float = 0.05, interference: float = 1.0
+) -> float:
     """T-OPT (our reconstruction): with probability >= 1 - delta over the initialisation, full-batch GD
     on the hinge loss reaches zero training loss within
 
@@ -152,7 +161,9 @@ def shattered_inputs(d: int) -> np.ndarray:
     d = check_int("d", d, 4)
     L = (d - 2) // 2
     bits = (np.arange(2**L)[:, None] >> np.arange(L)[None, :]) & 1
-    return np.concatenate([np.zeros((2**L, 1), dtype=np.int64), 2 + 2 * np.arange(L)[None, :] + bits], axis=1)
+    return np.concatenate(
+        [np.zeros((2**L, 1), dtype=np.int64), 2 + 2 * np.arange(L)[None, :] + bits], axis=1
+    )
 
 
 def shattering_filters(d: int, labels) -> tuple[np.ndarray, np.ndarray]:
@@ -166,7 +177,9 @@ def shattering_filters(d: int, labels) -> tuple[np.ndarray, np.ndarray]:
     inputs = shattered_inputs(d)
     labels = np.asarray(labels)
     if labels.shape != (len(inputs),) or not np.isin(labels, (-1, 1)).all():
-        raise ValueError(f"labels must hold {len(inputs)} values in {{-1, +1}} (one per shattered input), got {labels!r}")
+        raise ValueError(
+            f"labels must hold {len(inputs)} values in {{-1, +1}} (one per shattered input), got {labels!r}"
+        )
     positives = np.flatnonzero(labels == 1)
     k = max(1, len(positives))
     w, u = np.zeros((k, d)), np.zeros((k, d))
@@ -194,7 +207,9 @@ def realised_labellings(d: int) -> tuple[int, int]:
     for code in range(total):
         labels = np.where((code >> np.arange(len(inputs))) & 1, 1, -1)
         w, u = shattering_filters(d, labels)
-        net = ConvPool(d, 2 * w.shape[0], second_layer="fixed", init="gaussian", dtype=torch.float64)
+        net = ConvPool(
+            d, 2 * w.shape[0], second_layer="fixed", init="gaussian", dtype=torch.float64
+        )
         with torch.no_grad():
             net.W.copy_(torch.cat([torch.as_tensor(w), torch.as_tensor(u)])[None])
             realised += int((torch.sign(net(X))[0].numpy() == labels).all())

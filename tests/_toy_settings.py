@@ -1,5 +1,6 @@
 """Settings of the tests' toy experiments: every experiment has a settings object (lib/sweep.py), and a
 toy whose grid is a function of the profile gets one whose only field is that profile."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,7 +22,9 @@ def by_profile(grid: Callable[[str], list[dict]]) -> Callable[[ProfileSettings],
     return lambda s: grid(s.profile)
 
 
-def toy(name: str, summary: str, grid: Callable[[str], list[dict]], compute: Callable) -> sweep.Experiment:
+def toy(
+    name: str, summary: str, grid: Callable[[str], list[dict]], compute: Callable
+) -> sweep.Experiment:
     """An experiment that runs `grid(profile)` with the point function `compute`."""
     return sweep.Experiment(name, summary, by_profile(grid), compute, ProfileSettings)
 
@@ -31,10 +34,19 @@ class Counter(Settings):
     """Points i = first, ..., first + count - 1."""
 
     count: int = integer(2, "points", 1, 100)
-    first: int = integer(0, "i of the first point (a negative one is refused only while computing)", -100, 100)
+    first: int = integer(
+        0, "i of the first point (a negative one is refused only while computing)", -100, 100
+    )
 
 
-def counter(name: str, summary: str, compute: Callable, quick: int = 2, full: int = 3) -> sweep.Experiment:
+def counter(
+    name: str, summary: str, compute: Callable, quick: int = 2, full: int = 3
+) -> sweep.Experiment:
     """An experiment of `quick` or `full` points i = 0, 1, ... (field `first` shifts them)."""
-    return sweep.Experiment(name, summary, lambda s: [{"i": s.first + j} for j in range(s.count)], compute,
-                            lambda profile: Counter(count=quick if profile == "quick" else full))
+    return sweep.Experiment(
+        name,
+        summary,
+        lambda s: [{"i": s.first + j} for j in range(s.count)],
+        compute,
+        lambda profile: Counter(count=quick if profile == "quick" else full),
+    )

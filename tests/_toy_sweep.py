@@ -9,6 +9,7 @@ process computed, and when. The script prints the code version of `lib` as a fir
 for the file $TOY_BARRIER if set, and on success prints the result's `value` column and
 `cached_points` as a second one. Tests register the same experiment with `register()`.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,12 @@ def toy_sweep(*, i: int, device: str) -> pd.DataFrame:
 
 def register() -> None:
     """Register the toy experiment (tests first swap `sweep.REGISTRY` for a copy)."""
-    sweep.experiment(NAME, "crash-safety toy: sleeps, then returns (i + 1) / 3", by_profile(grid),
-                     settings=ProfileSettings)(toy_sweep)
+    sweep.experiment(
+        NAME,
+        "crash-safety toy: sleeps, then returns (i + 1) / 3",
+        by_profile(grid),
+        settings=ProfileSettings,
+    )(toy_sweep)
 
 
 if __name__ == "__main__":
@@ -52,8 +57,15 @@ if __name__ == "__main__":
     jobs = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     register()
     print(json.dumps({"code_version": code_version()}), flush=True)
-    barrier = os.environ.get("TOY_BARRIER")  # optional: wait for this file, to start two runs together
+    barrier = os.environ.get(
+        "TOY_BARRIER"
+    )  # optional: wait for this file, to start two runs together
     while barrier and not os.path.exists(barrier):
         time.sleep(0.01)
     df = sweep.run(NAME, "quick", jobs=jobs, device="cpu", cache=ResultsCache(cache_dir))
-    print(json.dumps({"value": df["value"].tolist(), "cached_points": int(df.attrs["cached_points"])}), flush=True)
+    print(
+        json.dumps(
+            {"value": df["value"].tolist(), "cached_points": int(df.attrs["cached_points"])}
+        ),
+        flush=True,
+    )

@@ -11,6 +11,7 @@ autograd (autograd would set a CUDA device guard, which a CPU build lacks; lib/ 
 backward passes). What it cannot see: CUDA's own numerics, kernels and streams, which only a real GPU
 tests (tests/test_gpu.py).
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -23,9 +24,19 @@ from torch.utils._pytree import tree_flatten, tree_map
 CUDA = torch.device("cuda", 0)
 aten = torch.ops.aten
 # ops that may take CPU indices for a CUDA tensor (advanced indexing), and cross-device copies
-CPU_INDICES_OK = {aten.index.Tensor, aten.index_put.default, aten.index_put_.default, aten._index_put_impl_.default}
-CROSS_DEVICE = {aten._to_copy.default, aten.copy_.default, aten.copy.default, aten._copy_from.default,
-                aten._copy_from_and_resize.default}
+CPU_INDICES_OK = {
+    aten.index.Tensor,
+    aten.index_put.default,
+    aten.index_put_.default,
+    aten._index_put_impl_.default,
+}
+CROSS_DEVICE = {
+    aten._to_copy.default,
+    aten.copy_.default,
+    aten.copy.default,
+    aten._copy_from.default,
+    aten._copy_from_and_resize.default,
+}
 
 
 class VirtualCuda(torch.Tensor):
@@ -36,8 +47,14 @@ class VirtualCuda(torch.Tensor):
     @staticmethod
     def __new__(cls, elem: torch.Tensor):
         out = torch.Tensor._make_wrapper_subclass(
-            cls, elem.shape, strides=elem.stride(), storage_offset=elem.storage_offset(), dtype=elem.dtype,
-            layout=elem.layout, device=CUDA, requires_grad=elem.requires_grad,
+            cls,
+            elem.shape,
+            strides=elem.stride(),
+            storage_offset=elem.storage_offset(),
+            dtype=elem.dtype,
+            layout=elem.layout,
+            device=CUDA,
+            requires_grad=elem.requires_grad,
         )
         out.elem = elem
         return out
@@ -114,15 +131,21 @@ def _run(func, args, kwargs):
     virtual = [t for t in tensors if isinstance(t, VirtualCuda)]
     cpu = [t for t in tensors if not isinstance(t, VirtualCuda) and t.dim() > 0]
     if virtual and cpu and func not in CROSS_DEVICE:
-        allowed = func in CPU_INDICES_OK and isinstance(args[0], VirtualCuda) and all(
-            t is not args[0] for t in cpu)
+        allowed = (
+            func in CPU_INDICES_OK
+            and isinstance(args[0], VirtualCuda)
+            and all(t is not args[0] for t in cpu)
+        )
         if not allowed:
             raise RuntimeError(
                 f"Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu! "
-                f"(virtual CUDA, in {func})")
+                f"(virtual CUDA, in {func})"
+            )
     if func in CPU_INDICES_OK and not isinstance(args[0], VirtualCuda) and virtual:
-        raise RuntimeError(f"indices should be either on cpu or on the same device as the indexed tensor (cpu) "
-                           f"(virtual CUDA, in {func})")
+        raise RuntimeError(
+            f"indices should be either on cpu or on the same device as the indexed tensor (cpu) "
+            f"(virtual CUDA, in {func})"
+        )
     to_cuda = bool(virtual)
     if "device" in kwargs:
         to_cuda = _is_cuda(kwargs["device"])
@@ -130,7 +153,9 @@ def _run(func, args, kwargs):
     elif func in (aten._to_copy.default,):
         to_cuda = isinstance(args[0], VirtualCuda)
     if func is aten.copy_.default and _same_memory(_unwrap(args[0]), _unwrap(args[1])):
-        return args[0]  # a view copied onto itself (a composite op's out= path): nothing to do, as on a GPU
+        return args[
+            0
+        ]  # a view copied onto itself (a composite op's out= path): nothing to do, as on a GPU
     owners = {id(t.elem): t for t in virtual}
     out = func(*tree_map(_unwrap, args), **tree_map(_unwrap, kwargs))
     if func in (aten.copy_.default,):  # copy_ into its first argument keeps that argument's device
@@ -147,8 +172,14 @@ def _run(func, args, kwargs):
 
 
 def _same_memory(a, b) -> bool:
-    return (isinstance(b, torch.Tensor) and a.data_ptr() == b.data_ptr() and a.dtype == b.dtype
-            and a.numel() == b.numel() and a.is_contiguous() and b.is_contiguous())
+    return (
+        isinstance(b, torch.Tensor)
+        and a.data_ptr() == b.data_ptr()
+        and a.dtype == b.dtype
+        and a.numel() == b.numel()
+        and a.is_contiguous()
+        and b.is_contiguous()
+    )
 
 
 def _index_on_cpu(index):
@@ -182,9 +213,15 @@ def _to(self, *args, **kwargs):
             device = torch.device(a)
     device = torch.device(kwargs["device"]) if kwargs.get("device") is not None else device
     dtype = kwargs.get("dtype") or dtype
-    if (device is None or device.type == self.device.type) and dtype in (None, self.dtype) and not kwargs.get("copy"):
+    if (
+        (device is None or device.type == self.device.type)
+        and dtype in (None, self.dtype)
+        and not kwargs.get("copy")
+    ):
         return self
-    return torch.ops.aten._to_copy.default(self, dtype=dtype or self.dtype, device=device or self.device)
+    return torch.ops.aten._to_copy.default(
+        self, dtype=dtype or self.dtype, device=device or self.device
+    )
 
 
 def _cuda(self, device=None, non_blocking=False):
@@ -203,14 +240,20 @@ def virtual_cuda():
     """Within the block torch sees one (virtual) GPU, see the module docstring."""
     torch._C._ensureCUDADeviceGuardSet()  # a no-op CUDA device guard where torch has no CUDA (as FakeTensorMode)
     lift_cpu_only = torch._C._only_lift_cpu_tensors()
-    torch._C._set_only_lift_cpu_tensors(True)  # torch.tensor(..., device="cuda"): made on the CPU, then moved
+    torch._C._set_only_lift_cpu_tensors(
+        True
+    )  # torch.tensor(..., device="cuda"): made on the CPU, then moved
     try:
-        with mock.patch.object(torch.cuda, "is_available", return_value=True), \
-                mock.patch.object(torch.cuda, "device_count", return_value=1), \
-                mock.patch.object(torch.cuda, "synchronize", return_value=None), \
-                mock.patch.object(torch.cuda, "_lazy_init", return_value=None), \
-                mock.patch.object(torch.Tensor, "to", _to), mock.patch.object(torch.Tensor, "cuda", _cuda), \
-                torch.no_grad(), _Mode():
+        with (
+            mock.patch.object(torch.cuda, "is_available", return_value=True),
+            mock.patch.object(torch.cuda, "device_count", return_value=1),
+            mock.patch.object(torch.cuda, "synchronize", return_value=None),
+            mock.patch.object(torch.cuda, "_lazy_init", return_value=None),
+            mock.patch.object(torch.Tensor, "to", _to),
+            mock.patch.object(torch.Tensor, "cuda", _cuda),
+            torch.no_grad(),
+            _Mode(),
+        ):
             yield
     finally:
         torch._C._set_only_lift_cpu_tensors(lift_cpu_only)

@@ -1,4 +1,5 @@
 """Adam in `lib.train`, the §7 MLP, the §7 linear SVM and the noise law of Figs. 3b and 5."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -61,7 +62,9 @@ def test_eval_every_thins_the_loss_history_only():
     a, b = MLP(24, 5, seed=0), MLP(24, 5, seed=0)
     full = train(a, X, y, lr=1e-2, steps=12, optimizer="adam", batch_size=5)
     thin = train(b, X, y, lr=1e-2, steps=12, optimizer="adam", batch_size=5, eval_every=5)
-    assert thin.loss_steps.tolist() == [0, 5, 10, 12] and full.loss_steps.tolist() == list(range(13))
+    assert thin.loss_steps.tolist() == [0, 5, 10, 12] and full.loss_steps.tolist() == list(
+        range(13)
+    )
     assert torch.equal(thin.loss, full.loss[[0, 5, 10, 12]])
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.equal(p, q)
@@ -94,7 +97,9 @@ def test_mlp_matching_parameter_count():
 
 def test_soft_margin_svm_on_a_non_separable_toy():
     X = np.array([[1.0, 0.0], [2.0, 0.5], [-1.0, 0.2], [-1.5, -0.3], [0.5, 0.1]])
-    y = np.array([1.0, 1.0, -1.0, -1.0, -1.0])  # the last point sits among the positives: no separator
+    y = np.array(
+        [1.0, 1.0, -1.0, -1.0, -1.0]
+    )  # the last point sits among the positives: no separator
     fit = linear_svm(X, y)
     assert fit.kind == "soft" and fit.C == 1e4
     assert fit.train_error == pytest.approx(0.2)
@@ -106,18 +111,24 @@ def test_soft_margin_svm_on_a_non_separable_toy():
 
 
 def test_ball_noise_has_norm_at_most_one_and_the_gaussian_default_is_unchanged():
-    ball = NoisyOrthogonalPatterns(10, 20, noise=1.0, noise_law="ball", basis="random", seed=1, dtype=torch.float64)
+    ball = NoisyOrthogonalPatterns(
+        10, 20, noise=1.0, noise_law="ball", basis="random", seed=1, dtype=torch.float64
+    )
     X, _ = ball.sample(2000, seed=4)
     clean = ball.to_inputs(ball.sample_indices(2000, seed=4)[0])
     norms = (X - clean).norm(dim=-1)
     assert float(norms.max()) <= 1.0 + 1e-12
-    assert float(norms.mean()) == pytest.approx(20 / 21, abs=0.01)  # E||v|| = d/(d+1) in the unit ball
+    assert float(norms.mean()) == pytest.approx(
+        20 / 21, abs=0.01
+    )  # E||v|| = d/(d+1) in the unit ball
     gauss = NoisyOrthogonalPatterns(4, 6, noise=0.3)
     assert gauss.noise_law == "gaussian"
     Xg, _ = gauss.sample(5, seed=0)
     base = OrthogonalPatterns(4, 6).sample(5, seed=0)[0]
     g = torch.Generator().manual_seed(0 + 10**9)
-    expected = base + (torch.randn(Xg.shape, generator=g, dtype=torch.float64) * (0.3 / 6**0.5)).float()
+    expected = (
+        base + (torch.randn(Xg.shape, generator=g, dtype=torch.float64) * (0.3 / 6**0.5)).float()
+    )
     assert torch.equal(Xg, expected)
     with pytest.raises(ValueError, match="noise_law must be one of 'gaussian', 'ball'"):
         NoisyOrthogonalPatterns(4, 6, noise=0.3, noise_law="uniform")

@@ -14,6 +14,7 @@ chapter. And the scorecard page of Part II, when the book has one, holds one tab
 `lib.claims.beyond` (one per section of `lib.claims.SECTIONS` in Part II); on the explorer page (book/use/explore), opened from file://, choosing another
 n and another noise scale changes the plotted values (read back from the chart's SVG and its table).
 """
+
 from __future__ import annotations
 
 import base64
@@ -77,25 +78,45 @@ class Chromium:
                 os.set_inheritable(fd, True)
 
         args = [
-            executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--no-first-run", "--hide-scrollbars", "--remote-debugging-pipe",
-            f"--user-data-dir={self.profile}", f"--window-size={WIDTH},{HEIGHT}", "about:blank",
+            executable,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--remote-debugging-pipe",
+            f"--user-data-dir={self.profile}",
+            f"--window-size={WIDTH},{HEIGHT}",
+            "about:blank",
         ]
         self.proc = subprocess.Popen(
-            args, preexec_fn=attach_pipes, close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            args,
+            preexec_fn=attach_pipes,
+            close_fds=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         os.close(cmd_read)
         os.close(out_write)
         self._buffer = b""
         self._next_id = 0
         self.events: list[dict] = []
-        target = next(t for t in self.call("Target.getTargets")["targetInfos"] if t["type"] == "page")
-        self.session = self.call("Target.attachToTarget", targetId=target["targetId"], flatten=True)["sessionId"]
+        target = next(
+            t for t in self.call("Target.getTargets")["targetInfos"] if t["type"] == "page"
+        )
+        self.session = self.call(
+            "Target.attachToTarget", targetId=target["targetId"], flatten=True
+        )["sessionId"]
         for domain in ("Page", "Runtime", "Log"):
             self.call(f"{domain}.enable", session=True)
 
-    def call(self, method: str, *, session: bool = False, timeout: float = TIMEOUT, **params) -> dict:
+    def call(
+        self, method: str, *, session: bool = False, timeout: float = TIMEOUT, **params
+    ) -> dict:
         """Send one command and return its result; events that arrive meanwhile go to `events`."""
         self._next_id += 1
         message = {"id": self._next_id, "method": method, "params": params}
@@ -127,7 +148,9 @@ class Chromium:
                 raise TimeoutError(f"Chromium did not answer {waiting_for} within {TIMEOUT:.0f} s")
             chunk = os.read(self._out, 1 << 20)
             if not chunk:
-                raise RuntimeError(f"Chromium exited (code {self.proc.poll()}) while waiting for {waiting_for}")
+                raise RuntimeError(
+                    f"Chromium exited (code {self.proc.poll()}) while waiting for {waiting_for}"
+                )
             self._buffer += chunk
         raw, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(raw)
@@ -199,9 +222,15 @@ def _console_errors(events: list[dict]) -> list[str]:
         method, params = event.get("method"), event.get("params", {})
         if method == "Runtime.exceptionThrown":
             details = params["exceptionDetails"]
-            errors.append("exception: " + details.get("exception", {}).get("description", details.get("text", "")))
+            errors.append(
+                "exception: "
+                + details.get("exception", {}).get("description", details.get("text", ""))
+            )
         elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-            errors.append("console.error: " + " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"]))
+            errors.append(
+                "console.error: "
+                + " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"])
+            )
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
             entry = params["entry"]
             errors.append(f"{entry['source']}: {entry['text']} {entry.get('url', '')}".strip())
@@ -217,10 +246,21 @@ def visit(browser: Chromium, page: str) -> dict:
     browser.events.clear()
     browser.call("Page.navigate", session=True, url=page_url(page))
     browser.wait_for("Page.loadEventFired")
-    found = json.loads(browser.call("Runtime.evaluate", session=True, expression=INSPECT, awaitPromise=True, returnByValue=True)["result"]["value"])
+    found = json.loads(
+        browser.call(
+            "Runtime.evaluate",
+            session=True,
+            expression=INSPECT,
+            awaitPromise=True,
+            returnByValue=True,
+        )["result"]["value"]
+    )
     height = min(int(found["height"]), MAX_SHOT_HEIGHT)
     shot = browser.call(
-        "Page.captureScreenshot", session=True, format="png", captureBeyondViewport=True,
+        "Page.captureScreenshot",
+        session=True,
+        format="png",
+        captureBeyondViewport=True,
         clip={"x": 0, "y": 0, "width": WIDTH, "height": height, "scale": 1},
     )
     path = SHOTS / f"{page.replace('/', '__')}.png"
@@ -232,7 +272,9 @@ def visit(browser: Chromium, page: str) -> dict:
 
 def chromium_executable() -> str:
     """$CHROMIUM, else the `chromium` (or `chromium-browser`) on the PATH; the test fails without one."""
-    executable = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    executable = (
+        os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
     if executable is None:
         pytest.fail("Chromium not found: `apt-get install -y chromium` (Debian) or set $CHROMIUM")
     return executable
@@ -304,8 +346,14 @@ def test_scorecard_has_one_row_per_claim(reports):
         pytest.skip("no book/use/scorecard page in _toc.yml yet")
     from lib.claims import SECTIONS
 
-    expected = sum(section.startswith("beyond/") for section in SECTIONS.values())  # Part II's claims
-    verdict_tables = [t for t in reports["book/use/scorecard"]["tables"] if any("verdict" in h for h in t["header"])]
+    expected = sum(
+        section.startswith("beyond/") for section in SECTIONS.values()
+    )  # Part II's claims
+    verdict_tables = [
+        t
+        for t in reports["book/use/scorecard"]["tables"]
+        if any("verdict" in h for h in t["header"])
+    ]
     assert verdict_tables, "the scorecard page has no table with a 'verdict' column"
     assert verdict_tables[0]["rows"] == expected
 
@@ -322,14 +370,19 @@ READ_EXPLORER = r"""JSON.stringify({
 def choose_next_option(browser: Chromium, control: str) -> None:
     """Select the next option (after the last: the first) of the explorer's dropdown `control` as a
     reader would (a change event)."""
-    script = (f'(() => {{ const s = document.querySelector(".explorer select.{control}"); '
-              's.selectedIndex = (s.selectedIndex + 1) % s.options.length; s.dispatchEvent(new Event("change")); })()')
+    script = (
+        f'(() => {{ const s = document.querySelector(".explorer select.{control}"); '
+        's.selectedIndex = (s.selectedIndex + 1) % s.options.length; s.dispatchEvent(new Event("change")); })()'
+    )
     browser.call("Runtime.evaluate", session=True, expression=script)
 
 
 def read_explorer(browser: Chromium) -> dict:
-    return json.loads(browser.call("Runtime.evaluate", session=True, expression=READ_EXPLORER,
-                                   returnByValue=True)["result"]["value"])
+    return json.loads(
+        browser.call(
+            "Runtime.evaluate", session=True, expression=READ_EXPLORER, returnByValue=True
+        )["result"]["value"]
+    )
 
 
 def test_explorer_controls_change_the_plotted_values_from_file_url():
@@ -338,7 +391,9 @@ def test_explorer_controls_change_the_plotted_values_from_file_url():
     url = page_url(EXPLORER_PAGE)
     assert url.startswith("file://")
     if not (HTML / f"{EXPLORER_PAGE}.html").exists():
-        pytest.fail(f"build the book first: no HTML for {EXPLORER_PAGE} under {HTML} (set BOOK_HTML_DIR)")
+        pytest.fail(
+            f"build the book first: no HTML for {EXPLORER_PAGE} under {HTML} (set BOOK_HTML_DIR)"
+        )
     SHOTS.mkdir(parents=True, exist_ok=True)
     browser = Chromium(chromium_executable())
     try:
@@ -354,9 +409,15 @@ def test_explorer_controls_change_the_plotted_values_from_file_url():
         console = _console_errors(browser.events)
     finally:
         browser.close()
-    assert all(count >= 2 for count in first["options"]) and len(first["options"]) == 2, "two dropdowns with choices"
-    assert len(first["curves"]) == 3 and all(values for _, values in first["curves"]), "one line per model"
+    assert all(count >= 2 for count in first["options"]) and len(first["options"]) == 2, (
+        "two dropdowns with choices"
+    )
+    assert len(first["curves"]) == 3 and all(values for _, values in first["curves"]), (
+        "one line per model"
+    )
     assert first["table"] and len(first["table"]) == len(second["table"])
-    assert second["curves"] != first["curves"] and second["table"] != first["table"], "changing n changed nothing"
+    assert second["curves"] != first["curves"] and second["table"] != first["table"], (
+        "changing n changed nothing"
+    )
     assert third["curves"] != second["curves"], "changing the noise scale changed nothing"
     assert console == []

@@ -75,13 +75,23 @@ def test_code_version_covers_only_the_code_an_experiment_imports(tmp_path, monke
     """Editing (a copy of) a module that paper_figures never imports keeps its code hash; editing one
     it imports, directly, transitively or inside a function, changes it."""
     copy = tmp_path / "lib"
-    shutil.copytree(Path(lib.cache.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(lib.cache.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
     monkeypatch.setattr(lib.cache, "LIB_DIR", copy)
     name = "lib.experiments.paper_figures"
     before = code_version(name)
     assert before == code_version(name) and len(before) == 16
-    for untouched in ("plotting.py", "experiments/lw_theory.py", "experiments/__init__.py", "pages.py", "claims.py",
-                      "paper_values.py", "compare.py", "present.py"):  # verdicts and the paper's values: above
+    for untouched in (
+        "plotting.py",
+        "experiments/lw_theory.py",
+        "experiments/__init__.py",
+        "pages.py",
+        "claims.py",
+        "paper_values.py",
+        "compare.py",
+        "present.py",
+    ):  # verdicts and the paper's values: above
         _edit(copy / untouched)
         assert code_version(name) == before, untouched
     assert code_version("lib.experiments.lw_theory") != code_version("lib.experiments.setting")

@@ -1,5 +1,6 @@
 """Every claim function of lib/claims.py on constructed tables: one that violates the claim (the verdict
 must be "fails") and one that satisfies it ("holds"), so that no rule is one that cannot fail."""
+
 from __future__ import annotations
 
 import math
@@ -19,16 +20,30 @@ def _lemma_rows(d=4, k=513, runs=40, P=None, **extra):
     each sign (default the lemma's), no violation, margins 2."""
     P = lucky_probability(d) if P is None else P
     counts = RNG.multinomial(k, [P, P, 1 - 2 * P], size=runs)
-    rows = pd.DataFrame({"setting": "inside", "d": d, "k": k, "lucky_plus": counts[:, 0], "lucky_minus": counts[:, 1],
-                         "cert_margin": 2.0, "cert_margin_support": 2.0, "cert_norm_ratio": 30.0,
-                         "svm_norm_ratio": 1.0, "svm_cos": 0.9, "train_error_S2": 0.0,
-                         **{f"viol {c}": 0 for c in ("L5.3(1)", "L5.3(2)", "L5.3(3)", "L5.5", "C.1", "C.2")}})
+    rows = pd.DataFrame(
+        {
+            "setting": "inside",
+            "d": d,
+            "k": k,
+            "lucky_plus": counts[:, 0],
+            "lucky_minus": counts[:, 1],
+            "cert_margin": 2.0,
+            "cert_margin_support": 2.0,
+            "cert_norm_ratio": 30.0,
+            "svm_norm_ratio": 1.0,
+            "svm_cos": 0.9,
+            "train_error_S2": 0.0,
+            **{f"viol {c}": 0 for c in ("L5.3(1)", "L5.3(2)", "L5.3(3)", "L5.5", "C.1", "C.2")},
+        }
+    )
     return rows.assign(**extra)
 
 
 def test_lucky_filters_fails_on_a_wrong_probability_and_holds_on_the_lemmas():
     assert claims.lucky_filters(_lemma_rows()).holds
-    wrong = claims.lucky_filters(_lemma_rows(P=0.8 * lucky_probability(4)))  # the mean count 20% low
+    wrong = claims.lucky_filters(
+        _lemma_rows(P=0.8 * lucky_probability(4))
+    )  # the mean count 20% low
     assert not wrong.holds and "s.e." in wrong.ours
     outside = _lemma_rows(k=40, P=0.5 * lucky_probability(4))  # counts mostly below k/(4d) = 2.5
     outside["lucky_plus"] = 0
@@ -45,7 +60,9 @@ def test_lemma_violations_fail_on_one_violation():
 
 def test_margin_needs_every_point_of_the_support():
     assert claims.margin(_lemma_rows()).holds
-    assert not claims.margin(_lemma_rows(cert_margin_support=0.7)).holds  # fine on z(S), not on all of D_z
+    assert not claims.margin(
+        _lemma_rows(cert_margin_support=0.7)
+    ).holds  # fine on z(S), not on all of D_z
     assert not claims.margin(_lemma_rows(cert_margin=0.9)).holds
 
 
@@ -57,8 +74,12 @@ def _trajectory(loss):
 def test_optimization_fails_on_a_loss_with_a_floor():
     rows = _lemma_rows()
     assert claims.optimization(_trajectory(lambda t: 1.0 / (t + 2)), rows).holds
-    assert not claims.optimization(_trajectory(lambda t: 0.1 + 1.0 / (t + 2)), rows).holds  # a positive floor
-    assert not claims.optimization(_trajectory(lambda t: 1.0 / (t + 2)), rows.assign(train_error_S2=0.1)).holds
+    assert not claims.optimization(
+        _trajectory(lambda t: 0.1 + 1.0 / (t + 2)), rows
+    ).holds  # a positive floor
+    assert not claims.optimization(
+        _trajectory(lambda t: 1.0 / (t + 2)), rows.assign(train_error_S2=0.1)
+    ).holds
 
 
 def _errors(cells, seeds=10, noise=0.002):
@@ -68,18 +89,26 @@ def _errors(cells, seeds=10, noise=0.002):
     rows = []
     for cell, err in cells:
         for s in range(seeds):
-            rows.append({**cell, "seed": s, "test_error": max(0.0, err + noise * rng.standard_normal())})
+            rows.append(
+                {**cell, "seed": s, "test_error": max(0.0, err + noise * rng.standard_normal())}
+            )
     return pd.DataFrame(rows)
 
 
 def test_generalization_holds_at_the_rate_and_fails_on_a_flat_error():
     ds, ms = (4, 6, 8), (128, 256, 512)
-    rate = _errors([({"d": d, "m": m, "k": 1, "n": 10}, 0.3 * math.sqrt(d / m)) for d in ds for m in ms])
+    rate = _errors(
+        [({"d": d, "m": m, "k": 1, "n": 10}, 0.3 * math.sqrt(d / m)) for d in ds for m in ms]
+    )
     assert claims.generalization(rate)[0].holds
     flat = _errors([({"d": d, "m": m, "k": 1, "n": 10}, 0.05) for d in ds for m in ms])
     assert not claims.generalization(flat)[0].holds
-    linear_in_d = _errors([({"d": d, "m": m, "k": 1, "n": 10}, 0.05 * d * math.sqrt(1 / m)) for d in ds for m in ms])
-    assert not claims.generalization(linear_in_d)[0].holds  # faster than sqrt(d): c fitted at the smallest d fails
+    linear_in_d = _errors(
+        [({"d": d, "m": m, "k": 1, "n": 10}, 0.05 * d * math.sqrt(1 / m)) for d in ds for m in ms]
+    )
+    assert not claims.generalization(linear_in_d)[
+        0
+    ].holds  # faster than sqrt(d): c fitted at the smallest d fails
     # outside the theorem (m < 100) nothing is judged: a huge error at m = 8 does not fail it
     small = _errors([({"d": 4, "m": 8, "k": 1, "n": 10}, 0.5)])
     assert claims.generalization(pd.concat([rate, small]))[0].holds
@@ -95,13 +124,22 @@ def test_k_and_n_free_fail_on_growth_like_sqrt(by, fn):
 
     assert fn(table(lambda v: 1.0)).holds
     assert not fn(table(lambda v: math.sqrt(v))).holds  # errors growing like sqrt(n) at m = 200
-    outside = table(lambda v: math.sqrt(v)).assign(m=8)  # the same growth outside the theorem: not judged
+    outside = table(lambda v: math.sqrt(v)).assign(
+        m=8
+    )  # the same growth outside the theorem: not judged
     assert fn(pd.concat([table(lambda v: 1.0), outside])).holds
 
 
 def test_shattering_fails_when_one_labelling_is_missed():
-    checks = pd.DataFrame({"n": [2, 3], "realised": [4, 16], "labellings tried": [4, 16], "labellings": "all",
-                           "max |N - y|": [0.0, 1e-12]})
+    checks = pd.DataFrame(
+        {
+            "n": [2, 3],
+            "realised": [4, 16],
+            "labellings tried": [4, 16],
+            "labellings": "all",
+            "max |N - y|": [0.0, 1e-12],
+        }
+    )
     assert claims.shattering(checks).holds
     assert not claims.shattering(checks.assign(realised=[4, 15])).holds
     assert not claims.shattering(checks.assign(**{"max |N - y|": [0.0, 1e-3]})).holds
@@ -122,8 +160,16 @@ def _fake(figure, shift, base, seeds=5):
     for value in pub[x].unique():
         conv = float(pub[(pub[x] == value) & (pub.model == "ConvPool")].test_error.iloc[0]) + shift
         for model, err in (("ConvPool", conv), ("MLP", base), ("SVM", base)):
-            rows += [{x: value, "model": model, "seed": s, "test_error": max(0.0, err + 0.001 * (s - 2)),
-                      "train_error": 0.0} for s in range(seeds)]
+            rows += [
+                {
+                    x: value,
+                    "model": model,
+                    "seed": s,
+                    "test_error": max(0.0, err + 0.001 * (s - 2)),
+                    "train_error": 0.0,
+                }
+                for s in range(seeds)
+            ]
     return pd.DataFrame(rows)
 
 
@@ -137,30 +183,48 @@ def test_paper_figure_fails_three_bands_away_and_holds_inside_the_band():
     far = _fake("fig3b", 0.0, 0.4)
     far.loc[(far.m == 10) & (far.model == "ConvPool"), "test_error"] += 3 * band
     assert not claims.paper_figure(far, "fig3b").holds
-    assert not claims.paper_figure(_fake("fig5", 0.0, 0.004), "fig5").holds  # baselines below ConvPool
+    assert not claims.paper_figure(
+        _fake("fig5", 0.0, 0.004), "fig5"
+    ).holds  # baselines below ConvPool
 
 
 def test_figure_claims_follow_their_rule():
     good = claims.paper_figure(_fake("fig3a", 0.0, 0.3), "fig3a")
     assert good.holds and good.id == "FIG3A" and "4/4" in good.ours
-    far = claims.paper_figure(_fake("fig3a", 0.06, 0.3), "fig3a")  # ordered, but ConvPool 0.06 above bands of 0
+    far = claims.paper_figure(
+        _fake("fig3a", 0.06, 0.3), "fig3a"
+    )  # ordered, but ConvPool 0.06 above bands of 0
     assert not far.holds and "m = 50: ours 0.060" in far.ours
     tied = _fake("fig3a", 0.0, 0.3)
-    tied.loc[tied.m == 200, "test_error"] = 0.0  # nobody errs at m = 200: a tie at zero is not worse
+    tied.loc[tied.m == 200, "test_error"] = (
+        0.0  # nobody errs at m = 200: a tie at zero is not worse
+    )
     assert claims.paper_figure(tied, "fig3a").holds
     tied.loc[(tied.m == 200) & (tied.model == "ConvPool"), "test_error"] = 0.01
     assert not claims.paper_figure(tied, "fig3a").holds
     no_svm = _fake("fig3c", 0.0, 0.3)
     no_svm = no_svm[~((no_svm.model == "SVM") & (no_svm.m > 1_000))]  # no SVM above m = 1,000
     assert claims.paper_figure(no_svm, "fig3c").holds
-    no_svm.loc[(no_svm.m == 10_000) & (no_svm.model == "MLP"), "test_error"] = 0.0  # the MLP below ConvPool
+    no_svm.loc[(no_svm.m == 10_000) & (no_svm.model == "MLP"), "test_error"] = (
+        0.0  # the MLP below ConvPool
+    )
     assert not claims.paper_figure(no_svm, "fig3c").holds
     table = compare.side_by_side(_fake("fig3b", 0.0, 0.3), "fig3b")
-    assert set(table.columns) >= {"paper", "paper band", "ours", "ci95", "ours - paper"} and len(table) == 15
+    assert (
+        set(table.columns) >= {"paper", "paper band", "ours", "ci95", "ours - paper"}
+        and len(table) == 15
+    )
 
 
 def test_layerwise_is_one_sided_and_paired():
-    adam = pd.DataFrame({"m": 10, "seed": range(10), "model": "ConvPool", "test_error": 0.08 + 0.01 * RNG.random(10)})
+    adam = pd.DataFrame(
+        {
+            "m": 10,
+            "seed": range(10),
+            "model": "ConvPool",
+            "test_error": 0.08 + 0.01 * RNG.random(10),
+        }
+    )
     better = adam.assign(model="LW_CNN", test_error=0.0)
     claim = claims.layerwise_vs_end_to_end(adam, better)
     assert claim.holds and "LW better" in claim.ours
@@ -175,14 +239,29 @@ def test_layerwise_is_one_sided_and_paired():
 
 def _opt(fitted, steps=10, bound=100.0):
     """opt_fit-like rows at k >= k_min = 3 (one row per run), plus a run below k_min that never fits."""
-    runs = pd.DataFrame({"k": 5, "min_width": 3, "m": 20, "fitted": fitted, "steps_to_fit": steps, "bound": bound})
-    below = pd.DataFrame({"k": [1], "min_width": 3, "m": 20, "fitted": [False], "steps_to_fit": [2000], "bound": [math.inf]})
+    runs = pd.DataFrame(
+        {"k": 5, "min_width": 3, "m": 20, "fitted": fitted, "steps_to_fit": steps, "bound": bound}
+    )
+    below = pd.DataFrame(
+        {
+            "k": [1],
+            "min_width": 3,
+            "m": 20,
+            "fitted": [False],
+            "steps_to_fit": [2000],
+            "bound": [math.inf],
+        }
+    )
     return pd.concat([runs, below], ignore_index=True)
 
 
 def test_gd_fits_is_a_fraction_with_a_wilson_interval():
-    assert claims.gd_fits(_opt([True] * 40)).verdict == "holds"  # 40/40: the interval's lower end 0.91
-    assert claims.gd_fits(_opt([True] * 19 + [False])).verdict == "partly"  # 0.95, but the interval reaches 0.76
+    assert (
+        claims.gd_fits(_opt([True] * 40)).verdict == "holds"
+    )  # 40/40: the interval's lower end 0.91
+    assert (
+        claims.gd_fits(_opt([True] * 19 + [False])).verdict == "partly"
+    )  # 0.95, but the interval reaches 0.76
     assert claims.gd_fits(_opt([True] * 15 + [False] * 5)).verdict == "fails"
 
 
@@ -195,9 +274,18 @@ def _width(acc, sd=0.001, seeds=5):
     """gen_width-like rows: test accuracy acc[k] + noise of `sd` over seeds, for eta = 2/k and a fixed eta
     that degrades (it must not count)."""
     rng = np.random.default_rng(2)
-    rows = [{"eta_rule": rule, "k": k, "m": 20, "seed": s,
-             "test_accuracy": (a if rule == "2/k" else 0.5) + sd * rng.standard_normal()}
-            for k, a in acc.items() for s in range(seeds) for rule in ("2/k", "0.1")]
+    rows = [
+        {
+            "eta_rule": rule,
+            "k": k,
+            "m": 20,
+            "seed": s,
+            "test_accuracy": (a if rule == "2/k" else 0.5) + sd * rng.standard_normal(),
+        }
+        for k, a in acc.items()
+        for s in range(seeds)
+        for rule in ("2/k", "0.1")
+    ]
     return pd.DataFrame(rows)
 
 
@@ -209,8 +297,14 @@ def test_width_free_holds_flat_and_fails_on_a_drop_at_the_largest_k():
 
 def _sc(reach, m_sc=100):
     """gen_sample_complexity-like rows for d = 4, 6: accuracy 0.999 from m = reach[d] on, 0.9 below."""
-    return pd.DataFrame([{"d": d, "m": m, "m_sc": m_sc, "seed": s, "test_accuracy": 0.999 if m >= r else 0.9}
-                         for d, r in reach.items() for m in (10, 50, 200, 1000) for s in range(3)])
+    return pd.DataFrame(
+        [
+            {"d": d, "m": m, "m_sc": m_sc, "seed": s, "test_accuracy": 0.999 if m >= r else 0.9}
+            for d, r in reach.items()
+            for m in (10, 50, 200, 1000)
+            for s in range(3)
+        ]
+    )
 
 
 def test_sample_complexity_fails_when_m_star_exceeds_the_requirement():
@@ -223,13 +317,26 @@ def test_sample_complexity_fails_when_m_star_exceeds_the_requirement():
 def _psi(signs):
     """gen_psi-like rows: per run, spurious scores s_p = sign * Delta_p (correlation +-1)."""
     delta = np.linspace(-0.5, 0.5, 8)
-    return pd.DataFrame([{"kind": "spurious", "m": 20, "replica": r, "delta": x, "score": sign * x + 0.01 * (i % 2)}
-                         for r, sign in enumerate(signs) for i, x in enumerate(delta)])
+    return pd.DataFrame(
+        [
+            {
+                "kind": "spurious",
+                "m": 20,
+                "replica": r,
+                "delta": x,
+                "score": sign * x + 0.01 * (i % 2),
+            }
+            for r, sign in enumerate(signs)
+            for i, x in enumerate(delta)
+        ]
+    )
 
 
 def test_pattern_statistics_needs_correlated_scores():
     assert claims.pattern_statistics(_psi([1] * 6)).verdict == "holds"
-    assert claims.pattern_statistics(_psi([1, 1, 1, 1, -1])).verdict == "partly"  # mean 0.6, interval wide
+    assert (
+        claims.pattern_statistics(_psi([1, 1, 1, 1, -1])).verdict == "partly"
+    )  # mean 0.6, interval wide
     assert claims.pattern_statistics(_psi([1, -1] * 4)).verdict == "fails"
 
 
@@ -249,9 +356,14 @@ def test_vc_construction_needs_every_labelling():
 
 def _accuracy(cnn, fcn, ci=0.01):
     """A selected_accuracy-like table: the CNN and two FCNs at m = 10, 50, 200."""
-    rows = [{"model": "CNN (k=50)", "m": m, "mean": a, "ci95": ci, "runs": 10} for m, a in cnn.items()]
-    rows += [{"model": name, "m": m, "mean": a - drop, "ci95": ci, "runs": 10}
-             for m, a in fcn.items() for name, drop in (("FCN depth 2", 0.0), ("FCN depth 3", 0.05))]
+    rows = [
+        {"model": "CNN (k=50)", "m": m, "mean": a, "ci95": ci, "runs": 10} for m, a in cnn.items()
+    ]
+    rows += [
+        {"model": name, "m": m, "mean": a - drop, "ci95": ci, "runs": 10}
+        for m, a in fcn.items()
+        for name, drop in (("FCN depth 2", 0.0), ("FCN depth 3", 0.05))
+    ]
     return pd.DataFrame(rows)
 
 
@@ -259,7 +371,10 @@ def test_cnn_beats_fcn_at_the_first_m_where_the_cnn_is_accurate():
     cnn = {10: 0.8, 50: 0.98, 200: 1.0}
     assert claims.cnn_beats_fcn(_accuracy(cnn, {10: 0.6, 50: 0.7, 200: 0.9})).verdict == "holds"
     assert claims.cnn_beats_fcn(_accuracy(cnn, {10: 0.6, 50: 0.9, 200: 0.99})).verdict == "fails"
-    assert claims.cnn_beats_fcn(_accuracy(cnn, {10: 0.6, 50: 0.8, 200: 0.9}, ci=0.05)).verdict == "partly"
+    assert (
+        claims.cnn_beats_fcn(_accuracy(cnn, {10: 0.6, 50: 0.8, 200: 0.9}, ci=0.05)).verdict
+        == "partly"
+    )
 
 
 def _stars(fcn):
@@ -271,20 +386,32 @@ def _stars(fcn):
 
 def test_gap_grows_fails_on_a_constant_ratio():
     assert claims.gap_grows(_stars({5: 100.0, 20: 1000.0}), 10).verdict == "holds"
-    assert claims.gap_grows(_stars({5: 100.0, 20: math.nan}), 10).verdict == "holds"  # not reached: at least m_max
+    assert (
+        claims.gap_grows(_stars({5: 100.0, 20: math.nan}), 10).verdict == "holds"
+    )  # not reached: at least m_max
     assert claims.gap_grows(_stars({5: 100.0, 20: 120.0}), 10).verdict == "fails"
 
 
 def _thresholds(k_star):
     """A thresholds-like table for the theorem's steps: k*(d) = k_star(d) at d = 3..7."""
     ds = [3, 4, 5, 6, 7]
-    return pd.DataFrame({"choice": "theorem", "d": ds, "k*": [k_star(d) for d in ds], "8d^3": [8 * d**3 for d in ds]})
+    return pd.DataFrame(
+        {
+            "choice": "theorem",
+            "d": ds,
+            "k*": [k_star(d) for d in ds],
+            "8d^3": [8 * d**3 for d in ds],
+        }
+    )
 
 
 def test_k_star_size_fails_above_a_tenth_of_8d3_or_where_no_k_passed():
     assert claims.k_star_size(_thresholds(lambda d: 0.05 * 8 * d**3), 5).verdict == "holds"
     assert claims.k_star_size(_thresholds(lambda d: 0.5 * 8 * d**3), 5).verdict == "fails"
-    assert claims.k_star_size(_thresholds(lambda d: math.nan if d == 7 else 10.0), 5).verdict == "fails"
+    assert (
+        claims.k_star_size(_thresholds(lambda d: math.nan if d == 7 else 10.0), 5).verdict
+        == "fails"
+    )
 
 
 def test_k_star_growth_against_the_lucky_filter_count():

@@ -47,11 +47,20 @@ def test_run_then_show_then_list(toy, capsys):
         (["run", "toy", "--jobs", "0"], "--jobs: must be an integer in [1, 64]"),
         (["run", "toy", "--jobs", "two"], "--jobs: must be a positive integer"),
         (["run", "toy", "--device", "tpu"], "device must be 'cpu', 'cuda' or 'cuda:N', got 'tpu'"),
-        (["run", "toy", "--device", "cuda:x"], "device must be 'cpu', 'cuda' or 'cuda:N', got 'cuda:x'"),
-        (["run", "toy", "--set", "nope=1"], "'nope' is no setting of Counter; the settings are: count, first"),
+        (
+            ["run", "toy", "--device", "cuda:x"],
+            "device must be 'cpu', 'cuda' or 'cuda:N', got 'cuda:x'",
+        ),
+        (
+            ["run", "toy", "--set", "nope=1"],
+            "'nope' is no setting of Counter; the settings are: count, first",
+        ),
         (["run", "toy", "--set", "count=0"], "count must be"),
         (["run", "toy", "--set", "i"], "--set: must be KEY=VALUE, got 'i'"),
-        (["run", "toy", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"], "jobs must be 1 with a Dask scheduler"),
+        (
+            ["run", "toy", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"],
+            "jobs must be 1 with a Dask scheduler",
+        ),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         ([], "required"),
     ],
@@ -76,13 +85,23 @@ def test_set_replaces_a_settings_field(toy, capsys):
     assert "2 points, 0 from the cache" in capsys.readouterr().out
     assert main(["show", toy, "--profile", "quick", "--set", "first=7", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["70,cpu,7", "80,cpu,8"]
-    assert main(["show", toy, "--profile", "quick", "--format", "csv"]) == 1  # the plain grid: not computed
+    assert (
+        main(["show", toy, "--profile", "quick", "--format", "csv"]) == 1
+    )  # the plain grid: not computed
 
 
 def test_module_entry_point(tmp_path):
     """`python -m lib` as a reader runs it: unknown names list the known experiments, exit code 2."""
     env = {"MAXPOOL_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    bad = subprocess.run([sys.executable, "-m", "lib", "run", "nope"], cwd=ROOT, env=env, capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "lib", "run", "nope"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "known: " in bad.stderr and "first_run" in bad.stderr
-    ok = subprocess.run([sys.executable, "-m", "lib", "list"], cwd=ROOT, env=env, capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "lib", "list"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert ok.returncode == 0 and "first_run" in ok.stdout and "quick: 0/" in ok.stdout

@@ -1,4 +1,5 @@
 """ConvPool (Eq. 1), its pattern-table path, Algorithm 1 (train_layerwise) and the §5 quantities."""
+
 from __future__ import annotations
 
 import math
@@ -35,7 +36,9 @@ def test_forward_is_eq1(basis):
     net = ConvPool(6, 5, replicas=3, radius=0.5, seed=2, dtype=torch.float64)
     assert set(net.a.unique().tolist()) <= {-1.0, 1.0}
     torch.testing.assert_close(net(X), eq1_loop(net, X), rtol=0, atol=1e-12)
-    noisy = X + 0.1 * torch.randn(X.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    noisy = X + 0.1 * torch.randn(
+        X.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64
+    )
     torch.testing.assert_close(net(noisy), eq1_loop(net, noisy), rtol=0, atol=1e-12)
 
 
@@ -165,8 +168,19 @@ def test_lucky_probability_against_monte_carlo():
 def test_theorem_regime_has_no_lemma_violation_on_a_small_run():
     from lib.experiments.lw_theory import run_layerwise
 
-    rows, _ = run_layerwise(d=4, k=513, m=40, seeds=2, n=6, T1=20, T2=50, lr1_factor=1.0, radius_factor=1.0,
-                            lr2_factor=4.0, test_size=500)
+    rows, _ = run_layerwise(
+        d=4,
+        k=513,
+        m=40,
+        seeds=2,
+        n=6,
+        T1=20,
+        T2=50,
+        lr1_factor=1.0,
+        radius_factor=1.0,
+        lr2_factor=4.0,
+        test_size=500,
+    )
     lo, hi = theory.lemma_5_2_bounds(4, 513)
     assert ((rows.lucky_plus >= lo) & (rows.lucky_plus <= hi)).all()
     assert (rows.filter(like="viol").to_numpy() == 0).all()
@@ -176,8 +190,19 @@ def test_theorem_regime_has_no_lemma_violation_on_a_small_run():
 def test_outside_the_regime_the_monitor_reports_violations():
     from lib.experiments.lw_theory import run_layerwise
 
-    rows, _ = run_layerwise(d=4, k=8, m=40, seeds=2, n=6, T1=20, T2=5, lr1_factor=1000.0, radius_factor=1.0,
-                            lr2_factor=4.0, test_size=100)
+    rows, _ = run_layerwise(
+        d=4,
+        k=8,
+        m=40,
+        seeds=2,
+        n=6,
+        T1=20,
+        T2=5,
+        lr1_factor=1000.0,
+        radius_factor=1.0,
+        lr2_factor=4.0,
+        test_size=100,
+    )
     assert rows["viol C.2"].gt(0).all()
 
 
@@ -221,7 +246,9 @@ def test_train_layerwise_rejects_bad_arguments(kwargs, name):
 def test_train_layerwise_needs_a_trained_second_layer_and_two_points():
     X, y = lib.OrthogonalPatterns(3, 4).sample(6, seed=0)
     with pytest.raises(ValueError, match="second_layer"):
-        lib.train_layerwise(ConvPool(4, 4, second_layer="fixed"), X, y, T1=1, T2=1, lr1=0.1, lr2=0.1)
+        lib.train_layerwise(
+            ConvPool(4, 4, second_layer="fixed"), X, y, T1=1, T2=1, lr1=0.1, lr2=0.1
+        )
     with pytest.raises(ValueError, match="m >= 2"):
         lib.train_layerwise(ConvPool(4, 3), X[:1], y[:1], T1=1, T2=1, lr1=0.1, lr2=0.1)
 
@@ -260,10 +287,16 @@ def test_eq3_gradient_against_autograd_on_the_eq1_loop():
     from lib.training import loss_and_grad
 
     small = ConvPool(d=5, k=7, radius=1.0, seed=3, dtype=torch.float64)
-    X, y = OrthogonalPatterns(n=6, d=5, basis="random", seed=1, dtype=torch.float64).sample(9, seed=4)
+    X, y = OrthogonalPatterns(n=6, d=5, basis="random", seed=1, dtype=torch.float64).sample(
+        9, seed=4
+    )
     W, a = small.W[0].detach().clone().requires_grad_(), small.a[0].detach()
-    N_loop = torch.stack([sum(a[i] * max(torch.relu(W[i] @ x[j]) for j in range(len(x))) for i in range(len(W)))
-                          for x in X])
+    N_loop = torch.stack(
+        [
+            sum(a[i] * max(torch.relu(W[i] @ x[j]) for j in range(len(x))) for i in range(len(W)))
+            for x in X
+        ]
+    )
     torch.nn.functional.softplus(-y * N_loop).mean().backward()
     with torch.no_grad():
         out, ctx = small.forward_train(small.prepare(X))

@@ -5,6 +5,7 @@ missing ones; truncated, garbled or foreign cache files are recomputed; concurre
 corrupt an entry; the cache never unpickles anything. The sweeps run in subprocesses
 (tests/_toy_sweep.py) so that they can really be killed.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,9 @@ EXPECTED = [toy.value(i) for i in range(toy.POINTS)]
 def log(monkeypatch, tmp_path) -> Path:
     """Register the toy experiment in a copy of the registry; return the log of computed points."""
     monkeypatch.setattr(sweep, "REGISTRY", dict(sweep.REGISTRY))
-    monkeypatch.setattr(lib.cache, "_CODE_VERSION", None)  # recompute: lib/ may change during a session
+    monkeypatch.setattr(
+        lib.cache, "_CODE_VERSION", None
+    )  # recompute: lib/ may change during a session
     toy.register()
     path = tmp_path / "log"
     monkeypatch.setenv("TOY_LOG", str(path))
@@ -45,12 +48,28 @@ def log(monkeypatch, tmp_path) -> Path:
     return path
 
 
-def launch(cache: Path, log: Path, *, jobs: int = 1, sleep: float = 0.4, barrier: Path | None = None,
-           points: int = toy.POINTS):
-    env = {**os.environ, "TOY_SLEEP": str(sleep), "TOY_BARRIER": str(barrier or ""), "TOY_POINTS": str(points)}
+def launch(
+    cache: Path,
+    log: Path,
+    *,
+    jobs: int = 1,
+    sleep: float = 0.4,
+    barrier: Path | None = None,
+    points: int = toy.POINTS,
+):
+    env = {
+        **os.environ,
+        "TOY_SLEEP": str(sleep),
+        "TOY_BARRIER": str(barrier or ""),
+        "TOY_POINTS": str(points),
+    }
     proc = subprocess.Popen(
         [sys.executable, str(HELPER), str(cache), str(log), str(jobs)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         # Ctrl-C as a shell delivers it: a parent that ignores SIGINT (a pytest-xdist worker) would
         # pass the ignoring on, and Python would then install no KeyboardInterrupt handler
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
@@ -105,7 +124,7 @@ def test_killed_sweep_keeps_every_finished_point(tmp_path, log, sig):
     same_code_or_skip(proc)
     df = rerun(cache)
     assert df.attrs["cached_points"] == kept
-    assert started(log)[len(first):] == list(range(kept, toy.POINTS))  # only the missing points
+    assert started(log)[len(first) :] == list(range(kept, toy.POINTS))  # only the missing points
     assert df["value"].tolist() == EXPECTED
 
 
@@ -200,7 +219,9 @@ with cache.lock({"k": 1}):
 def test_lock_waits_for_the_holder_and_is_released_when_it_is_killed(tmp_path, monkeypatch):
     monkeypatch.setattr(lib.cache, "_CODE_VERSION", None)
     cache = ResultsCache(tmp_path)
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         held = Path(holder.stdout.readline().strip())
         if held != cache.path({"k": 1}):
@@ -256,13 +277,18 @@ def test_damaged_or_foreign_entries_are_recomputed(tmp_path, log):
     files[3].write_text(files[4].read_text())  # a valid entry of another configuration
     df = rerun(cache)
     assert df.attrs["cached_points"] == toy.POINTS - 4
-    assert sorted(started(log)[toy.POINTS:]) == damaged  # exactly the damaged points are recomputed
+    assert (
+        sorted(started(log)[toy.POINTS :]) == damaged
+    )  # exactly the damaged points are recomputed
     assert df["value"].tolist() == EXPECTED and not marker.exists()
     assert rerun(cache).attrs["cached_points"] == toy.POINTS
 
 
 UNSAFE = [
-    (r"^\s*(import|from)\s+(pickle|cPickle|dill|cloudpickle|joblib|shelve|marshal)\b", "a pickle-like module"),
+    (
+        r"^\s*(import|from)\s+(pickle|cPickle|dill|cloudpickle|joblib|shelve|marshal)\b",
+        "a pickle-like module",
+    ),
     (r"\bread_pickle\s*\(", "pandas.read_pickle"),
     (r"allow_pickle\s*=\s*True", "numpy allow_pickle=True"),
     (r"\byaml\.load\s*\(", "yaml.load (use yaml.safe_load)"),
@@ -278,5 +304,7 @@ def test_no_unsafe_deserialisation_in_lib_or_book():
         for pattern, what in UNSAFE:
             assert not re.search(pattern, text, re.M), f"{path.relative_to(ROOT)} uses {what}"
         for call in re.finditer(r"torch\.load\s*\(", text):
-            args = text[call.end(): text.find(")", call.end()) + 1]
-            assert re.search(r"weights_only\s*=\s*True", args), f"{path.relative_to(ROOT)}: torch.load without weights_only=True"
+            args = text[call.end() : text.find(")", call.end()) + 1]
+            assert re.search(r"weights_only\s*=\s*True", args), (
+                f"{path.relative_to(ROOT)}: torch.load without weights_only=True"
+            )

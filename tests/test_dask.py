@@ -2,6 +2,7 @@
 two worker processes computes the toy sweep of tests/_toy_sweep.py (each task stores its point in the
 shared results cache), the cache then equals that of a local run bit for bit, and a worker killed in
 the middle of a sweep loses no stored point."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,13 @@ def cluster(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TOY_LOG", str(log))
         mp.setenv("TOY_SLEEP", "0.4")
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None) as c:
+        with LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as c:
             yield c, log
 
 
@@ -47,19 +53,32 @@ def computed(log, after: float = 0.0) -> list[tuple[int, int]]:
 
 
 def stored_points(cache: ResultsCache) -> set[int]:
-    return {json.loads(p.read_text())["body"]["config"]["point"]["i"] for p in cache.root.rglob("*.json")
-            if not p.name.startswith(".tmp-")}
+    return {
+        json.loads(p.read_text())["body"]["config"]["point"]["i"]
+        for p in cache.root.rglob("*.json")
+        if not p.name.startswith(".tmp-")
+    }
 
 
-def test_cluster_sweep_equals_a_local_one_bit_for_bit(cluster, registered, tmp_path, capsys, monkeypatch):
+def test_cluster_sweep_equals_a_local_one_bit_for_bit(
+    cluster, registered, tmp_path, capsys, monkeypatch
+):
     c, log = cluster
     start = time.time()
     remote_cache, local_cache = ResultsCache(tmp_path / "remote"), ResultsCache(tmp_path / "local")
-    remote = sweep.run(toy.NAME, "quick", device="cpu", cache=remote_cache, scheduler=c.scheduler_address,
-                       progress=True)
+    remote = sweep.run(
+        toy.NAME,
+        "quick",
+        device="cpu",
+        cache=remote_cache,
+        scheduler=c.scheduler_address,
+        progress=True,
+    )
     assert f"{toy.POINTS}/{toy.POINTS}" in capsys.readouterr().err  # the same progress bar
     workers = {pid for pid, _ in computed(log, start)}
-    assert os.getpid() not in workers and sorted(i for _, i in computed(log, start)) == list(range(toy.POINTS))
+    assert os.getpid() not in workers and sorted(i for _, i in computed(log, start)) == list(
+        range(toy.POINTS)
+    )
     monkeypatch.setenv("TOY_SLEEP", "0")
     monkeypatch.setenv("TOY_LOG", str(tmp_path / "local-log"))
     local = sweep.run(toy.NAME, "quick", device="cpu", cache=local_cache)
@@ -69,7 +88,9 @@ def test_cluster_sweep_equals_a_local_one_bit_for_bit(cluster, registered, tmp_p
     for point in exp.points("quick"):
         config = sweep.point_config(exp, "quick", point, "cpu")
         assert remote_cache.path(config).name == local_cache.path(config).name
-        pd.testing.assert_frame_equal(remote_cache.get(config)[0], local_cache.get(config)[0], check_exact=True)
+        pd.testing.assert_frame_equal(
+            remote_cache.get(config)[0], local_cache.get(config)[0], check_exact=True
+        )
     # the environment variable is the same as scheduler=; everything is cached now: no task at all
     monkeypatch.setenv(sweep.SCHEDULER_ENV, c.scheduler_address)
     again = sweep.run(toy.NAME, "quick", device="cpu", cache=remote_cache)
@@ -102,5 +123,7 @@ def test_killed_worker_loses_no_stored_point(cluster, registered, tmp_path):
     assert 2 <= len(kept) < toy.POINTS and kept <= stored_points(cache)
     done = sweep.run(toy.NAME, "quick", device="cpu", cache=cache, scheduler=c.scheduler_address)
     assert done["value"].tolist() == EXPECTED and stored_points(cache) == set(range(toy.POINTS))
-    assert not kept & {i for _, i in computed(log, killed["at"])}  # no stored point was computed again
+    assert not kept & {
+        i for _, i in computed(log, killed["at"])
+    }  # no stored point was computed again
     assert {i for _, i in computed(log, start)} == set(range(toy.POINTS))

@@ -2,6 +2,7 @@
 (tests/_virtual_cuda.py), where mixing a CUDA and a CPU tensor raises as on a real GPU, and the
 results equal the CPU's bit for bit (the arithmetic is the CPU's). tests/test_gpu.py checks the same
 on a real GPU, with CUDA's own numerics."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,9 @@ def test_the_virtual_device_raises_where_a_gpu_does():
         with pytest.raises(RuntimeError, match="same device"):
             _ = on_gpu + torch.ones(3)  # a CPU vector
         with pytest.raises(RuntimeError, match="same device"):
-            torch.zeros(3, dtype=torch.long).scatter_reduce(0, on_gpu.long(), torch.arange(3), reduce="amin")
+            torch.zeros(3, dtype=torch.long).scatter_reduce(
+                0, on_gpu.long(), torch.arange(3), reduce="amin"
+            )
         # what a GPU allows: a 0-dim CPU tensor, CPU indices into a CUDA tensor, copies, .cpu()
         assert float((on_gpu * torch.tensor(2.0)).sum()) == 6.0
         assert on_gpu[torch.tensor([2, 0])].tolist() == [2.0, 0.0]
@@ -45,10 +48,29 @@ def test_train_on_cuda_keeps_every_tensor_on_the_device(pattern_search, optimize
     results = []
     for device in ("cpu", "cuda"):
         with virtual_cuda():
-            net = ConvPool(10, 8, replicas=3, seed=0, dtype=torch.float64, device=device, pattern_search=pattern_search)
-            res = train(net, X, y, lr=0.05, steps=40, loss="hinge", optimizer=optimizer, batch_size=batch_size,
-                        record_every=10)
-            results.append((res.loss, res.steps_to_fit, net.W.detach().cpu(), net.features(X).cpu()))
+            net = ConvPool(
+                10,
+                8,
+                replicas=3,
+                seed=0,
+                dtype=torch.float64,
+                device=device,
+                pattern_search=pattern_search,
+            )
+            res = train(
+                net,
+                X,
+                y,
+                lr=0.05,
+                steps=40,
+                loss="hinge",
+                optimizer=optimizer,
+                batch_size=batch_size,
+                record_every=10,
+            )
+            results.append(
+                (res.loss, res.steps_to_fit, net.W.detach().cpu(), net.features(X).cpu())
+            )
     for cpu, gpu in zip(*results):
         assert gpu.device.type == "cpu" and torch.equal(cpu, gpu)
 
@@ -72,7 +94,9 @@ def test_lw_test_errors_on_cuda(repeating, monkeypatch):
 
     X, y = _data()
     if not repeating:
-        X = X + 1e-3 * torch.randn(X.shape, generator=torch.Generator().manual_seed(0), dtype=X.dtype)
+        X = X + 1e-3 * torch.randn(
+            X.shape, generator=torch.Generator().manual_seed(0), dtype=X.dtype
+        )
         monkeypatch.setattr(evaluate, "EVAL_ELEMENTS", 3 * 8 * 16)  # batches of 16 points
     errors = []
     for device in ("cpu", "cuda"):
@@ -86,7 +110,16 @@ def test_opt_dynamics_on_cuda():
     """The Part II mechanism table (its winners' gather crashed on CUDA)."""
     from lib.experiments.optimization import opt_dynamics
 
-    point = {"n": 4, "d": 6, "k": 2, "m": 8, "eta_rule": "2/k", "init_std": 1e-3, "steps": 3, "seed": 0}
+    point = {
+        "n": 4,
+        "d": 6,
+        "k": 2,
+        "m": 8,
+        "eta_rule": "2/k",
+        "init_std": 1e-3,
+        "steps": 3,
+        "seed": 0,
+    }
     tables = []
     for device in ("cpu", "cuda"):
         with virtual_cuda():
@@ -136,14 +169,28 @@ def test_the_gpu_suites_comparison_rule(monkeypatch):
     initialisation counts; a point's mean test error within ERROR_TOL; losses and timings free."""
     from test_gpu import ERROR_TOL, _compare
 
-    monkeypatch.setitem(sweep.REGISTRY, "toy", toy_experiment("toy", "", lambda p: [{"n": 1}, {"n": 2}], _compute))
-    cpu = pd.DataFrame({"model": ["cnn"] * 4, "n": [1, 1, 2, 2], "lucky_plus": [3, 4, 5, 6],
-                        "test_error": [0.10, 0.20, 0.0, 0.0], "loss": [0.5, 0.4, 0.3, 0.2], "seconds": [1.0] * 4})
-    close = cpu.assign(test_error=cpu.test_error + [0.0, 2 * ERROR_TOL * 0.9, 0.0, 0.0], loss=0.0, seconds=9.0)
+    monkeypatch.setitem(
+        sweep.REGISTRY, "toy", toy_experiment("toy", "", lambda p: [{"n": 1}, {"n": 2}], _compute)
+    )
+    cpu = pd.DataFrame(
+        {
+            "model": ["cnn"] * 4,
+            "n": [1, 1, 2, 2],
+            "lucky_plus": [3, 4, 5, 6],
+            "test_error": [0.10, 0.20, 0.0, 0.0],
+            "loss": [0.5, 0.4, 0.3, 0.2],
+            "seconds": [1.0] * 4,
+        }
+    )
+    close = cpu.assign(
+        test_error=cpu.test_error + [0.0, 2 * ERROR_TOL * 0.9, 0.0, 0.0], loss=0.0, seconds=9.0
+    )
     assert _compare("toy", cpu, close) == []
-    for bad, column in ((cpu.assign(test_error=[0.1, 0.2, 0.0, 2.5 * ERROR_TOL]), "test_error"),
-                        (cpu.assign(lucky_plus=[3, 4, 5, 7]), "lucky_plus"),
-                        (cpu.assign(model=["cnn", "cnn", "mlp", "cnn"]), "model")):
+    for bad, column in (
+        (cpu.assign(test_error=[0.1, 0.2, 0.0, 2.5 * ERROR_TOL]), "test_error"),
+        (cpu.assign(lucky_plus=[3, 4, 5, 7]), "lucky_plus"),
+        (cpu.assign(model=["cnn", "cnn", "mlp", "cnn"]), "model"),
+    ):
         problems = _compare("toy", cpu, bad)
         assert len(problems) == 1 and problems[0].startswith(column)
     assert _compare("toy", cpu, cpu.iloc[:3])[0].startswith("columns/rows")

@@ -4,8 +4,17 @@ import torch
 from lib.distributions import OrthogonalPatterns, pattern_presence, pattern_statistics
 
 
-@pytest.mark.parametrize("kwargs", [dict(n=10, d=30), dict(n=5, d=3, copies=2), dict(n=1, d=4), dict(n=8, d=12, basis="random", seed=3),
-                                    dict(n=6, d=12, l=5), dict(n=6, d=12, l=7, basis="random", seed=2)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(n=10, d=30),
+        dict(n=5, d=3, copies=2),
+        dict(n=1, d=4),
+        dict(n=8, d=12, basis="random", seed=3),
+        dict(n=6, d=12, l=5),
+        dict(n=6, d=12, l=7, basis="random", seed=2),
+    ],
+)
 def test_label_rule_and_patch_membership(kwargs):
     dist = OrthogonalPatterns(**kwargs)
     idx, y = dist.sample_indices(5000, seed=1)
@@ -51,7 +60,9 @@ def test_default_law_frequencies():
 
 def test_label_dependent_spurious_law_and_statistics():
     d = 6
-    dist = OrthogonalPatterns(3, d, spurious_probs=[1, 0, 0, 0], spurious_probs_negative=[0, 0, 0, 1], p_positive=0.3)
+    dist = OrthogonalPatterns(
+        3, d, spurious_probs=[1, 0, 0, 0], spurious_probs_negative=[0, 0, 0, 1], p_positive=0.3
+    )
     idx, y = dist.sample_indices(4000, seed=2)
     pos, neg = pattern_statistics(idx, y, d)
     assert pos[0] == 1 and pos[1] == 0 and pos[2] == 1 and pos[5] == 0
@@ -93,7 +104,9 @@ def test_invalid_parameters_raise_value_error(kwargs, name):
         OrthogonalPatterns(**kwargs)
 
 
-@pytest.mark.parametrize("m, seed, name", [(-1, 0, "m"), (2.0, 0, "m"), (3, -2, "seed"), (3, None, "seed")])
+@pytest.mark.parametrize(
+    "m, seed, name", [(-1, 0, "m"), (2.0, 0, "m"), (3, -2, "seed"), (3, None, "seed")]
+)
 def test_invalid_sample_arguments(m, seed, name):
     with pytest.raises(ValueError, match=name):
         OrthogonalPatterns(3, 5).sample(m, seed=seed)

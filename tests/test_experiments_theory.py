@@ -1,5 +1,6 @@
 """Tests of the optimization and generalization experiments (lib/experiments/optimization.py,
 lib/experiments/generalization.py) at tiny sizes."""
+
 import json
 
 import pytest
@@ -47,8 +48,12 @@ def test_detector_counts_and_interference_match_their_definitions():
     for r in range(3):
         worst = 0.0
         for s in range(X.shape[1]):
-            filters = net.W[r, 6:] if y[r, s] > 0 else net.W[r, :6]  # u (output -1) or w (output +1)
-            worst = max(worst, sum(max(float(torch.relu(f.detach() @ x)) for x in X[r, s]) for f in filters))
+            filters = (
+                net.W[r, 6:] if y[r, s] > 0 else net.W[r, :6]
+            )  # u (output -1) or w (output +1)
+            worst = max(
+                worst, sum(max(float(torch.relu(f.detach() @ x)) for x in X[r, s]) for f in filters)
+            )
         assert float(opt.interference(net, X, y)[r]) == pytest.approx(worst, rel=1e-5)
 
 
@@ -61,7 +66,9 @@ def test_opt_fit_point_reaches_zero_loss_with_enough_filters():
 
 
 def test_opt_dynamics_rows():
-    df = opt.opt_dynamics(n=5, d=8, k=3, m=16, eta_rule="2/k", init_std=1e-3, steps=200, seed=0, device="cpu")
+    df = opt.opt_dynamics(
+        n=5, d=8, k=3, m=16, eta_rule="2/k", init_std=1e-3, steps=200, seed=0, device="cpu"
+    )
     steps = df["step"].nunique()
     assert len(df) == steps * 2 * 3 * 8
     wins = df.groupby(["step", "sign", "filter"])["wins"].sum()
@@ -76,7 +83,9 @@ def test_pattern_rows_statistics_and_scores():
     rows = gen._pattern_rows(run.net, run.dist, idx, run.y)
     assert len(rows) == 3 * 8
     assert (rows["delta"] == rows["frac_pos"] - rows["frac_neg"]).all()
-    assert (rows.loc[rows["pattern"] == 0, "frac_pos"] == 1).all() and (rows.loc[rows["pattern"] == 0, "frac_neg"] == 0).all()
+    assert (rows.loc[rows["pattern"] == 0, "frac_pos"] == 1).all() and (
+        rows.loc[rows["pattern"] == 0, "frac_neg"] == 0
+    ).all()
     a, b = split_tables(run.net, run.dist.patterns)
     expected = float(torch.relu(a[1, :, 5]).sum() - torch.relu(b[1, :, 5]).sum())
     got = rows.query("replica == 1 and pattern == 5")["score"].item()
@@ -84,22 +93,44 @@ def test_pattern_rows_statistics_and_scores():
 
 
 def test_two_points_patterns_absent_from_both_points_keep_their_initial_score():
-    df = gen.psi_two_points(n=5, d=12, k=10, replicas=4, eta_rule="2/k", init_std=1e-3, steps=300, seed=0, device="cpu")
+    df = gen.psi_two_points(
+        n=5, d=12, k=10, replicas=4, eta_rule="2/k", init_std=1e-3, steps=300, seed=0, device="cpu"
+    )
     assert set(df["delta"].unique()) <= {-1.0, 0.0, 1.0}
     absent = df[(df["frac_pos"] == 0) & (df["frac_neg"] == 0)]
     assert len(absent) > 0
-    assert torch.allclose(torch.tensor(absent["score"].values), torch.tensor(absent["score_init"].values))
+    assert torch.allclose(
+        torch.tensor(absent["score"].values), torch.tensor(absent["score_init"].values)
+    )
 
 
 def test_accuracy_rows_columns():
     run = xor_network.train_cnn(k=10, lr=0.2, steps=200, **TINY)
     rows = gen._accuracy_rows(run, 10, 16, 0.2, 0)
-    assert list(rows.columns) == ["replica", "lr", "fitted", "steps_to_fit", "test_accuracy", "error_bound", "m_required"]
+    assert list(rows.columns) == [
+        "replica",
+        "lr",
+        "fitted",
+        "steps_to_fit",
+        "test_accuracy",
+        "error_bound",
+        "m_required",
+    ]
     assert rows["test_accuracy"].between(0, 1).all()
 
 
 @pytest.mark.parametrize(
-    "name", ["opt_fit", "opt_dynamics", "opt_outside", "gen_width", "gen_samples", "gen_sample_complexity", "gen_psi", "psi_two_points"]
+    "name",
+    [
+        "opt_fit",
+        "opt_dynamics",
+        "opt_outside",
+        "gen_width",
+        "gen_samples",
+        "gen_sample_complexity",
+        "gen_psi",
+        "psi_two_points",
+    ],
 )
 def test_grids_are_json_and_full_profile_is_paper_scale(name):
     exp = get(name)

@@ -2,6 +2,7 @@
 file, hostile cache entries, bad options and values, data that overflow the model's dtype, a diverged
 training run, and the small ones. Each test reproduces one fault of the issue and fails without its fix.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,17 +73,39 @@ def toy_cli(monkeypatch, tmp_path):
             raise ValueError(f"i must be >= 0, got {i}")
         return pd.DataFrame({"value": [i * 10]})
 
-    monkeypatch.setitem(sweep.REGISTRY, "toy", counter("toy", "a toy sweep", compute, quick=2, full=2))
+    monkeypatch.setitem(
+        sweep.REGISTRY, "toy", counter("toy", "a toy sweep", compute, quick=2, full=2)
+    )
     monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_a_value_error_while_computing_exits_2_with_one_line_and_no_lock_file(toy_cli, capsys, jobs):
+def test_a_value_error_while_computing_exits_2_with_one_line_and_no_lock_file(
+    toy_cli, capsys, jobs
+):
     """Item 5: a bad --set value caught only while computing: exit 2, one line, no stray .lock file."""
-    assert main(["run", "toy", "--profile", "quick", "--device", "cpu", "--jobs", jobs, "--set", "first=-1"]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "toy",
+                "--profile",
+                "quick",
+                "--device",
+                "cpu",
+                "--jobs",
+                jobs,
+                "--set",
+                "first=-1",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1] == "python -m lib: error: i must be >= 0, got -1" and not any("Traceback" in e for e in err)
+    assert err[-1] == "python -m lib: error: i must be >= 0, got -1" and not any(
+        "Traceback" in e for e in err
+    )
     assert not list(toy_cli.rglob("*.lock"))
 
 
@@ -100,14 +123,21 @@ def test_an_unreachable_scheduler_fails_within_seconds(toy_cli, capsys):
     a traceback after half a minute."""
     pytest.importorskip("distributed")
     start = time.monotonic()
-    assert main(["run", "toy", "--profile", "quick", "--device", "cpu", "--scheduler", "127.0.0.1:1"]) == 1
+    assert (
+        main(["run", "toy", "--profile", "quick", "--device", "cpu", "--scheduler", "127.0.0.1:1"])
+        == 1
+    )
     assert time.monotonic() - start < sweep.SCHEDULER_TIMEOUT + 10
     err = capsys.readouterr().err.strip().splitlines()  # the progress bar, then one line
-    assert "no Dask scheduler answered at 127.0.0.1:1" in err[-1] and "Traceback" not in "".join(err)
+    assert "no Dask scheduler answered at 127.0.0.1:1" in err[-1] and "Traceback" not in "".join(
+        err
+    )
 
 
 @pytest.mark.parametrize("where", ["read-only", "a file"])
-def test_an_unusable_cache_directory_exits_2_with_one_line(toy_cli, capsys, monkeypatch, tmp_path, where):
+def test_an_unusable_cache_directory_exits_2_with_one_line(
+    toy_cli, capsys, monkeypatch, tmp_path, where
+):
     """Item 10: a read-only cache with missing points, or MAXPOOL_CACHE_DIR naming a file."""
     if where == "read-only":
         if os.geteuid() == 0:
@@ -122,11 +152,21 @@ def test_an_unusable_cache_directory_exits_2_with_one_line(toy_cli, capsys, monk
         if where == "read-only":
             toy_cli.chmod(0o700)
     err = capsys.readouterr().err.strip().splitlines()  # the progress bar, then one line
-    assert "results cache" in err[-1] and "MAXPOOL_CACHE_DIR" in err[-1] and "Traceback" not in "".join(err)
+    assert (
+        "results cache" in err[-1]
+        and "MAXPOOL_CACHE_DIR" in err[-1]
+        and "Traceback" not in "".join(err)
+    )
 
 
-@pytest.mark.parametrize("out, message", [(".", "is a directory"), ("/nonexistent/x.png", "does not exist"),
-                                          ("x.pdf", "must be a .png file path")])
+@pytest.mark.parametrize(
+    "out, message",
+    [
+        (".", "is a directory"),
+        ("/nonexistent/x.png", "does not exist"),
+        ("x.pdf", "must be a .png file path"),
+    ],
+)
 def test_figure_out_is_checked_before_computing(toy_cli, capsys, monkeypatch, out, message):
     """Item 10: a bad `figure --out` fails at once (nothing computed), exit 2."""
     monkeypatch.setattr(sweep, "run", lambda *a, **k: pytest.fail("computed before checking --out"))
@@ -142,13 +182,35 @@ def test_figure_out_without_suffix_names_the_file_it_writes(tmp_path):
 
 
 # ---------------------------------------------------------------- item 2: huge sizes refused up front
-@pytest.mark.parametrize("build, names", [
-    (lambda: __import__("lib.models").models.ConvPool(10**4, 10**4, replicas=10**4), "ConvPool(d=10000, k=10000, replicas=10000)"),
-    (lambda: __import__("lib.models").models.ConvPool(5, 4, replicas=10**9), "replicas=1000000000"),
-    (lambda: __import__("lib.models").models.MLP(10**4, 10**4, replicas=10**4), "MLP(input_dim=10000, width=10000"),
-    (lambda: __import__("lib.distributions").distributions.OrthogonalPatterns(3, 10**6), "OrthogonalPatterns(d=1000000)"),
-    (lambda: __import__("lib.distributions").distributions.OrthogonalPatterns(3, 5).sample(10**12, 0), "sample(m=1000000000000)"),
-])
+@pytest.mark.parametrize(
+    "build, names",
+    [
+        (
+            lambda: __import__("lib.models").models.ConvPool(10**4, 10**4, replicas=10**4),
+            "ConvPool(d=10000, k=10000, replicas=10000)",
+        ),
+        (
+            lambda: __import__("lib.models").models.ConvPool(5, 4, replicas=10**9),
+            "replicas=1000000000",
+        ),
+        (
+            lambda: __import__("lib.models").models.MLP(10**4, 10**4, replicas=10**4),
+            "MLP(input_dim=10000, width=10000",
+        ),
+        (
+            lambda: __import__("lib.distributions").distributions.OrthogonalPatterns(3, 10**6),
+            "OrthogonalPatterns(d=1000000)",
+        ),
+        (
+            lambda: (
+                __import__("lib.distributions")
+                .distributions.OrthogonalPatterns(3, 5)
+                .sample(10**12, 0)
+            ),
+            "sample(m=1000000000000)",
+        ),
+    ],
+)
 def test_huge_sizes_are_refused_before_allocating(build, names):
     """Item 2: a ValueError naming the parameters and the estimate, at once (no allocation)."""
     start = time.monotonic()
@@ -204,13 +266,16 @@ def bad_mnist(monkeypatch, tmp_path):
     lib.mnist._mnist_pools.cache_clear()
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("shuffled labels", "has SHA-256 [0-9a-f]{64}, expected f1cc6a4f"),
-    ("blank pixels", "has SHA-256 [0-9a-f]{64}, expected f1cc6a4f"),
-    ("float images", r"images must be uint8 of shape \(N, 28, 28\), got float64"),
-    ("labels out of range", r"labels must be digits in 0..9, got 2..11"),
-    ("flat images", r"images must be uint8 of shape \(N, 28, 28\), got uint8 \(10000, 784\)"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("shuffled labels", "has SHA-256 [0-9a-f]{64}, expected f1cc6a4f"),
+        ("blank pixels", "has SHA-256 [0-9a-f]{64}, expected f1cc6a4f"),
+        ("float images", r"images must be uint8 of shape \(N, 28, 28\), got float64"),
+        ("labels out of range", r"labels must be digits in 0..9, got 2..11"),
+        ("flat images", r"images must be uint8 of shape \(N, 28, 28\), got uint8 \(10000, 784\)"),
+    ],
+)
 def test_a_damaged_mnist_file_is_refused(bad_mnist, damage, message):
     """Item 3: shuffled labels, blanked pixels or float images were used silently; labels out of range
     gave a misleading "test_fraction leaves no train image", wrong shapes a bare reshape error."""
@@ -267,9 +332,15 @@ def test_finite_data_that_overflow_the_models_dtype_are_named_so():
 
     X, y = _patterns()
     model = ConvPool(5, 4)
-    for call in (lambda: model(X * 1e39), lambda: train(model, X * 1e39, y, lr=0.1, steps=2),
-                 lambda: accuracy(model, X * 1e39, y)):
-        with pytest.raises(ValueError, match=r"X holds values up to 1e\+39 that overflow the model's dtype torch.float32"):
+    for call in (
+        lambda: model(X * 1e39),
+        lambda: train(model, X * 1e39, y, lr=0.1, steps=2),
+        lambda: accuracy(model, X * 1e39, y),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=r"X holds values up to 1e\+39 that overflow the model's dtype torch.float32",
+        ):
             call()
     with pytest.raises(ValueError, match="X must be finite"):
         model(X * float("inf"))
@@ -303,7 +374,10 @@ def test_a_learning_rate_list_keeps_the_models_dtype():
 
     assert _check_lr([0.05, 0.1], 2)[0].item() == 0.05
     X, y = _patterns()
-    alone, grid = ConvPool(5, 4, dtype=torch.float64, seed=[3]), ConvPool(5, 4, replicas=2, dtype=torch.float64, seed=[3, 3])
+    alone, grid = (
+        ConvPool(5, 4, dtype=torch.float64, seed=[3]),
+        ConvPool(5, 4, replicas=2, dtype=torch.float64, seed=[3, 3]),
+    )
     train(alone, X, y, lr=0.05, steps=20)
     train(grid, X, y, lr=[0.05, 0.1], steps=20)
     assert torch.equal(alone.W[0], grid.W[0])
@@ -359,8 +433,19 @@ def test_complex_inputs_are_refused_without_a_warning(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
 
 
-@pytest.mark.parametrize("setting", ["seeds=abc", "seeds=-1", "n=0", "m=0", "select_cfg=5", "grid=[]",
-                                     "noise_law=cauchy", "lrs=[0]"])
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "seeds=abc",
+        "seeds=-1",
+        "n=0",
+        "m=0",
+        "select_cfg=5",
+        "grid=[]",
+        "noise_law=cauchy",
+        "lrs=[0]",
+    ],
+)
 def test_bad_set_values_of_a_figure_exit_2_before_any_work(setting, tmp_path, monkeypatch, capsys):
     """Issue item 5: a bad `--set` value of a §7 figure is refused by its settings object before any
     point is claimed: one line naming the field, exit 2, nothing written to the cache."""

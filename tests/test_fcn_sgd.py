@@ -1,5 +1,6 @@
 """Tests of the leaky-ReLU FCN of Brutzkus et al. (2018) trained by SGD (lib/leaky_fcn.py), its §6
 experiment (lib/experiments/fcn_sgd.py), the FCN-SGD claim and `stats.loglog_slope`."""
+
 import json
 import math
 
@@ -67,10 +68,14 @@ def test_step_and_forward_follow_the_formulas():
     slope = np.array([1.0, 0.25, 0.25, 1.0])
     np.testing.assert_allclose(net.W, before + 0.1 * np.outer(net.a * slope, x))
     net.W[:] = 0.0
-    assert net.error(x[None], np.array([1.0])) == 1.0 and net.error(x[None], np.array([-1.0])) == 0.0  # sign(0) = -1
+    assert (
+        net.error(x[None], np.array([1.0])) == 1.0 and net.error(x[None], np.array([-1.0])) == 0.0
+    )  # sign(0) = -1
 
 
-@pytest.mark.parametrize("kwargs", [{"alpha": 1.0}, {"alpha": 0.0}, {"v": 0.0}, {"k": 0}, {"init_std": -1.0}])
+@pytest.mark.parametrize(
+    "kwargs", [{"alpha": 1.0}, {"alpha": 0.0}, {"v": 0.0}, {"k": 0}, {"init_std": -1.0}]
+)
 def test_bad_network_arguments_are_value_errors(kwargs):
     with pytest.raises(ValueError):
         LeakyFCN(4, **{"k": 2, **kwargs})
@@ -89,8 +94,21 @@ def test_bad_sgd_arguments_are_value_errors():
 
 
 def test_fcn_and_cnn_point_rows():
-    df = fcn_sgd.fcn_and_cnn(n=2, d=3, m=12, seeds=2, k=3, alpha=0.5, v=1.0, lr=0.1, init_std=1e-3, max_epochs=50,
-                             T1=3, T2=5, test_size=40)
+    df = fcn_sgd.fcn_and_cnn(
+        n=2,
+        d=3,
+        m=12,
+        seeds=2,
+        k=3,
+        alpha=0.5,
+        v=1.0,
+        lr=0.1,
+        init_std=1e-3,
+        max_epochs=50,
+        T1=3,
+        T2=5,
+        test_size=40,
+    )
     assert list(df.replica) == [0, 1]
     assert df.converged.all() and (df.fcn_train_error == 0).all()
     assert df[["fcn_test_error", "cnn_test_error"]].stack().between(0, 1).all()
@@ -110,10 +128,19 @@ def _by_n(cnn_error_at_max: float, converged: bool = True, exponent: float = 1.5
     rows = []
     for n in (2, 4, 8, 16):
         for r in range(5):
-            rows.append({"n": n, "d": 5, "m": 200, "replica": r, "converged": converged,
-                         "updates": round(3 * n**exponent * math.exp(rng.normal(0, 0.05))),
-                         "bound": 8.0 * n * n, "fcn_test_error": 0.01 * n,
-                         "cnn_test_error": 0.01 * rng.random() + (cnn_error_at_max if n == 16 else 0.0)})
+            rows.append(
+                {
+                    "n": n,
+                    "d": 5,
+                    "m": 200,
+                    "replica": r,
+                    "converged": converged,
+                    "updates": round(3 * n**exponent * math.exp(rng.normal(0, 0.05))),
+                    "bound": 8.0 * n * n,
+                    "fcn_test_error": 0.01 * n,
+                    "cnn_test_error": 0.01 * rng.random() + (cnn_error_at_max if n == 16 else 0.0),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -16,6 +16,7 @@ either way. Hence, per experiment:
 Other outcomes of training (losses, steps to fit, whether a run fitted) are not compared one by one:
 the verdicts built from them are.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,13 +36,22 @@ from lib.cache import ResultsCache
 
 pytestmark = [
     pytest.mark.gpu,
-    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU: torch.cuda.is_available() is False"),
+    pytest.mark.skipif(
+        not torch.cuda.is_available(), reason="needs a CUDA GPU: torch.cuda.is_available() is False"
+    ),
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXACT_EXPERIMENTS = {"vc_shattering", "separator_norms"}
 INIT_COLUMNS = {"lucky_plus", "lucky_minus", "detectors_plus", "detectors_minus"}
-ERROR_COLUMNS = {"test_error", "train_error", "test_accuracy", "train_error_S2", "error", "accuracy"}
+ERROR_COLUMNS = {
+    "test_error",
+    "train_error",
+    "test_accuracy",
+    "train_error_S2",
+    "error",
+    "accuracy",
+}
 ERROR_TOL = 0.03  # mean error over a point's seeds: CUDA within 3 points of a percent of the CPU
 TIMING = ("seconds",)  # wall times, never compared
 
@@ -56,9 +66,26 @@ def caches(tmp_path_factory):
     out = {"cpu": ResultsCache(root / "cpu"), "cuda": ResultsCache(root / "cuda")}
     jobs = max(1, min(64, (os.cpu_count() or 2) - 2))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MAXPOOL_CACHE_DIR": str(out["cpu"].root)}
-    cpu_run = subprocess.Popen([sys.executable, "-m", "lib", "run", "all", "--profile", "quick", "--device", "cpu",
-                                "--jobs", str(jobs)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    cpu_run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lib",
+            "run",
+            "all",
+            "--profile",
+            "quick",
+            "--device",
+            "cpu",
+            "--jobs",
+            str(jobs),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     # a SIGTERM (a `timeout` around pytest) ends the tests as Ctrl-C does, so that this teardown still runs
     before = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
@@ -77,7 +104,9 @@ def _point_columns(name: str) -> list[str]:
 def _compare(name: str, cpu: pd.DataFrame, gpu: pd.DataFrame) -> list[str]:
     """The disagreements between the CPU's and CUDA's table of experiment `name` (see the module doc)."""
     if list(cpu.columns) != list(gpu.columns) or len(cpu) != len(gpu):
-        return [f"columns/rows differ: {list(cpu.columns)} x {len(cpu)} vs {list(gpu.columns)} x {len(gpu)}"]
+        return [
+            f"columns/rows differ: {list(cpu.columns)} x {len(cpu)} vs {list(gpu.columns)} x {len(gpu)}"
+        ]
     keys = [c for c in _point_columns(name) if c in cpu.columns]
     problems = []
     for col in cpu.columns:
@@ -89,12 +118,17 @@ def _compare(name: str, cpu: pd.DataFrame, gpu: pd.DataFrame) -> list[str]:
         if exact:
             same = (a == b) | (a.isna() & b.isna()) if numeric else a.astype(str) == b.astype(str)
             if not bool(same.all()):
-                problems.append(f"{col}: {int((~same).sum())} of {len(a)} rows differ (first: {a[~same].iloc[0]!r} "
-                                f"vs {b[~same].iloc[0]!r})")
+                problems.append(
+                    f"{col}: {int((~same).sum())} of {len(a)} rows differ (first: {a[~same].iloc[0]!r} "
+                    f"vs {b[~same].iloc[0]!r})"
+                )
         elif col in ERROR_COLUMNS:
             group = keys + [c for c in ("model", "setting") if c in cpu.columns and c not in keys]
             by = [cpu[c] for c in group]  # row i of both tables is the same point and seed
-            means = [df[col].groupby(by, sort=False, dropna=False).mean() if by else df[col].mean() for df in (cpu, gpu)]
+            means = [
+                df[col].groupby(by, sort=False, dropna=False).mean() if by else df[col].mean()
+                for df in (cpu, gpu)
+            ]
             gap = float(np.nanmax(np.abs(np.asarray(means[0]) - np.asarray(means[1]))))
             if gap > ERROR_TOL:
                 problems.append(f"{col}: a point's mean differs by {gap:.4f} > {ERROR_TOL}")
@@ -117,16 +151,30 @@ def test_scorecard_verdicts_on_cuda_are_the_pinned_ones(caches, monkeypatch):
     monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(caches["cuda"].root))  # the points computed above
     card = claims.published("quick")
     pinned = json.loads((ROOT / "tests" / "pinned_verdicts.json").read_text())
-    changed = [f"{r.id}: {pinned[r.id]['verdict']!r} -> {r.verdict!r} ({r.ours})" for r in card.itertuples()
-               if r.id in pinned and r.verdict != pinned[r.id]["verdict"]]
+    changed = [
+        f"{r.id}: {pinned[r.id]['verdict']!r} -> {r.verdict!r} ({r.ours})"
+        for r in card.itertuples()
+        if r.id in pinned and r.verdict != pinned[r.id]["verdict"]
+    ]
     assert not changed, "verdicts on CUDA differ from the pinned ones:\n" + "\n".join(changed)
 
 
 def _cnn_pair(pattern_search: bool, second_layer: str = "trained"):
     from lib.models import ConvPool
 
-    return [ConvPool(10, 16, replicas=3, seed=0, dtype=torch.float64, device=dev, pattern_search=pattern_search,
-                     second_layer=second_layer) for dev in ("cpu", "cuda")]
+    return [
+        ConvPool(
+            10,
+            16,
+            replicas=3,
+            seed=0,
+            dtype=torch.float64,
+            device=dev,
+            pattern_search=pattern_search,
+            second_layer=second_layer,
+        )
+        for dev in ("cpu", "cuda")
+    ]
 
 
 def _data():
@@ -161,7 +209,9 @@ def test_train_on_cuda_matches_the_cpu(pattern_search, optimizer, batch_size):
     X, y = _data()
     results = []
     for net in _cnn_pair(pattern_search):
-        res = train(net, X, y, lr=0.05, steps=50, optimizer=optimizer, batch_size=batch_size, seed=1)
+        res = train(
+            net, X, y, lr=0.05, steps=50, optimizer=optimizer, batch_size=batch_size, seed=1
+        )
         results.append((res, net.W.detach().cpu()))
     (r_cpu, W_cpu), (r_gpu, W_gpu) = results
     torch.testing.assert_close(r_gpu.loss, r_cpu.loss, rtol=1e-8, atol=1e-10)
@@ -185,6 +235,13 @@ def test_train_layerwise_on_cuda_matches_the_cpu():
 def test_bench_quick_runs_on_cuda(tmp_path):
     """`python -m lib.bench --quick --device cuda` completes (its figures are printed, not checked here)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MAXPOOL_CACHE_DIR": str(tmp_path)}
-    proc = subprocess.run([sys.executable, "-m", "lib.bench", "--quick", "--device", "cuda"], check=False, cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "lib.bench", "--quick", "--device", "cuda"],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]

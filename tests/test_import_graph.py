@@ -1,6 +1,7 @@
 """The arrows between lib's modules point down: no import cycle inside lib/, no experiment module that
 imports another, and no module that reaches into another's private names. Read statically with `ast`
 (imports inside functions included), so the test sees what the results cache's code hash sees."""
+
 from __future__ import annotations
 
 import ast
@@ -25,7 +26,11 @@ def _imports() -> dict[str, list[tuple[str, list[str]]]]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 edges += [(a.name, []) for a in node.names if a.name.startswith("lib")]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("lib"):
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and (node.module or "").startswith("lib")
+            ):
                 for a in node.names:
                     sub = f"{node.module}.{a.name}"
                     edges.append((sub, []) if sub in modules else (node.module, [a.name]))
@@ -41,7 +46,7 @@ def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
         state[node], _ = 1, stack.append(node)
         for nxt in graph.get(node, []):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         state[node] = 2
@@ -55,19 +60,32 @@ def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
 
 
 def test_no_import_cycle_inside_lib():
-    graph = {m: [t for t, _ in edges if t not in ("lib", "lib.experiments")] for m, edges in _imports().items()}
+    graph = {
+        m: [t for t, _ in edges if t not in ("lib", "lib.experiments")]
+        for m, edges in _imports().items()
+    }
     assert _cycle(graph) is None, f"import cycle: {' -> '.join(_cycle(graph))}"
 
 
 def test_no_experiment_imports_another():
-    sideways = [f"{m} -> {t}" for m, edges in _imports().items() if m.startswith("lib.experiments.")
-                for t, _ in edges if t.startswith("lib.experiments.")]
+    sideways = [
+        f"{m} -> {t}"
+        for m, edges in _imports().items()
+        if m.startswith("lib.experiments.")
+        for t, _ in edges
+        if t.startswith("lib.experiments.")
+    ]
     assert not sideways, sideways
 
 
 def test_no_module_imports_a_private_name_of_another():
-    private = [f"{m} -> {t}.{n}" for m, edges in _imports().items() for t, names in edges for n in names
-               if n.startswith("_") and not n.startswith("__")]
+    private = [
+        f"{m} -> {t}.{n}"
+        for m, edges in _imports().items()
+        for t, names in edges
+        for n in names
+        if n.startswith("_") and not n.startswith("__")
+    ]
     assert not private, private
 
 

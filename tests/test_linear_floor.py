@@ -1,6 +1,7 @@
 """The linear floor of D with noise (lib.linear_floor): the coordinate laws against independent
 integrals and the sampler, the separator's exact error against closed forms and Monte Carlo, the
 estimate against the closed forms (no noise: 0; n = 1: G(1/√2)), its rule, and bad arguments."""
+
 import math
 
 import numpy as np
@@ -35,8 +36,13 @@ def survival_by_quadrature(law: str, d: int, scale: float, t: float) -> float:
         return integrate.quad(dens, x, 1)[0] / integrate.quad(dens, -1, 1)[0]
     sphere = lambda u: (1 - u * u) ** ((d - 3) / 2)  # noqa: E731
     norm = integrate.quad(sphere, -1, 1)[0]
-    return integrate.quad(lambda r: integrate.quad(sphere, x / r, 1)[0] / norm if r > x else 0.0, x, 1,
-                          epsabs=1e-12, limit=200)[0]
+    return integrate.quad(
+        lambda r: integrate.quad(sphere, x / r, 1)[0] / norm if r > x else 0.0,
+        x,
+        1,
+        epsabs=1e-12,
+        limit=200,
+    )[0]
 
 
 @pytest.mark.parametrize("law", NOISE_LAWS)
@@ -53,8 +59,12 @@ def test_coordinate_survival_is_the_law_of_the_sampled_noise(law):
     v = noise_vectors((20_000, 20), law, 1.0, torch.Generator().manual_seed(2))
     cdf = lambda x: 1 - coordinate_survival(law, 20, x)  # noqa: E731
     assert stats.kstest(v[:, 3].numpy(), cdf).pvalue > 0.01
-    other = "ball" if law == "radial-uniform" else "radial-uniform"  # the check has power (a law far off)
-    assert stats.kstest(v[:, 3].numpy(), lambda x: 1 - coordinate_survival(other, 20, x)).pvalue < 1e-6
+    other = (
+        "ball" if law == "radial-uniform" else "radial-uniform"
+    )  # the check has power (a law far off)
+    assert (
+        stats.kstest(v[:, 3].numpy(), lambda x: 1 - coordinate_survival(other, 20, x)).pvalue < 1e-6
+    )
 
 
 def test_separator_error_closed_forms():
@@ -62,7 +72,9 @@ def test_separator_error_closed_forms():
         assert separator_error(10, 20, law, 0.0) == SeparatorError(0.0, 0.0)  # no noise: separable
     assert separator_error(3, 20, "ball", 0.2) == SeparatorError(0.0, 0.0)  # 3 * 0.2 < 1/√2 surely
     assert separator_error(3, 20, "gaussian", 0.2).low > 0  # the Gaussian's tail is never empty
-    g = separator_error(10, 20, "gaussian", 1.0)  # ξ sums to N(0, n/d): P(Z > √(d/n) / √2) = P(Z > 1)
+    g = separator_error(
+        10, 20, "gaussian", 1.0
+    )  # ξ sums to N(0, n/d): P(Z > √(d/n) / √2) = P(Z > 1)
     assert g.low == g.high == pytest.approx(float(stats.norm.sf(1.0)), abs=1e-15)
     for law in NOISE_LAWS:  # n = 1: G(1/√2) inside the bracket
         for d, scale in ((5, 1.0), (20, 2.0)):
@@ -105,14 +117,26 @@ def test_n1_floor_matches_the_closed_form(law):
 
 def test_floor_rule_keeps_the_separator_unless_a_fit_is_surely_below():
     sep = SeparatorError(0.140, 0.141)
-    close = pd.DataFrame({"direction": ["separator", "least squares", "logistic"], "error": [0.14, 0.139, 0.138],
-                          "ci_low": [0.137, 0.136, 0.135], "ci_high": [0.143, 0.142, 0.1405]})
+    close = pd.DataFrame(
+        {
+            "direction": ["separator", "least squares", "logistic"],
+            "error": [0.14, 0.139, 0.138],
+            "ci_low": [0.137, 0.136, 0.135],
+            "ci_high": [0.143, 0.142, 0.1405],
+        }
+    )
     kept = choose_floor(sep, close)
     assert kept.method == "separator" and (kept.low, kept.high) == (0.140, 0.141)
     assert kept.estimate == pytest.approx(0.1405)
-    below = close.assign(error=[0.14, 0.120, 0.125], ci_low=[0.137, 0.118, 0.123], ci_high=[0.143, 0.122, 0.127])
+    below = close.assign(
+        error=[0.14, 0.120, 0.125], ci_low=[0.137, 0.118, 0.123], ci_high=[0.143, 0.122, 0.127]
+    )
     won = choose_floor(sep, below)
-    assert won.method == "least squares" and (won.estimate, won.low, won.high) == (0.120, 0.118, 0.122)
+    assert won.method == "least squares" and (won.estimate, won.low, won.high) == (
+        0.120,
+        0.118,
+        0.122,
+    )
 
 
 def test_clopper_pearson_is_scipys_exact_interval():
@@ -124,24 +148,50 @@ def test_clopper_pearson_is_scipys_exact_interval():
 def test_svm_errors_rows():
     df = svm_errors(3, 8, "radial-uniform", 1.0, seeds=2, d=5, test_size=300)
     assert list(df.seed) == [0, 1] and set(df.svm) <= {"hard", "soft"}
-    assert df.test_error.between(0, 1).all() and (df.train_error == 0).all()  # 8 points in R^15: separable
+    assert (
+        df.test_error.between(0, 1).all() and (df.train_error == 0).all()
+    )  # 8 points in R^15: separable
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: separator_error(0, 20, "ball", 1.0), r"n must be an integer in \[1, inf\)"),
-    (lambda: separator_error(3, 2, "ball", 1.0), r"d must be an integer in \[3, inf\)"),
-    (lambda: separator_error(3, 20, "sphere", 1.0), "law must be one of 'gaussian', 'ball', 'radial-uniform'"),
-    (lambda: separator_error(3, 20, "ball", -1.0), r"scale must be a finite number in \[0, inf\]"),
-    (lambda: coordinate_survival("ball", 1, np.zeros(2)), r"d must be an integer in \[3, inf\)"),
-    (lambda: linear_floor(3, 6, "ball", 1.0, fit_size=1), r"fit_size must be an integer in \[2, inf\)"),
-    (lambda: linear_floor(3, 6, "ball", 1.0, eval_size=0), r"eval_size must be an integer in \[1, 10000000\]"),
-    (lambda: linear_floor(3, 6, "ball", 1.0, seed=-1), r"seed must be an integer in \[0, 999999\]"),
-    (lambda: linear_floor(3, 6, "ball", 1.0, eval_size=10**8), r"eval_size must be an integer in \[1, 10000000\]"),
-    (lambda: clopper_pearson(5, 3), r"errors must be an integer in \[0, 3\]"),
-    (lambda: clopper_pearson(1, 3, level=1.5), "level must be a finite number in"),
-    (lambda: svm_errors(3, 0, "ball", 1.0), r"m must be an integer in \[1, inf\)"),
-    (lambda: svm_errors(3, 5, "ball", 1.0, seeds=0), r"seeds must be an integer in \[1, inf\)"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: separator_error(0, 20, "ball", 1.0), r"n must be an integer in \[1, inf\)"),
+        (lambda: separator_error(3, 2, "ball", 1.0), r"d must be an integer in \[3, inf\)"),
+        (
+            lambda: separator_error(3, 20, "sphere", 1.0),
+            "law must be one of 'gaussian', 'ball', 'radial-uniform'",
+        ),
+        (
+            lambda: separator_error(3, 20, "ball", -1.0),
+            r"scale must be a finite number in \[0, inf\]",
+        ),
+        (
+            lambda: coordinate_survival("ball", 1, np.zeros(2)),
+            r"d must be an integer in \[3, inf\)",
+        ),
+        (
+            lambda: linear_floor(3, 6, "ball", 1.0, fit_size=1),
+            r"fit_size must be an integer in \[2, inf\)",
+        ),
+        (
+            lambda: linear_floor(3, 6, "ball", 1.0, eval_size=0),
+            r"eval_size must be an integer in \[1, 10000000\]",
+        ),
+        (
+            lambda: linear_floor(3, 6, "ball", 1.0, seed=-1),
+            r"seed must be an integer in \[0, 999999\]",
+        ),
+        (
+            lambda: linear_floor(3, 6, "ball", 1.0, eval_size=10**8),
+            r"eval_size must be an integer in \[1, 10000000\]",
+        ),
+        (lambda: clopper_pearson(5, 3), r"errors must be an integer in \[0, 3\]"),
+        (lambda: clopper_pearson(1, 3, level=1.5), "level must be a finite number in"),
+        (lambda: svm_errors(3, 0, "ball", 1.0), r"m must be an integer in \[1, inf\)"),
+        (lambda: svm_errors(3, 5, "ball", 1.0, seeds=0), r"seeds must be an integer in \[1, inf\)"),
+    ],
+)
 def test_bad_arguments_are_value_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -1,4 +1,5 @@
 """The stored MNIST digits (data/mnist_digits.npz) and `MnistPatterns`, the paper's Fig. 3c task."""
+
 import hashlib
 
 import numpy as np
@@ -31,7 +32,9 @@ def test_stored_file_hash_and_contents():
     assert load_mnist() is load_mnist()  # read once per process
     assert images.shape == (10000, 784) and images.dtype == torch.uint8
     assert torch.bincount(labels, minlength=10).tolist() == CLASS_COUNTS
-    assert torch.equal(labels, labels.sort().values)  # stored class by class, in the package's order
+    assert torch.equal(
+        labels, labels.sort().values
+    )  # stored class by class, in the package's order
     assert int(images.max()) == 255 and int(images.min()) == 0
     assert len(torch.unique(images, dim=0)) == 10000  # no two digits identical
 
@@ -40,7 +43,9 @@ def test_labels_are_plausible():
     images, labels = load_mnist()
     bright = (images > 128).sum(1).double()
     mean_bright = torch.stack([bright[labels == c].mean() for c in range(10)])
-    assert mean_bright[1] == mean_bright.min() and mean_bright[1] < 0.6 * mean_bright[0]  # a 1 is thin
+    assert (
+        mean_bright[1] == mean_bright.min() and mean_bright[1] < 0.6 * mean_bright[0]
+    )  # a 1 is thin
     assert mean_bright[0] == mean_bright.max()  # a 0 is the most ink
     mean = torch.stack([images[labels == c].double().mean(0) for c in range(10)]).view(10, 28, 28)
     assert mean[0, 14, 14] < 0.5 * mean[0].max()  # the hole of the 0
@@ -61,7 +66,9 @@ def test_pools_are_disjoint_and_cover_each_class(train, test_pool):
     assert train.pool_sizes[5] + test_pool.pool_sizes[5] == 863
     # the split depends only on split_seed and test_fraction, not on the task's digits
     other = MnistPatterns(pool="train", positive_digit=0, negative_digit=1, spurious_digits=(5, 3))
-    assert torch.equal(other.pools[5], train.pools[5]) and torch.equal(other.pools[3], train.pools[3])
+    assert torch.equal(other.pools[5], train.pools[5]) and torch.equal(
+        other.pools[3], train.pools[3]
+    )
     assert not torch.equal(mnist_pools(1)["train"][5], train.pools[5])
     assert MnistPatterns(pool="test", test_fraction=0.2).pool_sizes[5] == round(863 * 0.2)
 
@@ -171,7 +178,10 @@ def test_constructor_validation_names_the_parameter(kwargs, name):
         MnistPatterns(**kwargs)
 
 
-@pytest.mark.parametrize("m, seed, name", [(-1, 0, "m"), (1.5, 0, "m"), (5, -1, "seed"), (5, 2**32, "seed"), (5, "0", "seed")])
+@pytest.mark.parametrize(
+    "m, seed, name",
+    [(-1, 0, "m"), (1.5, 0, "m"), (5, -1, "seed"), (5, 2**32, "seed"), (5, "0", "seed")],
+)
 def test_sampling_validation_names_the_parameter(train, m, seed, name):
     for call in (train.sample, train.sample_indices, train.reuse, train.reuse_by_digit):
         with pytest.raises(ValueError, match=rf"^{name} "):

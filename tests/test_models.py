@@ -1,5 +1,6 @@
 """The Part II network (ConvPool with a fixed, balanced +-1 second layer: `xor_cnn`, k filters per
 sign, channels 0..k-1 the w's with output +1, k..2k-1 the u's with output -1) and the FCN baseline."""
+
 import pytest
 import torch
 
@@ -27,7 +28,9 @@ def test_cnn_forward_equals_paper_formula():
     out = net(X)
     assert out.shape == (2, 7)
     for r in range(2):
-        ref = paper_formula(net.W[r, :3].detach().double(), net.W[r, 3:].detach().double(), X.double())
+        ref = paper_formula(
+            net.W[r, :3].detach().double(), net.W[r, 3:].detach().double(), X.double()
+        )
         assert torch.allclose(out[r].double(), ref, atol=1e-5)
 
 
@@ -49,7 +52,11 @@ def _autograd_grads(model, X, g):
 @pytest.mark.parametrize("shared", [True, False])
 def test_cnn_analytic_gradient_matches_autograd(shared):
     torch.manual_seed(0)
-    X = torch.randn(3, 11, 5, 8, dtype=torch.float64) if not shared else torch.randn(11, 5, 8, dtype=torch.float64)
+    X = (
+        torch.randn(3, 11, 5, 8, dtype=torch.float64)
+        if not shared
+        else torch.randn(11, 5, 8, dtype=torch.float64)
+    )
     net = xor_cnn(8, 6, replicas=3, init_std=1.0, seed=1, dtype=torch.float64)
     g = torch.randn(3, 11, dtype=torch.float64)
     out, ctx = net.forward_train(X)
@@ -77,7 +84,9 @@ def test_replicas_are_independent_models():
     big = xor_cnn(6, 3, replicas=4, seed=10)
     for r in range(4):
         alone = xor_cnn(6, 3, replicas=1, seed=10 + r)
-        assert torch.equal(alone.W[0, :3], big.W[r, :3]) and torch.equal(alone.W[0, 3:], big.W[r, 3:])
+        assert torch.equal(alone.W[0, :3], big.W[r, :3]) and torch.equal(
+            alone.W[0, 3:], big.W[r, 3:]
+        )
         assert torch.equal(alone.a[0], big.a[r])
         assert torch.allclose(alone(X)[0], big(X)[r])
     fc_big = FullyConnected(24, 8, replicas=3, seed=2)

@@ -1,5 +1,6 @@
 """The noise laws of `NoisyOrthogonalPatterns` by name: exact norm laws (Kolmogorov-Smirnov at a fixed
 seed), independence across patches, unchanged draws for the old laws, and bad arguments."""
+
 import numpy as np
 import pytest
 import torch
@@ -13,7 +14,9 @@ KS_LEVEL = 0.01  # a law passes when the KS p-value at the fixed seed is above t
 
 def noise_of(law: str, scale: float, seed: int = 3) -> torch.Tensor:
     """The noise v (M, N, D) of one sample: the noisy inputs minus the noiseless patterns."""
-    dist = NoisyOrthogonalPatterns(N, D, noise=scale, noise_law=law, basis="random", seed=1, dtype=torch.float64)
+    dist = NoisyOrthogonalPatterns(
+        N, D, noise=scale, noise_law=law, basis="random", seed=1, dtype=torch.float64
+    )
     X, _ = dist.sample(M, seed=seed)
     return X - dist.to_inputs(dist.sample_indices(M, seed=seed)[0])
 
@@ -56,7 +59,9 @@ def test_ball_and_gaussian_draws_are_those_of_the_earlier_code():
     """The cached results keep their meaning: the same seed gives the same noise bit for bit as the
     code before the noise laws were named (a normal tensor, then for the ball one radius per patch)."""
     for law in ("ball", "gaussian"):
-        dist = NoisyOrthogonalPatterns(5, 7, noise=0.8, noise_law=law, basis="random", seed=2, dtype=torch.float64)
+        dist = NoisyOrthogonalPatterns(
+            5, 7, noise=0.8, noise_law=law, basis="random", seed=2, dtype=torch.float64
+        )
         X, _ = dist.sample(40, seed=11)
         g = torch.Generator().manual_seed(11 + NOISE_SEED_OFFSET)
         xi = torch.randn(40, 5, 7, generator=g, dtype=torch.float64)
@@ -70,32 +75,46 @@ def test_ball_and_gaussian_draws_are_those_of_the_earlier_code():
 
 def test_radial_uniform_has_the_direction_of_the_ball_draw_and_zero_scale_gives_no_noise():
     g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
-    ball, radial = noise_vectors((30, 6), "ball", 1.0, g1), noise_vectors((30, 6), "radial-uniform", 1.0, g2)
+    ball, radial = (
+        noise_vectors((30, 6), "ball", 1.0, g1),
+        noise_vectors((30, 6), "radial-uniform", 1.0, g2),
+    )
     cos = (ball * radial).sum(-1) / (ball.norm(dim=-1) * radial.norm(dim=-1))
     assert torch.allclose(cos, torch.ones(30, dtype=torch.float64))
     for law in NOISE_LAWS:
-        assert torch.equal(noise_vectors((3, 4, 5), law, 0.0, torch.Generator().manual_seed(0)),
-                           torch.zeros(3, 4, 5, dtype=torch.float64))
+        assert torch.equal(
+            noise_vectors((3, 4, 5), law, 0.0, torch.Generator().manual_seed(0)),
+            torch.zeros(3, 4, 5, dtype=torch.float64),
+        )
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(noise=1.0, noise_law="uniform"), "noise_law must be one of 'gaussian', 'ball', 'radial-uniform'"),
-    (dict(noise=1.0, noise_law=None), "noise_law must be one of"),
-    (dict(noise=-0.5, noise_law="ball"), r"noise must be a finite number in \[0, inf\]"),
-    (dict(noise=float("nan"), noise_law="radial-uniform"), "noise must be a finite number"),
-    (dict(noise="1", noise_law="gaussian"), "noise must be a real number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (
+            dict(noise=1.0, noise_law="uniform"),
+            "noise_law must be one of 'gaussian', 'ball', 'radial-uniform'",
+        ),
+        (dict(noise=1.0, noise_law=None), "noise_law must be one of"),
+        (dict(noise=-0.5, noise_law="ball"), r"noise must be a finite number in \[0, inf\]"),
+        (dict(noise=float("nan"), noise_law="radial-uniform"), "noise must be a finite number"),
+        (dict(noise="1", noise_law="gaussian"), "noise must be a real number"),
+    ],
+)
 def test_bad_law_or_scale_is_a_value_error(kwargs, message):
     with pytest.raises(ValueError, match=message):
         NoisyOrthogonalPatterns(4, 6, **kwargs)
 
 
-@pytest.mark.parametrize("args, message", [
-    (((3, 4), "sphere", 1.0), "law must be one of"),
-    (((3, 4), "ball", -1.0), "scale must be a finite number in"),
-    (((), "ball", 1.0), "shape must end with the dimension d >= 1"),
-    (((3, 0), "gaussian", 1.0), "shape must end with the dimension d >= 1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (((3, 4), "sphere", 1.0), "law must be one of"),
+        (((3, 4), "ball", -1.0), "scale must be a finite number in"),
+        (((), "ball", 1.0), "shape must end with the dimension d >= 1"),
+        (((3, 0), "gaussian", 1.0), "shape must end with the dimension d >= 1"),
+    ],
+)
 def test_noise_vectors_refuses_bad_arguments(args, message):
     with pytest.raises(ValueError, match=message):
         noise_vectors(*args, torch.Generator().manual_seed(0))

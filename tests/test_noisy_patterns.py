@@ -1,4 +1,5 @@
 """The book's noisy variant of D (Part II)."""
+
 import pytest
 import torch
 
@@ -13,6 +14,9 @@ def test_noisy_patterns_keep_labels_and_scale():
     assert torch.equal(yc, yn)
     rms = (Xn - Xc).pow(2).sum(-1).mean().sqrt()
     assert abs(float(rms) - 0.5) < 0.02
-    assert torch.equal(NoisyOrthogonalPatterns(10, 30, noise=0.0).sample(20, seed=1)[0], clean.sample(20, seed=1)[0])
+    assert torch.equal(
+        NoisyOrthogonalPatterns(10, 30, noise=0.0).sample(20, seed=1)[0],
+        clean.sample(20, seed=1)[0],
+    )
     with pytest.raises(ValueError):
         NoisyOrthogonalPatterns(10, 30, noise=-1.0)

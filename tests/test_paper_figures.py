@@ -1,4 +1,5 @@
 """The §7 experiments (lib/experiments/paper_figures.py), the published values, their claims and CLI."""
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,9 @@ from lib.experiments import paper_figures as pf
 from lib.protocol import chosen, figure_settings, selection, steps_for
 from lib.sweep import get
 
-TINY = dict(k=8, epochs=2, test_size=50, seeds=2, selection_seeds=2, lrs=(1e-3, 1e-2), radii=(1e-3,))
+TINY = dict(
+    k=8, epochs=2, test_size=50, seeds=2, selection_seeds=2, lrs=(1e-3, 1e-2), radii=(1e-3,)
+)
 COLUMNS = {"model", "seed", "test_error", "train_error", "n", "m"}
 
 
@@ -42,15 +45,37 @@ def test_tiny_run_of_each_figure(name):
 def test_every_override_reaches_the_points_and_the_selection():
     """lib.run("fig3a", n=6, k=64, d=12, epochs=...): every row of the figure's table and of its
     selection table shows the new setting (the selection runs at the same n, d, k, not at a copy)."""
-    df = lib.run("fig3a", "quick", device="cpu", n=6, k=16, d=12, epochs=1, grid=(20,), seeds=1, selection_seeds=1,
-                 lrs=(1e-2,), radii=(1.0,), test_size=20, m=20)
-    assert (df.n == 6).all() and (df.d == 12).all() and (df.k == 16).all() and (df.epochs == 1).all()
-    assert (df[df.model == "ConvPool"].params == 16 * 12 + 16).all() and (df[df.model == "SVM"].params == 6 * 12).all()
+    df = lib.run(
+        "fig3a",
+        "quick",
+        device="cpu",
+        n=6,
+        k=16,
+        d=12,
+        epochs=1,
+        grid=(20,),
+        seeds=1,
+        selection_seeds=1,
+        lrs=(1e-2,),
+        radii=(1.0,),
+        test_size=20,
+        m=20,
+    )
+    assert (
+        (df.n == 6).all() and (df.d == 12).all() and (df.k == 16).all() and (df.epochs == 1).all()
+    )
+    assert (df[df.model == "ConvPool"].params == 16 * 12 + 16).all() and (
+        df[df.model == "SVM"].params == 6 * 12
+    ).all()
     s = df.attrs["settings"]
     sel = selection(s, "cpu")
-    assert (sel.n == 6).all() and (sel.d == 12).all() and (sel.k == 16).all() and (sel.m == 20).all()
+    assert (
+        (sel.n == 6).all() and (sel.d == 12).all() and (sel.k == 16).all() and (sel.m == 20).all()
+    )
     fig5 = lib.settings_for("fig5", "quick", n=7, m=30)
-    assert selection_reference(fig5) == (7, 30) and [p["x"] for p in get("fig5").points("quick", {"n": 7})] == [2, 10, 50]
+    assert selection_reference(fig5) == (7, 30) and [
+        p["x"] for p in get("fig5").points("quick", {"n": 7})
+    ] == [2, 10, 50]
 
 
 def selection_reference(s):
@@ -59,12 +84,21 @@ def selection_reference(s):
 
 
 def test_unknown_or_bad_settings_are_refused_before_any_work():
-    with pytest.raises(ValueError, match="'kk' is no setting.*the settings are: task, x_axis, grid, n, m, d"):
+    with pytest.raises(
+        ValueError, match="'kk' is no setting.*the settings are: task, x_axis, grid, n, m, d"
+    ):
         lib.run("fig3a", "quick", kk=1)
-    for bad, match in ((dict(seeds="abc"), "seeds must be an integer"), (dict(seeds=-1), "seeds must be"),
-                       (dict(n=0), "n must be"), (dict(m=0), "m must be"), (dict(grid=[]), "grid must hold"),
-                       (dict(lrs=[0.0]), r"lrs\[0\] must be"), (dict(noise_law="cauchy"), "noise_law must be one of"),
-                       (dict(d=30), "d must be 784 for task='mnist'"), (dict(val_fraction=0.99), "val_fraction")):
+    for bad, match in (
+        (dict(seeds="abc"), "seeds must be an integer"),
+        (dict(seeds=-1), "seeds must be"),
+        (dict(n=0), "n must be"),
+        (dict(m=0), "m must be"),
+        (dict(grid=[]), "grid must hold"),
+        (dict(lrs=[0.0]), r"lrs\[0\] must be"),
+        (dict(noise_law="cauchy"), "noise_law must be one of"),
+        (dict(d=30), "d must be 784 for task='mnist'"),
+        (dict(val_fraction=0.99), "val_fraction"),
+    ):
         with pytest.raises(ValueError, match=match):
             lib.run("fig3c" if "d" in bad else "fig3a", "quick", **bad)
 
@@ -76,7 +110,9 @@ def test_more_seeds_train_only_the_new_ones(monkeypatch):
     two = pf.run_point(s)
     trained = []
     real = pf._train_replicas
-    monkeypatch.setattr(pf, "_train_replicas", lambda s, reps, device: trained.append(reps) or real(s, reps, device))
+    monkeypatch.setattr(
+        pf, "_train_replicas", lambda s, reps, device: trained.append(reps) or real(s, reps, device)
+    )
     three = pf.run_point(s.replace(seeds=3))
     assert trained == [[2]]
     pd.testing.assert_frame_equal(three[three.seed < 2].reset_index(drop=True), two)
@@ -91,14 +127,30 @@ def test_mnist_caps_steps_and_the_svm():
     assert steps_for(20, 50, 32, 10) == (10, None)
     with pytest.raises(ValueError, match="max_steps"):
         steps_for(20, 50, 32, 0)
-    df = lib.run("fig3c", "quick", device="cpu", **{**TINY, "seeds": 1, "k": 4, "max_steps": 2, "grid": (30,),
-                                                    "svm_max_m": 20, "test_size": 20})
+    df = lib.run(
+        "fig3c",
+        "quick",
+        device="cpu",
+        **{
+            **TINY,
+            "seeds": 1,
+            "k": 4,
+            "max_steps": 2,
+            "grid": (30,),
+            "svm_max_m": 20,
+            "test_size": 20,
+        },
+    )
     assert "SVM" not in set(df.model)  # m = 30 > svm_max_m
 
 
 def test_tiny_run_of_lw_vs_e2e():
-    df = lib.run("lw_vs_e2e", "quick", device="cpu", grid=(12,), seeds=2, k=8, T1=5, T2=5, test_size=50)
-    assert COLUMNS <= set(df.columns) and (df.model == "LW_CNN").all() and df.seed.tolist() == [0, 1]
+    df = lib.run(
+        "lw_vs_e2e", "quick", device="cpu", grid=(12,), seeds=2, k=8, T1=5, T2=5, test_size=50
+    )
+    assert (
+        COLUMNS <= set(df.columns) and (df.model == "LW_CNN").all() and df.seed.tolist() == [0, 1]
+    )
 
 
 def test_grids_profiles_and_seeds():
@@ -113,14 +165,16 @@ def test_grids_profiles_and_seeds():
 
 
 def test_selection_picks_lowest_validation_error_then_loss():
-    table = pd.DataFrame({
-        "model": ["MLP"] * 4 + ["ConvPool"] * 2,
-        "lr": [1e-3, 1e-3, 1e-2, 1e-2, 1e-3, 3e-3],
-        "radius": [math.nan] * 4 + [1.0, 1e-3],
-        "seed": [0, 1, 0, 1, 0, 0],
-        "val_error": [0.1, 0.1, 0.1, 0.1, 0.0, 0.0],
-        "val_loss": [0.5, 0.5, 0.2, 0.2, 0.3, 0.1],
-    })
+    table = pd.DataFrame(
+        {
+            "model": ["MLP"] * 4 + ["ConvPool"] * 2,
+            "lr": [1e-3, 1e-3, 1e-2, 1e-2, 1e-3, 3e-3],
+            "radius": [math.nan] * 4 + [1.0, 1e-3],
+            "seed": [0, 1, 0, 1, 0, 0],
+            "val_error": [0.1, 0.1, 0.1, 0.1, 0.0, 0.0],
+            "val_loss": [0.5, 0.5, 0.2, 0.2, 0.3, 0.1],
+        }
+    )
     pick = chosen(table)
     assert pick["MLP"]["lr"] == 1e-2 and math.isnan(pick["MLP"]["radius"])
     assert pick["ConvPool"] == {"lr": 3e-3, "radius": 1e-3}
@@ -135,7 +189,13 @@ def test_figure_settings_validate_their_arguments():
 
 def test_published_values_are_data():
     pub = paper_values.published("fig3b")
-    assert set(pub.model) == set(paper_values.MODELS) and sorted(pub.m.unique()) == [10, 100, 200, 500, 1000]
+    assert set(pub.model) == set(paper_values.MODELS) and sorted(pub.m.unique()) == [
+        10,
+        100,
+        200,
+        500,
+        1000,
+    ]
     assert paper_values.READ_OFF_UNCERTAINTY == 0.01
     assert paper_values.published("fig5").x.iloc[0] == "n"
     with pytest.raises(ValueError, match="figure must be one of"):
@@ -145,7 +205,10 @@ def test_published_values_are_data():
 def test_cli_figure_rejects_other_names(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["figure", "lw_vs_e2e"])
-    assert exc.value.code == 2 and "figure must be one of fig3a, fig3b, fig5, fig3c" in capsys.readouterr().err
+    assert (
+        exc.value.code == 2
+        and "figure must be one of fig3a, fig3b, fig5, fig3c" in capsys.readouterr().err
+    )
 
 
 def test_cli_show_csv(monkeypatch, capsys):
@@ -154,8 +217,16 @@ def test_cli_show_csv(monkeypatch, capsys):
     def grid(profile):
         return [{"i": 1}]
 
-    monkeypatch.setitem(sweep.REGISTRY, "toy", toy_experiment(
-        "toy", "toy", grid, lambda *, i, device: pd.DataFrame({"model": ["A"], "test_error": [0.5]})))
+    monkeypatch.setitem(
+        sweep.REGISTRY,
+        "toy",
+        toy_experiment(
+            "toy",
+            "toy",
+            grid,
+            lambda *, i, device: pd.DataFrame({"model": ["A"], "test_error": [0.5]}),
+        ),
+    )
     assert main(["run", "toy", "--profile", "quick", "--device", "cpu"]) == 0
     capsys.readouterr()
     assert main(["show", "toy", "--profile", "quick", "--format", "csv"]) == 0
@@ -164,8 +235,20 @@ def test_cli_show_csv(monkeypatch, capsys):
 
 
 def test_describe_fit_names_where_convpool_does_not_fit():
-    rows = [{"model": "ConvPool", "m": m, "seed": s, "train_error": err, "steps": 1_000, "batch_size": 32}
-            for m, err in ((100, 0.0), (10_000, 0.02)) for s in range(2)]
+    rows = [
+        {
+            "model": "ConvPool",
+            "m": m,
+            "seed": s,
+            "train_error": err,
+            "steps": 1_000,
+            "batch_size": 32,
+        }
+        for m, err in ((100, 0.0), (10_000, 0.02))
+        for s in range(2)
+    ]
     text = compare.describe_fit(pd.DataFrame(rows), "m")
     assert "m = 10,000" in text and "3.2 epochs" in text and "0.020" in text
-    assert compare.describe_fit(pd.DataFrame(rows).assign(train_error=0.0), "m").startswith("ConvPool fits every")
+    assert compare.describe_fit(pd.DataFrame(rows).assign(train_error=0.0), "m").startswith(
+        "ConvPool fits every"
+    )

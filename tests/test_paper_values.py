@@ -1,4 +1,5 @@
 """The published points of the paper's figures (`lib.paper_values`): shapes, columns and ranges."""
+
 from __future__ import annotations
 
 import math
@@ -7,8 +8,12 @@ import pytest
 
 from lib import paper_values
 
-X_VALUES = {"fig3a": [10, 50, 100, 200], "fig3b": [10, 100, 200, 500, 1000], "fig5": [2, 5, 10, 20, 50],
-            "fig3c": [10, 100, 500, 1000, 5000, 10000]}
+X_VALUES = {
+    "fig3a": [10, 50, 100, 200],
+    "fig3b": [10, 100, 200, 500, 1000],
+    "fig5": [2, 5, 10, 20, 50],
+    "fig3c": [10, 100, 500, 1000, 5000, 10000],
+}
 
 
 @pytest.mark.parametrize("figure", list(X_VALUES))
@@ -35,8 +40,12 @@ def test_every_point_has_a_mean_in_the_unit_interval_and_a_band_at_least_zero(fi
 def test_published_keeps_the_paper_means_and_bands_apart():
     pub = paper_values.published("fig3b").set_index(["m", "model"])
     # Fig. 3b at m = 10: ConvPool's mean about 0.21 with a wide band (about 0.12 to 0.30)
-    assert pub.loc[(10, "ConvPool"), "test_error"] == pytest.approx(0.21, abs=paper_values.READ_OFF_UNCERTAINTY)
-    assert pub.loc[(10, "ConvPool"), "band"] == pytest.approx(0.09, abs=paper_values.READ_OFF_UNCERTAINTY)
+    assert pub.loc[(10, "ConvPool"), "test_error"] == pytest.approx(
+        0.21, abs=paper_values.READ_OFF_UNCERTAINTY
+    )
+    assert pub.loc[(10, "ConvPool"), "band"] == pytest.approx(
+        0.09, abs=paper_values.READ_OFF_UNCERTAINTY
+    )
 
 
 def test_an_unknown_figure_is_refused():

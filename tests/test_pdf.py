@@ -7,6 +7,7 @@ code box (the HTML's overflow, printed) loses its end, which is not drawn on the
 checked are the longest ones of the code blocks that the printed page shows (cells whose source is
 hidden behind a toggle are not printed, and are left out).
 """
+
 from __future__ import annotations
 
 import re
@@ -54,7 +55,9 @@ def printed_code_lines(html: str) -> list[str]:
     soup = BeautifulSoup(html, "html.parser")
     lines = set()
     for pre in soup.find_all("pre"):
-        if pre.find_parent(class_=re.compile(r"tag_(hide|remove)-input")) or pre.find_parent("details"):
+        if pre.find_parent(class_=re.compile(r"tag_(hide|remove)-input")) or pre.find_parent(
+            "details"
+        ):
             continue
         if pre.find_parent(class_=re.compile(r"cell_output|output")):
             continue
@@ -65,9 +68,15 @@ def printed_code_lines(html: str) -> list[str]:
 
 
 def test_the_pdf_has_bookmarks_from_the_headings(reader):
-    titles = [squeeze(title) for title in outline_titles(reader.outline)]  # Chromium may drop a space
+    titles = [
+        squeeze(title) for title in outline_titles(reader.outline)
+    ]  # Chromium may drop a space
     assert len(titles) >= 10, titles
-    for heading in ("Max-pooling networks: a literate reproduction", "Running the book", "Scorecard: the published paper's claims"):
+    for heading in (
+        "Max-pooling networks: a literate reproduction",
+        "Running the book",
+        "Scorecard: the published paper's claims",
+    ):
         assert squeeze(heading) in titles, (heading, titles[:20])
 
 
@@ -81,7 +90,9 @@ def test_every_page_has_its_number(reader):
 
 def test_long_code_lines_are_printed_whole(reader):
     lines = printed_code_lines(PRINTED_HTML.read_text(encoding="utf-8"))[:LONGEST]
-    assert lines and len(lines[0]) > 95, lines[:1]  # at least one line wider than the printed code box
+    assert lines and len(lines[0]) > 95, lines[
+        :1
+    ]  # at least one line wider than the printed code box
     text = squeeze("".join(page.extract_text() for page in reader.pages))
     missing = [line for line in lines if squeeze(line) not in text]
     assert not missing, missing

@@ -5,6 +5,7 @@ deliberate act that accepts a change:
 
     python tests/test_pinned_verdicts.py   # rewrites tests/pinned_verdicts.json
 """
+
 from __future__ import annotations
 
 import json
@@ -26,14 +27,19 @@ def current() -> dict[str, dict[str, str]]:
 def test_quick_profile_verdicts_are_the_pinned_ones():
     pinned = json.loads(PINNED.read_text())
     now = current()
-    assert sorted(now) == sorted(pinned), f"claims added or removed: pinned {sorted(pinned)}, now {sorted(now)}"
+    assert sorted(now) == sorted(pinned), (
+        f"claims added or removed: pinned {sorted(pinned)}, now {sorted(now)}"
+    )
     changed = [
         f"{cid}: verdict {pinned[cid]['verdict']!r} -> {now[cid]['verdict']!r}\n"
         f"    was: {pinned[cid]['ours']}\n    now: {now[cid]['ours']}"
         for cid in pinned
         if now[cid]["verdict"] != pinned[cid]["verdict"]
     ]
-    assert not changed, "scorecard verdicts changed (update tests/pinned_verdicts.json if intended):\n" + "\n".join(changed)
+    assert not changed, (
+        "scorecard verdicts changed (update tests/pinned_verdicts.json if intended):\n"
+        + "\n".join(changed)
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The Part II figures of lib/plotting.py on small constructed tables: each draws the expected number
 of lines, bands, markers or images, with labelled axes, and returns a Figure."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -104,8 +105,14 @@ def test_sample_complexity_vs_d_two_panels():
 def test_psi_scores_three_panels():
     rng = np.random.default_rng(0)
     kinds = ["p_plus", "p_minus"] + ["spurious"] * 4
-    psi = pd.DataFrame({"m": np.repeat([20, 50], 6), "kind": kinds * 2,
-                        "delta": rng.normal(size=12), "score": rng.normal(size=12)})
+    psi = pd.DataFrame(
+        {
+            "m": np.repeat([20, 50], 6),
+            "kind": kinds * 2,
+            "delta": rng.normal(size=12),
+            "score": rng.normal(size=12),
+        }
+    )
     fig = plotting.psi_scores(psi, _summary(m=[20, 50]), _summary(m=[20, 50]))
     scatter, corr, top = fig.axes
     assert all(_labelled(ax) for ax in fig.axes)
@@ -114,8 +121,9 @@ def test_psi_scores_three_panels():
 
 
 def test_two_point_scores_one_strip_per_location():
-    two = pd.DataFrame({"where": ["p_plus", "in both", "in both", "p_minus"],
-                        "score": [1.0, 0.0, 0.1, -1.0]})
+    two = pd.DataFrame(
+        {"where": ["p_plus", "in both", "in both", "p_minus"], "score": [1.0, 0.0, 0.1, -1.0]}
+    )
     fig = plotting.two_point_scores(two)
     (ax,) = fig.axes
     assert _labelled(ax) and len(ax.collections) == 3
@@ -124,9 +132,17 @@ def test_two_point_scores_one_strip_per_location():
 
 def _fit_runs() -> pd.DataFrame:
     k = np.array([1, 1, 50, 50, 200, 200] * 2)
-    return pd.DataFrame({"k": k, "m": np.repeat([20, 100], 6), "fitted": k > 1,
-                         "steps_to_fit": np.where(k > 1, 10, -1), "interference": k / 100,
-                         "bound": np.where(k >= 50, 1e4, np.inf), "min_width": 50})
+    return pd.DataFrame(
+        {
+            "k": k,
+            "m": np.repeat([20, 100], 6),
+            "fitted": k > 1,
+            "steps_to_fit": np.where(k > 1, 10, -1),
+            "interference": k / 100,
+            "bound": np.where(k >= 50, 1e4, np.inf),
+            "min_width": 50,
+        }
+    )
 
 
 def test_fit_rate_and_steps_two_panels():
@@ -147,13 +163,17 @@ def test_interference_vs_width_dots_per_m():
 
 
 def _dynamics(k: int = 2, d: int = 4, steps: int = 3) -> pd.DataFrame:
-    index = pd.MultiIndex.from_product([["w", "u"], range(steps), range(k), range(d)],
-                                       names=["sign", "step", "filter", "pattern"])
+    index = pd.MultiIndex.from_product(
+        [["w", "u"], range(steps), range(k), range(d)], names=["sign", "step", "filter", "pattern"]
+    )
     dyn = index.to_frame(index=False)
     dyn["dot"] = np.random.default_rng(0).normal(size=len(dyn))
     own = dyn["sign"].map({"w": 0, "u": 1})
-    dyn["kind"] = np.where(dyn["pattern"] == own, "discriminative",
-                           np.where(dyn["pattern"] >= 2, "spurious", "other discriminative"))
+    dyn["kind"] = np.where(
+        dyn["pattern"] == own,
+        "discriminative",
+        np.where(dyn["pattern"] >= 2, "spurious", "other discriminative"),
+    )
     return dyn
 
 
@@ -166,9 +186,10 @@ def test_filter_pattern_heatmaps_one_image_per_sign_and_step():
 
 
 def test_detector_winners_lines_per_sign():
-    share = pd.DataFrame({"discriminative": 0.5, "spurious": 0.3, "no active patch": 0.2},
-                         index=pd.MultiIndex.from_product([range(3), ["u", "w"]],
-                                                          names=["step", "sign"]))
+    share = pd.DataFrame(
+        {"discriminative": 0.5, "spurious": 0.3, "no active patch": 0.2},
+        index=pd.MultiIndex.from_product([range(3), ["u", "w"]], names=["step", "sign"]),
+    )
     fig = plotting.detector_winners(_dynamics(), share)
     left, right = fig.axes
     assert _labelled(left) and _labelled(right)
@@ -176,11 +197,15 @@ def test_detector_winners_lines_per_sign():
 
 
 def test_outside_regime_two_sweeps_per_panel():
-    out = pd.DataFrame({"init_std": [1e-3, 1e-3, 1e-1, 1e-1, 1e-3, 1e-3],
-                        "lr": [0.01, 0.01, 0.01, 0.01, 1.0, 1.0],
-                        "interference": [0.5, 0.6, 5.0, 6.0, 9.0, 8.0],
-                        "steps_to_fit": [10, 12, 100, -1, 20, 30],
-                        "test_accuracy": [1.0, 0.99, 0.8, 0.7, 0.9, 0.95]})
+    out = pd.DataFrame(
+        {
+            "init_std": [1e-3, 1e-3, 1e-1, 1e-1, 1e-3, 1e-3],
+            "lr": [0.01, 0.01, 0.01, 0.01, 1.0, 1.0],
+            "interference": [0.5, 0.6, 5.0, 6.0, 9.0, 8.0],
+            "steps_to_fit": [10, 12, 100, -1, 20, 30],
+            "test_accuracy": [1.0, 0.99, 0.8, 0.7, 0.9, 0.95],
+        }
+    )
     fig = plotting.outside_regime(out)
     assert len(fig.axes) == 3
     for ax in fig.axes:

@@ -4,6 +4,7 @@ citation metadata kept consistent with the bibliography, the CI workflow, and th
 The built HTML is checked when `_build/html` exists (after `make book` or `.ci/run`), against the
 environment the test runs in: CI sets BOOK_REPOSITORY_URL (or not) for the build and the tests alike.
 """
+
 from __future__ import annotations
 
 import ast
@@ -35,7 +36,10 @@ def theme_options() -> dict:
     from jupyter_book.config import get_final_config
 
     config, _ = get_final_config(
-        user_yaml=ROOT / "_config.yml", cli_config={"latex_individualpages": False}, sourcedir=ROOT, use_external_toc=False
+        user_yaml=ROOT / "_config.yml",
+        cli_config={"latex_individualpages": False},
+        sourcedir=ROOT,
+        use_external_toc=False,
     )
     return config["html_theme_options"]
 
@@ -61,17 +65,23 @@ def test_with_the_variable_links_point_at_the_repository(theme_options, given):
     assert options["use_repository_button"] is True
     assert options["launch_buttons"]["binderhub_url"] == "https://mybinder.org"
     assert options["launch_buttons"]["notebook_interface"] == "jupyterlab"
-    branch = repository_theme_options(theme_options, {repository_links.URL_VARIABLE: given, repository_links.BRANCH_VARIABLE: "dev"})
+    branch = repository_theme_options(
+        theme_options,
+        {repository_links.URL_VARIABLE: given, repository_links.BRANCH_VARIABLE: "dev"},
+    )
     assert branch["repository_branch"] == "dev"
 
 
-@pytest.mark.parametrize("variable, value", [
-    ("BOOK_REPOSITORY_URL", "https://gitlab.com/owner/repo"),
-    ("BOOK_REPOSITORY_URL", "github.com/owner/repo"),
-    ("BOOK_REPOSITORY_URL", "https://github.com/owner"),
-    ("BOOK_REPOSITORY_URL", "https://github.com/owner/repo/tree/main"),
-    ("BOOK_REPOSITORY_BRANCH", "a branch"),
-])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("BOOK_REPOSITORY_URL", "https://gitlab.com/owner/repo"),
+        ("BOOK_REPOSITORY_URL", "github.com/owner/repo"),
+        ("BOOK_REPOSITORY_URL", "https://github.com/owner"),
+        ("BOOK_REPOSITORY_URL", "https://github.com/owner/repo/tree/main"),
+        ("BOOK_REPOSITORY_BRANCH", "a branch"),
+    ],
+)
 def test_bad_repository_settings_raise(variable, value):
     environ = {repository_links.URL_VARIABLE: URL, variable: value}
     with pytest.raises(ValueError, match=variable):
@@ -79,7 +89,9 @@ def test_bad_repository_settings_raise(variable, value):
 
 
 def _pages() -> list[Path]:
-    return [p for p in HTML.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts]
+    return [
+        p for p in HTML.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts
+    ]
 
 
 @pytest.mark.skipif(not (HTML / "index.html").exists(), reason="no built book in _build/html")
@@ -89,13 +101,20 @@ def test_built_html_links_match_the_environment():
     if not url:
         for page in pages:
             text = page.read_text(encoding="utf-8")
-            assert "mybinder.org/v2/" not in text, page  # a launch link (the prose may name mybinder.org)
+            assert "mybinder.org/v2/" not in text, (
+                page
+            )  # a launch link (the prose may name mybinder.org)
             assert "source-repository-button" not in text, page
             assert "github.com/executablebooks/jupyter-book" not in text, page
             assert "github.com/maxpool-repro" not in text, page
         return
-    repo = repository_theme_options({}, os.environ)["repository_url"].removeprefix("https://github.com/")
-    branch = os.environ.get(repository_links.BRANCH_VARIABLE) or yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    repo = repository_theme_options({}, os.environ)["repository_url"].removeprefix(
+        "https://github.com/"
+    )
+    branch = (
+        os.environ.get(repository_links.BRANCH_VARIABLE)
+        or yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["branch"]
+    )
     launched = 0
     for page in pages:
         for link in BINDER_LINK.findall(page.read_text(encoding="utf-8")):
@@ -111,10 +130,16 @@ def test_built_html_links_match_the_environment():
 def test_binder_environment():
     binder = ROOT / ".binder"
     assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
-    lines = [ln.strip() for ln in (binder / "requirements.txt").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    lines = [
+        ln.strip()
+        for ln in (binder / "requirements.txt").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
     constraints = [ln.split(maxsplit=1)[1] for ln in lines if ln.startswith("-c ")]
-    assert [(binder / path).resolve() for path in constraints] == [ROOT / "requirements-lock.txt"]  # the same versions
+    assert [(binder / path).resolve() for path in constraints] == [
+        ROOT / "requirements-lock.txt"
+    ]  # the same versions
     assert "-e .[book]" in lines  # the book's tools, no test tools and no Dask
     assert os.access(binder / "start", os.X_OK) and "BOOK_PROFILE" in (binder / "start").read_text()
     post_build = binder / "postBuild"
@@ -128,7 +153,9 @@ def test_workflow_runs_the_ci_script_and_publishes_main():
     build = workflow["jobs"]["build"]
     runs = [step.get("run", "") for step in build["steps"]]
     assert "bash .ci/run" in runs
-    python = [step for step in build["steps"] if step.get("uses", "").startswith("actions/setup-python")]
+    python = [
+        step for step in build["steps"] if step.get("uses", "").startswith("actions/setup-python")
+    ]
     assert python and python[0]["with"]["python-version"] == "3.11"
     assert workflow["jobs"]["deploy"]["needs"] == "build"
     assert "refs/heads/main" in workflow["jobs"]["deploy"]["if"]
@@ -141,7 +168,9 @@ def _bib_entry(text: str, key: str) -> dict:
 
     entry = parse_string(text, "bibtex").entries[key]
     fields = {name.lower(): " ".join(value.split()) for name, value in entry.fields.items()}
-    fields["authors"] = [(str(" ".join(p.last_names)), str(" ".join(p.first_names))) for p in entry.persons["author"]]
+    fields["authors"] = [
+        (str(" ".join(p.last_names)), str(" ".join(p.first_names))) for p in entry.persons["author"]
+    ]
     return fields
 
 
@@ -155,7 +184,11 @@ def test_citation_and_readme_agree_with_the_bibliography():
 
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
     assert cff["cff-version"] == "1.2.0"
-    assert cff["title"] == cff["preferred-citation"]["title"] == "Max-pooling networks: a literate reproduction"
+    assert (
+        cff["title"]
+        == cff["preferred-citation"]["title"]
+        == "Max-pooling networks: a literate reproduction"
+    )
     assert cff["preferred-citation"]["year"] == 2026
     (paper,) = cff["references"]
     assert paper["title"] == bib["title"]
@@ -174,8 +207,24 @@ def test_licences_are_stated():
     assert "MIT" in readme and "CC-BY-4.0" in readme
 
 
-MODULES = ("distributions", "models", "training", "theory", "shattering", "baselines", "claims", "sweep", "cache",
-           "mnist", "paper_values", "devices", "settings", "protocol", "compare", "linear_floor")
+MODULES = (
+    "distributions",
+    "models",
+    "training",
+    "theory",
+    "shattering",
+    "baselines",
+    "claims",
+    "sweep",
+    "cache",
+    "mnist",
+    "paper_values",
+    "devices",
+    "settings",
+    "protocol",
+    "compare",
+    "linear_floor",
+)
 
 
 def _syntax(module: str) -> ast.Module:
@@ -185,12 +234,22 @@ def _syntax(module: str) -> ast.Module:
 
 def test_api_page_covers_the_package():
     init = _syntax("__init__")
-    (exported,) = [ast.literal_eval(node.value) for node in init.body
-                   if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["__all__"]]
-    defined_in = {alias.name: node.module for node in init.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+    (exported,) = [
+        ast.literal_eval(node.value)
+        for node in init.body
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["__all__"]
+    ]
+    defined_in = {
+        alias.name: node.module
+        for node in init.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
     page = (ROOT / "book" / "use" / "api.md").read_text()
     listed = re.findall(r"^   (lib\.\w+\.\w+)$", page, flags=re.M)
-    assert sorted(listed) == sorted(f"{defined_in[name]}.{name}" for name in exported)  # each where it is defined
+    assert sorted(listed) == sorted(
+        f"{defined_in[name]}.{name}" for name in exported
+    )  # each where it is defined
     modules = re.findall(r"^\.\. automodule:: (\S+)$", page, flags=re.M)
     assert sorted(modules) == sorted(f"lib.{m}" for m in MODULES)
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -201,7 +260,9 @@ def _docstrings():
     """(where, docstring) for every module, class, function and method of the documented modules."""
     for module in MODULES:
         for node in ast.walk(_syntax(module)):
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(
+                node
+            ):
                 yield f"lib.{module}.{getattr(node, 'name', '')}", ast.get_docstring(node)
 
 
@@ -213,7 +274,11 @@ def test_docstring_prose_parses_as_plain_rest_and_keeps_its_text():
 
     parser = Parser()
     settings = frontend.get_default_settings(Parser)
-    settings.report_level, settings.halt_level, settings.warning_stream = 1, 5, False  # collect every message
+    settings.report_level, settings.halt_level, settings.warning_stream = (
+        1,
+        5,
+        False,
+    )  # collect every message
     checked = 0
     for where, doc in _docstrings():
         for block in plain_docstrings._blocks(doc.splitlines()):
@@ -223,7 +288,11 @@ def test_docstring_prose_parses_as_plain_rest_and_keeps_its_text():
             tree = utils.new_document(where, settings)
             parser.parse(rst[0], tree)
             assert not list(tree.findall(nodes.system_message)), (where, rst[0])
-            expected = re.sub(r"`([^`]+)`|\*\*([^*]+)\*\*", lambda m: m[1] or m[2], " ".join(ln.strip() for ln in block))
+            expected = re.sub(
+                r"`([^`]+)`|\*\*([^*]+)\*\*",
+                lambda m: m[1] or m[2],
+                " ".join(ln.strip() for ln in block),
+            )
             assert tree.astext().replace(plain_docstrings.WORD_JOINER, "") == expected, where
             checked += 1
     assert checked > 100

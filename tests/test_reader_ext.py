@@ -1,5 +1,6 @@
 """The extensions that reach readers: the quick-profile banner, one figure number per caption, and the
 Colab notebooks (their first cell run on a faked Colab, offline but for pip's build of the package)."""
+
 from __future__ import annotations
 
 import ast
@@ -60,7 +61,9 @@ def test_renumber_drops_paper_figures_and_closes_the_gaps():
     }
     assert paper_figure_numbers.renumber(numbers, {}) == numbers  # nothing to drop: unchanged
     sectioned = {"a": {"figure": {"x": (2, 1), "p": (2, 2), "y": (2, 3), "z": (3, 1)}}}
-    assert paper_figure_numbers.renumber(sectioned, {"a": {"p"}}) == {"a": {"figure": {"x": (2, 1), "y": (2, 2), "z": (3, 1)}}}
+    assert paper_figure_numbers.renumber(sectioned, {"a": {"p"}}) == {
+        "a": {"figure": {"x": (2, 1), "y": (2, 2), "z": (3, 1)}}
+    }
 
 
 def test_colab_pages_and_links():
@@ -69,7 +72,8 @@ def test_colab_pages_and_links():
     assert all((ROOT / f"{page}.py").is_file() for page in pages)
     assert "book/intro" not in pages  # a MyST page, not a notebook
     assert colab.colab_link(URL, "book/paper/setting") == (
-        "https://colab.research.google.com/github/some-owner/some-book/blob/colab/book/paper/setting.ipynb")
+        "https://colab.research.google.com/github/some-owner/some-book/blob/colab/book/paper/setting.ipynb"
+    )
 
 
 def test_colab_notebook_starts_with_the_setup_cell(tmp_path):
@@ -81,13 +85,21 @@ def test_colab_notebook_starts_with_the_setup_cell(tmp_path):
     assert '"--no-deps"' in first and URL in first and "'book/paper'" in first
     assert notebook["cells"][0]["metadata"]["tags"] == ["colab-setup"]
     assert all(not cell.get("outputs") for cell in notebook["cells"])
-    assert "torch" not in first.split("--no-deps")[1].split("\n")[0]  # nothing installed besides the package
+    assert (
+        "torch" not in first.split("--no-deps")[1].split("\n")[0]
+    )  # nothing installed besides the package
 
 
 def test_setup_cell_does_nothing_outside_colab(tmp_path):
     cell = colab.setup_cell(URL, "main", "book/paper/setting", root=str(tmp_path / "clone"))
-    result = subprocess.run([sys.executable, "-c", cell + "\nimport os; print(os.getcwd())"], cwd=tmp_path,
-                            capture_output=True, text=True, check=True, env={**os.environ, "BOOK_PROFILE": "full"})
+    result = subprocess.run(
+        [sys.executable, "-c", cell + "\nimport os; print(os.getcwd())"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "BOOK_PROFILE": "full"},
+    )
     assert result.stdout.strip() == str(tmp_path)
     assert not (tmp_path / "clone").exists()
 
@@ -99,7 +111,9 @@ def test_setup_cell_on_a_faked_colab(tmp_path):
     origin = tmp_path / "origin"
     origin.mkdir()
     for name in ("lib", "book", "data"):
-        shutil.copytree(ROOT / name, origin / name, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+        shutil.copytree(
+            ROOT / name, origin / name, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb")
+        )
     for name in ("pyproject.toml", "LICENSE"):
         shutil.copy2(ROOT / name, origin / name)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
@@ -110,9 +124,15 @@ def test_setup_cell_on_a_faked_colab(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    Path(site, "host.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # Colab's own packages
+    site = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(site, "host.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n"
+    )  # Colab's own packages
     fake = tmp_path / "fake" / "google" / "colab"
     fake.mkdir(parents=True)
     (fake.parent / "__init__.py").write_text("")
@@ -120,19 +140,32 @@ def test_setup_cell_on_a_faked_colab(tmp_path):
 
     clone = tmp_path / "content" / "maxpool-repro"
     cell = colab.setup_cell(f"file://{origin}", "main", "book/paper/experiments", root=str(clone))
-    probe = cell.replace("import os, subprocess, sys", "import google.colab, os, subprocess, sys", 1) + (
-        "\nimport lib, torch\nprint(os.getcwd(), os.environ['BOOK_PROFILE'], lib.__file__, lib.current_profile())")
-    env = {key: value for key, value in os.environ.items() if key not in ("BOOK_PROFILE", "PYTHONPATH")}
+    probe = cell.replace(
+        "import os, subprocess, sys", "import google.colab, os, subprocess, sys", 1
+    ) + (
+        "\nimport lib, torch\nprint(os.getcwd(), os.environ['BOOK_PROFILE'], lib.__file__, lib.current_profile())"
+    )
+    env = {
+        key: value for key, value in os.environ.items() if key not in ("BOOK_PROFILE", "PYTHONPATH")
+    }
     env["PYTHONPATH"] = str(tmp_path / "fake")
-    result = subprocess.run([python, "-c", probe], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run(
+        [python, "-c", probe], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     cwd, profile, lib_file, current = result.stdout.split()
     assert cwd == str(clone / "book" / "paper") and profile == current == "quick"
     assert Path(lib_file) == clone / "lib" / "__init__.py"
-    installed = subprocess.run([python, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, env=env)
+    installed = subprocess.run(
+        [python, "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, env=env
+    )
     assert "maxpool-repro==" in installed.stdout
     # nothing but the package went into the venv (its own site-packages): torch stays the host's
-    own = {p.name.split("-")[0].lower() for p in Path(site).iterdir() if p.name.endswith((".dist-info", ".egg-info"))}
+    own = {
+        p.name.split("-")[0].lower()
+        for p in Path(site).iterdir()
+        if p.name.endswith((".dist-info", ".egg-info"))
+    }
     assert own <= {"pip", "setuptools", "maxpool_repro"}, own
 
 
@@ -152,9 +185,13 @@ def test_colab_button_joins_the_launch_menu_of_notebook_pages():
     page = context()
     colab._add_button(App, "book/paper/setting", "page.html", page, None)
     assert [b["text"] for b in page["header_buttons"][0]["buttons"]] == ["Binder", "Colab"]
-    assert page["header_buttons"][0]["buttons"][1]["url"] == colab.colab_link(URL, "book/paper/setting")
+    assert page["header_buttons"][0]["buttons"][1]["url"] == colab.colab_link(
+        URL, "book/paper/setting"
+    )
     intro = context()
-    colab._add_button(App, "book/intro", "page.html", intro, None)  # a MyST page: no generated notebook
+    colab._add_button(
+        App, "book/intro", "page.html", intro, None
+    )  # a MyST page: no generated notebook
     assert [b["text"] for b in intro["header_buttons"][0]["buttons"]] == ["Binder"]
     App.config.html_theme_options = {}  # no repository address: no button
     plain = context()

@@ -1,4 +1,5 @@
 """The README's computed headline (scripts/readme_headline.py) and the README's size."""
+
 import importlib.util
 from pathlib import Path
 
@@ -6,7 +7,9 @@ import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("readme_headline", ROOT / "scripts" / "readme_headline.py")
+_spec = importlib.util.spec_from_file_location(
+    "readme_headline", ROOT / "scripts" / "readme_headline.py"
+)
 readme_headline = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(readme_headline)
 
@@ -15,7 +18,9 @@ def test_headline_counts_the_claims_that_hold():
     line = readme_headline.headline(pd.Series(["holds", "fails", "holds"]), "full")
     assert line.startswith("**2 of 3 claims of the published paper hold**")
     assert "(full profile; 1 fails," in line
-    assert "(quick profile; 2 fail," in readme_headline.headline(pd.Series(["fails", "fails", "holds"]), "quick")
+    assert "(quick profile; 2 fail," in readme_headline.headline(
+        pd.Series(["fails", "fails", "holds"]), "quick"
+    )
 
 
 @pytest.mark.parametrize("verdicts", [[], ["holds", "reproduced"]])

@@ -5,6 +5,7 @@ training curves, final weights and test accuracies, whatever the replica count a
 whether a result is computed directly, through `lib.sweep.run`, read back from the cache, or computed
 in a fresh process with another number of torch threads (as the CLI or a notebook kernel would).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,7 +42,9 @@ def make(kind: str, shape: tuple[int, int, int, int], replicas: int, seed: int):
     return FullyConnected(n * d, width, depth=3, replicas=replicas, seed=seed)
 
 
-def outcome(kind, shape, replicas, seed, *, shared, loss="hinge", batch_size=None, steps=10, test_seed=None):
+def outcome(
+    kind, shape, replicas, seed, *, shared, loss="hinge", batch_size=None, steps=10, test_seed=None
+):
     """Everything a run produces, one entry per replica: (loss curve, steps to fit, weights, accuracy on
     the test set of `test_seed`, default `seed`)."""
     n, d, _, m = shape
@@ -51,12 +54,20 @@ def outcome(kind, shape, replicas, seed, *, shared, loss="hinge", batch_size=Non
     res = train(net, X, y, lr=0.05, steps=steps, loss=loss, batch_size=batch_size, early_stop=False)
     acc = accuracy(net, *samples.test_set(dist, seed if test_seed is None else test_seed, 200))
     params = [p.detach() for p in net.parameters()]
-    return [(res.loss[:, r], res.steps_to_fit[r], [p[r] for p in params], acc[r]) for r in range(replicas)]
+    return [
+        (res.loss[:, r], res.steps_to_fit[r], [p[r] for p in params], acc[r])
+        for r in range(replicas)
+    ]
 
 
 def identical(a, b) -> bool:
     (la, sa, pa, aa), (lb, sb, pb, ab) = a, b
-    return torch.equal(la, lb) and torch.equal(sa, sb) and all(map(torch.equal, pa, pb)) and torch.equal(aa, ab)
+    return (
+        torch.equal(la, lb)
+        and torch.equal(sa, sb)
+        and all(map(torch.equal, pa, pb))
+        and torch.equal(aa, ab)
+    )
 
 
 def test_data_is_bit_identical_whatever_the_replica_count():
@@ -82,7 +93,9 @@ def test_initial_weights_are_bit_identical_whatever_the_replica_count(kind):
 
 
 CASES = [
-    pytest.param(kind, shape, shared, batch, id=f"{kind}-{shape}-{'shared' if shared else 'own'}-{batch}")
+    pytest.param(
+        kind, shape, shared, batch, id=f"{kind}-{shape}-{'shared' if shared else 'own'}-{batch}"
+    )
     for kind, shapes in (("cnn", CNN_SHAPES), ("fcn", FCN_SHAPES))
     for shape in shapes
     for shared, batch in ((True, None), (False, 4))
@@ -114,15 +127,21 @@ def test_replica_alone_is_bit_identical_to_the_same_replica_in_a_batch():
         for shape in shapes:
             eight = outcome(kind, shape, 8, SEED, shared=False)
             for r in (0, 5):
-                alone = outcome(kind, shape, 1, SEED + r, shared=False, test_seed=SEED)[0]  # the seeds of replica r
+                alone = outcome(kind, shape, 1, SEED + r, shared=False, test_seed=SEED)[
+                    0
+                ]  # the seeds of replica r
                 assert identical(alone, eight[r]), (kind, shape, r)
 
 
 @pytest.fixture
 def toy_registry(monkeypatch):
     monkeypatch.setattr(sweep, "REGISTRY", dict(sweep.REGISTRY))
-    sweep.experiment(toy.NAME, "reproducibility toy: CNN and FCN curves", by_profile(toy.grid),
-                     settings=ProfileSettings)(toy.compute)
+    sweep.experiment(
+        toy.NAME,
+        "reproducibility toy: CNN and FCN curves",
+        by_profile(toy.grid),
+        settings=ProfileSettings,
+    )(toy.compute)
 
 
 def test_sweep_result_is_identical_computed_cached_or_in_a_fresh_process(tmp_path, toy_registry):
@@ -132,11 +151,18 @@ def test_sweep_result_is_identical_computed_cached_or_in_a_fresh_process(tmp_pat
     assert computed.attrs["cached_points"] == 0 and cached.attrs["cached_points"] == len(toy.POINTS)
     pd.testing.assert_frame_equal(computed, cached, check_exact=True)
     direct = toy.compute(**toy.POINTS[0], device="cpu")
-    first = computed[computed["seed"] == toy.POINTS[0]["seed"]][direct.columns].reset_index(drop=True)
+    first = computed[computed["seed"] == toy.POINTS[0]["seed"]][direct.columns].reset_index(
+        drop=True
+    )
     pd.testing.assert_frame_equal(first, direct, check_exact=True)
     # a fresh interpreter with one torch thread (this one runs with torch's default thread count)
-    out = subprocess.run([sys.executable, str(Path(__file__).with_name("_repro_toy.py"))], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("_repro_toy.py"))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     fresh = pd.DataFrame(json.loads(out.stdout)).astype(direct.dtypes.to_dict())
     pd.testing.assert_frame_equal(fresh, direct, check_exact=True)
@@ -164,7 +190,10 @@ def test_convpool_alone_equals_the_same_replica_in_a_batch_on_every_path(data, s
         res = train(net, X, y, lr=0.05, steps=10, loss="logistic")
         acc = accuracy(net, *samples.test_set(dist, SEED, 200))
         params = [p.detach() for p in net.parameters()]
-        return [(res.loss[:, r], res.steps_to_fit[r], [p[r] for p in params], acc[r]) for r in range(replicas)]
+        return [
+            (res.loss[:, r], res.steps_to_fit[r], [p[r] for p in params], acc[r])
+            for r in range(replicas)
+        ]
 
     eight, three = run(8, SEED), run(3, SEED)
     assert all(identical(a, b) for a, b in zip(three, eight))

@@ -1,5 +1,6 @@
 """The scorecards' shared machinery in lib.claims: Part II's interval rule (holds / partly / fails), the
 one Claim type, and the link of every claim to a section of the book that exists."""
+
 import math
 import re
 import unicodedata
@@ -57,13 +58,16 @@ def test_one_claim_type_one_vocabulary():
 def _anchor(heading: str) -> str:
     """The id Sphinx gives a section: the heading's text (math without its $), ASCII, lower case,
     every run of other characters one hyphen."""
-    text = unicodedata.normalize("NFKD", heading.replace("$", "")).encode("ascii", "ignore").decode()
+    text = (
+        unicodedata.normalize("NFKD", heading.replace("$", "")).encode("ascii", "ignore").decode()
+    )
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def test_every_claim_links_to_a_section_that_exists():
     assert _anchor(r"Fig. 3b: the same with noise $\|v\| \le 1$ on every patch") == (
-        "fig-3b-the-same-with-noise-v-le-1-on-every-patch")
+        "fig-3b-the-same-with-noise-v-le-1-on-every-patch"
+    )
     for cid, section in SECTIONS.items():
         page, _, anchor = section.partition("#")
         source = BOOK / f"{page}.py"

@@ -1,5 +1,6 @@
 """Tests of LW_CNN's second phase with Ji & Telgarsky's step schedule (lib/experiments/second_phase.py)
 and the J&T-RATE claim."""
+
 import json
 import math
 
@@ -68,14 +69,21 @@ def test_jt_schedule_reaches_the_maximum_margin():
 def test_normalised_margin_is_scale_free_and_first_reach():
     # the constant schedule on 3 z with step eta / 9 runs through a^(t) / 3: the same normalised margins
     gamma = sp.second_layer_gd(Z, Y, schedule="constant", steps=5, eta=1.0)[0]
-    torch.testing.assert_close(gamma, sp.second_layer_gd(3 * Z, Y, schedule="constant", steps=5, eta=1 / 9)[0], equal_nan=True)
+    torch.testing.assert_close(
+        gamma,
+        sp.second_layer_gd(3 * Z, Y, schedule="constant", steps=5, eta=1 / 9)[0],
+        equal_nan=True,
+    )
     assert sp.first_reach(np.array([np.nan, 0.2, 0.6, 0.4]), 0.5) == 2.0
     assert math.isnan(sp.first_reach(np.array([0.1, 0.2]), 0.5))
 
 
 def test_bad_arguments_are_value_errors():
-    for kwargs in ({"schedule": "adam", "steps": 1, "eta": 1.0}, {"schedule": "J&T", "steps": -1, "eta": 1.0},
-                   {"schedule": "J&T", "steps": 1, "eta": 0.0}):
+    for kwargs in (
+        {"schedule": "adam", "steps": 1, "eta": 1.0},
+        {"schedule": "J&T", "steps": -1, "eta": 1.0},
+        {"schedule": "J&T", "steps": 1, "eta": 0.0},
+    ):
         with pytest.raises(ValueError):
             sp.second_layer_gd(Z, Y, **kwargs)
     with pytest.raises(ValueError, match="shape"):
@@ -104,13 +112,27 @@ def _rows(t_half) -> pd.DataFrame:
     for d in (3, 4, 5, 6):
         for r in range(3):
             for t in (1, 10, 100):
-                rows.append({"d": d, "replica": r, "schedule": "J&T", "t": t, "margin_ratio": 1 - 0.5 / t,
-                             "m2": 100, "inv_gamma2": 2.0 + 0.1 * r, "t_0.5": t_half(d, r), "t_0.9": 5.0, "t_0.99": 50.0})
+                rows.append(
+                    {
+                        "d": d,
+                        "replica": r,
+                        "schedule": "J&T",
+                        "t": t,
+                        "margin_ratio": 1 - 0.5 / t,
+                        "m2": 100,
+                        "inv_gamma2": 2.0 + 0.1 * r,
+                        "t_0.5": t_half(d, r),
+                        "t_0.9": 5.0,
+                        "t_0.99": 50.0,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def test_jt_rate_claim_holding_and_failing_cases():
     assert claims.jt_rate(_rows(lambda d, r: 1.0)).holds
     assert claims.jt_rate(_rows(lambda d, r: float(d + r))).holds  # linear in d, under d ln m
-    assert not claims.jt_rate(_rows(lambda d, r: 0.3 * d**3 + r)).holds  # cubic in d (and above d ln m at d = 6)
+    assert not claims.jt_rate(
+        _rows(lambda d, r: 0.3 * d**3 + r)
+    ).holds  # cubic in d (and above d ln m at d = 6)
     assert not claims.jt_rate(_rows(lambda d, r: math.nan)).holds  # never reached half the margin

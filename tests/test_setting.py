@@ -1,6 +1,7 @@
 """Tests of the setting chapter's helpers: the Fig. 1a-style pictures and the ConvPool diagram
 (lib/diagrams.py), the first-run figure (lib/plotting.py) and the first-run experiment
 (lib/experiments/setting.py)."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -46,7 +47,9 @@ def test_glyphs_are_distinct_and_deterministic(l):
     assert len({x.tobytes() for x in g}) == l
     assert g.any(axis=(1, 2)).all()  # no blank glyph
     assert np.array_equal(g, pattern_glyphs(l))
-    assert np.array_equal(pattern_glyphs(l)[: min(l, 3)], pattern_glyphs(3)[: min(l, 3)])  # prefix-stable
+    assert np.array_equal(
+        pattern_glyphs(l)[: min(l, 3)], pattern_glyphs(3)[: min(l, 3)]
+    )  # prefix-stable
 
 
 def test_o1_is_a_plus_and_o2_a_ring():
@@ -77,14 +80,19 @@ def test_point_image_places_each_glyph_in_its_tile():
     glyphs = pattern_glyphs(l)
     for j, p in enumerate(indices):
         r, c = divmod(j, cols)
-        block = img[r * tile + 2 : r * tile + 2 + GLYPH_SIZE, c * tile + 2 : c * tile + 2 + GLYPH_SIZE]
+        block = img[
+            r * tile + 2 : r * tile + 2 + GLYPH_SIZE, c * tile + 2 : c * tile + 2 + GLYPH_SIZE
+        ]
         drawn = (block < 0.999).any(-1)
         assert np.array_equal(drawn, glyphs[p]), (j, p)
     # o_1's tile (position 1) is blue, o_2's (position 3) orange
     blue = np.array(matplotlib.colors.to_rgb(POSITIVE_COLOR))
     orange = np.array(matplotlib.colors.to_rgb(NEGATIVE_COLOR))
     assert np.allclose(img[2 + GLYPH_SIZE // 2, tile + 2 + GLYPH_SIZE // 2], blue)
-    assert any(np.allclose(px, orange) for px in img[tile + 2 : tile + 2 + GLYPH_SIZE, 2 : 2 + GLYPH_SIZE].reshape(-1, 3))
+    assert any(
+        np.allclose(px, orange)
+        for px in img[tile + 2 : tile + 2 + GLYPH_SIZE, 2 : 2 + GLYPH_SIZE].reshape(-1, 3)
+    )
 
 
 @pytest.mark.parametrize(
@@ -147,7 +155,12 @@ def test_draw_convpool(winner):
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [(dict(n=0), "n must"), (dict(k=0), "k must"), (dict(n=3, winner=3), "winner must"), (dict(winner=1.5), "winner must")],
+    [
+        (dict(n=0), "n must"),
+        (dict(k=0), "k must"),
+        (dict(n=3, winner=3), "winner must"),
+        (dict(winner=1.5), "winner must"),
+    ],
 )
 def test_draw_convpool_validates(kwargs, match):
     fig, ax = plt.subplots()
@@ -189,8 +202,22 @@ def test_grid_theorem_point_meets_theorem_5_1(profile):
 
 def _tiny_run():
     return first_run(
-        regime="theorem", d=3, l=3, basis="standard", k=217, n=4, m=10, T1=3, T2=20,
-        lr1=regime(3, 217, 3).lr1, radius=regime(3, 217, 3).radius, lr2=4 * 217, replicas=2, seed=0, test_size=50, device="cpu",
+        regime="theorem",
+        d=3,
+        l=3,
+        basis="standard",
+        k=217,
+        n=4,
+        m=10,
+        T1=3,
+        T2=20,
+        lr1=regime(3, 217, 3).lr1,
+        radius=regime(3, 217, 3).radius,
+        lr2=4 * 217,
+        replicas=2,
+        seed=0,
+        test_size=50,
+        device="cpu",
     )
 
 

@@ -1,4 +1,5 @@
 """The shattered set of Theorem 4.2 (lib/shattering.py) and the experiments of its chapter."""
+
 import itertools
 
 import numpy as np
@@ -189,4 +190,9 @@ def test_experiments_registered_and_small_points():
     assert set(demo["model"]) == {"construction", "LW_CNN"} and len(demo) == 4
     mem = demo[demo["model"] == "construction"]
     assert (mem["train_error"] == 0).all() and (mem["unseen_error"] == 1).all()
-    assert demo[["train_error", "unseen_error", "test_error"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (
+        demo[["train_error", "unseen_error", "test_error"]]
+        .apply(lambda c: c.between(0, 1))
+        .all()
+        .all()
+    )

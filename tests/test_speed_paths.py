@@ -1,4 +1,5 @@
 """The fast paths of the engine give the numbers of the plain computation they replace."""
+
 import pytest
 import torch
 
@@ -27,7 +28,11 @@ def dense_onehot_backward(net, ctx, grad_out):
 def test_gathered_backward_equals_dense_onehot(shared, dtype):
     """Orthogonal-pattern inputs repeat patches (tied scores) and small filters leave channels inactive."""
     dist = OrthogonalPatterns(7, 9, basis="random", seed=2, dtype=dtype)
-    X, _ = dist.sample(23, seed=0) if shared else (torch.stack([dist.sample(23, seed=s)[0] for s in range(4)]), None)
+    X, _ = (
+        dist.sample(23, seed=0)
+        if shared
+        else (torch.stack([dist.sample(23, seed=s)[0] for s in range(4)]), None)
+    )
     net = xor_cnn(9, 5, replicas=4, init_std=1.0, seed=3, dtype=dtype)
     g = torch.randn(4, 23, dtype=dtype, generator=torch.Generator().manual_seed(1))
     _, ctx = net.forward_train(X)  # X itself: the general path
@@ -72,12 +77,16 @@ def test_pattern_table_is_built_for_inputs_with_few_distinct_patches():
     X, _ = OrthogonalPatterns(5, 7).sample(20, seed=0)
     for inputs in (
         X,
-        OrthogonalPatterns(5, 7, basis="random", seed=1).sample(20, seed=0)[0],  # orthonormal, not the standard basis
+        OrthogonalPatterns(5, 7, basis="random", seed=1).sample(20, seed=0)[
+            0
+        ],  # orthonormal, not the standard basis
         X * 2,  # scaled patterns
     ):
         table = PatternTable.of(inputs.unsqueeze(0))
         assert table.patterns.shape == (7, 7) and table.presence.shape == (1, 7, 20)
-        assert torch.equal(torch.unique(inputs.reshape(-1, 7), dim=0), table.patterns)  # the distinct patches
+        assert torch.equal(
+            torch.unique(inputs.reshape(-1, 7), dim=0), table.patterns
+        )  # the distinct patches
         # pattern p is present in point s iff some patch of s equals patterns[p]
         equal = (inputs[:, :, None, :] == table.patterns[None, None]).all(-1).any(1)  # (m, U)
         assert torch.equal(table.presence[0].T, equal)
@@ -101,7 +110,10 @@ def test_pattern_search_pools_like_the_general_path(shared, dtype):
     assert torch.equal(fast, values)
     idx = X.argmax(-1).expand(5, 40, 9)  # basis index of each patch
     basis_of_row = table.patterns.argmax(-1)  # basis index of each row of the table
-    assert torch.equal(basis_of_row[best], torch.gather(idx.unsqueeze(1).expand(5, 12, 40, 9), 3, winners.unsqueeze(3))[..., 0])
+    assert torch.equal(
+        basis_of_row[best],
+        torch.gather(idx.unsqueeze(1).expand(5, 12, 40, 9), 3, winners.unsqueeze(3))[..., 0],
+    )
     g = torch.randn(5, 40, dtype=dtype, generator=torch.Generator().manual_seed(1))
     fast_ctx = (torch.relu(fast), fast, best, table.patterns)
     general_ctx = (torch.relu(values), values, winners, patches, n)
@@ -128,7 +140,10 @@ def test_pattern_search_breaks_ties_by_pattern_index():
             top = max(float(scores[b]) for b in present[s])
             expected = min(rows.index(b) for b in present[s] if float(scores[b]) == top)
             assert int(best[0, c, s]) == expected
-    assert best[0].tolist() != [[rows.index(1), rows.index(0)], [rows.index(1), rows.index(0)]]  # not the basis order
+    assert best[0].tolist() != [
+        [rows.index(1), rows.index(0)],
+        [rows.index(1), rows.index(0)],
+    ]  # not the basis order
     assert torch.equal(values, net.pooled(X)[0])
 
 
@@ -138,8 +153,16 @@ def test_pattern_search_trains_bit_identically_to_the_general_path(shared, batch
     dist = OrthogonalPatterns(8, 12)
     X, y = dist.sample(60, seed=0) if shared else training_sets(dist, 60, 0, 4)
     a, b = (
-        train(xor_cnn(12, 6, replicas=4, seed=1, pattern_search=ps), X, y, lr=0.05, steps=150,
-              batch_size=batch_size, record_every=50, loss="hinge")
+        train(
+            xor_cnn(12, 6, replicas=4, seed=1, pattern_search=ps),
+            X,
+            y,
+            lr=0.05,
+            steps=150,
+            batch_size=batch_size,
+            record_every=50,
+            loss="hinge",
+        )
         for ps in (True, False)
     )
     _same_result(a, b)
@@ -236,12 +259,19 @@ def test_table_path_needs_repeated_patches_whatever_the_replica_count():
     assert isinstance(xor_cnn(10, 2).prepare(X), PatternTable)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: OrthogonalPatterns(6, 7).sample(300, seed=1)[0],
-    lambda: OrthogonalPatterns(10, 20, basis="random", seed=2).sample(500, seed=1)[0],
-    lambda: NoisyOrthogonalPatterns(4, 5, noise=0.5, basis="random", seed=3).sample(50, seed=1)[0],
-    lambda: torch.tensor([[0.0, 1.0], [-1.0, 2.0], [0.0, 1.0], [-1.0, -2.0], [-1.0, 2.0]]).unsqueeze(0),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: OrthogonalPatterns(6, 7).sample(300, seed=1)[0],
+        lambda: OrthogonalPatterns(10, 20, basis="random", seed=2).sample(500, seed=1)[0],
+        lambda: NoisyOrthogonalPatterns(4, 5, noise=0.5, basis="random", seed=3).sample(50, seed=1)[
+            0
+        ],
+        lambda: torch.tensor(
+            [[0.0, 1.0], [-1.0, 2.0], [0.0, 1.0], [-1.0, -2.0], [-1.0, 2.0]]
+        ).unsqueeze(0),
+    ],
+)
 def test_unique_rows_is_torch_unique(make):
     rows = make().reshape(-1, make().shape[-1])
     want, want_inverse = torch.unique(rows, dim=0, return_inverse=True)

@@ -24,12 +24,16 @@ def _grid(profile):
 def _compute(*, i, device):
     time.sleep(0.2)  # long enough for both workers to take points
     x = torch.arange(3.0) * i
-    return pd.DataFrame({"value": [float(x.sum())], "pid": [os.getpid()], "threads": [torch.get_num_threads()]})
+    return pd.DataFrame(
+        {"value": [float(x.sum())], "pid": [os.getpid()], "threads": [torch.get_num_threads()]}
+    )
 
 
 @pytest.fixture
 def toy(monkeypatch):
-    monkeypatch.setitem(sweep.REGISTRY, "toy", toy_experiment("toy", "a toy sweep", _grid, _compute))
+    monkeypatch.setitem(
+        sweep.REGISTRY, "toy", toy_experiment("toy", "a toy sweep", _grid, _compute)
+    )
     return "toy"
 
 
@@ -62,14 +66,19 @@ def test_worker_failure_propagates_and_keeps_finished_points(monkeypatch, tmp_pa
             raise RuntimeError("boom")
         return pd.DataFrame({"value": [i]})
 
-    monkeypatch.setitem(sweep.REGISTRY, "bad", toy_experiment("bad", "fails at i=3", _grid, compute))
+    monkeypatch.setitem(
+        sweep.REGISTRY, "bad", toy_experiment("bad", "fails at i=3", _grid, compute)
+    )
     cache = ResultsCache(tmp_path)
     with pytest.raises(RuntimeError, match="boom"):
         sweep.run("bad", "quick", jobs=2, cache=cache, device="cpu")
     assert sweep.cached_points("bad", "quick", cache) == (3, 4)  # every finished point is stored
 
 
-@pytest.mark.parametrize("kwargs, name", [(dict(jobs=0), "jobs"), (dict(jobs=65), "jobs"), (dict(device="tpu"), "device")])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [(dict(jobs=0), "jobs"), (dict(jobs=65), "jobs"), (dict(device="tpu"), "device")],
+)
 def test_invalid_sweep_options(toy, tmp_path, kwargs, name):
     with pytest.raises(ValueError, match=name):
         sweep.run(toy, "quick", cache=ResultsCache(tmp_path), **kwargs)
@@ -99,14 +108,26 @@ def _scaled(*, i, scale, device):
 
 
 def test_overrides_replace_a_settings_field(monkeypatch, tmp_path):
-    monkeypatch.setitem(sweep.REGISTRY, "scaled", sweep.Experiment("scaled", "i * scale", _scaled_grid, _scaled, lambda _: Scaled()))
+    monkeypatch.setitem(
+        sweep.REGISTRY,
+        "scaled",
+        sweep.Experiment("scaled", "i * scale", _scaled_grid, _scaled, lambda _: Scaled()),
+    )
     cache = ResultsCache(tmp_path)
     plain = sweep.run("scaled", "quick", cache=cache, device="cpu")
     tripled = sweep.run("scaled", "quick", cache=cache, device="cpu", scale=3.0)
-    assert plain["value"].tolist() == [0.0, 1.0, 2.0] and tripled["value"].tolist() == [0.0, 3.0, 6.0]
-    assert tripled.attrs["cached_points"] == 0 and (tripled["scale"] == 3.0).all()  # cached under their new values
+    assert plain["value"].tolist() == [0.0, 1.0, 2.0] and tripled["value"].tolist() == [
+        0.0,
+        3.0,
+        6.0,
+    ]
+    assert (
+        tripled.attrs["cached_points"] == 0 and (tripled["scale"] == 3.0).all()
+    )  # cached under their new values
     assert sweep.cached_points("scaled", "quick", cache, "cpu", scale=3.0) == (3, 3)
-    with pytest.raises(ValueError, match="'seeds' is no setting of Scaled; the settings are: scale"):
+    with pytest.raises(
+        ValueError, match="'seeds' is no setting of Scaled; the settings are: scale"
+    ):
         sweep.run("scaled", "quick", cache=cache, device="cpu", seeds=3)
     with pytest.raises(ValueError, match="scale must be"):
         sweep.run("scaled", "quick", cache=cache, device="cpu", scale=float("nan"))
@@ -115,10 +136,18 @@ def test_overrides_replace_a_settings_field(monkeypatch, tmp_path):
 def test_devices_have_their_own_cache_entries(toy, monkeypatch):
     exp = sweep.get(toy)
     cache = ResultsCache("/nonexistent")
-    paths = {cache.path(sweep.point_config(exp, "quick", {"i": 0}, dev)) for dev in ("cpu", "cuda", "cuda:0", "cuda:1")}
+    paths = {
+        cache.path(sweep.point_config(exp, "quick", {"i": 0}, dev))
+        for dev in ("cpu", "cuda", "cuda:0", "cuda:1")
+    }
     assert len(paths) == 4
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
-    for bad, message in (("cuda:1", "no GPU"), ("gpu", "'cpu', 'cuda' or 'cuda:N'"), ("cuda:-1", "'cuda:N'"), (0, "'cuda:N'")):
+    for bad, message in (
+        ("cuda:1", "no GPU"),
+        ("gpu", "'cpu', 'cuda' or 'cuda:N'"),
+        ("cuda:-1", "'cuda:N'"),
+        (0, "'cuda:N'"),
+    ):
         with pytest.raises(ValueError, match=message):
             sweep.check_device(bad)
     monkeypatch.setattr("torch.cuda.is_available", lambda: True)
@@ -138,7 +167,9 @@ def test_sweep_finds_experiments_without_importing_the_catalogue_package():
         "import lib.experiments\n"
         "print(sorted(table.items()) == sorted((n, e.module) for n, e in s.REGISTRY.items()), len(table))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     same, count = out.stdout.split()
     assert same == "True" and int(count) > 20
@@ -150,23 +181,34 @@ def test_a_cluster_device_is_checked_on_the_workers(monkeypatch):
     """With a Dask scheduler the machine that submits needs no GPU: its workers check the device."""
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     monkeypatch.delenv(sweep.SCHEDULER_ENV, raising=False)
-    assert sweep.check_options(1, "cuda:1", "tcp://127.0.0.1:1") == (1, "cuda:1", "tcp://127.0.0.1:1")
+    assert sweep.check_options(1, "cuda:1", "tcp://127.0.0.1:1") == (
+        1,
+        "cuda:1",
+        "tcp://127.0.0.1:1",
+    )
     with pytest.raises(ValueError, match="no GPU"):
         sweep.check_options(1, "cuda:1", None)
     monkeypatch.setenv(sweep.SCHEDULER_ENV, "tcp://head:8786")
     assert sweep.check_options(1, "cuda", None) == (1, "cuda", "tcp://head:8786")
-    for jobs, scheduler, message in ((2, None, "jobs must be 1"), (1, " ", "scheduler must be the address")):
+    for jobs, scheduler, message in (
+        (2, None, "jobs must be 1"),
+        (1, " ", "scheduler must be the address"),
+    ):
         with pytest.raises(ValueError, match=message):
             sweep.check_options(jobs, "cpu", scheduler)
 
 
-def test_precompute_fills_every_experiment_and_runs_then_only_read(toy, monkeypatch, tmp_path, capsys):
+def test_precompute_fills_every_experiment_and_runs_then_only_read(
+    toy, monkeypatch, tmp_path, capsys
+):
     """`python -m lib run all` (what `make book` and `make test` start with): the missing points of
     every experiment, in processes shared by all of them; the sweeps then read every point."""
     from lib.__main__ import main
 
     monkeypatch.setenv("MAXPOOL_CACHE_DIR", str(tmp_path))
-    monkeypatch.setitem(sweep.REGISTRY, "toy2", toy_experiment("toy2", "another toy", _grid, _compute))
+    monkeypatch.setitem(
+        sweep.REGISTRY, "toy2", toy_experiment("toy2", "another toy", _grid, _compute)
+    )
     assert sweep.precompute("quick", jobs=2, device="cpu", names=[toy, "toy2"]) > 0
     for name in (toy, "toy2"):
         df = sweep.run(name, "quick", device="cpu")

@@ -1,4 +1,5 @@
 """lib.tables.show: no row-number column, integers as integers, floats rounded for reading."""
+
 import math
 
 import numpy as np
@@ -16,7 +17,11 @@ def cells(styler) -> list[list[str]]:
 
 def headers(styler) -> list[str]:
     ctx = styler._translate(False, False)
-    return [cell["display_value"] for cell in ctx["head"][-1] if cell["type"] == "th" and cell.get("is_visible", True)]
+    return [
+        cell["display_value"]
+        for cell in ctx["head"][-1]
+        if cell["type"] == "th" and cell.get("is_visible", True)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -49,7 +54,9 @@ def test_format_number_keeps_decimals_of_whole_floats_when_asked():
 
 
 def test_default_index_is_hidden_and_floats_rounded():
-    df = pd.DataFrame({"m": [10, 100], "seeds": [10.0, 10.0], "error": [9.555479e-06, 0.5], "acc": [1.0, 0.95321]})
+    df = pd.DataFrame(
+        {"m": [10, 100], "seeds": [10.0, 10.0], "error": [9.555479e-06, 0.5], "acc": [1.0, 0.95321]}
+    )
     styler = show(df)
     html = styler.to_html()
     assert headers(styler) == ["m", "seeds", "error", "acc"]
@@ -61,7 +68,9 @@ def test_default_index_is_hidden_and_floats_rounded():
 
 
 def test_named_index_becomes_a_column():
-    wide = pd.DataFrame({"m": [10, 10, 100], "model": ["CNN", "FCN", "CNN"], "acc": [0.9, 0.8, 0.99]})
+    wide = pd.DataFrame(
+        {"m": [10, 10, 100], "model": ["CNN", "FCN", "CNN"], "acc": [0.9, 0.8, 0.99]}
+    )
     table = wide.pivot(index="m", columns="model", values="acc")
     styler = show(table)
     assert headers(styler) == ["m", "CNN", "FCN"]

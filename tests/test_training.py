@@ -41,7 +41,9 @@ def test_replica_alone_equals_replica_in_batch(data):
 def test_training_reduces_the_loss(data, loss, batch_size):
     (X, y), _ = data
     for net in (xor_cnn(10, 8, replicas=2, seed=1), FullyConnected(60, 32, replicas=2, seed=1)):
-        res = train(net, X, y, lr=0.05, steps=200, loss=loss, batch_size=batch_size, early_stop=False)
+        res = train(
+            net, X, y, lr=0.05, steps=200, loss=loss, batch_size=batch_size, early_stop=False
+        )
         assert (res.loss[-1] < 0.5 * res.loss[0]).all()
         assert res.steps_run == 200
 
@@ -55,7 +57,9 @@ def test_per_replica_training_sets_and_snapshots():
     res = train(net, X, y, lr=0.2, steps=500, record_every=2, loss="hinge")
     assert res.fitted.all()
     steps = [s for s, _ in res.snapshots]
-    assert steps[0] == 0 and steps[-1] == res.steps_run and set(res.snapshots[0][1]) == {"W"}  # the fixed second layer is not a parameter
+    assert (
+        steps[0] == 0 and steps[-1] == res.steps_run and set(res.snapshots[0][1]) == {"W"}
+    )  # the fixed second layer is not a parameter
 
 
 def test_loss_and_grad_values():
@@ -82,8 +86,17 @@ def test_training_without_evaluation_takes_the_same_steps(data, batch_size):
     runs = []
     for evaluate in (True, False):
         net = xor_cnn(10, 4, replicas=3, seed=1, init_std=0.1)
-        res = train(net, X, y, lr=[0.01, 0.02, 0.05], steps=25, loss="logistic", optimizer="adam",
-                    batch_size=batch_size, evaluate=evaluate)
+        res = train(
+            net,
+            X,
+            y,
+            lr=[0.01, 0.02, 0.05],
+            steps=25,
+            loss="logistic",
+            optimizer="adam",
+            batch_size=batch_size,
+            evaluate=evaluate,
+        )
         runs.append((net, res))
     (with_eval, res_eval), (without, res) = runs
     assert torch.equal(with_eval.W, without.W) and torch.equal(with_eval.a, without.a)
@@ -91,7 +104,16 @@ def test_training_without_evaluation_takes_the_same_steps(data, batch_size):
     assert res.fitted is None and res.steps_to_fit is None and res.steps_run == 25
     net = FullyConnected(60, 16, replicas=1, seed=0)
     with pytest.raises(TrainingDivergedError, match="lr"):
-        train(net, X * 1e6, y, lr=1e10, steps=50, loss="logistic", batch_size=batch_size, evaluate=False)
+        train(
+            net,
+            X * 1e6,
+            y,
+            lr=1e10,
+            steps=50,
+            loss="logistic",
+            batch_size=batch_size,
+            evaluate=False,
+        )
     with pytest.raises(ValueError, match="evaluate"):
         train(xor_cnn(10, 2), X, y, lr=0.1, steps=5, loss="hinge", evaluate=False)
 

@@ -3,6 +3,7 @@
 A bad value raises ValueError whose message names the parameter, shows the value and states the
 allowed range.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,21 +36,48 @@ MESSAGES = [
     (lambda: OrthogonalPatterns(0, 5), "n must be an integer in [1, inf), got 0"),
     (lambda: OrthogonalPatterns(4, 2), "d must be an integer in [3, inf), got 2"),
     (lambda: OrthogonalPatterns(4, 5, copies=5), "copies must be an integer in [1, 4], got 5"),
-    (lambda: OrthogonalPatterns(4, 5, p_positive=1.5), "p_positive must be a finite number in [0, 1], got 1.5"),
-    (lambda: OrthogonalPatterns(4, 5, p_positive=math.nan), "p_positive must be a finite number in [0, 1], got nan"),
-    (lambda: OrthogonalPatterns(4, 5, basis="random", seed=SEED_MAX + 1), f"seed must be an integer in [0, {SEED_MAX}]"),
+    (
+        lambda: OrthogonalPatterns(4, 5, p_positive=1.5),
+        "p_positive must be a finite number in [0, 1], got 1.5",
+    ),
+    (
+        lambda: OrthogonalPatterns(4, 5, p_positive=math.nan),
+        "p_positive must be a finite number in [0, 1], got nan",
+    ),
+    (
+        lambda: OrthogonalPatterns(4, 5, basis="random", seed=SEED_MAX + 1),
+        f"seed must be an integer in [0, {SEED_MAX}]",
+    ),
     (lambda: OrthogonalPatterns(4, 5, basis="rotated"), "basis must be one of"),
-    (lambda: OrthogonalPatterns(4, 5).sample(-1, seed=0), "m must be an integer in [0, inf), got -1"),
-    (lambda: OrthogonalPatterns(4, 5).sample(3, seed=2**40), f"seed must be an integer in [0, {SEED_MAX}], got {2**40}"),
-    (lambda: OrthogonalPatterns(4, 5).sample(10**30, seed=0), "m must be an integer in [0, inf) below 2**63"),
+    (
+        lambda: OrthogonalPatterns(4, 5).sample(-1, seed=0),
+        "m must be an integer in [0, inf), got -1",
+    ),
+    (
+        lambda: OrthogonalPatterns(4, 5).sample(3, seed=2**40),
+        f"seed must be an integer in [0, {SEED_MAX}], got {2**40}",
+    ),
+    (
+        lambda: OrthogonalPatterns(4, 5).sample(10**30, seed=0),
+        "m must be an integer in [0, inf) below 2**63",
+    ),
     (lambda: ConvPool(5, 0, second_layer="fixed"), "k must be an integer in [1, inf), got 0"),
-    (lambda: ConvPool(5, 3, second_layer="fixed"), "k must be even for a fixed, balanced second layer"),
-    (lambda: ConvPool(5, 4, radius=-1.0, second_layer="fixed", init="gaussian"), "radius must be a finite number in (0, inf], got -1.0"),
+    (
+        lambda: ConvPool(5, 3, second_layer="fixed"),
+        "k must be even for a fixed, balanced second layer",
+    ),
+    (
+        lambda: ConvPool(5, 4, radius=-1.0, second_layer="fixed", init="gaussian"),
+        "radius must be a finite number in (0, inf], got -1.0",
+    ),
     (lambda: FullyConnected(4, 3, depth=1), "depth must be an integer in [2, inf), got 1"),
     (lambda: CNN(5, 4)(torch.zeros(3, 4, 6)), "d=5"),
     (lambda: CNN(5, 4, pattern_search="yes"), "pattern_search must be"),
     (lambda: CNN(5, 4).pooled_patterns(torch.eye(5)[None]), "inputs must be a PatternTable"),
-    (lambda: CNN(5, 4).pooled_patterns(PatternTable.of(torch.eye(6)[None].repeat(1, 2, 1, 1))), "model has d=5"),
+    (
+        lambda: CNN(5, 4).pooled_patterns(PatternTable.of(torch.eye(6)[None].repeat(1, 2, 1, 1))),
+        "model has d=5",
+    ),
 ]
 
 
@@ -85,7 +113,9 @@ def test_checks_never_leak_other_error_types():
         with pytest.raises(ValueError, match="x must be an integer"):
             check_int("x", value, 0)
     assert check_int("x", INT_MAX, 0) == INT_MAX and check_seed("s", SEED_MAX) == SEED_MAX
-    with pytest.raises(ValueError, match="x must be an integer") as info:  # a huge value is not printed in full
+    with pytest.raises(
+        ValueError, match="x must be an integer"
+    ) as info:  # a huge value is not printed in full
         check_int("x", 10**5000, 0, 5)
     assert len(str(info.value)) < 200
 
@@ -113,7 +143,9 @@ def test_cache_refuses_what_it_cannot_store_exactly(tmp_path):
 def test_divergence_names_the_step_and_the_learning_rate(data):
     X, y = data
     net = FullyConnected(24, 64, depth=3, seed=0)
-    with pytest.raises(TrainingDivergedError, match=r"at step \d+ .*lr=\[1.2676506002282294e\+30\]"):
+    with pytest.raises(
+        TrainingDivergedError, match=r"at step \d+ .*lr=\[1.2676506002282294e\+30\]"
+    ):
         train(net, X * 1e6, y, lr=2.0**100, steps=100, loss="logistic", early_stop=False)
 
 
@@ -129,41 +161,77 @@ def _value_error_naming(name: str, call) -> None:
 @pytest.mark.parametrize(
     "name, make_call",
     [
-        pytest.param("y", lambda X, y: train(CNN(6, 4), X, torch.tensor(1.0), lr=0.1, steps=1), id="train-y-0d"),
-        pytest.param("y", lambda X, y: train(CNN(6, 4, replicas=2), X, torch.stack([y] * 3), lr=0.1, steps=1),
-                     id="train-y-rows"),
-        pytest.param("y", lambda X, y: accuracy(CNN(6, 4, replicas=2), X, torch.stack([y] * 3)),
-                     id="accuracy-y-rows"),
-        pytest.param("lr", lambda X, y: train(CNN(6, 4), X, y, lr=True, steps=1), id="train-lr-bool"),
-        pytest.param("lr", lambda X, y: train(CNN(6, 4), X, y, lr=[[0.1], [0.1, 0.2]], steps=1),
-                     id="train-lr-ragged"),
-        pytest.param("early_stop", lambda X, y: train(CNN(6, 4), X, y, lr=0.1, steps=1, early_stop="no"),
-                     id="train-early-stop"),
-        pytest.param("seed", lambda X, y: train(CNN(6, 4), X, y, lr=0.1, steps=1, seed=SEED_MAX + 1),
-                     id="train-seed"),
-        pytest.param("X", lambda X, y: train(CNN(6, 4), X.to(torch.complex64), y, lr=0.1, steps=1),
-                     id="train-X-complex"),
-        pytest.param("batch", lambda X, y: accuracy(CNN(6, 4), X, y, batch=0), id="accuracy-batch-0"),
-        pytest.param("batch", lambda X, y: accuracy(CNN(6, 4), X, y, batch=-1), id="accuracy-batch-neg"),
+        pytest.param(
+            "y",
+            lambda X, y: train(CNN(6, 4), X, torch.tensor(1.0), lr=0.1, steps=1),
+            id="train-y-0d",
+        ),
+        pytest.param(
+            "y",
+            lambda X, y: train(CNN(6, 4, replicas=2), X, torch.stack([y] * 3), lr=0.1, steps=1),
+            id="train-y-rows",
+        ),
+        pytest.param(
+            "y",
+            lambda X, y: accuracy(CNN(6, 4, replicas=2), X, torch.stack([y] * 3)),
+            id="accuracy-y-rows",
+        ),
+        pytest.param(
+            "lr", lambda X, y: train(CNN(6, 4), X, y, lr=True, steps=1), id="train-lr-bool"
+        ),
+        pytest.param(
+            "lr",
+            lambda X, y: train(CNN(6, 4), X, y, lr=[[0.1], [0.1, 0.2]], steps=1),
+            id="train-lr-ragged",
+        ),
+        pytest.param(
+            "early_stop",
+            lambda X, y: train(CNN(6, 4), X, y, lr=0.1, steps=1, early_stop="no"),
+            id="train-early-stop",
+        ),
+        pytest.param(
+            "seed",
+            lambda X, y: train(CNN(6, 4), X, y, lr=0.1, steps=1, seed=SEED_MAX + 1),
+            id="train-seed",
+        ),
+        pytest.param(
+            "X",
+            lambda X, y: train(CNN(6, 4), X.to(torch.complex64), y, lr=0.1, steps=1),
+            id="train-X-complex",
+        ),
+        pytest.param(
+            "batch", lambda X, y: accuracy(CNN(6, 4), X, y, batch=0), id="accuracy-batch-0"
+        ),
+        pytest.param(
+            "batch", lambda X, y: accuracy(CNN(6, 4), X, y, batch=-1), id="accuracy-batch-neg"
+        ),
         pytest.param("X", lambda X, y: accuracy(CNN(6, 4), X[:0], y[:0]), id="accuracy-empty"),
         pytest.param("model", lambda X, y: accuracy(None, X, y), id="accuracy-model"),
-        pytest.param("device", lambda X, y: CNN(6, 4, device="tpu"),
-                     id="cnn-device"),
+        pytest.param("device", lambda X, y: CNN(6, 4, device="tpu"), id="cnn-device"),
         pytest.param("seed", lambda X, y: FullyConnected(24, 2, seed=2**62), id="fcn-seed"),
-        pytest.param("radius", lambda X, y: CNN(6, 4, radius=1e300),
-                     id="cnn-radius"),
+        pytest.param("radius", lambda X, y: CNN(6, 4, radius=1e300), id="cnn-radius"),
         pytest.param("X", lambda X, y: CNN(6, 4)(torch.zeros(3, 0, 6)), id="cnn-n0"),
         pytest.param("X", lambda X, y: CNN(6, 4)(torch.full((2, 3, 6), math.nan)), id="cnn-nan"),
-        pytest.param("patterns", lambda X, y: CNN(6, 4).tables(torch.zeros(3, 5)),
-                     id="cnn-tables"),
+        pytest.param("patterns", lambda X, y: CNN(6, 4).tables(torch.zeros(3, 5)), id="cnn-tables"),
         pytest.param("name", lambda X, y: sweep.run(["first_run"]), id="run-name"),
-        pytest.param("cache", lambda X, y: sweep.run("first_run", "quick", cache="results"), id="run-cache"),
-        pytest.param("idx", lambda X, y: pattern_statistics(torch.tensor([[0, 9]]), torch.tensor([1.0]), 3),
-                     id="pattern-statistics-idx"),
-        pytest.param("y", lambda X, y: pattern_statistics(torch.tensor([[0, 1]]), torch.tensor([1.0, -1.0]), 3),
-                     id="pattern-statistics-y"),
-        pytest.param("seeds", lambda X, y: stack_samples(OrthogonalPatterns(3, 5), 3, []),
-                     id="stack-samples-seeds"),
+        pytest.param(
+            "cache", lambda X, y: sweep.run("first_run", "quick", cache="results"), id="run-cache"
+        ),
+        pytest.param(
+            "idx",
+            lambda X, y: pattern_statistics(torch.tensor([[0, 9]]), torch.tensor([1.0]), 3),
+            id="pattern-statistics-idx",
+        ),
+        pytest.param(
+            "y",
+            lambda X, y: pattern_statistics(torch.tensor([[0, 1]]), torch.tensor([1.0, -1.0]), 3),
+            id="pattern-statistics-y",
+        ),
+        pytest.param(
+            "seeds",
+            lambda X, y: stack_samples(OrthogonalPatterns(3, 5), 3, []),
+            id="stack-samples-seeds",
+        ),
     ],
 )
 def test_more_bad_inputs_name_the_parameter(data, name, make_call):

@@ -1,4 +1,5 @@
 """The book's Part II theory (lib/xor_theory.py): the XOR-paper network's reconstructed bounds."""
+
 import math
 from itertools import product
 
@@ -28,7 +29,9 @@ def test_detector_count_lower_bound_known_values_and_monotone():
     assert theory.detector_count_lower_bound(k, d, delta) == expected
     counts = [theory.detector_count_lower_bound(k, 30) for k in (1, 50, 109, 200, 1000, 5000)]
     assert counts == sorted(counts) and counts[0] == 0 and counts[-1] > counts[-2]
-    assert theory.detector_count_lower_bound(1000, 30, 0.5) >= theory.detector_count_lower_bound(1000, 30, 0.01)
+    assert theory.detector_count_lower_bound(1000, 30, 0.5) >= theory.detector_count_lower_bound(
+        1000, 30, 0.01
+    )
 
 
 def test_min_width_is_the_first_width_with_a_detector():
@@ -47,13 +50,19 @@ def test_iteration_bound_monotonicity_and_value():
     assert theory.iteration_bound(40, k, d, lr) > theory.iteration_bound(20, k, d, lr)
     assert theory.iteration_bound(m, k, d, 2 * lr) < theory.iteration_bound(m, k, d, lr)
     assert theory.iteration_bound(m, 2000, d, lr) < theory.iteration_bound(m, k, d, lr)
-    assert theory.iteration_bound(m, k, d, lr, interference=0.0) < theory.iteration_bound(m, k, d, lr)
+    assert theory.iteration_bound(m, k, d, lr, interference=0.0) < theory.iteration_bound(
+        m, k, d, lr
+    )
 
 
 def test_spurious_deviation_and_requirement_are_consistent():
     n, d, delta = 10, 30, 0.05
     m = theory.sample_size_requirement(n, d, delta=delta)
-    assert (n - 1) * theory.spurious_deviation(m, d, delta) < 1 <= (n - 1) * theory.spurious_deviation(m - 1, d, delta)
+    assert (
+        (n - 1) * theory.spurious_deviation(m, d, delta)
+        < 1
+        <= (n - 1) * theory.spurious_deviation(m - 1, d, delta)
+    )
     assert m == math.floor(2 * math.log(2 * 28 / 0.05) * 81) + 1  # 1138
     assert theory.sample_size_requirement(20, d) > m  # more patches per input need more data
     assert theory.sample_size_requirement(n, 50) > m  # more patterns need more data
@@ -64,7 +73,9 @@ def test_spurious_deviation_and_requirement_are_consistent():
 def test_test_error_bound_decreases_in_m_and_meets_delta_at_the_requirement():
     n, d = 10, 30
     values = [theory.test_error_bound(m, n, d) for m in (1, 100, 1000, 2000, 5000)]
-    assert values[0] == 1.0 and all(a >= b for a, b in zip(values, values[1:])) and values[-1] < 1e-6
+    assert (
+        values[0] == 1.0 and all(a >= b for a, b in zip(values, values[1:])) and values[-1] < 1e-6
+    )
     m = theory.sample_size_requirement(n, d, delta=0.05)
     assert theory.test_error_bound(m, n, d) <= 0.05 < theory.test_error_bound(m - 1, n, d)
     assert theory.test_error_bound(5, 1, d) == 0.0  # no spurious position, nothing to confuse
@@ -74,7 +85,9 @@ def test_sample_complexity_grows_like_d2_log_d():
     values = {d: theory.sample_complexity(d) for d in (10, 20, 40, 80)}
     for d in (10, 20, 40):
         ratio = values[2 * d] / values[d]
-        assert 4 < ratio < 6  # (2d)^2 log(2d) / (d^2 log d), with the (d - 1)^2 and constant inside log
+        assert (
+            4 < ratio < 6
+        )  # (2d)^2 log(2d) / (d^2 log d), with the (d - 1)^2 and constant inside log
     assert theory.sample_complexity(30) == theory.sample_size_requirement(30, 30)
 
 
@@ -94,7 +107,9 @@ def test_shattering_filters_realise_every_labelling(d):
 
 def test_realised_labellings_detects_a_broken_construction(monkeypatch):
     real = theory.shattering_filters
-    monkeypatch.setattr(theory, "shattering_filters", lambda d, labels: tuple(-f for f in real(d, labels)))
+    monkeypatch.setattr(
+        theory, "shattering_filters", lambda d, labels: tuple(-f for f in real(d, labels))
+    )
     realised, total = theory.realised_labellings(6)
     assert realised < total
 

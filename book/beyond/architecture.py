@@ -129,9 +129,14 @@ print("same values on both paths:", bool((fast == net.pooled(X)[0]).all()))
 
 # %% tags=["hide-input"]
 n, d = 20, 30
-rows = [{"model": f"CNN, k = {k}", "parameters": xor_cnn(d, k).num_parameters} for k in (5, 50, 500)]
+rows = [
+    {"model": f"CNN, k = {k}", "parameters": xor_cnn(d, k).num_parameters} for k in (5, 50, 500)
+]
 rows += [
-    {"model": f"FCN, depth {depth}, width {w}", "parameters": FullyConnected(n * d, w, depth=depth).num_parameters}
+    {
+        "model": f"FCN, depth {depth}, width {w}",
+        "parameters": FullyConnected(n * d, w, depth=depth).num_parameters,
+    }
     for depth, w in ((2, 100), (2, 1000), (3, 1000))
 ]
 counts = pd.DataFrame(rows).set_index("model")
@@ -170,7 +175,7 @@ glue("first_steps", float(runs["steps_to_fit"].max()), display=False)
 show(summary.to_frame())
 
 # %% mystnb={"figure": {"caption": "Training hinge loss against the GD step, one line per replica ($n=20$, $d=30$, $k=50$, $m=50$, $\\eta=0.1$). The loss starts near 1, because the small initialisation gives $N_W(x) \\approx 0$, and falls to exactly zero within a few steps for every replica. Zero is a global minimum (the log axis cannot show it, so each curve ends at its last positive value).", "name": "fig-first-loss"}}
-plotting.hinge_loss_curves(runs);
+fig = plotting.hinge_loss_curves(runs)
 
 # %% [markdown]
 # {glue:text}`first_fitted` replicas reached zero training loss, the slowest after

@@ -45,7 +45,7 @@ noisy_acc = selected_accuracy(noisy, ["model", "m", "noise"])
 show(noisy_acc.pivot_table(index="noise", columns=["model", "m"], values="mean").round(3))
 
 # %% mystnb={"figure": {"caption": "Test accuracy against the noise scale (noise norm relative to the unit pattern norm), for $m = 50$ (left) and $m = 200$ (right), mean and 95% bands over seeds. Noise scale 0 is the orthogonal distribution of the previous chapter; the table above gives the numbers.", "name": "fig-noise"}}
-plotting.accuracy_vs_noise(noisy_acc);
+fig = plotting.accuracy_vs_noise(noisy_acc)
 
 # %% [markdown]
 # Noisy patterns are outside the paper's theorems; these results are observations only. The table

@@ -71,8 +71,7 @@ fit = runs[runs["selected"]].groupby("model")["fitted"].mean()
 show(acc.pivot(index="m", columns="model", values="mean").round(3))
 
 # %% mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ (log axis), mean over seeds with 95% Student-t bands, each model at its validation-selected learning rate ($n=10$, $d=30$). The CNN is near-perfect from a few dozen points; every FCN needs one to two orders of magnitude more data. This agrees with the paper's claim E3 (CNN much better than FCN).", "name": "fig-cnn-vs-fcn"}}
-plotting.accuracy_vs_m(acc);
-
+fig = plotting.accuracy_vs_m(acc)
 # %% [markdown]
 # The table below gives, for each model, the smallest $m$ of the grid whose mean test accuracy
 # reaches 95%, its parameter count, and the fraction of its reported runs that reached zero training
@@ -83,8 +82,15 @@ star = smallest_m(acc, ["model"]).set_index("model")
 star["parameters"] = runs.groupby("model")["parameters"].first()
 star["fitted"] = fit
 star["m_star"] = star["m_star"].map(lambda v: "not reached" if np.isnan(v) else f"{v:.0f}")
-show(star.rename(columns={"m_star": "smallest m with accuracy >= 0.95", "m_max": "largest m run",
-                      "fitted": "fraction fitted"}))
+show(
+    star.rename(
+        columns={
+            "m_star": "smallest m with accuracy >= 0.95",
+            "m_max": "largest m run",
+            "fitted": "fraction fitted",
+        }
+    )
+)
 
 # %% [markdown]
 # **The criterion of the Part II scorecard.** At the smallest $m$ where the CNN's mean test accuracy is at least
@@ -135,8 +141,7 @@ gap_table["d^2 log d"] = [d**2 * np.log(d) for _, d in gap_table.index]
 show(gap_table.round(1))
 
 # %% mystnb={"figure": {"caption": "Test accuracy against $m$ for the CNN (solid) and the depth-2 FCN (dashed), one colour per $(n, d)$, mean and 95% bands over seeds. Left: more patches $n$ at $d = 30$; right: larger $d$ at $n = 10$. Compare how far the FCN curves move right as $n$ grows with the CNN curves; the table above gives the smallest $m$ reaching 95% (NaN: not reached within the grid).", "name": "fig-sample-gap"}}
-plotting.sample_gap(gap_acc, n=10, d=30);
-
+fig = plotting.sample_gap(gap_acc, n=10, d=30)
 # %% [markdown]
 # ## Why an FCN needs more data: a shattering argument
 #
@@ -189,11 +194,19 @@ plotting.sample_gap(gap_acc, n=10, d=30);
 
 # %%
 shatter = lib.run("fcn_shattering")
-counts = pd.DataFrame([{"n": n, "d": d, **count_support(n, d)} for n, d in ((3, 5), (4, 6), (10, 30), (20, 30))])
+counts = pd.DataFrame(
+    [{"n": n, "d": d, **count_support(n, d)} for n, d in ((3, 5), (4, 6), (10, 30), (20, 30))]
+)
 show(counts)
 
 # %% tags=["hide-input"]
-show(shatter.groupby(["n", "d", "inputs", "pattern_sets", "labels", "method"])[["train_accuracy", "fitted"]].mean().round(3))
+show(
+    shatter.groupby(["n", "d", "inputs", "pattern_sets", "labels", "method"])[
+        ["train_accuracy", "fitted"]
+    ]
+    .mean()
+    .round(3)
+)
 
 # %% [markdown]
 # The explicit network and the GD-trained FCN fit every labelling, true or random, of every input of

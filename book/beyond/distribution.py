@@ -78,8 +78,7 @@ dist
 # $d=30$.
 
 # %% mystnb={"figure": {"caption": "Sixteen draws from the distribution ($n=10$, $d=30$), one row per image and one column per patch position. The number in each cell is the index of the patch's pattern. Each positive image (top) holds $p_+$ (0, blue) exactly once and never $p_-$. Each negative image (bottom) holds $p_-$ (1, orange) exactly once and never $p_+$. The spurious patterns (grey) look alike in both classes.", "name": "fig-samples"}}
-plotting.pattern_samples(dist, per_class=8, seed=0);
-
+fig = plotting.pattern_samples(dist, per_class=8, seed=0)
 # %% [markdown]
 # ## The label rule, checked on many samples
 #
@@ -115,8 +114,7 @@ show(pd.Series(checks, name="holds on 20,000 draws").to_frame())
 # generalization analysis has to control.
 
 # %% mystnb={"figure": {"caption": "Fraction of positive (blue) and negative (orange) points that contain each pattern, in a training set of $m=50$ (left) and of $m=5{,}000$ (right) points. The discriminative patterns 0 and 1 are perfectly separated. The spurious patterns 2 to 29 occur equally often in both classes on average (dashed line: the exact probability). With $m=50$ their empirical frequencies differ between the classes by chance, and with $m=5{,}000$ the difference is small.", "name": "fig-frequencies"}}
-plotting.pattern_frequencies(dist, (50, 5000), seed=2);
-
+fig = plotting.pattern_frequencies(dist, (50, 5000), seed=2)
 # %% tags=["remove-cell"]
 glue("p_spurious", 1 - (1 - 1 / (d - 2)) ** (n - 1), display=False)
 
@@ -130,7 +128,12 @@ glue("p_spurious", 1 - (1 - 1 / (d - 2)) ** (n - 1), display=False)
 # values are refused with a message that names the parameter:
 
 # %%
-for bad in (dict(n=0, d=30), dict(n=10, d=2), dict(n=10, d=30, p_positive=1.5), dict(n=10, d=30, copies=11)):
+for bad in (
+    dict(n=0, d=30),
+    dict(n=10, d=2),
+    dict(n=10, d=30, p_positive=1.5),
+    dict(n=10, d=30, copies=11),
+):
     try:
         OrthogonalPatterns(**bad)
     except ValueError as err:

@@ -156,9 +156,13 @@ N, D = 10, 30
 # %% tags=["remove-input"]
 req = pd.DataFrame(
     [
-        {"n": N, "d": D, "m_req (delta = 0.05)": theory.sample_size_requirement(N, D),
-         "test-error bound at m = 20": theory.test_error_bound(20, N, D),
-         "test-error bound at m = 1200": theory.test_error_bound(1200, N, D)},
+        {
+            "n": N,
+            "d": D,
+            "m_req (delta = 0.05)": theory.sample_size_requirement(N, D),
+            "test-error bound at m = 20": theory.test_error_bound(20, N, D),
+            "test-error bound at m = 1200": theory.test_error_bound(1200, N, D),
+        },
     ]
 ).set_index(["n", "d"])
 glue("m_req", theory.sample_size_requirement(N, D), display=False)
@@ -193,8 +197,7 @@ glue("acc_fixed_khi", float(fixed.loc[fixed.index.max(), "mean"]), display=False
 glue("acc_fixed_khi_ci", float(fixed.loc[fixed.index.max(), "ci95"]), display=False)
 
 # %% mystnb={"figure": {"caption": "Test accuracy against the number of filters per sign $k$ at $m = 20$ training points (mean and 95% CI over 20 seeds, 2,000 test points each). With $\\eta = 2/k$ (blue) accuracy rises from $k = 1$ to $k \\approx 5$ and then stays within about one percent of 1 up to $k = 1{,}000$: over-parameterization does not hurt, as Theorem 5.1 of the paper states for its own network, though the largest widths lose a few tenths of a percent. With a fixed $\\eta = 0.1$ (orange) the largest width degrades clearly: the claim needs the step size to shrink with $k$. The T-GEN bound at this $m$ is vacuous (error bound 1).", "name": "fig-gen-width"}}
-plotting.accuracy_vs_width(acc_k);
-
+fig = plotting.accuracy_vs_width(acc_k)
 # %% [markdown]
 # With $\eta = 2/k$, the test accuracy is {glue:text}`acc_k2:.4f` ± {glue:text}`acc_k2_ci:.4f` at
 # $k = 2$ and {glue:text}`acc_khi:.4f` ± {glue:text}`acc_khi_ci:.4f` at $k =$ {glue:text}`k_hi`
@@ -217,15 +220,21 @@ show(acc_m.pivot(index="m", columns="k", values="mean"))
 
 # %% tags=["remove-cell"]
 at_req = samples[samples["m"] >= samples["m_required"]]
-glue("acc_at_req", float(at_req["test_accuracy"].min()) if len(at_req) else float("nan"), display=False)
+glue(
+    "acc_at_req",
+    float(at_req["test_accuracy"].min()) if len(at_req) else float("nan"),
+    display=False,
+)
 first_99 = acc_m[acc_m["mean"] >= 0.99].groupby("k")["m"].min()
 glue("m99_k20", int(first_99.get(20, -1)), display=False)
-glue("req_ratio", theory.sample_size_requirement(N, D) / float(first_99.get(20, np.nan)),
-     display=False)
+glue(
+    "req_ratio",
+    theory.sample_size_requirement(N, D) / float(first_99.get(20, np.nan)),
+    display=False,
+)
 
 # %% mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ for three widths (mean and 95% CI over 20 seeds), with the T-GEN guarantee: the accuracy lower bound $1 - $ (test-error bound) (black) and the requirement $m_{\\text{req}}$ (dotted). The bound is correct (every measured curve lies above it) but vacuous until $m \\approx 1{,}000$, while all three widths reach 99% accuracy with a few tens of points. The three widths behave alike, as a bound without $k$ predicts.", "name": "fig-gen-samples"}}
-plotting.accuracy_vs_m_with_guarantee(acc_m, n=N, d=D);
-
+fig = plotting.accuracy_vs_m_with_guarantee(acc_m, n=N, d=D)
 # %% [markdown]
 # With $k = 20$ the mean accuracy first reaches 99% at $m =$ {glue:text}`m99_k20`, a factor of
 # {glue:text}`req_ratio:.0f` below the requirement $m_{\text{req}} =$ {glue:text}`m_req`. Beyond
@@ -249,8 +258,7 @@ m_star["d^2 log d"] = [d**2 * np.log(d) for d in m_star.index]
 show(m_star)
 
 # %% mystnb={"figure": {"caption": "Left: test accuracy against $m$ for several pattern dimensions $d$ ($n = d/2$, $k = 50$, mean and 95% CI over 10 seeds). Right: the measured $m^*(d)$ (smallest $m$ of the grid with mean accuracy at least 99%) against the T-SC requirement $m_{\\text{req}}(d, d, 0.05)$ (an $O(d^2 \\log d)$ curve). The measured need grows with $d$ and stays far below the bound, consistent with an upper bound of order $d^2 \\log d$; our grid is too coarse to measure the exponent.", "name": "fig-gen-sc"}}
-plotting.sample_complexity_vs_d(acc_d, m_star["m_star"]);
-
+fig = plotting.sample_complexity_vs_d(acc_d, m_star["m_star"])
 # %% [markdown]
 # ## The pattern statistics view (PSI)
 #
@@ -263,9 +271,20 @@ plotting.sample_complexity_vs_d(acc_d, m_star["m_star"]);
 # %%
 psi = lib.run("gen_psi")
 spur = psi[psi["kind"] == "spurious"]
-corr = spur.groupby(["m", "replica"]).apply(lambda g: np.corrcoef(g["delta"], g["score"])[0, 1], include_groups=False).rename("corr").reset_index()
+corr = (
+    spur.groupby(["m", "replica"])
+    .apply(lambda g: np.corrcoef(g["delta"], g["score"])[0, 1], include_groups=False)
+    .rename("corr")
+    .reset_index()
+)
 corr_summary = summarize(corr, ["m"], "corr")
-max_spur = spur.assign(abs_score=spur["score"].abs()).groupby(["m", "replica"])["abs_score"].max().rename("max_abs").reset_index()
+max_spur = (
+    spur.assign(abs_score=spur["score"].abs())
+    .groupby(["m", "replica"])["abs_score"]
+    .max()
+    .rename("max_abs")
+    .reset_index()
+)
 max_summary = summarize(max_spur, ["m"], "max_abs")
 disc = psi[psi["kind"] != "spurious"].groupby("kind")["score"].agg(["mean", "min", "max"])
 show(corr_summary.merge(max_summary, on="m", suffixes=("_corr", "_max_abs_spurious")))
@@ -279,8 +298,7 @@ glue("psi_max_small_m", float(max_summary["mean"].iloc[0]), display=False)
 glue("psi_max_large_m", float(max_summary["mean"].iloc[-1]), display=False)
 
 # %% mystnb={"figure": {"caption": "PSI. Left: the learned score $s_p$ of each spurious pattern (grey dots, all seeds, $m = 20$) against its training statistic $\\Delta_p = \\hat p^+_p - \\hat p^-_p$, with $p_+$ and $p_-$ marked; the spurious scores lie close to a line through the origin, the discriminative ones far outside. Middle: Pearson correlation between $s_p$ and $\\Delta_p$ over the spurious patterns, per seed (mean and 95% CI). Right: the largest spurious score, which shrinks as $m$ grows, because $\\Delta_p \\to 0$. This agrees with the PSI picture of the paper's earlier versions.", "name": "fig-gen-psi"}}
-plotting.psi_scores(psi, corr_summary, max_summary);
-
+fig = plotting.psi_scores(psi, corr_summary, max_summary)
 # %% [markdown]
 # The correlation between $s_p$ and $\Delta_p$ over the spurious patterns is
 # {glue:text}`psi_corr_mean:.3f` on average over all seeds and sample sizes, and at least
@@ -309,8 +327,7 @@ glue("two_ok_runs", int(per_run["all"].sum()), display=False)
 glue("two_runs", int(two["replica"].nunique()), display=False)
 
 # %% mystnb={"figure": {"caption": "T-PSI-2pts: learned scores $s_p$ after training on one positive and one negative point (50 seeds, $k = 50$), grouped by where pattern $p$ occurs. Patterns only in the positive point get scores at or above their tiny initial ones, patterns only in the negative point scores at or below, patterns in neither keep their initial score, and the discriminative patterns dominate, exactly as the two-point theorem of the paper's first version states.", "name": "fig-gen-psi2"}}
-plotting.two_point_scores(two);
-
+fig = plotting.two_point_scores(two)
 # %% [markdown]
 # Every prediction of {prf:ref}`thm-psi-2pts` holds at once in {glue:text}`two_ok_runs` of the
 # {glue:text}`two_runs` runs (the table above says which predictions, if any, fail somewhere).
@@ -325,7 +342,14 @@ plotting.two_point_scores(two);
 # %%
 realised, total = theory.realised_labellings(8)
 vc = pd.DataFrame(
-    [{"d": d, "VC lower bound (k large)": theory.vc_lower_bound(d, 10**12), "T-SC requirement": theory.sample_complexity(d)} for d in (10, 20, 30, 50, 100)]
+    [
+        {
+            "d": d,
+            "VC lower bound (k large)": theory.vc_lower_bound(d, 10**12),
+            "T-SC requirement": theory.sample_complexity(d),
+        }
+        for d in (10, 20, 30, 50, 100)
+    ]
 ).set_index("d")
 show(vc)
 

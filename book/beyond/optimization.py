@@ -149,10 +149,14 @@ show(theory_table)
 # %%
 fit = lib.run("opt_fit")
 rate = fit.groupby(["k", "m"])["fitted"].agg(["sum", "count"]).reset_index()
-rate[["fraction", "low", "high"]] = [wilson_ci(int(s), int(c)) for s, c in zip(rate["sum"], rate["count"])]
+rate[["fraction", "low", "high"]] = [
+    wilson_ci(int(s), int(c)) for s, c in zip(rate["sum"], rate["count"])
+]
 fitted_steps = fit[fit["fitted"]]
 steps_table = fitted_steps.groupby(["k", "m"]).agg(
-    median_steps=("steps_to_fit", "median"), max_steps=("steps_to_fit", "max"), bound=("bound", "first")
+    median_steps=("steps_to_fit", "median"),
+    max_steps=("steps_to_fit", "max"),
+    bound=("bound", "first"),
 )
 theorem_runs = fit[fit["k"] >= fit["min_width"]]
 show(rate.set_index(["k", "m"])[["sum", "count", "fraction", "low", "high"]].join(steps_table))
@@ -161,7 +165,11 @@ show(rate.set_index(["k", "m"])[["sum", "count", "fraction", "low", "high"]].joi
 glue("fit_all", f"{int(fit['fitted'].sum())} / {len(fit)}", display=False)
 glue("fit_all_frac", float(fit["fitted"].mean()), display=False)
 glue("fit_theorem", f"{int(theorem_runs['fitted'].sum())} / {len(theorem_runs)}", display=False)
-glue("fit_k_small", f"{int(fit[fit['k'] == 1]['fitted'].sum())} / {int((fit['k'] == 1).sum())}", display=False)
+glue(
+    "fit_k_small",
+    f"{int(fit[fit['k'] == 1]['fitted'].sum())} / {int((fit['k'] == 1).sum())}",
+    display=False,
+)
 glue("max_steps", int(fitted_steps["steps_to_fit"].max()), display=False)
 glue("max_steps_theorem", int(theorem_runs["steps_to_fit"].max()), display=False)
 glue("min_bound", float(theorem_runs["bound"].min()), display=False)
@@ -169,8 +177,7 @@ ratio = theorem_runs["bound"] / theorem_runs["steps_to_fit"].clip(lower=1)
 glue("bound_ratio", float(ratio.min()), display=False)
 
 # %% mystnb={"figure": {"caption": "Left: fraction of runs that reach zero training hinge loss within 2,000 GD steps, against the width $k$ (95% Wilson intervals; 20 seeds per point in the full profile). Right: GD steps needed by the runs that fit (dots, one per run) and the T-OPT bound (lines; infinite, so not drawn, for $k$ below $k_{\\min}$, the dotted vertical line). From $k = 5$ up every run fits, in at most a few tens of steps; the bound holds wherever it applies but is loose by two to three orders of magnitude. The failures at $k \\le 2$ lie outside the theorem, as it predicts.", "name": "fig-opt-fit"}}
-plotting.fit_rate_and_steps(rate, fit);
-
+fig = plotting.fit_rate_and_steps(rate, fit)
 # %% [markdown]
 # Over all widths, {glue:text}`fit_all` runs reached zero training loss (fraction
 # {glue:text}`fit_all_frac:.3f`); with $k \ge k_{\min}$, the theorem's regime, {glue:text}`fit_theorem`
@@ -191,8 +198,7 @@ plotting.fit_rate_and_steps(rate, fit);
 # maximum with $c_I$.
 
 # %% mystnb={"figure": {"caption": "Largest interference $\\max_t I(t)$ of each run against the width $k$, and the value $c_I = 1$ that the T-OPT bound assumes (dashed). Where the dots lie above the line, the assumption of the book's theorem fails and its bound is not proved for that run. The measured step counts stay far below the bound even there (see the table below).", "name": "fig-opt-interference"}}
-plotting.interference_vs_width(fit);
-
+fig = plotting.interference_vs_width(fit)
 # %%
 interference = fit.groupby("k").agg(
     median_interference=("interference", "median"),
@@ -209,8 +215,11 @@ above = theorem_runs[theorem_runs["interference"] > 1]
 glue("intf_above", f"{len(above)} / {len(theorem_runs)}", display=False)
 glue("intf_max", float(theorem_runs["interference"].max()), display=False)
 ok = theorem_runs[theorem_runs["fitted"]]
-glue("bound_measured_ok", bool((ok["steps_to_fit"] <= ok["bound_measured_interference"]).all()),
-     display=False)
+glue(
+    "bound_measured_ok",
+    bool((ok["steps_to_fit"] <= ok["bound_measured_interference"]).all()),
+    display=False,
+)
 
 # %% [markdown]
 # In the theorem's regime, {glue:text}`intf_above` runs exceed $c_I = 1$ (largest interference
@@ -237,12 +246,14 @@ show(dyn.groupby("step")["train_loss"].first().to_frame().T)
 glue("dyn_steps", last_step, display=False)
 
 # %% mystnb={"figure": {"caption": "Dot products between each filter (rows) and each pattern (columns; $p_+ = o_0$, $p_- = o_1$, then the spurious patterns) at initialisation, after one step and at the end of training (zero loss) (linear colour scale; the initial values, of order $10^{-3}$, are invisible at this scale). Top: the $w$-filters (output weight $+1$); bottom: the $u$-filters ($-1$). Training raises the $p_+$ entry (column 0) of a few $w$-filters and the $p_-$ entry (column 1) of a few $u$-filters to a few tenths (dark cells), while the spurious entries stay much smaller (faint cells): a minority of filters become detectors, as in the paper's analysis.", "name": "fig-opt-heatmaps"}}
-plotting.filter_pattern_heatmaps(dyn, [0, 1, last_step]);
-
+fig = plotting.filter_pattern_heatmaps(dyn, [0, 1, last_step])
 # %% tags=["remove-cell"]
 own = {"w": 0, "u": 1}
-dyn["kind"] = np.where(dyn["pattern"] == dyn["sign"].map(own), "discriminative",
-                       np.where(dyn["pattern"] >= 2, "spurious", "other discriminative"))
+dyn["kind"] = np.where(
+    dyn["pattern"] == dyn["sign"].map(own),
+    "discriminative",
+    np.where(dyn["pattern"] >= 2, "spurious", "other discriminative"),
+)
 share = dyn.groupby(["step", "sign", "kind"])["wins"].sum().unstack("kind").fillna(0.0) / k_dyn
 share["no active patch"] = 1 - share.sum(axis=1)
 for sign in ("w", "u"):
@@ -250,8 +261,7 @@ for sign in ("w", "u"):
     glue(f"share_{sign}_end", float(share.loc[(last_step, sign), "discriminative"]), display=False)
 
 # %% mystnb={"figure": {"caption": "Left: the max-pooling winners of the filters on the points of their own class: the share of (filter, point) pairs whose winner is the filter's discriminative pattern ($p_+$ for $w$, $p_-$ for $u$), a spurious pattern, or no active patch. The discriminative share grows during the first steps, but only a minority of filters become detectors; the others keep winning on spurious patterns. Right: the largest dot product with the discriminative pattern and the largest absolute dot product with a spurious pattern, over the filters of each sign: the detectors grow until the loss is zero, the spurious dot products stay several times smaller. This is the mechanism of the proof sketch: a few detectors carry the margin.", "name": "fig-opt-winners"}}
-plotting.detector_winners(dyn, share);
-
+fig = plotting.detector_winners(dyn, share)
 # %% [markdown]
 # The run reaches zero loss after {glue:text}`dyn_steps` steps. The share of (filter, own-class point)
 # pairs won by the discriminative pattern grows from {glue:text}`share_w_0:.2f` to
@@ -298,7 +308,7 @@ big_lr = outside.xs(out["init_std"].min(), level="init_std").iloc[-1]
 glue("out_big_lr_acc", float(big_lr["test_accuracy"]), display=False)
 
 # %% mystnb={"figure": {"caption": "Outside the theorem's assumptions ($k = 200$, $m = 20$, 20 seeds; mean and 95% CI). Left: largest interference, far above $c_I = 1$ for large $\\sigma_g$ or large $\\eta$. Middle: GD steps to zero loss (runs that fit). Right: test accuracy. Optimization survives: every run still reaches zero training loss, though a large initialisation needs many more steps. What breaks is generalization, which the optimization theorem does not promise.", "name": "fig-opt-outside"}}
-plotting.outside_regime(out);
+fig = plotting.outside_regime(out)
 
 # %% [markdown]
 # At the default setting the test accuracy is {glue:text}`out_base_acc:.3f`. Across all settings

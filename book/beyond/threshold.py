@@ -45,8 +45,11 @@ from lib.tables import show
 
 plotting.set_theme()
 profile = lib.current_profile()
-LABELS = {"theorem": "LW_CNN, Theorem 5.1's steps", "relaxed": "LW_CNN, §7's relaxed steps",
-          "adam": "ConvPool end to end, Adam"}
+LABELS = {
+    "theorem": "LW_CNN, Theorem 5.1's steps",
+    "relaxed": "LW_CNN, §7's relaxed steps",
+    "adam": "ConvPool end to end, Adam",
+}
 
 # %% [markdown]
 # ```{admonition} The measurement and our choices
@@ -76,8 +79,10 @@ LABELS = {"theorem": "LW_CNN, Theorem 5.1's steps", "relaxed": "LW_CNN, §7's re
 # %%
 df = lib.run("k_threshold")
 table, modes = threshold.thresholds(df), threshold.failure_modes(df)
-print(f"profile {profile}: d in {sorted(table.d.unique().tolist())}, {int(df.seeds.iloc[0])} seeds per probe, "
-      f"{int(table.probes.sum())} probes; relaxed steps {LW}")
+print(
+    f"profile {profile}: d in {sorted(table.d.unique().tolist())}, {int(df.seeds.iloc[0])} seeds per probe, "
+    f"{int(table.probes.sum())} probes; relaxed steps {LW}"
+)
 
 # %% tags=["remove-cell"]
 for name, value in threshold.chapter_facts(df).items():
@@ -101,7 +106,10 @@ show(wide.astype(int).rename_axis(columns=None))
 fig = plotting.channel_threshold_figure(table, LABELS)
 
 # %%
-fits = pd.DataFrame({LABELS[c]: threshold.exponent(table, c) for c in LABELS}, index=["exponent", "95% low", "95% high"])
+fits = pd.DataFrame(
+    {LABELS[c]: threshold.exponent(table, c) for c in LABELS},
+    index=["exponent", "95% low", "95% high"],
+)
 show(fits.T.round(2))
 
 # %% [markdown]
@@ -129,8 +137,12 @@ show(fits.T.round(2))
 # %%
 assert (modes["seeds"] == modes[["works", *threshold.MODES]].sum(axis=1)).all()  # one mode per seed
 theorem_steps = df[df.choice == "theorem"]
-assert (theorem_steps.lucky_stopped == 0).all(), "a lucky filter stopped detecting with the theorem's steps (Lemma 5.3)"
-show(modes.groupby(level="choice", sort=False).sum().rename(index=LABELS).T.rename_axis(columns=None))
+assert (theorem_steps.lucky_stopped == 0).all(), (
+    "a lucky filter stopped detecting with the theorem's steps (Lemma 5.3)"
+)
+show(
+    modes.groupby(level="choice", sort=False).sum().rename(index=LABELS).T.rename_axis(columns=None)
+)
 
 # %% tags=["hide-output"]
 show(modes)

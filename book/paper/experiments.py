@@ -47,14 +47,32 @@ s3a, s3c = lib.settings_for("fig3a"), lib.settings_for("fig3c")
 conv = ConvPool(s3a.d, s3a.k)
 counts = pd.DataFrame(
     [{"model": "ConvPool", "n": "any", "width": s3a.k, "parameters": conv.num_parameters}]
-    + [{"model": "MLP", "n": n, "width": MLP.matching(conv, n).width, "parameters": MLP.matching(conv, n).num_parameters}
-       for n in (2, 5, 10, 20, 50)]
+    + [
+        {
+            "model": "MLP",
+            "n": n,
+            "width": MLP.matching(conv, n).width,
+            "parameters": MLP.matching(conv, n).num_parameters,
+        }
+        for n in (2, 5, 10, 20, 50)
+    ]
     + [{"model": "SVM", "n": 10, "width": 0, "parameters": 10 * s3a.d}]
 )
-pages.glue_facts("s", {"k": s3a.k, "conv_params": conv.num_parameters, "mlp_width": MLP.matching(conv, 10).width,
-                       "mlp_params": MLP.matching(conv, 10).num_parameters, "mnist_max_steps": s3c.max_steps,
-                       "mnist_seeds": s3c.seeds, "svm_max_m": s3c.svm_max_m,
-                       "band_3b_10": paper_values.published("fig3b").query("m == 10 and model == 'ConvPool'").band.item()})
+pages.glue_facts(
+    "s",
+    {
+        "k": s3a.k,
+        "conv_params": conv.num_parameters,
+        "mlp_width": MLP.matching(conv, 10).width,
+        "mlp_params": MLP.matching(conv, 10).num_parameters,
+        "mnist_max_steps": s3c.max_steps,
+        "mnist_seeds": s3c.seeds,
+        "svm_max_m": s3c.svm_max_m,
+        "band_3b_10": paper_values.published("fig3b")
+        .query("m == 10 and model == 'ConvPool'")
+        .band.item(),
+    },
+)
 assert conv.num_parameters == s3a.k * s3a.d + s3a.k == 10_500
 counts
 
@@ -133,7 +151,11 @@ for figure in FIGURES:
     sel = selection(lib.settings_for(figure))
     pick = chosen(sel)
     picks[figure] = pick
-    mean = sel.fillna({"radius": 0.0}).groupby(["model", "lr", "radius"])[["val_error", "val_loss"]].mean()
+    mean = (
+        sel.fillna({"radius": 0.0})
+        .groupby(["model", "lr", "radius"])[["val_error", "val_loss"]]
+        .mean()
+    )
     tables.append(mean.assign(figure=figure).reset_index())
     for model in ("ConvPool", "MLP"):
         glue(f"{figure}_{model}_lr", pick[model]["lr"], display=False)
@@ -176,13 +198,18 @@ selections.round(3)
 fig3a = lib.run("fig3a")
 fig3a_claim = claims.paper_figure(fig3a, "fig3a")
 side3a = compare.side_by_side(fig3a, "fig3a")
-pages.glue_facts("fig3a", {"verdict": fig3a_claim.verdict, "ours": fig3a_claim.ours,
-                         **compare.figure_facts(fig3a, "fig3a", selection(fig3a.attrs["settings"]))})
+pages.glue_facts(
+    "fig3a",
+    {
+        "verdict": fig3a_claim.verdict,
+        "ours": fig3a_claim.ours,
+        **compare.figure_facts(fig3a, "fig3a", selection(fig3a.attrs["settings"])),
+    },
+)
 side3a.round(3)
 
 # %% mystnb={"figure": {"caption": "Fig. 3a, ours beside the paper's. Test error against the number of training points $m$: our mean over seeds (dots and line) with a band of one standard deviation, and the paper's values (open diamonds, read off its figure, ±0.01). Look at whether ConvPool stays far below both baselines at every $m$, and whether each line passes through the diamonds of its colour.", "name": "fig-paper-3a"}}
-plotting.paper_figure(fig3a, "fig3a");
-
+plotting.paper_figure(fig3a, "fig3a")
 # %% [markdown]
 # Measured: {glue:text}`fig3a_ours`. Verdict: **{glue:text}`fig3a_verdict`**. Where ours differ from
 # the paper: {glue:text}`fig3a_diff`. Of the ConvPool and MLP runs, {glue:text}`fig3a_net_train_zero:.0%`
@@ -199,23 +226,38 @@ plotting.paper_figure(fig3a, "fig3a");
 fig3b = lib.run("fig3b")
 fig3b_claim = claims.paper_figure(fig3b, "fig3b")
 side3b = compare.side_by_side(fig3b, "fig3b")
-pages.glue_facts("fig3b", {"verdict": fig3b_claim.verdict, "ours": fig3b_claim.ours,
-                         **compare.figure_facts(fig3b, "fig3b", selection(fig3b.attrs["settings"]))})
+pages.glue_facts(
+    "fig3b",
+    {
+        "verdict": fig3b_claim.verdict,
+        "ours": fig3b_claim.ours,
+        **compare.figure_facts(fig3b, "fig3b", selection(fig3b.attrs["settings"])),
+    },
+)
 svm3b = fig3b[fig3b.model == "SVM"]
 soft = svm3b[svm3b.svm != "hard"]
-glue("fig3b_separable", (f"Some training sets stop being separable through the origin from m = {int(soft.m.min())} on "
-                         f"({len(soft)} of {len(svm3b)} SVM fits; there the SVM is the soft margin)") if len(soft) else
-     "Every training set of this profile is separable through the origin (the SVM is a hard margin throughout)",
-     display=False)
+glue(
+    "fig3b_separable",
+    (
+        f"Some training sets stop being separable through the origin from m = {int(soft.m.min())} on "
+        f"({len(soft)} of {len(svm3b)} SVM fits; there the SVM is the soft margin)"
+    )
+    if len(soft)
+    else "Every training set of this profile is separable through the origin (the SVM is a hard margin throughout)",
+    display=False,
+)
 glue("fig3b_svm_train", float(svm3b[svm3b.m == svm3b.m.max()].train_error.mean()), display=False)
 glue("fig3b_m_max", int(svm3b.m.max()), display=False)
-pd.concat([side3b.set_index(["m", "model"]),
-           fig3b.groupby(["m", "model"]).train_error.mean().rename("train error (ours)")], axis=1).dropna(
-    subset=["paper"]).reset_index().round(3)
+pd.concat(
+    [
+        side3b.set_index(["m", "model"]),
+        fig3b.groupby(["m", "model"]).train_error.mean().rename("train error (ours)"),
+    ],
+    axis=1,
+).dropna(subset=["paper"]).reset_index().round(3)
 
 # %% mystnb={"figure": {"caption": "Fig. 3b, ours beside the paper's: as Fig. 3a with noise $v$ on every patch (uniform direction, norm uniform on $[0, 1]$). Look at ConvPool near zero from $m = 100$ on, and at whether our MLP and SVM curves pass through the paper's bars.", "name": "fig-paper-3b"}}
-plotting.paper_figure(fig3b, "fig3b");
-
+plotting.paper_figure(fig3b, "fig3b")
 # %% [markdown]
 # Measured: {glue:text}`fig3b_ours`. Verdict: **{glue:text}`fig3b_verdict`**. Where ours differ from
 # the paper: {glue:text}`fig3b_diff`. {glue:text}`fig3b_separable`. At
@@ -236,13 +278,18 @@ plotting.paper_figure(fig3b, "fig3b");
 fig5 = lib.run("fig5")
 fig5_claim = claims.paper_figure(fig5, "fig5")
 side5 = compare.side_by_side(fig5, "fig5")
-pages.glue_facts("fig5", {"verdict": fig5_claim.verdict, "ours": fig5_claim.ours,
-                         **compare.figure_facts(fig5, "fig5", selection(fig5.attrs["settings"]))})
+pages.glue_facts(
+    "fig5",
+    {
+        "verdict": fig5_claim.verdict,
+        "ours": fig5_claim.ours,
+        **compare.figure_facts(fig5, "fig5", selection(fig5.attrs["settings"])),
+    },
+)
 side5.round(3)
 
 # %% mystnb={"figure": {"caption": "Fig. 5, ours beside the paper's: test error against the number of patches $n$ at $m = 50$ (noise of norm uniform on $[0, 1]$), the MLP's width adjusted at each $n$ to keep ConvPool's parameter count. Look at the baselines climbing to chance (0.5) as $n$ grows while ConvPool rises only slightly.", "name": "fig-paper-5"}}
-plotting.paper_figure(fig5, "fig5", x="n");
-
+plotting.paper_figure(fig5, "fig5", x="n")
 # %% [markdown]
 # Measured: {glue:text}`fig5_ours`. Verdict: **{glue:text}`fig5_verdict`**. Where ours differ from the
 # paper: {glue:text}`fig5_diff`. Computing the figure's points took
@@ -269,8 +316,7 @@ conv_mn = ConvPool(mnist.d, s3c.k)
 glue("mnist_mlp_width", MLP.matching(conv_mn, mnist.n).width, display=False)
 glue("mnist_conv_params", conv_mn.num_parameters, display=False)
 assert set(mnist.pools[5].tolist()).isdisjoint(lib.MnistPatterns(pool="test").pools[5].tolist())
-plotting.mnist_inputs(mnist, Xmn, ymn);
-
+plotting.mnist_inputs(mnist, Xmn, ymn)
 # %% [markdown]
 # The training pool holds {glue:text}`mnist_pool:,` images, so the training sets reuse images: each
 # appears on average {glue:text}`mnist_reuse_1k:.1f` times in a set of $m = 1{,}000$ points and
@@ -280,15 +326,24 @@ plotting.mnist_inputs(mnist, Xmn, ymn);
 fig3c = lib.run("fig3c")
 fig3c_claim = claims.paper_figure(fig3c, "fig3c")
 side3c = compare.side_by_side(fig3c, "fig3c")
-pages.glue_facts("fig3c", {"verdict": fig3c_claim.verdict, "ours": fig3c_claim.ours,
-                         **compare.figure_facts(fig3c, "fig3c", selection(fig3c.attrs["settings"]))})
-pd.concat([side3c.set_index(["m", "model"]),
-           fig3c.groupby(["m", "model"]).train_error.mean().rename("train error (ours)")], axis=1).dropna(
-    subset=["paper"]).reset_index().round(3)
+pages.glue_facts(
+    "fig3c",
+    {
+        "verdict": fig3c_claim.verdict,
+        "ours": fig3c_claim.ours,
+        **compare.figure_facts(fig3c, "fig3c", selection(fig3c.attrs["settings"])),
+    },
+)
+pd.concat(
+    [
+        side3c.set_index(["m", "model"]),
+        fig3c.groupby(["m", "model"]).train_error.mean().rename("train error (ours)"),
+    ],
+    axis=1,
+).dropna(subset=["paper"]).reset_index().round(3)
 
 # %% mystnb={"figure": {"caption": "Fig. 3c, ours beside the paper's: test error against $m$ on the MNIST task (our SVM only up to $m = 1{,}000$). Look at whether ConvPool stays below both baselines at every $m$, and at where each of our curves sits against the diamonds of its colour.", "name": "fig-paper-3c"}}
-plotting.paper_figure(fig3c, "fig3c");
-
+plotting.paper_figure(fig3c, "fig3c")
 # %% [markdown]
 # Measured: {glue:text}`fig3c_ours`. Verdict: **{glue:text}`fig3c_verdict`**. Where ours differ from
 # the paper: {glue:text}`fig3c_diff`. The SVM fits: {glue:text}`fig3c_svm_kinds` (largest KKT residual
@@ -316,12 +371,16 @@ glue("lw_verdict", lw_claim.verdict, display=False)
 glue("lw_ours", lw_claim.ours, display=False)
 glue("lw_seconds", lw.attrs["seconds"], display=False)
 both = pd.concat([fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.unique())], lw])
-both.groupby(["m", "model"]).agg(test_error=("test_error", "mean"), std=("test_error", "std"),
-                                  train_error=("train_error", "mean")).unstack("model").round(4)
+both.groupby(["m", "model"]).agg(
+    test_error=("test_error", "mean"),
+    std=("test_error", "std"),
+    train_error=("train_error", "mean"),
+).unstack("model").round(4)
 
 # %% mystnb={"figure": {"caption": "Fig. 3a's setting: ConvPool trained end to end with Adam against LW_CNN (Algorithm 1, relaxed steps) on the same training sets, with the paper's ConvPool values (diamonds). Look at the gap between the two ConvPool curves at the smallest $m$.", "name": "fig-paper-lw"}}
-plotting.paper_figure(fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.unique())], "fig3a", extra=lw);
-
+plotting.paper_figure(
+    fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.unique())], "fig3a", extra=lw
+)
 # %% [markdown]
 # Measured: {glue:text}`lw_ours`. Verdict: **{glue:text}`lw_verdict`** (LW_CNN took
 # {glue:text}`lw_seconds:.0f` s).
@@ -343,11 +402,18 @@ plotting.paper_figure(fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.uniq
 
 # %%
 floors = lib.run("linear_floors")
-floor_table = (floors.groupby(["n", "law"])[["floor", "floor_low", "floor_high"]].first().reset_index()
-               .pivot(index="law", columns="n", values="floor"))
+floor_table = (
+    floors.groupby(["n", "law"])[["floor", "floor_low", "floor_high"]]
+    .first()
+    .reset_index()
+    .pivot(index="law", columns="n", values="floor")
+)
 svm_paper = paper_values.published("fig3b").query("model == 'SVM'").set_index("m").test_error
-pages.glue_facts("floor", {law: float(floor_table.loc[law, 10]) for law in floor_table.index}
-                 | {"svm_500": float(svm_paper[500]), "svm_1000": float(svm_paper[1000])})
+pages.glue_facts(
+    "floor",
+    {law: float(floor_table.loc[law, 10]) for law in floor_table.index}
+    | {"svm_500": float(svm_paper[500]), "svm_1000": float(svm_paper[1000])},
+)
 floor_table.round(4)
 
 # %% [markdown]
@@ -370,8 +436,16 @@ floor_table.round(4)
 sens = lib.run("sensitivity")
 robust = claims.sensitivity(sens, {"fig3b": fig3b, "fig5": fig5})
 fig5_fits = robust[robust.figure == "fig5"].sort_values("distance to the paper")
-pages.glue_facts("sens", {"fig5_best": fig5_fits.variant.iloc[0], "fig5_best_distance": float(fig5_fits["distance to the paper"].iloc[0]),
-                          "held": ", ".join(f"{f}: {(g.verdict == 'holds').sum()} of {len(g)}" for f, g in robust.groupby("figure"))})
+pages.glue_facts(
+    "sens",
+    {
+        "fig5_best": fig5_fits.variant.iloc[0],
+        "fig5_best_distance": float(fig5_fits["distance to the paper"].iloc[0]),
+        "held": ", ".join(
+            f"{f}: {(g.verdict == 'holds').sum()} of {len(g)}" for f, g in robust.groupby("figure")
+        ),
+    },
+)
 robust.round(2)
 
 # %% tags=["remove-input"]
@@ -380,13 +454,23 @@ dependence = []
 for figure, g in robust.groupby("figure", sort=False):
     ours = g.verdict.iloc[0]  # the first row of each figure is the book's own setting
     flipped = g.variant[g.verdict != ours].str.replace(f"{figure}: ", "", regex=False).tolist()
-    dependence.append(f"{figure.upper()} {ours} in the book's setting and "
-                      + (f"{'fails' if ours == 'holds' else 'holds'} with {'; '.join(flipped)}" if flipped
-                         else "under every variant tried"))
+    dependence.append(
+        f"{figure.upper()} {ours} in the book's setting and "
+        + (
+            f"{'fails' if ours == 'holds' else 'holds'} with {'; '.join(flipped)}"
+            if flipped
+            else "under every variant tried"
+        )
+    )
 glue("sens_dependence", "; ".join(dependence), display=False)
-for name, variant in {"adopted": "fig5: the book's setting", "ball": "fig5: noise uniform in the ball"}.items():
+for name, variant in {
+    "adopted": "fig5: the book's setting",
+    "ball": "fig5: noise uniform in the ball",
+}.items():
     row = robust.set_index("variant").loc[variant]
-    pages.glue_facts("sens_fig5", {name: row.verdict, f"{name}_distance": float(row["distance to the paper"])})
+    pages.glue_facts(
+        "sens_fig5", {name: row.verdict, f"{name}_distance": float(row["distance to the paper"])}
+    )
 
 # %% [markdown]
 # The figure claims hold in {glue:text}`sens_held` of the settings tried. Of the settings of Fig. 5 tried,
@@ -406,7 +490,9 @@ for name, variant in {"adopted": "fig5: the book's setting", "ball": "fig5: nois
 # The full table, every model at every $x$ beside the paper:
 
 # %% tags=["hide-input"]
-compare.variants_table(sens).pivot_table(index=["variant", "x"], columns="model", values="ours").round(3)
+compare.variants_table(sens).pivot_table(
+    index=["variant", "x"], columns="model", values="ours"
+).round(3)
 
 # %% [markdown]
 # ## Summary
@@ -414,7 +500,11 @@ compare.variants_table(sens).pivot_table(index=["variant", "x"], columns="model"
 # The claims of this chapter, as the {doc}`scorecard` lists them:
 
 # %%
-summary = pd.DataFrame([{"id": c.id, "ours": c.ours, "verdict": c.verdict, "rule": c.rule}
-                        for c in (fig3a_claim, fig3b_claim, fig5_claim, fig3c_claim, lw_claim)])
+summary = pd.DataFrame(
+    [
+        {"id": c.id, "ours": c.ours, "verdict": c.verdict, "rule": c.rule}
+        for c in (fig3a_claim, fig3b_claim, fig5_claim, fig3c_claim, lw_claim)
+    ]
+)
 assert set(summary.verdict) <= {"holds", "fails"}
 summary.style.hide(axis="index").set_properties(**{"text-align": "left", "white-space": "normal"})

@@ -281,7 +281,10 @@ by_n = lib.run("fcn_sgd_n", k=50, alpha=0.5, v=1.0, lr=0.01)
 by_m = lib.run("fcn_sgd_m", k=50, alpha=0.5, v=1.0, lr=0.01)
 fcn_sgd = claims.fcn_sgd(by_n)
 columns = ["updates", "epochs", "bound", "fcn_test_error", "cnn_test_error"]
-pd.concat([by_n.groupby("n")[columns].mean(), by_m.groupby("m")[columns].mean()], keys=["against n", "against m"]).round(3)
+pd.concat(
+    [by_n.groupby("n")[columns].mean(), by_m.groupby("m")[columns].mean()],
+    keys=["against n", "against m"],
+).round(3)
 
 # %% tags=["remove-cell"]
 from lib.stats import loglog_slope

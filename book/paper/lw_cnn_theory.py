@@ -185,8 +185,7 @@ glue("l52_ours", l52.ours, display=False)
 glue("l52_verdict", l52.verdict, display=False)
 
 # %% mystnb={"figure": {"caption": "Lemma 5.2. Lucky-filter counts over seeds for each $d$, with the lemma's interval $[k/(4d), k/d]$ shaded and the expected count $(1-2^{1-d})k/(2(d-1))$ dashed: look at whether the histograms sit inside the shaded band and around the dashed line.", "name": "fig-lucky-counts"}}
-plotting.lucky_count_figure(inside);
-
+fig = plotting.lucky_count_figure(inside)
 # %% [markdown]
 # Lemma 5.2, measured: {glue:text}`l52_ours`. Verdict by the rule "the runs with *both* counts inside
 # the interval (the lemma's event is joint) are not significantly fewer than $1-4e^{-d}$ (one-sided
@@ -218,8 +217,7 @@ trajectory = lib.run("lw_trajectory")
 rg = theory.regime(4, 513, 50)
 
 # %% mystnb={"figure": {"caption": "Left: the first phase at $d = 4$, $k = 513$, over all seeds: the smallest own-pattern score of any lucky filter against its lower bound $t\\eta_1/9$, the largest score of any channel against $2\\eta_1 t$, and the largest other score of a lucky filter against $r$ (symmetric-log axis). Right: the second-layer loss $L_2$ against the step $T_2$ on log axes. Look at the gaps between each solid line and its dashed bound, and at the slope of $L_2$.", "name": "fig-lemma-trajectory"}}
-plotting.lemma_trajectory_figure(trajectory, rg.lr1, rg.radius);
-
+fig = plotting.lemma_trajectory_figure(trajectory, rg.lr1, rg.radius)
 # %% [markdown]
 # ## Part 3: the certificate, zero loss, and the second phase
 #
@@ -236,8 +234,17 @@ plotting.lemma_trajectory_figure(trajectory, rg.lr1, rg.radius);
 margin = claims.margin(lemmas)
 opt = claims.optimization(trajectory, lemmas)
 assert margin.holds, margin.ours
-inside.groupby("d")[["cert_margin", "cert_norm_ratio", "svm_norm_ratio", "svm_cos", "L2_final",
-                     "train_error_S2", "test_error"]].agg(["min", "max"]).T
+inside.groupby("d")[
+    [
+        "cert_margin",
+        "cert_norm_ratio",
+        "svm_norm_ratio",
+        "svm_cos",
+        "L2_final",
+        "train_error_S2",
+        "test_error",
+    ]
+].agg(["min", "max"]).T
 
 # %% tags=["remove-cell"]
 glue("margin_ours", margin.ours, display=False)
@@ -270,8 +277,7 @@ glue("gen_c_all", claims.bound_constant(claims.in_theorem(samples)), display=Fal
 glue("gen_one_class", float(bad.one_class.mean()) if len(bad) else float("nan"), display=False)
 
 # %% mystnb={"figure": {"caption": "Test error of LW_CNN against the sample size $m$ for each $d$ at $k = 8d^3+1$: mean over seeds (points, 95% CI bars) with a band of one standard deviation, and $c\\sqrt{d/m}$ dashed, with $c$ fitted at the smallest $m \\ge 100$ and the smallest $d$. Only $m \\ge 100$ is inside the theorem's regime of $m$. Look at whether the measured errors there stay under the dashed curves.", "name": "fig-gen-m"}}
-plotting.error_against_figure(samples, "m", c=c, xlabel="training points $m$");
-
+fig = plotting.error_against_figure(samples, "m", c=c, xlabel="training points $m$")
 # %% [markdown]
 # Measured: {glue:text}`gen_ours`; verdict by the rule "at $m \ge 100$, where the theorem's probability
 # is not vacuous, $c$ fitted at the smallest such $m$ and the smallest $d$ bounds the mean error at every
@@ -287,9 +293,13 @@ plotting.error_against_figure(samples, "m", c=c, xlabel="training points $m$");
 widths = lib.run("lw_widths")
 patches = lib.run("lw_patches")
 kfree, nfree = claims.k_free(widths), claims.n_free(patches)
-pd.concat([widths.groupby(["d", "k"]).test_error.agg(["mean", "std"]),
-           patches.groupby(["d", "n"]).test_error.agg(["mean", "std"])],
-          keys=["width k", "patches n"])
+pd.concat(
+    [
+        widths.groupby(["d", "k"]).test_error.agg(["mean", "std"]),
+        patches.groupby(["d", "n"]).test_error.agg(["mean", "std"]),
+    ],
+    keys=["width k", "patches n"],
+)
 
 # %% tags=["remove-cell"]
 for name, cl in (("kfree", kfree), ("nfree", nfree)):
@@ -297,8 +307,7 @@ for name, cl in (("kfree", kfree), ("nfree", nfree)):
     glue(f"{name}_verdict", cl.verdict, display=False)
 
 # %% mystnb={"figure": {"caption": "Test error of LW_CNN against the number of channels $k$ (from $8d^3+1$ to $8\\cdot 8d^3+1$, left) and against the number of patches $n$ (right), at $m = 8$ (top, outside the theorem's regime of $m$: a quarter of the runs get a one-class half-sample) and at $m = 128$ (bottom, inside). Look at whether either curve rises in the bottom row.", "name": "fig-k-n-free"}}
-plotting.k_n_free_figure(widths, patches);
-
+fig = plotting.k_n_free_figure(widths, patches)
 # %% [markdown]
 # Against $k$: {glue:text}`kfree_ours` — verdict **{glue:text}`kfree_verdict`**. Against $n$:
 # {glue:text}`nfree_ours` — verdict **{glue:text}`nfree_verdict`**. The rule, for both and only at
@@ -321,7 +330,9 @@ plotting.k_n_free_figure(widths, patches);
 
 # %%
 broken = lw_theory.breakdown(lemmas)
-assert (broken.xs("inside")["first to fail"] == "none").all(), "a step of the proof failed inside the regime"
+assert (broken.xs("inside")["first to fail"] == "none").all(), (
+    "a step of the proof failed inside the regime"
+)
 broken
 
 # %% [markdown]

@@ -99,7 +99,9 @@ dist = OrthogonalPatterns(n=10, d=20, basis="random", seed=0, dtype=torch.float6
 idx, y = dist.sample_indices(20_000, seed=1)
 X = dist.to_inputs(idx)  # (m, n, d): patch j of point s is patterns[idx[s, j]]
 count_o1, count_o2 = (idx == 0).sum(1), (idx == 1).sum(1)
-assert torch.equal(count_o1 + count_o2, torch.ones_like(count_o1))  # exactly one discriminative patch
+assert torch.equal(
+    count_o1 + count_o2, torch.ones_like(count_o1)
+)  # exactly one discriminative patch
 assert torch.equal(torch.where(count_o1 == 1, 1.0, -1.0).double(), y)  # ... and it is the label's
 
 # %% tags=["remove-cell"]
@@ -117,14 +119,23 @@ glue("check_frac_pos", float((y > 0).double().mean()), display=False)
 
 # %%
 spurious = idx >= 2
-table = np.stack([np.bincount(idx[spurious & (y[:, None] > 0)] - 2, minlength=dist.l - 2),
-                  np.bincount(idx[spurious & (y[:, None] < 0)] - 2, minlength=dist.l - 2)])
+table = np.stack(
+    [
+        np.bincount(idx[spurious & (y[:, None] > 0)] - 2, minlength=dist.l - 2),
+        np.bincount(idx[spurious & (y[:, None] < 0)] - 2, minlength=dist.l - 2),
+    ]
+)
 chi2_p = float(chi2_contingency(table).pvalue)
 chi2_alpha = 0.001
 assert chi2_p > chi2_alpha, chi2_p
-freq = pd.DataFrame(table / table.sum(1, keepdims=True), index=["y = +1", "y = -1"],
-                    columns=[f"o_{p + 3}" for p in range(dist.l - 2)])
-freq.iloc[:, :8].style.format("{:.4f}").set_caption("frequency among spurious patches (first 8 patterns)")
+freq = pd.DataFrame(
+    table / table.sum(1, keepdims=True),
+    index=["y = +1", "y = -1"],
+    columns=[f"o_{p + 3}" for p in range(dist.l - 2)],
+)
+freq.iloc[:, :8].style.format("{:.4f}").set_caption(
+    "frequency among spurious patches (first 8 patterns)"
+)
 
 # %% tags=["remove-cell"]
 glue("chi2_p", chi2_p, display=False)
@@ -137,6 +148,7 @@ glue("chi2_alpha", chi2_alpha, display=False)
 # discriminative patch contributes $+1$ or $-1$, so $y\, w^\star \cdot x = 1$ for every point: margin
 # exactly one. We check this in the random basis used above and in the standard basis.
 
+
 # %%
 def separator_margins(dist, m=5_000, seed=2):
     """y <w*, x> for m fresh points, w* = n copies of (o_1 - o_2)."""
@@ -145,8 +157,12 @@ def separator_margins(dist, m=5_000, seed=2):
     return y * (X.reshape(m, -1) @ w_star)
 
 
-margins = {basis: separator_margins(OrthogonalPatterns(n=10, d=20, basis=basis, seed=0, dtype=torch.float64))
-           for basis in ("random", "standard")}
+margins = {
+    basis: separator_margins(
+        OrthogonalPatterns(n=10, d=20, basis=basis, seed=0, dtype=torch.float64)
+    )
+    for basis in ("random", "standard")
+}
 for basis, mg in margins.items():
     assert torch.allclose(mg, torch.ones_like(mg), atol=1e-12), basis
 gap = max(float((mg - 1).abs().max()) for mg in margins.values())
@@ -289,9 +305,12 @@ glue("init_frac_plus", float((net.a > 0).double().mean()), display=False)
 # %%
 runs = lib.run("setting_first_run")
 params = runs.groupby("regime", sort=False).first()[
-    ["d", "n", "l", "basis", "k", "m", "T1", "T2", "lr1", "radius", "lr2", "replicas", "test_size"]]
+    ["d", "n", "l", "basis", "k", "m", "T1", "T2", "lr1", "radius", "lr2", "replicas", "test_size"]
+]
 thm = params.loc["theorem"]
-assert thm.k > 8 * thm.d**3 and thm.lr1 <= 1 / (4 * thm.k * (thm.T1 + 1))  # Theorem 5.1's conditions
+assert thm.k > 8 * thm.d**3 and thm.lr1 <= 1 / (
+    4 * thm.k * (thm.T1 + 1)
+)  # Theorem 5.1's conditions
 assert thm.radius <= thm.lr1 / 200 and thm.lr2 < 8 * thm.k
 params.T.rename_axis("parameter").map(lambda v: f"{v:.4g}" if isinstance(v, float) else v)
 
@@ -384,13 +403,16 @@ glue("L1_floor", float(np.log1p(np.exp(-0.5))), display=False)
 # $d =$ {glue:text}`relaxed_d`).
 
 # %% tags=["hide-input"]
-summary = pd.DataFrame({
-    "final L1": final["L1"].groupby("regime").mean(),
-    "final L2": final["L2"].groupby("regime").mean(),
-    "accuracy on S2 (worst seed)": acc["s2_accuracy"].groupby("regime").min(),
-    "test accuracy (mean)": acc["test_accuracy"].groupby("regime").mean(),
-    "test accuracy (worst seed)": acc["test_accuracy"].groupby("regime").min(),
-}).loc[["theorem", "relaxed"]]
+summary = pd.DataFrame(
+    {
+        "final L1": final["L1"].groupby("regime").mean(),
+        "final L2": final["L2"].groupby("regime").mean(),
+        "accuracy on S2 (worst seed)": acc["s2_accuracy"].groupby("regime").min(),
+        "test accuracy (mean)": acc["test_accuracy"].groupby("regime").mean(),
+        "test accuracy (worst seed)": acc["test_accuracy"].groupby("regime").min(),
+    }
+).loc[["theorem", "relaxed"]]
 accuracy_columns = [c for c in summary if "accuracy" in c]
 summary.style.format("{:.4g}").format("{:.4f}", subset=accuracy_columns).set_caption(
-    "The first run, per regime (losses: mean over seeds)")
+    "The first run, per regime (losses: mean over seeds)"
+)

@@ -121,7 +121,8 @@ print("channels:", tuple(net.W.shape[1:]), "(k, d)")
 
 # %% mystnb={"figure": {"caption": "The shattered set for $n = 4$ ($d = 8$, $2^{n-1} = 8$ points). Left: each row is a point $x_I$, each column a patch position; position $j < n$ holds one pattern of its own pair (one hue, the two patterns in two shades), and the last position holds $o_1$ (blue) or $o_2$ (vermilion), whichever label the point should have under $D$. Right: the response of the unit-weight channel $s_I$ to the point $x_{I'}$. Look at the anti-diagonal: a channel responds to every point except the complement of its own, which is what makes the linear system of the proof solvable.", "name": "fig-shattered-set"}}
 fig, axes = plotting.shattered_set(
-    shattering.pattern_indices(4, last=[1, -1, 1, 1, -1, -1, 1, -1]).numpy(), shattering.response_matrix(4)
+    shattering.pattern_indices(4, last=[1, -1, 1, 1, -1, -1, 1, -1]).numpy(),
+    shattering.response_matrix(4),
 )
 
 # %% [markdown]
@@ -140,13 +141,21 @@ fig, axes = plotting.shattered_set(
 checks = lib.run("vc_shattering")
 
 # %% tags=["hide-input"]
-shown = pd.DataFrame({
-    "n": checks["n"], "d": checks["d"], "points": checks["points"],
-    "labellings tried": [f"{w} {t:,}" for w, t in zip(checks["labellings"], checks["labellings tried"])],
-    "realised": checks["realised"].map("{:,}".format), "cond": checks["cond"].map("{:.4g}".format),
-    "channels": checks["channels"], "max |N - y|": checks["max |N - y|"].map("{:.1e}".format),
-    "1 - min |N|": (1 - checks["min |N|"]).map("{:.1e}".format),
-})
+shown = pd.DataFrame(
+    {
+        "n": checks["n"],
+        "d": checks["d"],
+        "points": checks["points"],
+        "labellings tried": [
+            f"{w} {t:,}" for w, t in zip(checks["labellings"], checks["labellings tried"])
+        ],
+        "realised": checks["realised"].map("{:,}".format),
+        "cond": checks["cond"].map("{:.4g}".format),
+        "channels": checks["channels"],
+        "max |N - y|": checks["max |N - y|"].map("{:.1e}".format),
+        "1 - min |N|": (1 - checks["min |N|"]).map("{:.1e}".format),
+    }
+)
 shown.style.hide(axis="index")
 
 # %% [markdown]
@@ -161,7 +170,9 @@ assert vc_claim.holds, vc_claim.ours
 assert (checks["realised"] == checks["labellings tried"]).all(), "a labelling is not realised"
 assert (checks["max |N - y|"] < 1e-9).all() and (checks["min |N|"] > 1 - 1e-9).all()
 assert np.allclose(checks["cond"], 2.0 ** (checks["n"] - 1) - 1, rtol=1e-9)
-assert (checks["channels"] == 2 ** checks["n"]).all() and (checks["points"] == 2 ** (checks["n"] - 1)).all()
+assert (checks["channels"] == 2 ** checks["n"]).all() and (
+    checks["points"] == 2 ** (checks["n"] - 1)
+).all()
 exhaustive = checks[checks["labellings"] == "all"]
 assert list(exhaustive["n"]) == [2, 3, 4, 5]
 assert (exhaustive["labellings tried"] == 2 ** exhaustive["points"]).all()
@@ -223,8 +234,12 @@ glue("vc_orders", int(np.floor(-np.log10(checks["max |N - y|"].max()))), display
 demo = lib.run("vc_memorisation")
 
 # %% tags=["remove-cell"]
-long = demo.melt(id_vars=["model", "seed", "m"], value_vars=["train_error", "unseen_error", "test_error"],
-                 var_name="where", value_name="error")
+long = demo.melt(
+    id_vars=["model", "seed", "m"],
+    value_vars=["train_error", "unseen_error", "test_error"],
+    var_name="where",
+    value_name="error",
+)
 long["where"] = long["where"].str.replace("_error", "")
 errors = summarize(long, ["model", "where", "m"], "error")
 point = demo.iloc[0]  # the setting of the run (every row carries its point's parameters)
@@ -243,7 +258,9 @@ glue("demo_m", M, display=False)
 for model in ("construction", "LW_CNN"):
     for where in ("train", "unseen", "test"):
         glue(f"demo_{model}_{where}", float(at[(model, where)]), display=False)
-small = errors[(errors["m"] == errors["m"].min()) & (errors["model"] == "LW_CNN")].set_index("where")["mean"]
+small = errors[(errors["m"] == errors["m"].min()) & (errors["model"] == "LW_CNN")].set_index(
+    "where"
+)["mean"]
 glue("demo_m_min", int(errors["m"].min()), display=False)
 glue("demo_m_min_half", int(errors["m"].min()) // 2, display=False)
 glue("demo_cnn_small_train", float(small["train"]), display=False)

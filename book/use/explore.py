@@ -62,7 +62,9 @@ glue("explore_seconds", grid.attrs["seconds"], display=False)
 paper = (
     published("fig3a").assign(n=10, noise_scale=0.0),
     published("fig3b").assign(n=10, noise_scale=1.0),
-    published("fig5").query("n != 10").assign(m=50, noise_scale=1.0),  # its n = 10 is Fig. 3b's m = 50
+    published("fig5")
+    .query("n != 10")
+    .assign(m=50, noise_scale=1.0),  # its n = 10 is Fig. 3b's m = 50
 )
 
 # %% tags=["remove-input"]

@@ -74,7 +74,14 @@ show(counts.rename("claims").to_frame())
 times = []
 for name, exp in sorted(REGISTRY.items()):
     df = lib.run(name, profile)
-    times.append({"experiment": name, "what it computes": exp.summary, "points": df.attrs["points"], "seconds": round(df.attrs["seconds"], 1)})
+    times.append(
+        {
+            "experiment": name,
+            "what it computes": exp.summary,
+            "points": df.attrs["points"],
+            "seconds": round(df.attrs["seconds"], 1),
+        }
+    )
 times = pd.DataFrame(times).set_index("experiment")
 print(f"total: {times['seconds'].sum():.0f} s of computation over {times['points'].sum()} points")
 show(times)

@@ -4,6 +4,7 @@
 Run one with `lib.run(name, profile)` (or `python -m lib run NAME`), which returns a tidy DataFrame;
 `lib.sweep.get(name)` imports just the module that defines `name` (`lib.sweep.catalogue`).
 """
+
 import importlib
 import pkgutil
 

@@ -1,5 +1,6 @@
 """Part II, architecture page: the first training run of the XOR-paper network (fixed +-1 output layer),
 GD on the hinge loss."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,9 @@ class FirstRunSettings(Settings):
     m: int = integer(50, "training points per replica", 1, 1_000_000)
     replicas: int = integer(10, "replicas, each on its own training set", 1, 10_000)
     lr: float = real(0.1, "GD step size eta", 0.0, 1e6, low_open=True)
-    init_std: float = real(1e-3, "standard deviation sigma_g of the initial filters", 0.0, 1e3, low_open=True)
+    init_std: float = real(
+        1e-3, "standard deviation sigma_g of the initial filters", 0.0, 1e3, low_open=True
+    )
     steps: int = integer(5000, "GD steps T", 1, 10**7)
     seed: int = integer(0, "base seed", 0, 2**32 - 1)
 
@@ -37,8 +40,12 @@ def _first_run_grid(s: FirstRunSettings) -> list[dict]:
     return [s.as_dict()]
 
 
-@experiment("first_run", "The XOR-paper CNN, full-batch GD on the hinge loss (n=20, d=30, k=50, m=50)", _first_run_grid,
-            settings=_first_run_settings)
+@experiment(
+    "first_run",
+    "The XOR-paper CNN, full-batch GD on the hinge loss (n=20, d=30, k=50, m=50)",
+    _first_run_grid,
+    settings=_first_run_settings,
+)
 def first_run(*, n, d, k, m, replicas, lr, init_std, steps, seed, device) -> pd.DataFrame:
     """Train `replicas` CNNs, each on its own training set of m points, and test each on fresh points.
     One row per replica, with its training-loss curve (comma-separated, one value per GD step)."""
@@ -54,6 +61,8 @@ def first_run(*, n, d, k, m, replicas, lr, init_std, steps, seed, device) -> pd.
             "steps_to_fit": res.steps_to_fit.numpy(),
             "final_train_loss": res.loss[-1].numpy().astype(float),
             "test_accuracy": acc.numpy(),
-            "loss_curve": [",".join(f"{v:.6g}" for v in res.loss[:, r].tolist()) for r in range(replicas)],
+            "loss_curve": [
+                ",".join(f"{v:.6g}" for v in res.loss[:, r].tolist()) for r in range(replicas)
+            ],
         }
     )

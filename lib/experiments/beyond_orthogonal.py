@@ -1,5 +1,6 @@
 """Part II, beyond orthogonal patterns: the CNN against an FCN on orthogonal patterns plus Gaussian
 noise (`NoisyOrthogonalPatterns`). Real images as patches are Part I's Fig. 3c (MNIST)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,11 +17,13 @@ from lib.xor_network import MODELS, fit_and_score
 class NoiseSettings(Settings):
     """One point per (model, m, noise scale): `seeds` training sets of m points."""
 
-    models: tuple[str, ...] = choices(("CNN k=50", "FCN-2 w=100"), "the networks (lib.xor_network.MODELS)",
-                                      tuple(MODELS))
+    models: tuple[str, ...] = choices(
+        ("CNN k=50", "FCN-2 w=100"), "the networks (lib.xor_network.MODELS)", tuple(MODELS)
+    )
     ms: tuple[int, ...] = integers((50, 200), "training points m, one point each", 1, 1_000_000)
-    noises: tuple[float, ...] = reals((0.0, 0.25, 0.5, 1.0, 2.0), "noise scales of the Gaussian noise on every patch",
-                                      0.0, 1e6)
+    noises: tuple[float, ...] = reals(
+        (0.0, 0.25, 0.5, 1.0, 2.0), "noise scales of the Gaussian noise on every patch", 0.0, 1e6
+    )
     n: int = integer(10, "patches per input", 1, 1_000)
     d: int = integer(30, "dimension d = number of patterns", 3, 10_000)
     seeds: int = integer(5, "repetitions per point", 1, 10_000)
@@ -28,12 +31,20 @@ class NoiseSettings(Settings):
 
 
 def _noise_settings(profile: str) -> NoiseSettings:
-    return NoiseSettings() if profile == "full" else NoiseSettings(ms=(50,), noises=(0.0, 1.0), seeds=3)
+    return (
+        NoiseSettings()
+        if profile == "full"
+        else NoiseSettings(ms=(50,), noises=(0.0, 1.0), seeds=3)
+    )
 
 
 def _noise_grid(s: NoiseSettings) -> list[dict]:
-    return [dict(model=mod, m=m, noise=noise, n=s.n, d=s.d, seeds=s.seeds, seed=s.seed)
-            for mod in s.models for m in s.ms for noise in s.noises]
+    return [
+        dict(model=mod, m=m, noise=noise, n=s.n, d=s.d, seeds=s.seeds, seed=s.seed)
+        for mod in s.models
+        for m in s.ms
+        for noise in s.noises
+    ]
 
 
 @experiment(

@@ -7,6 +7,7 @@ A learning-rate grid and the seeds share one replica axis: replica r = s * L + l
 l-th learning rate. The learning rate of a (model, m) point is the one with the best mean accuracy on
 a validation sample (ties: the first of the grid), and the table marks those replicas `selected`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,11 +34,23 @@ _SMALL_M, _LARGE_M = (5, 10, 20, 50, 100, 200), (500, 1000)
 class CnnVsFcnSettings(Settings):
     """One point per (model, m) on D: each model's own grid of m (empty: the model is left out)."""
 
-    cnn_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M + (2000, 5000), "m of the CNN (k = 50)", 1, 10**6, empty=True)
-    fcn2_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M, "m of the depth-2 FCN of width 100", 1, 10**6, empty=True)
-    fcn2_wide_ms: tuple[int, ...] = integers(_SMALL_M, "m of the depth-2 FCN of width 1000 (up to 200: its m = 500 "
-                                             "and 1,000 points would cost half the sweep)", 1, 10**6, empty=True)
-    fcn3_ms: tuple[int, ...] = integers(_SMALL_M + _LARGE_M, "m of the depth-3 FCN of width 100", 1, 10**6, empty=True)
+    cnn_ms: tuple[int, ...] = integers(
+        _SMALL_M + _LARGE_M + (2000, 5000), "m of the CNN (k = 50)", 1, 10**6, empty=True
+    )
+    fcn2_ms: tuple[int, ...] = integers(
+        _SMALL_M + _LARGE_M, "m of the depth-2 FCN of width 100", 1, 10**6, empty=True
+    )
+    fcn2_wide_ms: tuple[int, ...] = integers(
+        _SMALL_M,
+        "m of the depth-2 FCN of width 1000 (up to 200: its m = 500 "
+        "and 1,000 points would cost half the sweep)",
+        1,
+        10**6,
+        empty=True,
+    )
+    fcn3_ms: tuple[int, ...] = integers(
+        _SMALL_M + _LARGE_M, "m of the depth-3 FCN of width 100", 1, 10**6, empty=True
+    )
     n: int = integer(10, "patches per input", 1, 1_000)
     d: int = integer(30, "dimension d = number of patterns", 3, 10_000)
     seeds: int = integer(5, "repetitions per point", 1, 10_000)
@@ -45,18 +58,28 @@ class CnnVsFcnSettings(Settings):
 
     def grids(self) -> dict[str, tuple[int, ...]]:
         """{model (a key of lib.xor_network.MODELS): its m}."""
-        return {"CNN k=50": self.cnn_ms, "FCN-2 w=100": self.fcn2_ms, "FCN-2 w=1000": self.fcn2_wide_ms,
-                "FCN-3 w=100": self.fcn3_ms}
+        return {
+            "CNN k=50": self.cnn_ms,
+            "FCN-2 w=100": self.fcn2_ms,
+            "FCN-2 w=1000": self.fcn2_wide_ms,
+            "FCN-3 w=100": self.fcn3_ms,
+        }
 
 
 def _cnn_vs_fcn_settings(profile: str) -> CnnVsFcnSettings:
     if profile == "full":
         return CnnVsFcnSettings()
-    return CnnVsFcnSettings(cnn_ms=(5, 20, 100), fcn2_ms=(5, 20, 100), fcn2_wide_ms=(), fcn3_ms=(20,), seeds=3)
+    return CnnVsFcnSettings(
+        cnn_ms=(5, 20, 100), fcn2_ms=(5, 20, 100), fcn2_wide_ms=(), fcn3_ms=(20,), seeds=3
+    )
 
 
 def _cnn_vs_fcn_grid(s: CnnVsFcnSettings) -> list[dict]:
-    return [dict(model=mod, m=m, n=s.n, d=s.d, seeds=s.seeds, seed=s.seed) for mod, ms in s.grids().items() for m in ms]
+    return [
+        dict(model=mod, m=m, n=s.n, d=s.d, seeds=s.seeds, seed=s.seed)
+        for mod, ms in s.grids().items()
+        for m in ms
+    ]
 
 
 @experiment(
@@ -83,7 +106,9 @@ class SampleGapSettings(Settings):
     ns: tuple[int, ...] = integers((5, 10, 20, 10, 10), "patches n of each shape", 1, 1_000)
     ds: tuple[int, ...] = integers((30, 30, 30, 15, 60), "dimension d of each shape", 3, 10_000)
     cnn_ms: tuple[int, ...] = integers((5, 10, 20, 50, 100, 200), "m of the CNN (k = 50)", 1, 10**6)
-    fcn_ms: tuple[int, ...] = integers((20, 50, 100, 200, 500, 1000), "m of the depth-2 FCN of width 100", 1, 10**6)
+    fcn_ms: tuple[int, ...] = integers(
+        (20, 50, 100, 200, 500, 1000), "m of the depth-2 FCN of width 100", 1, 10**6
+    )
     seeds: int = integer(10, "repetitions per point", 1, 10_000)
     seed: int = integer(0, "base seed", 0, 2**32 - 1)
 
@@ -115,7 +140,9 @@ def _sample_gap_grid(s: SampleGapSettings) -> list[dict]:
 def sample_gap(*, model, m, n, d, seeds, seed, device) -> pd.DataFrame:
     """One (n, d, model, m) point, with the fixed learning rate GAP_LR[model] (no tuning)."""
     dist = OrthogonalPatterns(n, d)
-    return fit_and_score(model, dist, dist, m=m, seeds=seeds, seed=seed, lrs=[GAP_LR[model]], device=device)
+    return fit_and_score(
+        model, dist, dist, m=m, seeds=seeds, seed=seed, lrs=[GAP_LR[model]], device=device
+    )
 
 
 # ---------------------------------------------------------------- the FCN lower bound: shattering
@@ -174,17 +201,24 @@ class ShatteringSettings(Settings):
         for n, d in zip(self.ns, self.ds):
             inputs = count_support(n, d)["inputs"]
             if inputs > MAX_SUPPORT_INPUTS:
-                raise ValueError(f"ns, ds: the support of (n, d) = ({n}, {d}) has {inputs} inputs, more than "
-                                 f"{MAX_SUPPORT_INPUTS} (one hidden unit each)")
+                raise ValueError(
+                    f"ns, ds: the support of (n, d) = ({n}, {d}) has {inputs} inputs, more than "
+                    f"{MAX_SUPPORT_INPUTS} (one hidden unit each)"
+                )
 
 
 def _shattering_settings(profile: str) -> ShatteringSettings:
-    return ShatteringSettings() if profile == "full" else ShatteringSettings(ns=(3,), ds=(5,), seeds=3)
+    return (
+        ShatteringSettings() if profile == "full" else ShatteringSettings(ns=(3,), ds=(5,), seeds=3)
+    )
 
 
 def _shattering_grid(s: ShatteringSettings) -> list[dict]:
-    return [dict(n=n, d=d, labels=lab, seeds=s.seeds, seed=s.seed) for n, d in zip(s.ns, s.ds)
-            for lab in ("true", "random")]
+    return [
+        dict(n=n, d=d, labels=lab, seeds=s.seeds, seed=s.seed)
+        for n, d in zip(s.ns, s.ds)
+        for lab in ("true", "random")
+    ]
 
 
 @experiment(
@@ -204,24 +238,44 @@ def fcn_shattering(*, n, d, labels, seeds, seed, device) -> pd.DataFrame:
     N = len(y_true)
     g = torch.Generator().manual_seed(TEST_SEED_OFFSET + seed)
     Y = torch.stack(
-        [y_true if labels == "true" else torch.where(torch.rand(N, generator=g) < 0.5, 1.0, -1.0) for _ in range(seeds)]
+        [
+            y_true if labels == "true" else torch.where(torch.rand(N, generator=g) < 0.5, 1.0, -1.0)
+            for _ in range(seeds)
+        ]
     )
     rows = []
     explicit = [shattering_net(X, Y[r]) for r in range(seeds)]
     for r, net in enumerate(explicit):
         with torch.no_grad():
             margins = Y[r] * net(X)[0]
-        rows.append(dict(method="explicit FCN (theorem)", seed=r, train_accuracy=float((margins > 0).double().mean()),
-                         fitted=bool((margins >= 1 - 1e-5).all())))
+        rows.append(
+            dict(
+                method="explicit FCN (theorem)",
+                seed=r,
+                train_accuracy=float((margins > 0).double().mean()),
+                fitted=bool((margins >= 1 - 1e-5).all()),
+            )
+        )
     Xr = X.expand(seeds, *X.shape)
     for method, net, lr in (
-        ("FCN-2 w=1000, GD", FullyConnected(n * d, 1000, depth=2, replicas=seeds, seed=seed, device=device), 1.0),
-        ("CNN k=50, GD", xor_cnn(d, 50, replicas=seeds, init_std=1e-3, seed=seed, device=device), 0.05),
+        (
+            "FCN-2 w=1000, GD",
+            FullyConnected(n * d, 1000, depth=2, replicas=seeds, seed=seed, device=device),
+            1.0,
+        ),
+        (
+            "CNN k=50, GD",
+            xor_cnn(d, 50, replicas=seeds, init_std=1e-3, seed=seed, device=device),
+            0.05,
+        ),
     ):
         res = train(net, Xr, Y, lr=lr, steps=SHATTER_STEPS, loss="hinge")
         with torch.no_grad():
             acc = (torch.sign(net(Xr)) == Y.to(device)).double().mean(1).cpu()
-        rows += [dict(method=method, seed=r, train_accuracy=float(acc[r]), fitted=bool(res.fitted[r])) for r in range(seeds)]
+        rows += [
+            dict(method=method, seed=r, train_accuracy=float(acc[r]), fitted=bool(res.fitted[r]))
+            for r in range(seeds)
+        ]
     counts = count_support(n, d)
     df = pd.DataFrame(rows)
     df["inputs"], df["pattern_sets"] = counts["inputs"], counts["pattern_sets"]
@@ -246,5 +300,11 @@ def smallest_m(table: pd.DataFrame, by: list[str], threshold: float = 0.95) -> p
     for key, g in table.groupby(by, sort=False):
         hit = g.loc[g["mean"] >= threshold, "m"]
         key = key if isinstance(key, tuple) else (key,)
-        rows.append({**dict(zip(by, key)), "m_star": float(hit.min()) if len(hit) else math.nan, "m_max": int(g["m"].max())})
+        rows.append(
+            {
+                **dict(zip(by, key)),
+                "m_star": float(hit.min()) if len(hit) else math.nan,
+                "m_max": int(g["m"].max()),
+            }
+        )
     return pd.DataFrame(rows)

@@ -13,6 +13,7 @@ error, LW_CNN's test error, and the bound's leading term ||w-hat||^2 R^2 / alpha
 Our choices [U]: d = 4, k = 50 hidden units of each sign, alpha = 0.5, v = 1,
 eta = 0.01 (= 1 / (2k)), init_std = 1e-3, at most 2,000 epochs.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,8 +32,24 @@ from lib.theory import regime
 from lib.training import accuracy, train_layerwise
 
 
-def fcn_and_cnn(*, n, d, m, seeds, seed=0, k, alpha, v, lr, init_std, max_epochs, T1, T2, test_size,
-                device="cpu") -> pd.DataFrame:
+def fcn_and_cnn(
+    *,
+    n,
+    d,
+    m,
+    seeds,
+    seed=0,
+    k,
+    alpha,
+    v,
+    lr,
+    init_std,
+    max_epochs,
+    T1,
+    T2,
+    test_size,
+    device="cpu",
+) -> pd.DataFrame:
     """Per seed r (training set `training_sets(dist, m, seed, seeds)[r]`, FCN seed seed + r, the
     point's test set): the FCN's SGD run and LW_CNN, as described in the module docstring."""
     dist = OrthogonalPatterns(n, d, dtype=torch.float64)
@@ -42,17 +59,33 @@ def fcn_and_cnn(*, n, d, m, seeds, seed=0, k, alpha, v, lr, init_std, max_epochs
     for r in range(seeds):
         net = LeakyFCN(n * d, k, alpha=alpha, v=v, init_std=init_std, seed=seed + r)
         res = net.sgd(X[r].numpy(), y[r].numpy(), lr=lr, max_epochs=max_epochs, seed=seed + r)
-        rows.append({"replica": r, "updates": res.updates, "epochs": res.epochs, "converged": res.converged,
-                     "fcn_train_error": net.error(X[r].numpy(), y[r].numpy()),
-                     "fcn_test_error": net.error(Xt.numpy(), yt.numpy())})
+        rows.append(
+            {
+                "replica": r,
+                "updates": res.updates,
+                "epochs": res.epochs,
+                "converged": res.converged,
+                "fcn_train_error": net.error(X[r].numpy(), y[r].numpy()),
+                "fcn_test_error": net.error(Xt.numpy(), yt.numpy()),
+            }
+        )
     k_cnn = 8 * d**3 + 1
     rg = regime(d, k_cnn, T1)
     with single_thread_on_cpu(device):
-        cnn = ConvPool(d, k_cnn, replicas=seeds, radius=rg.radius, seed=seed, dtype=torch.float64, device=device)
+        cnn = ConvPool(
+            d,
+            k_cnn,
+            replicas=seeds,
+            radius=rg.radius,
+            seed=seed,
+            dtype=torch.float64,
+            device=device,
+        )
         train_layerwise(cnn, X.to(device), y.to(device), T1=T1, T2=T2, lr1=rg.lr1, lr2=4.0 * k_cnn)
         cnn_error = 1.0 - accuracy(cnn, Xt.to(device), yt).numpy()
-    return pd.DataFrame(rows).assign(cnn_test_error=cnn_error, k_cnn=k_cnn,
-                                     bound=2.0 * n * n / alpha**2, norm2_R2=2.0 * n * n)
+    return pd.DataFrame(rows).assign(
+        cnn_test_error=cnn_error, k_cnn=k_cnn, bound=2.0 * n * n / alpha**2, norm2_R2=2.0 * n * n
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,8 +118,12 @@ def _grid(s: FcnSgdSettings) -> list[dict]:
     return [{**base, "n": n, "d": s.d, "m": m, "seeds": s.seeds} for n in s.ns for m in s.ms]
 
 
-@experiment("fcn_sgd_n", "§6: the leaky-ReLU FCN of Brutzkus et al. (2018) by SGD against n (m = 200), LW_CNN beside it", _grid,
-            settings=_n_settings)
+@experiment(
+    "fcn_sgd_n",
+    "§6: the leaky-ReLU FCN of Brutzkus et al. (2018) by SGD against n (m = 200), LW_CNN beside it",
+    _grid,
+    settings=_n_settings,
+)
 def fcn_sgd_n(*, device, **point) -> pd.DataFrame:
     """Per seed: the FCN's updates, convergence and test error, and LW_CNN's test error, at each n."""
     return fcn_and_cnn(**point, device=device)
@@ -98,8 +135,12 @@ def _m_settings(profile: str) -> FcnSgdSettings:
     return FcnSgdSettings(ns=(8,), ms=(20, 100, 400), seeds=3)
 
 
-@experiment("fcn_sgd_m", "§6: the leaky-ReLU FCN by SGD against m (n = 16), LW_CNN beside it", _grid, settings=_m_settings)
+@experiment(
+    "fcn_sgd_m",
+    "§6: the leaky-ReLU FCN by SGD against m (n = 16), LW_CNN beside it",
+    _grid,
+    settings=_m_settings,
+)
 def fcn_sgd_m(*, device, **point) -> pd.DataFrame:
     """Per seed: the FCN's updates, convergence and test error, and LW_CNN's test error, at each m."""
     return fcn_and_cnn(**point, device=device)
-

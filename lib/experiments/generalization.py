@@ -1,6 +1,7 @@
 """Part II, generalization page: for the XOR-paper network (fixed +-1 output layer, GD on the hinge loss),
 test accuracy against the width k and the sample size m, the sample-size requirement, and the
 pattern-statistics (PSI) view of the learned filters (the book's reconstruction in lib/xor_theory.py)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +12,16 @@ import torch
 from lib import xor_theory as theory
 from lib.distributions import OrthogonalPatterns, pattern_statistics
 from lib.samples import TRAIN_SEED_OFFSET, test_set
-from lib.xor_network import XorGrid, XorShape, XorTraining, split_tables, step_cap, step_size, train_cnn, xor_cnn
+from lib.xor_network import (
+    XorGrid,
+    XorShape,
+    XorTraining,
+    split_tables,
+    step_cap,
+    step_size,
+    train_cnn,
+    xor_cnn,
+)
 from lib.models import ConvPool
 from lib.settings import integer, integers, real
 from lib.sweep import experiment
@@ -40,8 +50,12 @@ class WidthSettings(XorGrid):
     """The widths ks with `eta_rule` (eta = 2/k), then the widths fixed_ks with the fixed step fixed_eta
     (at k = 20 the two rules coincide); one point per (rule, k, m)."""
 
-    fixed_ks: tuple[int, ...] = integers((5, 50, 200, 1000), "widths k trained with the fixed step", 1, 100_000)
-    fixed_eta: float = real(0.1, "the fixed GD step size eta of the contrast", 0.0, 1e6, low_open=True)
+    fixed_ks: tuple[int, ...] = integers(
+        (5, 50, 200, 1000), "widths k trained with the fixed step", 1, 100_000
+    )
+    fixed_eta: float = real(
+        0.1, "the fixed GD step size eta of the contrast", 0.0, 1e6, low_open=True
+    )
 
 
 def _width_settings(profile: str) -> WidthSettings:
@@ -55,16 +69,33 @@ def _width_grid(s: WidthSettings) -> list[dict]:
     return s.points() + fixed.points()
 
 
-def cnn_test_accuracy(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+def cnn_test_accuracy(
+    *, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device
+) -> pd.DataFrame:
     """Test accuracy of `replicas` CNNs of width k, each trained on its own m points (the point
     function of both `gen_width` and `gen_samples`)."""
     lr = step_size(eta_rule, k)
-    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=lr, init_std=init_std, steps=steps, seed=seed, device=device)
+    run = train_cnn(
+        n=n,
+        d=d,
+        k=k,
+        m=m,
+        replicas=replicas,
+        lr=lr,
+        init_std=init_std,
+        steps=steps,
+        seed=seed,
+        device=device,
+    )
     return _accuracy_rows(run, k, m, lr, seed)
 
 
-experiment("gen_width", "T-GEN: test accuracy against the width k at fixed m (eta = 2/k and fixed eta = 0.1)", _width_grid,
-           settings=_width_settings)(cnn_test_accuracy)
+experiment(
+    "gen_width",
+    "T-GEN: test accuracy against the width k at fixed m (eta = 2/k and fixed eta = 0.1)",
+    _width_grid,
+    settings=_width_settings,
+)(cnn_test_accuracy)
 
 
 def _samples_settings(profile: str) -> XorGrid:
@@ -77,16 +108,24 @@ def _xor_grid(s: XorGrid) -> list[dict]:
     return s.points()
 
 
-experiment("gen_samples", "T-GEN: test accuracy against the sample size m for several k, with the theorem's requirement", _xor_grid,
-           settings=_samples_settings)(cnn_test_accuracy)
+experiment(
+    "gen_samples",
+    "T-GEN: test accuracy against the sample size m for several k, with the theorem's requirement",
+    _xor_grid,
+    settings=_samples_settings,
+)(cnn_test_accuracy)
 
 
 @dataclasses.dataclass(frozen=True)
 class ComplexitySettings(XorTraining):
     """One point per (d, m), with n = d // 2 patches: `replicas` networks of width k."""
 
-    ds: tuple[int, ...] = integers((10, 20, 30, 50), "dimensions d (n = d // 2), one point each", 3, 10_000)
-    ms: tuple[int, ...] = integers((5, 10, 20, 50, 100, 200, 500), "training points m, one point each", 1, 10**6)
+    ds: tuple[int, ...] = integers(
+        (10, 20, 30, 50), "dimensions d (n = d // 2), one point each", 3, 10_000
+    )
+    ms: tuple[int, ...] = integers(
+        (5, 10, 20, 50, 100, 200, 500), "training points m, one point each", 1, 10**6
+    )
     k: int = integer(50, "width k (filters of each sign)", 1, 100_000)
     replicas: int = integer(10, "replicas per point", 1, 10_000)
 
@@ -101,18 +140,37 @@ def _complexity_grid(s: ComplexitySettings) -> list[dict]:
     return [s.point(n=d // 2, d=d, k=s.k, m=m, replicas=s.replicas) for d in s.ds for m in s.ms]
 
 
-@experiment("gen_sample_complexity", "T-SC: test accuracy against m for several d (n = d/2), to compare with d^2 log d", _complexity_grid,
-            settings=_complexity_settings)
-def gen_sample_complexity(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
+@experiment(
+    "gen_sample_complexity",
+    "T-SC: test accuracy against m for several d (n = d/2), to compare with d^2 log d",
+    _complexity_grid,
+    settings=_complexity_settings,
+)
+def gen_sample_complexity(
+    *, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device
+) -> pd.DataFrame:
     """Test accuracy of `replicas` CNNs with k = 50 on inputs of n = d/2 patches out of d patterns."""
     lr = step_size(eta_rule, k)
-    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=lr, init_std=init_std, steps=steps, seed=seed, device=device)
+    run = train_cnn(
+        n=n,
+        d=d,
+        k=k,
+        m=m,
+        replicas=replicas,
+        lr=lr,
+        init_std=init_std,
+        steps=steps,
+        seed=seed,
+        device=device,
+    )
     rows = _accuracy_rows(run, k, m, lr, seed)
     rows["m_sc"] = theory.sample_complexity(d)
     return rows
 
 
-def _pattern_rows(net: ConvPool, dist: OrthogonalPatterns, idx: torch.Tensor, y: torch.Tensor) -> pd.DataFrame:
+def _pattern_rows(
+    net: ConvPool, dist: OrthogonalPatterns, idx: torch.Tensor, y: torch.Tensor
+) -> pd.DataFrame:
     """One row per (replica, pattern): the training-set statistics p̂⁺_p, p̂⁻_p, Delta_p = p̂⁺_p - p̂⁻_p,
     and the learned detector score s_p = sum_i relu(<w_i, o_p>) - sum_i relu(<u_i, o_p>) (the book's PSI reconstruction).
     idx (R, m, n) holds the pattern indices of each replica's training set, y (R, m) its labels."""
@@ -123,8 +181,20 @@ def _pattern_rows(net: ConvPool, dist: OrthogonalPatterns, idx: torch.Tensor, y:
         frac_pos, frac_neg = pattern_statistics(idx[r], y[r], dist.d)
         for p in range(dist.d):
             kind = "p_plus" if p == 0 else "p_minus" if p == 1 else "spurious"
-            rows.append((r, p, kind, float(frac_pos[p]), float(frac_neg[p]), float(frac_pos[p] - frac_neg[p]), float(score[r, p])))
-    return pd.DataFrame(rows, columns=["replica", "pattern", "kind", "frac_pos", "frac_neg", "delta", "score"])
+            rows.append(
+                (
+                    r,
+                    p,
+                    kind,
+                    float(frac_pos[p]),
+                    float(frac_neg[p]),
+                    float(frac_pos[p] - frac_neg[p]),
+                    float(score[r, p]),
+                )
+            )
+    return pd.DataFrame(
+        rows, columns=["replica", "pattern", "kind", "frac_pos", "frac_neg", "delta", "score"]
+    )
 
 
 def _psi_settings(profile: str) -> XorGrid:
@@ -133,13 +203,30 @@ def _psi_settings(profile: str) -> XorGrid:
     return XorGrid(ms=(20, 50, 100, 300), steps=step_cap(profile))
 
 
-@experiment("gen_psi", "PSI (E1): learned detector scores s_p against the training-set statistics Delta_p", _xor_grid,
-            settings=_psi_settings)
+@experiment(
+    "gen_psi",
+    "PSI (E1): learned detector scores s_p against the training-set statistics Delta_p",
+    _xor_grid,
+    settings=_psi_settings,
+)
 def gen_psi(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
     """Per replica and pattern: the training statistics and the learned score (see `_pattern_rows`),
     plus whether the replica reached zero training loss."""
-    run = train_cnn(n=n, d=d, k=k, m=m, replicas=replicas, lr=step_size(eta_rule, k), init_std=init_std, steps=steps, seed=seed, device=device)
-    rows = _pattern_rows(run.net, run.dist, run.X.argmax(-1), run.y)  # standard-basis patterns: index = argmax
+    run = train_cnn(
+        n=n,
+        d=d,
+        k=k,
+        m=m,
+        replicas=replicas,
+        lr=step_size(eta_rule, k),
+        init_std=init_std,
+        steps=steps,
+        seed=seed,
+        device=device,
+    )
+    rows = _pattern_rows(
+        run.net, run.dist, run.X.argmax(-1), run.y
+    )  # standard-basis patterns: index = argmax
     rows["fitted"] = run.res.fitted.numpy()[rows["replica"]]
     return rows
 
@@ -160,8 +247,12 @@ def _two_points_grid(s: TwoPointSettings) -> list[dict]:
     return [s.point(n=s.n, d=s.d, k=s.k, replicas=s.replicas)]
 
 
-@experiment("psi_two_points", "T-PSI-2pts: detector scores after training on one positive and one negative point", _two_points_grid,
-            settings=_two_points_settings)
+@experiment(
+    "psi_two_points",
+    "T-PSI-2pts: detector scores after training on one positive and one negative point",
+    _two_points_grid,
+    settings=_two_points_settings,
+)
 def psi_two_points(*, n, d, k, replicas, eta_rule, init_std, steps, seed, device) -> pd.DataFrame:
     """Each replica trains on its own pair (one positive point, one negative point, each from D
     conditioned on its label). One row per (replica, pattern) as in `_pattern_rows`, plus the score at

@@ -17,6 +17,7 @@ training pool of images, test sets from the disjoint test pool. The ConvPool and
 replicas of one batched model each; their step sizes (and ConvPool's radius) are those the selection of
 `lib.protocol` chose at the figure's reference setting.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -81,7 +82,9 @@ def run_point(s: FigureSettings, device: str = "cpu") -> pd.DataFrame:
     the base seed `seed` (which draws the minibatch indices), not on how many repetitions run beside it,
     so asking for more seeds trains only the new ones."""
     if len(s.grid) != 1:
-        raise ValueError(f"run_point takes the settings of one point (a grid of one x), got grid={s.grid}")
+        raise ValueError(
+            f"run_point takes the settings of one point (a grid of one x), got grid={s.grid}"
+        )
     cache = ResultsCache()
     reps = [s.seed + r for r in range(s.seeds)]
     found = {rep: cache.get(_replica_config(s, rep, device)) for rep in reps}
@@ -93,16 +96,25 @@ def run_point(s: FigureSettings, device: str = "cpu") -> pd.DataFrame:
             cache.put(_replica_config(s, rep, device), rows, {"device": device})
             found[rep] = (rows, {})
     rows = pd.concat([found[rep][0] for rep in reps], ignore_index=True)
-    order = {name: i for i, name in enumerate(MODELS)}  # models first, then seeds, as one batched run gives them
-    return rows.sort_values("model", key=lambda col: col.map(order), kind="stable").reset_index(drop=True)
+    order = {
+        name: i for i, name in enumerate(MODELS)
+    }  # models first, then seeds, as one batched run gives them
+    return rows.sort_values("model", key=lambda col: col.map(order), kind="stable").reset_index(
+        drop=True
+    )
 
 
 def _replica_config(s: FigureSettings, rep: int, device: str) -> dict[str, Any]:
     """The cache entry of repetition `rep` of a point (its settings without the number of seeds)."""
     setting = s.as_dict()
     del setting["seeds"]
-    return {"experiment": "paper_point_replica", "point": setting, "replica": rep, "device": device,
-            "code": code_version(__name__)}
+    return {
+        "experiment": "paper_point_replica",
+        "point": setting,
+        "replica": rep,
+        "device": device,
+        "code": code_version(__name__),
+    }
 
 
 def _train_replicas(s: FigureSettings, reps: list[int], device: str) -> pd.DataFrame:
@@ -115,25 +127,69 @@ def _train_replicas(s: FigureSettings, reps: list[int], device: str) -> pd.DataF
         X, y = sample_sets(dist, m, reps, TRAIN_SEED_OFFSET)
         Xt, yt = sample_sets(distribution(s, pool="test"), s.test_size, reps, TEST_SEED_OFFSET)
         rows = []
-        conv = ConvPool(dist.d, s.k, replicas=len(reps), radius=pick["ConvPool"]["radius"], seed=reps, device=device)
+        conv = ConvPool(
+            dist.d,
+            s.k,
+            replicas=len(reps),
+            radius=pick["ConvPool"]["radius"],
+            seed=reps,
+            device=device,
+        )
         mlp = MLP.matching(conv, n, replicas=len(reps), seed=reps, device=device)
         steps = steps_for(m, s.epochs, s.batch_size, s.max_steps)[0]
         for name, net in (("ConvPool", conv), ("MLP", mlp)):
             lr, radius = pick[name]["lr"], pick[name]["radius"]
-            sec = fit_adam(net, X, y, lr=lr, epochs=s.epochs, batch_size=s.batch_size, seed=s.seed,
-                           max_steps=s.max_steps)
+            sec = fit_adam(
+                net,
+                X,
+                y,
+                lr=lr,
+                epochs=s.epochs,
+                batch_size=s.batch_size,
+                seed=s.seed,
+                max_steps=s.max_steps,
+            )
             for r, (tr, te) in enumerate(zip(errors(net, X, y), errors(net, Xt, yt))):
-                rows.append({"model": name, "seed": reps[r], "n": n, "m": m, "train_error": float(tr),
-                             "test_error": float(te), "params": net.num_parameters, "width": getattr(net, "width", s.k),
-                             "lr": lr, "radius": radius, "batch_size": min(s.batch_size, m), "steps": steps,
-                             "svm": "", "svm_kkt": math.nan, "seconds": sec / len(reps)})
+                rows.append(
+                    {
+                        "model": name,
+                        "seed": reps[r],
+                        "n": n,
+                        "m": m,
+                        "train_error": float(tr),
+                        "test_error": float(te),
+                        "params": net.num_parameters,
+                        "width": getattr(net, "width", s.k),
+                        "lr": lr,
+                        "radius": radius,
+                        "batch_size": min(s.batch_size, m),
+                        "steps": steps,
+                        "svm": "",
+                        "svm_kkt": math.nan,
+                        "seconds": sec / len(reps),
+                    }
+                )
         for r in range(len(reps) if s.svm_max_m is None or m <= s.svm_max_m else 0):
             fit = linear_svm(X[r], y[r])
-            rows.append({"model": "SVM", "seed": reps[r], "n": n, "m": m, "train_error": fit.train_error,
-                         "test_error": fit.error(Xt[r], yt[r]), "params": n * dist.d, "width": 0, "lr": math.nan,
-                         "radius": math.nan, "batch_size": 0, "steps": 0,
-                         "svm": fit.kind if fit.kind == "hard" else f"soft (C = {fit.C:g})", "svm_kkt": fit.kkt_residual,
-                         "seconds": fit.seconds})
+            rows.append(
+                {
+                    "model": "SVM",
+                    "seed": reps[r],
+                    "n": n,
+                    "m": m,
+                    "train_error": fit.train_error,
+                    "test_error": fit.error(Xt[r], yt[r]),
+                    "params": n * dist.d,
+                    "width": 0,
+                    "lr": math.nan,
+                    "radius": math.nan,
+                    "batch_size": 0,
+                    "steps": 0,
+                    "svm": fit.kind if fit.kind == "hard" else f"soft (C = {fit.C:g})",
+                    "svm_kkt": fit.kkt_residual,
+                    "seconds": fit.seconds,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -141,29 +197,45 @@ def _settings(figure: str):
     return lambda profile: figure_settings(figure, profile)
 
 
-@experiment("fig3a", "§7 Fig. 3a: ConvPool (Adam), MLP and SVM against m, d = 20, n = 10, no noise", figure_points,
-            settings=_settings("fig3a"))
+@experiment(
+    "fig3a",
+    "§7 Fig. 3a: ConvPool (Adam), MLP and SVM against m, d = 20, n = 10, no noise",
+    figure_points,
+    settings=_settings("fig3a"),
+)
 def fig3a(*, device, **point) -> pd.DataFrame:
     """One m: every model's test and training error per seed."""
     return run_point(point_settings(point), device)
 
 
-@experiment("fig3b", "§7 Fig. 3b: as Fig. 3a with noise ||v|| <= 1 on every patch", figure_points,
-            settings=_settings("fig3b"))
+@experiment(
+    "fig3b",
+    "§7 Fig. 3b: as Fig. 3a with noise ||v|| <= 1 on every patch",
+    figure_points,
+    settings=_settings("fig3b"),
+)
 def fig3b(*, device, **point) -> pd.DataFrame:
     """One m: every model's test and training error per seed."""
     return run_point(point_settings(point), device)
 
 
-@experiment("fig5", "§7 Fig. 5: the three models against n (noise ||v|| <= 1, m = 50)", figure_points,
-            settings=_settings("fig5"))
+@experiment(
+    "fig5",
+    "§7 Fig. 5: the three models against n (noise ||v|| <= 1, m = 50)",
+    figure_points,
+    settings=_settings("fig5"),
+)
 def fig5(*, device, **point) -> pd.DataFrame:
     """One n: every model's test and training error per seed."""
     return run_point(point_settings(point), device)
 
 
-@experiment("fig3c", "§7 Fig. 3c: the three models against m on MNIST (a 5 or a 3 among n = 4 digits)",
-            figure_points, settings=_settings("fig3c"))
+@experiment(
+    "fig3c",
+    "§7 Fig. 3c: the three models against m on MNIST (a 5 or a 3 among n = 4 digits)",
+    figure_points,
+    settings=_settings("fig3c"),
+)
 def fig3c(*, device, **point) -> pd.DataFrame:
     """One m: every model's test and training error per seed."""
     return run_point(point_settings(point), device)
@@ -176,12 +248,18 @@ GAUSSIAN_SCALE = (20 / 22) ** 0.5  # N(0, s^2 I/d) with the ball's E||v||^2 = d/
 # and the selection's grid of step sizes, one at a time
 VARIANTS = {
     "fig3b: noise uniform in the ball": ("fig3b", {"noise_law": "ball"}),
-    "fig3b: noise Gaussian (E||v||^2 of the ball)": ("fig3b", {"noise_law": "gaussian", "noise_scale": GAUSSIAN_SCALE}),
+    "fig3b: noise Gaussian (E||v||^2 of the ball)": (
+        "fig3b",
+        {"noise_law": "gaussian", "noise_scale": GAUSSIAN_SCALE},
+    ),
     "fig3b: 25 epochs": ("fig3b", {"epochs": 25}),
     "fig3b: 100 epochs": ("fig3b", {"epochs": 100}),
     "fig3b: wider step-size grid": ("fig3b", {"lrs": (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)}),
     "fig5: noise uniform in the ball": ("fig5", {"noise_law": "ball"}),
-    "fig5: noise Gaussian (E||v||^2 of the ball)": ("fig5", {"noise_law": "gaussian", "noise_scale": GAUSSIAN_SCALE}),
+    "fig5: noise Gaussian (E||v||^2 of the ball)": (
+        "fig5",
+        {"noise_law": "gaussian", "noise_scale": GAUSSIAN_SCALE},
+    ),
     "fig5: m = 10": ("fig5", {"m": 10}),
     "fig5: m = 100": ("fig5", {"m": 100}),
 }
@@ -192,16 +270,38 @@ class SensitivitySettings(Settings):
     """One point per (variant, x): the figure's settings of `figure_profile` with the variant's overrides
     (`VARIANTS`), `seeds` repetitions, on the variant's grid of x."""
 
-    variants: tuple[str, ...] = choices(tuple(VARIANTS), "the variants, names of VARIANTS", tuple(VARIANTS))
-    ball_fig3b_grid: tuple[int, ...] = integers((10, 100, 200, 500, 1000), "m of Fig. 3b under noise uniform in the "
-                                                "ball (every published m: the law the book set aside)", 2, 10**6)
-    ball_fig5_grid: tuple[int, ...] = integers((2, 5, 10, 20, 50), "n of Fig. 5 under noise uniform in the ball "
-                                               "(every published n)", 1, 10_000)
-    fig3b_grid: tuple[int, ...] = integers((10, 100), "m of Fig. 3b's other variants (their m = 1,000 points would "
-                                           "cost most of the sweep)", 2, 10**6)
+    variants: tuple[str, ...] = choices(
+        tuple(VARIANTS), "the variants, names of VARIANTS", tuple(VARIANTS)
+    )
+    ball_fig3b_grid: tuple[int, ...] = integers(
+        (10, 100, 200, 500, 1000),
+        "m of Fig. 3b under noise uniform in the "
+        "ball (every published m: the law the book set aside)",
+        2,
+        10**6,
+    )
+    ball_fig5_grid: tuple[int, ...] = integers(
+        (2, 5, 10, 20, 50),
+        "n of Fig. 5 under noise uniform in the ball (every published n)",
+        1,
+        10_000,
+    )
+    fig3b_grid: tuple[int, ...] = integers(
+        (10, 100),
+        "m of Fig. 3b's other variants (their m = 1,000 points would cost most of the sweep)",
+        2,
+        10**6,
+    )
     fig5_grid: tuple[int, ...] = integers((2, 10, 50), "n of Fig. 5's other variants", 1, 10_000)
-    seeds: int = integer(5, "repetitions per point (the paper's; the first 5 of the figure's own are shared)", 1, 10_000)
-    figure_profile: str = choice("full", "the profile of the figures' settings that the variants change", PROFILES)
+    seeds: int = integer(
+        5,
+        "repetitions per point (the paper's; the first 5 of the figure's own are shared)",
+        1,
+        10_000,
+    )
+    figure_profile: str = choice(
+        "full", "the profile of the figures' settings that the variants change", PROFILES
+    )
 
     def grid_of(self, variant: str) -> tuple[int, ...]:
         """The x values of `variant`."""
@@ -215,8 +315,14 @@ def _sensitivity_settings(profile: str) -> SensitivitySettings:
     """Quick: Fig. 3b's and Fig. 5's noise laws at their smallest x only."""
     if profile == "full":
         return SensitivitySettings()
-    return SensitivitySettings(variants=tuple(v for v in VARIANTS if "noise" in v), ball_fig3b_grid=(10,),
-                               ball_fig5_grid=(2,), fig3b_grid=(10,), fig5_grid=(2,), figure_profile=profile)
+    return SensitivitySettings(
+        variants=tuple(v for v in VARIANTS if "noise" in v),
+        ball_fig3b_grid=(10,),
+        ball_fig5_grid=(2,),
+        fig3b_grid=(10,),
+        fig5_grid=(2,),
+        figure_profile=profile,
+    )
 
 
 def sensitivity_points(s: SensitivitySettings) -> list[dict[str, Any]]:
@@ -224,13 +330,19 @@ def sensitivity_points(s: SensitivitySettings) -> list[dict[str, Any]]:
     points = []
     for variant in s.variants:
         figure, over = VARIANTS[variant]
-        fs = figure_settings(figure, s.figure_profile).replace(grid=s.grid_of(variant), seeds=s.seeds, **over)
+        fs = figure_settings(figure, s.figure_profile).replace(
+            grid=s.grid_of(variant), seeds=s.seeds, **over
+        )
         points += [{"variant": variant, "figure": figure, **p} for p in figure_points(fs)]
     return points
 
 
-@experiment("sensitivity", "§7: Figs. 3b and 5 under other noise laws, sample sizes, budgets and step-size grids",
-            sensitivity_points, settings=_sensitivity_settings)
+@experiment(
+    "sensitivity",
+    "§7: Figs. 3b and 5 under other noise laws, sample sizes, budgets and step-size grids",
+    sensitivity_points,
+    settings=_sensitivity_settings,
+)
 def sensitivity(*, variant, figure, device, **point) -> pd.DataFrame:
     """One x of one variant: every model's test and training error per seed."""
     return run_point(point_settings(point), device)
@@ -242,9 +354,15 @@ class FloorSettings(Settings):
 
     n: int = integer(10, "patches per input", 1, 1_000)
     d: int = integer(20, "dimension of a patch (l = d patterns)", 3, 10_000)
-    laws: tuple[str, ...] = choices(("ball", "radial-uniform", "gaussian"), "the candidate laws of the noise v", NOISE_LAWS)
-    scales: tuple[float, ...] = reals((1.0, 1.0, GAUSSIAN_SCALE), "their scales (||v|| <= 1; the Gaussian's with the "
-                                      "ball's E||v||^2)", 0.0, 1e6)
+    laws: tuple[str, ...] = choices(
+        ("ball", "radial-uniform", "gaussian"), "the candidate laws of the noise v", NOISE_LAWS
+    )
+    scales: tuple[float, ...] = reals(
+        (1.0, 1.0, GAUSSIAN_SCALE),
+        "their scales (||v|| <= 1; the Gaussian's with the ball's E||v||^2)",
+        0.0,
+        1e6,
+    )
     fit_size: int = integer(20_000, "points on which the candidate directions are fitted", 1, 10**8)
     eval_size: int = integer(100_000, "fresh points on which each is evaluated", 1, 10**8)
 
@@ -257,19 +375,31 @@ def _floor_settings(profile: str) -> FloorSettings:
 
 
 def _floor_points(s: FloorSettings) -> list[dict[str, Any]]:
-    return [dict(n=s.n, d=s.d, law=law, scale=scale, fit_size=s.fit_size, eval_size=s.eval_size)
-            for law, scale in zip(s.laws, s.scales)]
+    return [
+        dict(n=s.n, d=s.d, law=law, scale=scale, fit_size=s.fit_size, eval_size=s.eval_size)
+        for law, scale in zip(s.laws, s.scales)
+    ]
 
 
-@experiment("linear_floors", "§7: the smallest test error of any linear classifier under each candidate noise law",
-            _floor_points, settings=_floor_settings)
+@experiment(
+    "linear_floors",
+    "§7: the smallest test error of any linear classifier under each candidate noise law",
+    _floor_points,
+    settings=_floor_settings,
+)
 def linear_floors(*, n, d, law, scale, fit_size, eval_size, device) -> pd.DataFrame:
     """One law (n = 10, d = 20, as Fig. 3b): every candidate direction's error on fresh points (with its Clopper-Pearson
     interval and cosine with the separator), the separator's exact bracket, and the floor the rule of
     `lib.linear_floor` chose (columns floor, floor_low, floor_high, method)."""
     fit = linear_floor(n, d, law, scale, fit_size=fit_size, eval_size=eval_size)
-    return fit.candidates.assign(floor=fit.estimate, floor_low=fit.low, floor_high=fit.high, method=fit.method,
-                                 separator_low=fit.separator.low, separator_high=fit.separator.high)
+    return fit.candidates.assign(
+        floor=fit.estimate,
+        floor_low=fit.low,
+        floor_high=fit.high,
+        method=fit.method,
+        separator_low=fit.separator.low,
+        separator_high=fit.separator.high,
+    )
 
 
 # --- layer-wise (Algorithm 1) against end to end --------------------------------------------------------
@@ -285,13 +415,19 @@ def _lw_points(s: LayerwiseSettings) -> list[dict[str, Any]]:
     return [{**base, "m": m} for m in s.grid]
 
 
-@experiment("lw_vs_e2e", "§7: LW_CNN (Algorithm 1, relaxed steps) on Fig. 3a's setting, k = 500", _lw_points,
-            settings=_lw_settings)
+@experiment(
+    "lw_vs_e2e",
+    "§7: LW_CNN (Algorithm 1, relaxed steps) on Fig. 3a's setting, k = 500",
+    _lw_points,
+    settings=_lw_settings,
+)
 def lw_vs_e2e(*, m, device, **fields) -> pd.DataFrame:
     """LW_CNN on the same training sets, initial seeds and test sets as the Fig. 3a point of the same m
     (so each row pairs with that figure's ConvPool row of the same seed). One row per seed."""
     s = LayerwiseSettings(**fields, grid=(m,))
-    figure = FigureSettings(n=s.n, d=s.d, k=s.k, basis_seed=s.basis_seed, seed=s.seed, seeds=s.seeds, grid=(m,))
+    figure = FigureSettings(
+        n=s.n, d=s.d, k=s.k, basis_seed=s.basis_seed, seed=s.seed, seeds=s.seeds, grid=(m,)
+    )
     with single_thread_on_cpu(device):
         reps = [s.seed + r for r in range(s.seeds)]
         dist = distribution(figure)
@@ -300,11 +436,21 @@ def lw_vs_e2e(*, m, device, **fields) -> pd.DataFrame:
         net = ConvPool(s.d, s.k, replicas=s.seeds, radius=s.radius, seed=s.seed, device=device)
         res = train_layerwise(net, X, y, T1=s.T1, T2=s.T2, lr1=s.lr1, lr2=s.lr2)
         train_err, test_err = errors(net, X, y), errors(net, Xt, yt)
-    return pd.DataFrame({"model": "LW_CNN", "seed": reps, "n": s.n, "m": m, "train_error": train_err,
-                         "test_error": test_err, "seconds": res.seconds / s.seeds})
+    return pd.DataFrame(
+        {
+            "model": "LW_CNN",
+            "seed": reps,
+            "n": s.n,
+            "m": m,
+            "train_error": train_err,
+            "test_error": test_err,
+            "seconds": res.seconds / s.seeds,
+        }
+    )
 
 
 # --- the explorer: the three models over a grid of n, m and the noise scale ------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class ExploreSettings(Settings):
@@ -312,16 +458,22 @@ class ExploreSettings(Settings):
     settings of `figure_profile` (d = 20, k = 500)."""
 
     ns: tuple[int, ...] = integers((2, 10, 50), "patches n", 1, 10_000)
-    noise_scales: tuple[float, ...] = reals((0.0, 0.5, 1.0), "noise scales (the largest ||v||)", 0.0, 1e6)
+    noise_scales: tuple[float, ...] = reals(
+        (0.0, 0.5, 1.0), "noise scales (the largest ||v||)", 0.0, 1e6
+    )
     ms: tuple[int, ...] = integers((10, 50, 200), "training points m", 2, 10**6)
     seeds: int = integer(3, "repetitions per point", 1, 10_000)
-    figure_profile: str = choice("full", "the profile of Fig. 3b's settings and selection", PROFILES)
+    figure_profile: str = choice(
+        "full", "the profile of Fig. 3b's settings and selection", PROFILES
+    )
 
 
 def _explore_settings(profile: str) -> ExploreSettings:
     if profile == "full":
         return ExploreSettings()
-    return ExploreSettings(ns=(2, 10), noise_scales=(0.0, 1.0), ms=(10, 100), seeds=2, figure_profile=profile)
+    return ExploreSettings(
+        ns=(2, 10), noise_scales=(0.0, 1.0), ms=(10, 100), seeds=2, figure_profile=profile
+    )
 
 
 def explore_points(s: ExploreSettings) -> list[dict[str, Any]]:
@@ -331,14 +483,27 @@ def explore_points(s: ExploreSettings) -> list[dict[str, Any]]:
     ConvPool and the MLP chose the same step size."""
     fig3b = figure_settings("fig3b", s.figure_profile)
     pick = chosen(selection(fig3b))
-    base = fig3b.replace(grid=s.ms, seeds=s.seeds, selection_seeds=1,
-                         lrs=tuple(sorted({p["lr"] for p in pick.values()})), radii=(pick["ConvPool"]["radius"],))
-    return [point for n in s.ns for noise in s.noise_scales
-            for point in figure_points(base.replace(n=n, noise_scale=noise))]
+    base = fig3b.replace(
+        grid=s.ms,
+        seeds=s.seeds,
+        selection_seeds=1,
+        lrs=tuple(sorted({p["lr"] for p in pick.values()})),
+        radii=(pick["ConvPool"]["radius"],),
+    )
+    return [
+        point
+        for n in s.ns
+        for noise in s.noise_scales
+        for point in figure_points(base.replace(n=n, noise_scale=noise))
+    ]
 
 
-@experiment("explore_grid", "§7: ConvPool, MLP and SVM over n, m and the noise scale (d = 20, k = 500) for the explorer",
-            explore_points, settings=_explore_settings)
+@experiment(
+    "explore_grid",
+    "§7: ConvPool, MLP and SVM over n, m and the noise scale (d = 20, k = 500) for the explorer",
+    explore_points,
+    settings=_explore_settings,
+)
 def explore_grid(*, device, **point) -> pd.DataFrame:
     """One (n, noise_scale, m): every model's test and training error per seed."""
     return run_point(point_settings(point), device)

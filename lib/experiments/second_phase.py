@@ -21,6 +21,7 @@ Our choices [U]: the exponential loss and eta = 1 for the schedule (the suppleme
 not its constant), n = 4 (the first phase's cost grows with n; the claim is about the second
 layer), m = 200, T_2 = 2,000 (500 in the quick profile), lr2_factor = 4.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,10 +43,16 @@ from lib.theory import regime
 from lib.training import train_layerwise
 
 SCHEDULES = ("J&T", "constant")
-LEVELS = (0.5, 0.9, 0.99)  # fractions of the maximum margin whose first-reach step t_level is recorded
+LEVELS = (
+    0.5,
+    0.9,
+    0.99,
+)  # fractions of the maximum margin whose first-reach step t_level is recorded
 
 
-def second_layer_gd(z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: int, eta: float) -> tuple[torch.Tensor, torch.Tensor]:
+def second_layer_gd(
+    z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: int, eta: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Gradient descent on the second layer from a^(0) = 0, on features z (R, m, k) with labels y (R, m)
     in {-1, +1}. Returns the normalised margins gamma(a^(t)) = min_i y_i a^(t) . z_i / (||a^(t)|| max_i
     ||z_i||) for t = 0, ..., steps, shape (steps + 1, R) (NaN at a = 0), and a^(steps), shape (R, k).
@@ -57,7 +64,9 @@ def second_layer_gd(z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: i
     steps = check_int("steps", steps, 0)
     eta = check_float("eta", eta, 0.0, low_open=True)
     if z.dim() != 3 or y.shape != z.shape[:2]:
-        raise ValueError(f"z must have shape (R, m, k) and y (R, m), got {tuple(z.shape)} and {tuple(y.shape)}")
+        raise ValueError(
+            f"z must have shape (R, m, k) and y (R, m), got {tuple(z.shape)} and {tuple(y.shape)}"
+        )
     yz = y.unsqueeze(-1).to(z) * z  # (R, m, k): the points y_i z_i
     # every step adds a combination of the y_i z_i, so a^(t) = sum_i c_i y_i z_i: the run is carried
     # out on c (R, m) with the Gram matrix G = (y_i y_j z_i . z_j), exactly, whatever k is
@@ -68,7 +77,9 @@ def second_layer_gd(z: torch.Tensor, y: torch.Tensor, *, schedule: str, steps: i
     for t in range(steps + 1):
         margins = torch.einsum("rij,rj->ri", gram, c)  # y_i a^(t) . z_i
         scale = (c * margins).sum(-1).clamp_min(0.0).sqrt() * zmax  # ||a^(t)|| max ||z||
-        gamma.append(torch.where(scale > 0, margins.amin(-1) / scale, torch.full_like(scale, math.nan)))
+        gamma.append(
+            torch.where(scale > 0, margins.amin(-1) / scale, torch.full_like(scale, math.nan))
+        )
         if t == steps:
             break
         if schedule == "J&T":
@@ -84,7 +95,9 @@ def first_reach(ratios: np.ndarray, level: float) -> float:
     return float(hit[0]) if hit.size else math.nan
 
 
-def run_second_phase(*, d, seeds, seed=0, n, m, T1, T2, eta, lr2_factor, device="cpu") -> pd.DataFrame:
+def run_second_phase(
+    *, d, seeds, seed=0, n, m, T1, T2, eta, lr2_factor, device="cpu"
+) -> pd.DataFrame:
     """Rows (replica, schedule, t) on a log grid of t in 1..T_2: gamma(a^(t)) / gamma-hat, with the
     replica's gamma-hat, 1 / gamma-hat^2, m_2 and, per level in LEVELS, the first step t_level with
     gamma(a^(t)) >= level * gamma-hat (NaN: not within T_2) of that schedule as columns. A replica whose
@@ -94,10 +107,14 @@ def run_second_phase(*, d, seeds, seed=0, n, m, T1, T2, eta, lr2_factor, device=
     dist = OrthogonalPatterns(n, d, dtype=torch.float64)
     X, y = training_sets(dist, m, seed, seeds)
     with single_thread_on_cpu(device):
-        net = ConvPool(d, k, replicas=seeds, radius=rg.radius, seed=seed, dtype=torch.float64, device=device)
-        res = train_layerwise(net, X.to(device), y.to(device), T1=T1, T2=0, lr1=rg.lr1, lr2=lr2_factor * k)
-        z = net.features(X[:, res.m1:].to(device)).cpu()  # (R, m_2, k)
-    y2 = y[:, res.m1:]
+        net = ConvPool(
+            d, k, replicas=seeds, radius=rg.radius, seed=seed, dtype=torch.float64, device=device
+        )
+        res = train_layerwise(
+            net, X.to(device), y.to(device), T1=T1, T2=0, lr1=rg.lr1, lr2=lr2_factor * k
+        )
+        z = net.features(X[:, res.m1 :].to(device)).cpu()  # (R, m_2, k)
+    y2 = y[:, res.m1 :]
     ts = np.unique(np.geomspace(1, T2, 80).astype(int)) if T2 >= 1 else np.array([], dtype=int)
     scaled = z / (z**2).sum(-1).amax(-1).sqrt().clamp_min(1e-300).view(-1, 1, 1)
     ratios = {
@@ -107,17 +124,31 @@ def run_second_phase(*, d, seeds, seed=0, n, m, T1, T2, eta, lr2_factor, device=
     tables = []
     for r in range(seeds):
         one_class = bool((y2[r] > 0).all() or (y2[r] < 0).all())
-        fit = None if one_class else hard_margin_svm(scaled[r].numpy(), y2[r].numpy(), allow_inseparable=True)
+        fit = (
+            None
+            if one_class
+            else hard_margin_svm(scaled[r].numpy(), y2[r].numpy(), allow_inseparable=True)
+        )
         if fit is None or not fit.separable:
             continue
         gamma = 1.0 / math.sqrt(fit.norm2)
         for name, values in ratios.items():
             ratio = values[:, r].numpy() / gamma
-            tables.append(pd.DataFrame({
-                "replica": r, "schedule": name, "t": ts, "margin_ratio": ratio[ts],
-                "gamma_hat": gamma, "inv_gamma2": fit.norm2, "m2": res.m2, "k": k,
-                **{f"t_{level:g}": first_reach(ratio, level) for level in LEVELS},
-            }))
+            tables.append(
+                pd.DataFrame(
+                    {
+                        "replica": r,
+                        "schedule": name,
+                        "t": ts,
+                        "margin_ratio": ratio[ts],
+                        "gamma_hat": gamma,
+                        "inv_gamma2": fit.norm2,
+                        "m2": res.m2,
+                        "k": k,
+                        **{f"t_{level:g}": first_reach(ratio, level) for level in LEVELS},
+                    }
+                )
+            )
     return pd.concat(tables, ignore_index=True)
 
 
@@ -130,14 +161,22 @@ class SecondPhaseSettings(Settings):
     m: int = integer(200, "training points (m_2 = m - ceil(m/2) for the second phase)", 4, 10**6)
     T1: int = integer(50, "first-phase steps T_1", 0, 10**6)
     T2: int = integer(2000, "second-phase steps T_2", 0, 10**7)
-    eta: float = real(1.0, "eta of Ji & Telgarsky's schedule eta_t = eta / L(a^(t))", 0.0, 1e6, low_open=True)
-    lr2_factor: float = real(4.0, "the constant schedule's eta_2 = lr2_factor k", 0.0, 1e6, low_open=True)
+    eta: float = real(
+        1.0, "eta of Ji & Telgarsky's schedule eta_t = eta / L(a^(t))", 0.0, 1e6, low_open=True
+    )
+    lr2_factor: float = real(
+        4.0, "the constant schedule's eta_2 = lr2_factor k", 0.0, 1e6, low_open=True
+    )
     ds: tuple[int, ...] = integers((3, 4, 5, 6), "dimensions d = l, one point each", 3, 10)
     seeds: int = integer(5, "replicas per point", 1, 10_000)
 
 
 def _settings(profile: str) -> SecondPhaseSettings:
-    return SecondPhaseSettings() if profile == "full" else SecondPhaseSettings(T2=500, ds=(3, 4, 5), seeds=3)
+    return (
+        SecondPhaseSettings()
+        if profile == "full"
+        else SecondPhaseSettings(T2=500, ds=(3, 4, 5), seeds=3)
+    )
 
 
 def _grid(s: SecondPhaseSettings) -> list[dict]:
@@ -146,8 +185,12 @@ def _grid(s: SecondPhaseSettings) -> list[dict]:
     return [{**base, "d": d, "seeds": s.seeds} for d in s.ds]
 
 
-@experiment("jt_second_phase", "Supplement A: LW_CNN's second phase from a = 0 with Ji & Telgarsky's schedule, margin against t and d", _grid,
-            settings=_settings)
+@experiment(
+    "jt_second_phase",
+    "Supplement A: LW_CNN's second phase from a = 0 with Ji & Telgarsky's schedule, margin against t and d",
+    _grid,
+    settings=_settings,
+)
 def jt_second_phase(*, device, **point) -> pd.DataFrame:
     """Per replica, schedule and t (log grid): the normalised margin of a^(t) over the maximum margin."""
     return run_second_phase(**point, device=device)

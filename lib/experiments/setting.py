@@ -7,6 +7,7 @@ Two points, both on D with n = 10 and a test set of 10,000 fresh points:
   sizes of our choosing (the theorem would need k > 64,000 there).
 T2, m, the seeds and the relaxed step sizes are our choices (unspecified by the paper).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -54,13 +55,21 @@ class TwoRunsSettings(Settings):
     theorem_d: int = integer(4, "d of the theorem's run", 3, 12)
     theorem_k: int = integer(513, "channels of the theorem's run (> 8 d^3)", 1, 10**6)
     theorem_T1: int = integer(50, "first-phase steps T_1 of the theorem's run", 0, 10**6)
-    theorem_lr2_share: float = real(0.5, "eta_2 of the theorem's run as a share of the bound 8k", 0.0, 1.0, low_open=True)
+    theorem_lr2_share: float = real(
+        0.5, "eta_2 of the theorem's run as a share of the bound 8k", 0.0, 1.0, low_open=True
+    )
     relaxed_d: int = integer(_RELAXED.d, "d of the relaxed run", 3, 100_000)
     relaxed_k: int = integer(_RELAXED.k, "channels of the relaxed run", 1, 10**6)
     relaxed_T1: int = integer(_RELAXED.T1, "first-phase steps T_1 of the relaxed run", 0, 10**7)
-    relaxed_lr1: float = real(_RELAXED.lr1, "first-phase step size eta_1 of the relaxed run", 0.0, 1e6, low_open=True)
-    relaxed_radius: float = real(_RELAXED.radius, "initial radius r of the relaxed run", 0.0, 1e6, low_open=True)
-    relaxed_lr2: float = real(_RELAXED.lr2, "second-phase step size eta_2 of the relaxed run", 0.0, 1e9, low_open=True)
+    relaxed_lr1: float = real(
+        _RELAXED.lr1, "first-phase step size eta_1 of the relaxed run", 0.0, 1e6, low_open=True
+    )
+    relaxed_radius: float = real(
+        _RELAXED.radius, "initial radius r of the relaxed run", 0.0, 1e6, low_open=True
+    )
+    relaxed_lr2: float = real(
+        _RELAXED.lr2, "second-phase step size eta_2 of the relaxed run", 0.0, 1e9, low_open=True
+    )
 
 
 def _first_run_settings(profile: str) -> TwoRunsSettings:
@@ -70,10 +79,30 @@ def _first_run_settings(profile: str) -> TwoRunsSettings:
 def _first_run_grid(s: TwoRunsSettings) -> list[dict]:
     common = dict(n=s.n, m=s.m, T2=s.T2, replicas=s.replicas, seed=s.seed, test_size=s.test_size)
     rg = regime(s.theorem_d, s.theorem_k, s.theorem_T1)
-    theorem = dict(regime="theorem", d=s.theorem_d, l=s.theorem_d, basis="standard", k=s.theorem_k, T1=s.theorem_T1,
-                   **common, lr1=rg.lr1, radius=rg.radius, lr2=rg.lr2_max * s.theorem_lr2_share)
-    relaxed = dict(regime="relaxed", d=s.relaxed_d, l=s.relaxed_d, basis="random", k=s.relaxed_k, T1=s.relaxed_T1,
-                   lr1=s.relaxed_lr1, radius=s.relaxed_radius, lr2=s.relaxed_lr2, **common)
+    theorem = dict(
+        regime="theorem",
+        d=s.theorem_d,
+        l=s.theorem_d,
+        basis="standard",
+        k=s.theorem_k,
+        T1=s.theorem_T1,
+        **common,
+        lr1=rg.lr1,
+        radius=rg.radius,
+        lr2=rg.lr2_max * s.theorem_lr2_share,
+    )
+    relaxed = dict(
+        regime="relaxed",
+        d=s.relaxed_d,
+        l=s.relaxed_d,
+        basis="random",
+        k=s.relaxed_k,
+        T1=s.relaxed_T1,
+        lr1=s.relaxed_lr1,
+        radius=s.relaxed_radius,
+        lr2=s.relaxed_lr2,
+        **common,
+    )
     return [theorem, relaxed]
 
 
@@ -92,7 +121,9 @@ def first_run(
     points."""
     dist = OrthogonalPatterns(n, d, l=l, basis=basis, seed=seed, dtype=torch.float64)
     X, y = training_sets(dist, m, seed, replicas)
-    net = ConvPool(d, k, replicas=replicas, radius=radius, seed=seed, dtype=torch.float64, device=device)
+    net = ConvPool(
+        d, k, replicas=replicas, radius=radius, seed=seed, dtype=torch.float64, device=device
+    )
     with single_thread_on_cpu(device):
         res = train_layerwise(net, X, y, T1=T1, T2=T2, lr1=lr1, lr2=lr2)
         Xt, yt = test_set(dist, seed, size=test_size)
@@ -100,10 +131,15 @@ def first_run(
         out = net(X[:, res.m1 :].to(device)).cpu()
     s2_acc = (torch.where(out > 0, 1.0, -1.0).double() == y[:, res.m1 :]).double().mean(1).numpy()
     rows = []
-    for phase, curve, steps in (("L1", res.loss1, np.arange(T1 + 1)), ("L2", res.loss2, log_steps(T2))):
+    for phase, curve, steps in (
+        ("L1", res.loss1, np.arange(T1 + 1)),
+        ("L2", res.loss2, log_steps(T2)),
+    ):
         values = curve[torch.as_tensor(steps)].double().numpy()
         for r in range(replicas):
-            rows.append(pd.DataFrame({"replica": r, "phase": phase, "step": steps, "loss": values[:, r]}))
+            rows.append(
+                pd.DataFrame({"replica": r, "phase": phase, "step": steps, "loss": values[:, r]})
+            )
     df = pd.concat(rows, ignore_index=True)
     df["test_accuracy"] = test_acc[df["replica"].to_numpy()]
     df["s2_accuracy"] = s2_acc[df["replica"].to_numpy()]

@@ -21,6 +21,7 @@ Two experiments: `k_probe`, one (d, k, choice) with every seed as a replica of o
 row per seed), and `k_threshold`, one search per (d, choice) (`search_threshold`: k doubled from 2,
 then bisected), each probe of which is a cached `k_probe` point.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,18 +53,35 @@ from lib.theory import LuckyWatch, detector_sets, lucky_channels, regime
 from lib.training import split_sample, train_layerwise
 
 CHOICES = ("theorem", "relaxed", "adam")
-THEOREM = dict(T1=50, T2=500, lr2_factor=4.0)  # the §5 chapter's T_1, eta_2 = 4k, and T_2 of its sweeps
+THEOREM = dict(
+    T1=50, T2=500, lr2_factor=4.0
+)  # the §5 chapter's T_1, eta_2 = 4k, and T_2 of its sweeps
 MAX_TEST_ERROR = 0.01  # a seed "works" at test accuracy >= 99%
 SHARE = 0.95  # k passes when at least this share of the seeds work
-MODES = ("(a) no lucky filter of one sign", "(b) a lucky filter stops detecting",
-         "(c) the second layer does not fit", "(d) fits but test error > 1%")
+MODES = (
+    "(a) no lucky filter of one sign",
+    "(b) a lucky filter stops detecting",
+    "(c) the second layer does not fit",
+    "(d) fits but test error > 1%",
+)
 
 
 # --- one probe: (d, k, choice), every seed at once ----------------------------------------------------
 
 
-def probe(*, d: int, k: int, choice: str, n: int, m: int, seeds: int, test_size: int, selection_profile: str,
-          seed: int = 0, device: str = "cpu") -> pd.DataFrame:
+def probe(
+    *,
+    d: int,
+    k: int,
+    choice: str,
+    n: int,
+    m: int,
+    seeds: int,
+    test_size: int,
+    selection_profile: str,
+    seed: int = 0,
+    device: str = "cpu",
+) -> pd.DataFrame:
     """ConvPool with k channels trained by `choice` on `seeds` training sets of m points at dimension d.
     One row per seed: the lucky-filter counts at initialisation (Lemma 5.2's sets), whether a lucky
     filter stopped detecting during Algorithm 1's first phase (`LuckyWatch`; NaN for Adam), the
@@ -85,38 +103,82 @@ def probe(*, d: int, k: int, choice: str, n: int, m: int, seeds: int, test_size:
             pick = chosen(selection(fig3a, device))["ConvPool"]
             net = ConvPool(d, k, replicas=seeds, radius=pick["radius"], seed=seed, device=device)
             lucky = detector_sets(net.tables(patterns), net.a.detach())
-            fit_adam(net, X, y, lr=pick["lr"], epochs=fig3a.epochs, batch_size=fig3a.batch_size, seed=seed)
+            fit_adam(
+                net,
+                X,
+                y,
+                lr=pick["lr"],
+                epochs=fig3a.epochs,
+                batch_size=fig3a.batch_size,
+                seed=seed,
+            )
             stopped = np.full(seeds, math.nan)
-            X2, y2, steps = X, y, dict(lr=pick["lr"], radius=pick["radius"], epochs=fig3a.epochs, batch_size=fig3a.batch_size)
+            X2, y2, steps = (
+                X,
+                y,
+                dict(
+                    lr=pick["lr"],
+                    radius=pick["radius"],
+                    epochs=fig3a.epochs,
+                    batch_size=fig3a.batch_size,
+                ),
+            )
         else:
             if choice == "theorem":
                 rg = regime(d, k, THEOREM["T1"])
-                steps = dict(T1=rg.T1, lr1=rg.lr1, radius=rg.radius, T2=THEOREM["T2"], lr2=THEOREM["lr2_factor"] * k)
+                steps = dict(
+                    T1=rg.T1,
+                    lr1=rg.lr1,
+                    radius=rg.radius,
+                    T2=THEOREM["T2"],
+                    lr2=THEOREM["lr2_factor"] * k,
+                )
             else:
                 relaxed = LayerwiseSettings()
-                steps = dict(T1=relaxed.T1, lr1=relaxed.lr1, radius=relaxed.radius, T2=relaxed.T2, lr2=relaxed.lr2)
-            net = ConvPool(d, k, replicas=seeds, radius=steps["radius"], seed=seed, dtype=dtype, device=device)
+                steps = dict(
+                    T1=relaxed.T1,
+                    lr1=relaxed.lr1,
+                    radius=relaxed.radius,
+                    T2=relaxed.T2,
+                    lr2=relaxed.lr2,
+                )
+            net = ConvPool(
+                d, k, replicas=seeds, radius=steps["radius"], seed=seed, dtype=dtype, device=device
+            )
             watch = LuckyWatch(patterns)
-            train_layerwise(net, X, y, T1=steps["T1"], T2=steps["T2"], lr1=steps["lr1"], lr2=steps["lr2"], on_step=watch)
+            train_layerwise(
+                net,
+                X,
+                y,
+                T1=steps["T1"],
+                T2=steps["T2"],
+                lr1=steps["lr1"],
+                lr2=steps["lr2"],
+                on_step=watch,
+            )
             lucky, stopped = watch.lucky, watch.stopped().numpy()
             m1 = split_sample(m)
             X2, y2 = X[:, m1:], y[:, m1:]
         z = net.features(X2)  # (R, m', k)
         out = torch.einsum("rmk,rk->rm", z, net.a.detach())
         train_error = ((y2.to(out) * out) <= 0).double().mean(-1).cpu().numpy()
-        fittable = [bool(e == 0) or second_layer_can_fit(z[r], y2[r]) for r, e in enumerate(train_error)]
+        fittable = [
+            bool(e == 0) or second_layer_can_fit(z[r], y2[r]) for r, e in enumerate(train_error)
+        ]
         Xt, yt = test_set(dist, seed, size=test_size)
         test_error = test_errors(net, Xt.to(device), yt)
-    return pd.DataFrame({
-        "replica": range(seeds),
-        "lucky_plus": lucky[0].sum(-1).cpu().numpy(),
-        "lucky_minus": lucky[1].sum(-1).cpu().numpy(),
-        "lucky_stopped": stopped,
-        "train_error": train_error,
-        "fittable": fittable,
-        "test_error": test_error,
-        **{key: float(v) for key, v in steps.items()},
-    })
+    return pd.DataFrame(
+        {
+            "replica": range(seeds),
+            "lucky_plus": lucky[0].sum(-1).cpu().numpy(),
+            "lucky_minus": lucky[1].sum(-1).cpu().numpy(),
+            "lucky_stopped": stopped,
+            "train_error": train_error,
+            "fittable": fittable,
+            "test_error": test_error,
+            **{key: float(v) for key, v in steps.items()},
+        }
+    )
 
 
 def second_layer_can_fit(z: torch.Tensor, y: torch.Tensor) -> bool:
@@ -130,7 +192,9 @@ def second_layer_can_fit(z: torch.Tensor, y: torch.Tensor) -> bool:
     Z = z.double().cpu().numpy()
     labels = y.double().cpu().numpy()
     if Z.ndim != 2 or labels.shape != (Z.shape[0],):
-        raise ValueError(f"z must be (m', k) and y (m',), got shapes {tuple(z.shape)} and {tuple(y.shape)}")
+        raise ValueError(
+            f"z must be (m', k) and y (m',), got shapes {tuple(z.shape)} and {tuple(y.shape)}"
+        )
     scale = float(np.linalg.norm(Z, axis=1).max())
     if scale == 0:  # every output is 0, classified -1
         return bool((labels < 0).all())
@@ -140,7 +204,9 @@ def second_layer_can_fit(z: torch.Tensor, y: torch.Tensor) -> bool:
     b = np.concatenate([-np.ones(pos.sum()), np.zeros((~pos).sum())])
     res = linprog(np.zeros(Z.shape[1]), A_ub=A, b_ub=b, bounds=(None, None), method="highs")
     if res.status not in (0, 2):
-        raise RuntimeError(f"second_layer_can_fit: the linear programme ended with status {res.status} ({res.message})")
+        raise RuntimeError(
+            f"second_layer_can_fit: the linear programme ended with status {res.status} ({res.message})"
+        )
     return res.status == 0
 
 
@@ -171,8 +237,9 @@ def failure_mode(row) -> str:
 # --- the search ---------------------------------------------------------------------------------------
 
 
-def search_threshold(passes: Callable[[int], bool], *, k_max: int, resolution: float = 0.1
-                     ) -> tuple[int | None, list[tuple[int, bool]]]:
+def search_threshold(
+    passes: Callable[[int], bool], *, k_max: int, resolution: float = 0.1
+) -> tuple[int | None, list[tuple[int, bool]]]:
     """The smallest k in [2, k_max] at which `passes(k)` holds, as the chapter searches it: k = 2, 4,
     8, ... (capped at k_max) until the first pass, then bisection between the last failing k (1 if
     k = 2 passes: one channel's output a_1 z_1(x) has one sign for every x, so k = 1 never works) and
@@ -184,7 +251,9 @@ def search_threshold(passes: Callable[[int], bool], *, k_max: int, resolution: f
     k_max = check_int("k_max", k_max, 2)
     resolution = check_float("resolution", resolution, 0.0)
     if not callable(passes):
-        raise ValueError(f"passes must be a function of k returning True or False, got {show(passes)}")
+        raise ValueError(
+            f"passes must be a function of k returning True or False, got {show(passes)}"
+        )
     probes: list[tuple[int, bool]] = []
 
     def ok(k: int) -> bool:
@@ -216,10 +285,13 @@ class ProbeSetting(Settings):
 
     n: int = integer(10, "patches per input", 1, 1_000)
     m: int = integer(200, "training points per seed", 2, 10**6)
-    seeds: int = integer(10, "seeds (training sets) per probe (10: 95% of them means all of them)", 1, 10_000)
+    seeds: int = integer(
+        10, "seeds (training sets) per probe (10: 95% of them means all of them)", 1, 10_000
+    )
     test_size: int = integer(2000, "fresh test points", 1, 10**7)
-    selection_profile: str = one_of("full", "the profile of Fig. 3a's selection whose step size and radius Adam uses",
-                                    PROFILES)
+    selection_profile: str = one_of(
+        "full", "the profile of Fig. 3a's selection whose step size and radius Adam uses", PROFILES
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,32 +303,55 @@ class ProbeSettings(ProbeSetting):
     choice: str = one_of(CHOICES[0], "how ConvPool is trained", CHOICES)
 
     def point(self) -> dict:
-        return dict(d=self.d, k=self.k, choice=self.choice, n=self.n, m=self.m, seeds=self.seeds,
-                    test_size=self.test_size, selection_profile=self.selection_profile)
+        return dict(
+            d=self.d,
+            k=self.k,
+            choice=self.choice,
+            n=self.n,
+            m=self.m,
+            seeds=self.seeds,
+            test_size=self.test_size,
+            selection_profile=self.selection_profile,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
 class ThresholdSettings(ProbeSetting):
     """One search per (choice, d), k from 2 to k_max = 8 d^3."""
 
-    ds: tuple[int, ...] = integers((4, 6, 8, 10, 12, 16, 20), "dimensions d = l, one search each", 3, 1_000)
+    ds: tuple[int, ...] = integers(
+        (4, 6, 8, 10, 12, 16, 20), "dimensions d = l, one search each", 3, 1_000
+    )
     choices: tuple[str, ...] = choices(CHOICES, "ways of training ConvPool", CHOICES)
-    resolution: float = real(0.1, "the bisection stops at first pass - last fail <= resolution * last fail", 0.0, 10.0)
+    resolution: float = real(
+        0.1, "the bisection stops at first pass - last fail <= resolution * last fail", 0.0, 10.0
+    )
 
 
 def _probe_settings(profile: str) -> ProbeSettings:
     """The template probe: the first of the first search of `profile` (override d, k and choice)."""
     t = _threshold_settings(profile)
-    return ProbeSettings(d=t.ds[0], choice=t.choices[0], n=t.n, m=t.m, seeds=t.seeds, test_size=t.test_size,
-                         selection_profile=t.selection_profile)
+    return ProbeSettings(
+        d=t.ds[0],
+        choice=t.choices[0],
+        n=t.n,
+        m=t.m,
+        seeds=t.seeds,
+        test_size=t.test_size,
+        selection_profile=t.selection_profile,
+    )
 
 
 def _probe_grid(s: ProbeSettings) -> list[dict]:
     return [s.point()]
 
 
-@experiment("k_probe", "One (d, k, training choice): every seed's lucky filters, fit and test error", _probe_grid,
-            settings=_probe_settings)
+@experiment(
+    "k_probe",
+    "One (d, k, training choice): every seed's lucky filters, fit and test error",
+    _probe_grid,
+    settings=_probe_settings,
+)
 def k_probe(*, device, **point) -> pd.DataFrame:
     """One row per seed (see `probe`)."""
     return probe(**point, device=device)
@@ -270,24 +365,53 @@ def _threshold_settings(profile: str) -> ThresholdSettings:
 
 
 def _search_grid(s: ThresholdSettings) -> list[dict]:
-    return [dict(d=d, choice=c, k_max=8 * d**3, resolution=s.resolution, n=s.n, m=s.m, seeds=s.seeds,
-                 test_size=s.test_size, selection_profile=s.selection_profile) for c in s.choices for d in s.ds]
+    return [
+        dict(
+            d=d,
+            choice=c,
+            k_max=8 * d**3,
+            resolution=s.resolution,
+            n=s.n,
+            m=s.m,
+            seeds=s.seeds,
+            test_size=s.test_size,
+            selection_profile=s.selection_profile,
+        )
+        for c in s.choices
+        for d in s.ds
+    ]
 
 
-@experiment("k_threshold", "The smallest k at which LW_CNN (theorem's or relaxed steps) or Adam works, per d",
-            _search_grid, settings=_threshold_settings)
+@experiment(
+    "k_threshold",
+    "The smallest k at which LW_CNN (theorem's or relaxed steps) or Adam works, per d",
+    _search_grid,
+    settings=_threshold_settings,
+)
 def k_threshold(*, d, choice, k_max, resolution, device, **setting) -> pd.DataFrame:
     """Every probe of the search for k*(d) with `choice` (each a cached `k_probe` point): one row per
     (probe, seed), with the probe's order, whether it passed, and k_star (NaN if no k <= k_max passed)."""
     tables: list[pd.DataFrame] = []
 
     def passes(k: int) -> bool:
-        rows = run("k_probe", setting["selection_profile"], device=device, d=d, k=k, choice=choice, **setting)
-        tables.append(rows.assign(probe=len(tables), probe_seconds=rows.attrs["seconds"], passed=passed(rows)))
+        rows = run(
+            "k_probe",
+            setting["selection_profile"],
+            device=device,
+            d=d,
+            k=k,
+            choice=choice,
+            **setting,
+        )
+        tables.append(
+            rows.assign(probe=len(tables), probe_seconds=rows.attrs["seconds"], passed=passed(rows))
+        )
         return passed(rows)
 
     k_star, _ = search_threshold(passes, k_max=k_max, resolution=resolution)
-    return pd.concat(tables, ignore_index=True).assign(k_star=math.nan if k_star is None else float(k_star))
+    return pd.concat(tables, ignore_index=True).assign(
+        k_star=math.nan if k_star is None else float(k_star)
+    )
 
 
 # --- what the chapter shows ---------------------------------------------------------------------------
@@ -300,11 +424,21 @@ def thresholds(df: pd.DataFrame) -> pd.DataFrame:
     for (choice, d), g in df.groupby(["choice", "d"], sort=False):
         k_star = g["k_star"].iloc[0]
         probes = g.drop_duplicates("probe")
-        below = probes[~probes["passed"] & (probes["k"] < (k_star if k_star == k_star else math.inf))]
-        rows.append({"choice": choice, "d": int(d), "k*": k_star,
-                     "last failing k": int(below["k"].max()) if len(below) else 1,
-                     "8d^3": 8 * int(d) ** 3, "lucky-filter k": lucky_channels(int(d)),
-                     "probes": len(probes), "seconds": float(probes["probe_seconds"].sum())})
+        below = probes[
+            ~probes["passed"] & (probes["k"] < (k_star if k_star == k_star else math.inf))
+        ]
+        rows.append(
+            {
+                "choice": choice,
+                "d": int(d),
+                "k*": k_star,
+                "last failing k": int(below["k"].max()) if len(below) else 1,
+                "8d^3": 8 * int(d) ** 3,
+                "lucky-filter k": lucky_channels(int(d)),
+                "probes": len(probes),
+                "seconds": float(probes["probe_seconds"].sum()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -316,7 +450,9 @@ def exponent(table: pd.DataFrame, choice: str) -> tuple[float, float, float]:
 
     g = table[(table["choice"] == choice) & table["k*"].notna()]
     if len(g) < 3:
-        raise ValueError(f"need k* at 3 or more d for choice {choice!r} to fit an exponent with an interval, got {len(g)}")
+        raise ValueError(
+            f"need k* at 3 or more d for choice {choice!r} to fit an exponent with an interval, got {len(g)}"
+        )
     x, yv = np.log(g["d"].to_numpy(float)), np.log(g["k*"].to_numpy(float))
     slope, intercept = np.polyfit(x, yv, 1)
     resid = yv - (slope * x + intercept)
@@ -331,10 +467,14 @@ def failure_modes(df: pd.DataFrame) -> pd.DataFrame:
     mechanism), the failing seeds by the first step of the proof they break (`failure_mode`), and,
     whatever that step, the failing seeds whose final pooled features no second layer could fit
     (`fittable` false) and those that fit their second layer's training set."""
-    below = df[df["k_star"].isna() | (df["k"] < df["k_star"])].drop_duplicates(["choice", "d", "k", "replica"])
+    below = df[df["k_star"].isna() | (df["k"] < df["k_star"])].drop_duplicates(
+        ["choice", "d", "k", "replica"]
+    )
     keys = ["choice", "d", "k"]
-    seeds = below.assign(mode=below.apply(failure_mode, axis=1),
-                         unlucky=(below["lucky_plus"] == 0) | (below["lucky_minus"] == 0))
+    seeds = below.assign(
+        mode=below.apply(failure_mode, axis=1),
+        unlucky=(below["lucky_plus"] == 0) | (below["lucky_minus"] == 0),
+    )
     works, failing = seeds["mode"] == "works", seeds["mode"] != "works"
     table = seeds.groupby(keys, sort=False)["mode"].value_counts().unstack(fill_value=0)
     table = table.reindex(columns=["works", *MODES], fill_value=0)
@@ -344,10 +484,22 @@ def failure_modes(df: pd.DataFrame) -> pd.DataFrame:
         "fails: fits its training set": failing & (seeds["train_error"] == 0),
     }
     for name, mask in extra.items():
-        table[name] = mask.groupby([seeds[k] for k in keys], sort=False).sum().reindex(table.index, fill_value=0)
+        table[name] = (
+            mask.groupby([seeds[k] for k in keys], sort=False)
+            .sum()
+            .reindex(table.index, fill_value=0)
+        )
     table.insert(0, "seeds", table[["works", *MODES]].sum(axis=1))
-    return table[["seeds", "works", "works without a lucky filter of each sign", *MODES,
-                  "fails: features not separable", "fails: fits its training set"]]
+    return table[
+        [
+            "seeds",
+            "works",
+            "works without a lucky filter of each sign",
+            *MODES,
+            "fails: features not separable",
+            "fails: fits its training set",
+        ]
+    ]
 
 
 def chapter_facts(df: pd.DataFrame) -> dict[str, float | int | str]:
@@ -359,7 +511,9 @@ def chapter_facts(df: pd.DataFrame) -> dict[str, float | int | str]:
     lw = table[table["choice"] != "adam"]
     by_d = table.pivot(index="d", columns="choice", values="k*")
     ds = np.sort(table["d"].unique())
-    below = df[df["k_star"].isna() | (df["k"] < df["k_star"])].drop_duplicates(["choice", "d", "k", "replica"])
+    below = df[df["k_star"].isna() | (df["k"] < df["k_star"])].drop_duplicates(
+        ["choice", "d", "k", "replica"]
+    )
     failing = below[below["test_error"] > MAX_TEST_ERROR]
     slow = failing["fittable"].astype(bool) & (failing["train_error"] > 0)
     layerwise = df[df["choice"] != "adam"].drop_duplicates(["choice", "d", "k", "replica"])
@@ -371,10 +525,14 @@ def chapter_facts(df: pd.DataFrame) -> dict[str, float | int | str]:
         "d_max": int(ds.max()),
         "lucky_d_max": lucky_channels(int(ds.max())),
         "adam_fewer": f"{int((by_d['adam'] < by_d[['theorem', 'relaxed']].min(axis=1)).sum())} of {len(by_d)}",
-        "slope_lucky": float(np.polyfit(np.log(ds), np.log([lucky_channels(int(d)) for d in ds]), 1)[0]),
+        "slope_lucky": float(
+            np.polyfit(np.log(ds), np.log([lucky_channels(int(d)) for d in ds]), 1)[0]
+        ),
         "n_failing": len(failing),
         "n_failing_mode_a": int(modes[MODES[0]].sum()),
-        "n_failing_both_lucky": int(((failing["lucky_plus"] > 0) & (failing["lucky_minus"] > 0)).sum()),
+        "n_failing_both_lucky": int(
+            ((failing["lucky_plus"] > 0) & (failing["lucky_minus"] > 0)).sum()
+        ),
         "n_both_lucky": int(((below["lucky_plus"] > 0) & (below["lucky_minus"] > 0)).sum()),
         "n_working": int(modes["works"].sum()),
         "n_working_unlucky": int(modes["works without a lucky filter of each sign"].sum()),

@@ -7,6 +7,7 @@ the point holds o_1), the construction fitted to m training points and flipped o
 training error) against LW_CNN (Algorithm 1) trained on the same points; both evaluated on the unseen
 points of the shattered set and on a fresh test set from D.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,9 +31,12 @@ class ShatteringSettings(Settings):
     """One point per n: every labelling of the 2^(n-1) points (n in exhaustive_ns), or `random_count`
     seeded random labellings (n in random_ns, seed n)."""
 
-    exhaustive_ns: tuple[int, ...] = integers((2, 3, 4, 5), "n checked on every labelling", 2, MAX_EXHAUSTIVE_N,
-                                              empty=True)
-    random_ns: tuple[int, ...] = integers((6, 7, 8), "n checked on random labellings", 2, shattering.MAX_N, empty=True)
+    exhaustive_ns: tuple[int, ...] = integers(
+        (2, 3, 4, 5), "n checked on every labelling", 2, MAX_EXHAUSTIVE_N, empty=True
+    )
+    random_ns: tuple[int, ...] = integers(
+        (6, 7, 8), "n checked on random labellings", 2, shattering.MAX_N, empty=True
+    )
     random_count: int = integer(10_000, "random labellings per n", 1, 10**6)
 
     def validate(self) -> None:
@@ -45,8 +49,12 @@ def _shattering_settings(profile: str) -> ShatteringSettings:
 
 
 def _shattering_grid(s: ShatteringSettings) -> list[dict]:
-    exhaustive = [{"n": n, "labellings": "all", "count": 2 ** 2 ** (n - 1), "seed": 0} for n in s.exhaustive_ns]
-    return exhaustive + [{"n": n, "labellings": "random", "count": s.random_count, "seed": n} for n in s.random_ns]
+    exhaustive = [
+        {"n": n, "labellings": "all", "count": 2**2 ** (n - 1), "seed": 0} for n in s.exhaustive_ns
+    ]
+    return exhaustive + [
+        {"n": n, "labellings": "random", "count": s.random_count, "seed": n} for n in s.random_ns
+    ]
 
 
 @experiment(
@@ -74,8 +82,15 @@ class MemorisationSettings(Settings):
     """One point per m: `seeds` training subsets of m of the 2^(n-1) shattered points (d = 2n)."""
 
     n: int = integer(8, "patches per input (d = 2n; 2^(n-1) shattered points)", 2, shattering.MAX_N)
-    ms: tuple[int, ...] = integers((8, 12, 16, 24, 32, 48, 64, 96, 112), "training points m, one point each", 1)
-    k: int = integer(512, "LW_CNN's channels (below the theorem's 8 d^3 = 32,768 at n = 8: our relaxation)", 1, 10**6)
+    ms: tuple[int, ...] = integers(
+        (8, 12, 16, 24, 32, 48, 64, 96, 112), "training points m, one point each", 1
+    )
+    k: int = integer(
+        512,
+        "LW_CNN's channels (below the theorem's 8 d^3 = 32,768 at n = 8: our relaxation)",
+        1,
+        10**6,
+    )
     T1: int = integer(20, "LW_CNN's first-phase steps T_1", 0, 10**6)
     T2: int = integer(500, "LW_CNN's second-phase steps T_2", 0, 10**7)
     seeds: int = integer(10, "training subsets per m", 1, 10_000)
@@ -84,8 +99,10 @@ class MemorisationSettings(Settings):
     def validate(self) -> None:
         points = shattering.num_points(self.n)
         if max(self.ms) >= points:
-            raise ValueError(f"ms must stay below the {points} shattered points of n = {self.n} (some must be "
-                             f"unseen), got {max(self.ms)}")
+            raise ValueError(
+                f"ms must stay below the {points} shattered points of n = {self.n} (some must be "
+                f"unseen), got {max(self.ms)}"
+            )
 
 
 def _memorisation_settings(profile: str) -> MemorisationSettings:
@@ -95,7 +112,10 @@ def _memorisation_settings(profile: str) -> MemorisationSettings:
 
 
 def _memorisation_grid(s: MemorisationSettings) -> list[dict]:
-    return [{"n": s.n, "m": m, "k": s.k, "T1": s.T1, "T2": s.T2, "seeds": s.seeds, "seed": s.seed} for m in s.ms]
+    return [
+        {"n": s.n, "m": m, "k": s.k, "T1": s.T1, "T2": s.T2, "seeds": s.seeds, "seed": s.seed}
+        for m in s.ms
+    ]
 
 
 def shattered_sample(n: int, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -131,15 +151,28 @@ def vc_memorisation(*, n, m, k, T1, T2, seeds, seed, device) -> pd.DataFrame:
     y_train = torch.stack([y[train] for _, y, train in samples])
     X_unseen = torch.stack([X[~train] for X, _, train in samples])
     y_unseen = torch.stack([y[~train] for _, y, train in samples])
-    cnn = ConvPool(d, k, replicas=seeds, radius=lr1 / 200, seed=seed, dtype=torch.float64, device=device)
+    cnn = ConvPool(
+        d, k, replicas=seeds, radius=lr1 / 200, seed=seed, dtype=torch.float64, device=device
+    )
     train_layerwise(cnn, X_train, y_train, T1=T1, T2=T2, lr1=lr1, lr2=4.0 * k)
     # the construction, one replica per seed: the labelling that is true on the training points only
-    mem = shattering.network(n, torch.stack([shattering.memorising_labels(y, train) for _, y, train in samples]))
+    mem = shattering.network(
+        n, torch.stack([shattering.memorising_labels(y, train) for _, y, train in samples])
+    )
     for model, net in (("construction", mem), ("LW_CNN", cnn)):
-        errors = [1 - accuracy(net, X, y) for X, y in ((X_train, y_train), (X_unseen, y_unseen), (X_test, y_test))]
+        errors = [
+            1 - accuracy(net, X, y)
+            for X, y in ((X_train, y_train), (X_unseen, y_unseen), (X_test, y_test))
+        ]
         for r in range(seeds):
-            rows.append({
-                "model": model, "seed": seed + r, "m": m, "train_error": float(errors[0][r]),
-                "unseen_error": float(errors[1][r]), "test_error": float(errors[2][r]),
-            })
+            rows.append(
+                {
+                    "model": model,
+                    "seed": seed + r,
+                    "m": m,
+                    "train_error": float(errors[0][r]),
+                    "unseen_error": float(errors[1][r]),
+                    "test_error": float(errors[2][r]),
+                }
+            )
     return pd.DataFrame(rows)
