@@ -380,7 +380,8 @@ MAX_PIVOTS = 100  # cap on the block principal pivoting steps of the hard-margin
 MAX_NEWTON = 500  # cap on the Newton steps of the soft margin (a finite method: far fewer in practice)
 EXACT_TOL = 1e-10  # a Newton point is the optimum when the points it moves across margin 1 move by at most this
 CERTIFICATE_TOL = 1e-10  # no separator: a convex combination of the g_s of norm <= this times max_s ‖g_s‖
-CERTIFICATE_STEPS = 50  # cap on the steps that polish the certificate of non-separability
+CERTIFICATE_STEPS = 50  # cap on the steps that polish the certificate of non-separability on one set
+CERTIFICATE_SETS = 10  # cap on the sets of points that the polishing tries
 
 
 @dataclass(frozen=True)
@@ -581,28 +582,39 @@ def _inseparability(G: np.ndarray, soft: _Dual, ridge: _Ridge) -> tuple[np.ndarr
     """The best convex combination u (u >= 0, Σ_s u_s = 1; an (m,) array) found from the soft margin
     towards Σ_s u_s g_s = 0, and ‖Σ_s u_s g_s‖ (inf and u = 0 when the soft margin has no support).
     On the soft margin's support A, the slacks ξ_A = 1 - G_A w are the residual of the ridge regression
-    of 1 on G_A, and the iterated ridge steps ξ <- ξ - G_A (G_Aᵀ G_A + λ I)⁻¹ G_Aᵀ ξ drive ξ onto the null
-    space of G_Aᵀ (iterated Tikhonov; at most CERTIFICATE_STEPS, until the combination is below
-    CERTIFICATE_TOL max_s ‖g_s‖); u = max(ξ, 0) / Σ_s max(ξ_s, 0). When the data are not separable,
-    min_w Σ_s max(0, 1 - g_s·w)² > 0 and its optimal slacks are such a ξ >= 0 with Gᵀ ξ = 0 (Gordan's
-    alternative); separable data have none, so their combination stays away from 0."""
+    of 1 on G_A, and the iterated ridge steps ξ <- ξ - G_S (G_Sᵀ G_S + λ I)⁻¹ G_Sᵀ ξ drive ξ onto the null
+    space of G_Sᵀ (iterated Tikhonov) on a set S of points, first S = A: at most CERTIFICATE_STEPS on
+    each set, until the combination u = max(ξ, 0) / Σ_s max(ξ_s, 0) is below CERTIFICATE_TOL max_s ‖g_s‖.
+    When the steps leave negative entries, S loses those points and the steps go on from max(ξ, 0)
+    (at most CERTIFICATE_SETS sets). When the data are not separable, min_w Σ_s max(0, 1 - g_s·w)² > 0
+    and its optimal slacks are such a ξ >= 0 with Gᵀ ξ = 0 (Gordan's alternative); separable data have
+    none, so their combination stays away from 0."""
     u_best, best = np.zeros(len(G)), math.inf
-    xi = soft.alpha[ridge.idx]  # ridge holds the soft margin's last active set (its support, up to EXACT_TOL)
-    if not xi.any():
-        return u_best, best
-    GA = G[ridge.idx]
     goal = CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max()))
-    for _ in range(CERTIFICATE_STEPS):
-        u = np.maximum(xi, 0.0)
-        if u.sum() > 0:
-            u /= u.sum()
-            norm = float(np.linalg.norm(GA.T @ u))
-            if norm < best:
-                u_best[:] = 0.0
-                u_best[ridge.idx], best = u, norm
-        if best <= goal:
+    xi = np.zeros(len(G))
+    xi[ridge.idx] = soft.alpha[ridge.idx]  # ridge holds the soft margin's last active set
+    for _ in range(CERTIFICATE_SETS):
+        S = np.flatnonzero(xi > 0)
+        if not len(S):
             break
-        xi = xi - GA @ ridge(xi)
+        if not np.array_equal(S, ridge.idx):
+            ridge.use(xi > 0)
+        GS, x = G[S], xi[S]
+        for _ in range(CERTIFICATE_STEPS):
+            u = np.maximum(x, 0.0)
+            if u.sum() > 0:
+                u /= u.sum()
+                norm = float(np.linalg.norm(GS.T @ u))
+                if norm < best:
+                    u_best[:] = 0.0
+                    u_best[S], best = u, norm
+            if best <= goal:
+                return u_best, best
+            x = x - GS @ ridge(x)
+        if x.min() >= 0:
+            break
+        xi = np.zeros(len(G))
+        xi[S] = np.maximum(x, 0.0)
     return u_best, best
 
 

@@ -314,7 +314,11 @@ def test_linear_svm_soft_margin_on_a_non_separable_set_is_the_squared_hinge_opti
 def test_the_inseparability_certificate_is_a_convex_combination_near_zero_only_without_separator():
     import lib.baselines as bl
 
-    for X, y, separable in ((*_noisy(200, 10, 9), False), (*_separable(200, 10, 9), True)):
+    rng = np.random.default_rng(11)
+    low_rank = rng.normal(size=(400, 30)) @ rng.normal(size=(30, 60))  # more points than rank, as on MNIST
+    y_low = np.where(low_rank[:, 0] + 2 * rng.normal(size=400) > 0, 1.0, -1.0)
+    assert not hard_margin_svm(low_rank, y_low, allow_inseparable=True).separable
+    for X, y, separable in ((*_noisy(200, 10, 9), False), (low_rank, y_low, False), (*_separable(200, 10, 9), True)):
         G = y[:, None] * X
         ridge = bl._Ridge(G, 1.0 / (2 * bl.SOFT_MARGIN_C))
         soft = bl._squared_hinge(G, bl.SOFT_MARGIN_C, ridge)
@@ -370,8 +374,6 @@ def test_kkt_residual_is_zero_at_the_optimum_and_positive_away_from_it():
     ],
 )
 def test_linear_svm_refuses_bad_input(X, y, match):
-    from lib.baselines import linear_svm
-
     with pytest.raises(ValueError, match=match):
         linear_svm(X, y)
     for C in (-1.0, 0.0, math.nan, math.inf):
