@@ -16,10 +16,12 @@ D's whole support, which Proposition 6.1 bounds by n <= ‖ŵ‖² <= 2n. This m
 - `separator_norms` and `sample_svm_norms`: the tables the page plots.
 - `linear_svm(X, y)`: the §7 baseline: the hard margin when the training set is separable through the
   origin (block principal pivoting on the Gram matrix, NNLS as fallback), else a squared-hinge soft
-  margin, with the KKT residual of every fit.
+  margin (finite Newton method) with a certificate that no separator exists, and the KKT residual of
+  every fit.
 
 Every public function raises ValueError naming the parameter and its allowed range.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -95,20 +97,32 @@ def hard_margin_svm(X, y, *, allow_inseparable: bool = False) -> SVMResult:
         if solver == "nnls":
             u, _ = nnls(E, f, maxiter=50 * max(m, p + 1))
         else:
-            u = lsq_linear(E, f, bounds=(0.0, np.inf), method="bvls", tol=1e-15, max_iter=50 * max(m, p + 1)).x
+            u = lsq_linear(
+                E, f, bounds=(0.0, np.inf), method="bvls", tol=1e-15, max_iter=50 * max(m, p + 1)
+            ).x
             u = np.maximum(u, 0.0)
         r = E @ u - f
         rr = float(r @ r)
-        if rr <= 1e-24 * scale**2:  # E u = f: the origin is the convex combination G^T u of the y_s x_s
+        if (
+            rr <= 1e-24 * scale**2
+        ):  # E u = f: the origin is the convex combination G^T u of the y_s x_s
             if np.linalg.norm(G.T @ u) <= 1e-10 * scale and abs(u.sum() - 1.0) <= 1e-10:
                 return _inseparable(m, p, allow_inseparable, start)
             continue
-        alpha = u / rr  # the dual weights: w = G^T alpha = -r[:p] / r[p] (r[p] = -|r|^2 at the optimum)
+        alpha = (
+            u / rr
+        )  # the dual weights: w = G^T alpha = -r[:p] / r[p] (r[p] = -|r|^2 at the optimum)
         w = G.T @ alpha
         if _kkt_ok(G, w, alpha):
             margins = G @ w
-            return SVMResult(w, float(w @ w), float(margins.min()), True, int(np.sum(alpha > 0)),
-                             time.perf_counter() - start)
+            return SVMResult(
+                w,
+                float(w @ w),
+                float(margins.min()),
+                True,
+                int(np.sum(alpha > 0)),
+                time.perf_counter() - start,
+            )
     raise RuntimeError(  # ill-conditioned data (margins not computable to 1e-6) or a solver failure
         f"hard_margin_svm: neither NNLS nor BVLS reached the optimality conditions to {MARGIN_TOL:g} on "
         f"these {m} points (are they very ill-conditioned?)"
@@ -153,7 +167,9 @@ def _as_array(name: str, value) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real numeric array or tensor, got {show(value)}") from exc
+        raise ValueError(
+            f"{name} must be a real numeric array or tensor, got {show(value)}"
+        ) from exc
     return arr
 
 
@@ -268,7 +284,9 @@ def difference_separator(n: int, l: int) -> np.ndarray:
     return coef
 
 
-def separator_norms(ns: Sequence[int], ls: Sequence[int], *, full_max_points: int = 5_000) -> pd.DataFrame:
+def separator_norms(
+    ns: Sequence[int], ls: Sequence[int], *, full_max_points: int = 5_000
+) -> pd.DataFrame:
     """‖ŵ‖² of D's minimum-norm separator for every n in `ns` and l in `ls` (n >= 1, l >= 3).
 
     Columns: n, l, support_points (2 n (l-2)^(n-1)), norm2 (symmetry-reduced, exact), norm2_full
@@ -289,8 +307,16 @@ def separator_norms(ns: Sequence[int], ls: Sequence[int], *, full_max_points: in
                 full = min_norm_separator(n, l, method="full").norm2
                 secs = time.perf_counter() - start
             rows.append(
-                dict(n=n, l=l, support_points=size, norm2=sym.norm2, norm2_full=full, full_seconds=secs,
-                     R2=float(n), ratio=sym.norm2 / n)
+                dict(
+                    n=n,
+                    l=l,
+                    support_points=size,
+                    norm2=sym.norm2,
+                    norm2_full=full,
+                    full_seconds=secs,
+                    R2=float(n),
+                    ratio=sym.norm2 / n,
+                )
             )
     return pd.DataFrame(rows)
 
@@ -323,7 +349,9 @@ def sample_svm_norms(
     test_m = check_int("test_m", test_m, 1)
     dist = OrthogonalPatterns(n, d, l=l, basis=basis, dtype=torch.float64)
     best = min_norm_separator(n, l)
-    w_hat = (torch.as_tensor(best.coef) @ dist.patterns).reshape(-1).numpy()  # ŵ in input coordinates
+    w_hat = (
+        (torch.as_tensor(best.coef) @ dist.patterns).reshape(-1).numpy()
+    )  # ŵ in input coordinates
     rows = []
     for m in ms:
         for seed in seeds:
@@ -332,16 +360,26 @@ def sample_svm_norms(
             Xt, yt = dist.sample(test_m, seed=seed + TEST_SEED_OFFSET)
             scores = Xt.reshape(test_m, -1).numpy() @ res.w
             pred = np.where(scores > 0, 1.0, -1.0)
-            rows.append(dict(m=m, seed=seed, norm2=res.norm2, support_vectors=res.support_vectors,
-                             seconds=res.seconds, dist=float(np.linalg.norm(res.w - w_hat) / np.linalg.norm(w_hat)),
-                             test_error=float(np.mean(pred != yt.numpy()))))
+            rows.append(
+                dict(
+                    m=m,
+                    seed=seed,
+                    norm2=res.norm2,
+                    support_vectors=res.support_vectors,
+                    seconds=res.seconds,
+                    dist=float(np.linalg.norm(res.w - w_hat) / np.linalg.norm(w_hat)),
+                    test_error=float(np.mean(pred != yt.numpy())),
+                )
+            )
     df = pd.DataFrame(rows)
     df["norm2_support"] = best.norm2
     df["ratio"] = df["norm2"] / best.norm2
     return df
 
 
-def bound_growth(ns: Sequence[int], d: int, *, rs: Sequence[float] = (0.5, 1.0, 1.5), ds: Sequence[int] = ()) -> dict:
+def bound_growth(
+    ns: Sequence[int], d: int, *, rs: Sequence[float] = (0.5, 1.0, 1.5), ds: Sequence[int] = ()
+) -> dict:
     """The two sample-complexity bounds of §6 as functions, both with their unknown constants set to 1
     (only growth rates mean anything): the FCN/SVM bound ‖ŵ‖² R² with the exact ‖ŵ‖² of D and R² = n,
     and the CNN bound d of Theorem 5.1.
@@ -353,30 +391,55 @@ def bound_growth(ns: Sequence[int], d: int, *, rs: Sequence[float] = (0.5, 1.0, 
     ns = _int_list("ns", ns, 1)
     d = check_int("d", d, 3)
     ds = _int_list("ds", ds, 3) if len(ds) else sorted({int(v) for v in np.geomspace(3, 100, 30)})
-    if isinstance(rs, (str, bytes)) or not isinstance(rs, Sequence) or not rs or not all(
-        isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r <= 3 for r in rs
+    if (
+        isinstance(rs, (str, bytes))
+        or not isinstance(rs, Sequence)
+        or not rs
+        or not all(
+            isinstance(r, (int, float)) and not isinstance(r, bool) and 0 < r <= 3 for r in rs
+        )
     ):
         raise ValueError(f"rs must be a non-empty list of exponents r in (0, 3], got {show(rs)}")
-    vs_n = pd.DataFrame([dict(n=n, fcn=min_norm_separator(n, 3).norm2 * n, cnn=float(d)) for n in ns])
+    vs_n = pd.DataFrame(
+        [dict(n=n, fcn=min_norm_separator(n, 3).norm2 * n, cnn=float(d)) for n in ns]
+    )
     rows = []
     for r in rs:
         for dd in ds:
             n = max(1, round(dd**r))
-            rows.append(dict(d=dd, r=float(r), n=n, fcn=min_norm_separator(n, 3).norm2 * n, cnn=float(dd)))
+            rows.append(
+                dict(d=dd, r=float(r), n=n, fcn=min_norm_separator(n, 3).norm2 * n, cnn=float(dd))
+            )
     return {"vs_n": vs_n, "vs_d": pd.DataFrame(rows)}
 
 
 def _int_list(name: str, values, low: int) -> list[int]:
     """`values` as a non-empty list of integers >= low."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray, range)) or len(values) == 0:
-        raise ValueError(f"{name} must be a non-empty list of integers >= {low}, got {show(values)}")
+    if (
+        isinstance(values, (str, bytes))
+        or not isinstance(values, (Sequence, np.ndarray, range))
+        or len(values) == 0
+    ):
+        raise ValueError(
+            f"{name} must be a non-empty list of integers >= {low}, got {show(values)}"
+        )
     return [check_int(f"{name}[i]", v, low) for v in values]
 
 
 SOFT_MARGIN_C = 1e4  # the soft margin's C when the training set has no separator through the origin
 KKT_TOL = 1e-9  # the pivoting's hard-margin fit is accepted when its KKT residual is at most this
 MAX_PIVOTS = 100  # cap on the block principal pivoting steps of the hard-margin dual solver
-WARM_START_M = 1_000  # `linear_svm` starts from its solution on a random half of the points above this m
+MAX_NEWTON = (
+    500  # cap on the Newton steps of the soft margin (a finite method: far fewer in practice)
+)
+EXACT_TOL = 1e-10  # a Newton point is the optimum when the points it moves across margin 1 move by at most this
+CERTIFICATE_TOL = (
+    1e-10  # no separator: a convex combination of the g_s of norm <= this times max_s ‖g_s‖
+)
+CERTIFICATE_STEPS = (
+    50  # cap on the steps that polish the certificate of non-separability on one set
+)
+CERTIFICATE_SETS = 10  # cap on the sets of points that the polishing tries
 
 
 @dataclass(frozen=True)
@@ -391,9 +454,10 @@ class LinearSVMResult:
     (feasibility and complementarity; w = Σ_s α_s y_s x_s holds by construction); for "soft", with
     α_s = 2C max(0, 1 - y_s w·x_s), the stationarity residual ‖w - Σ_s α_s y_s x_s‖_∞ / max(1, ‖w‖_∞).
     support_vectors : the points with α_s > 0. norm_bound : a certificate of how far the training set
-    is from separable: every w' with y_s w'·x_s >= 1 for all s has ‖w'‖ >= norm_bound = Σ_s α_s / ‖w‖
-    (from 1 <= Σ_s u_s y_s w'·x_s <= ‖w'‖ ‖Σ_s u_s y_s x_s‖ with u = α / Σ_s α_s); inf for "hard" (the
-    data are separable: w itself is a separator).
+    is from separable: every w' with y_s w'·x_s >= 1 for all s has ‖w'‖ >= norm_bound = 1 / ‖Σ_s u_s y_s x_s‖
+    for the convex combination u (u >= 0, Σ_s u_s = 1) that `linear_svm` found (from
+    1 <= Σ_s u_s y_s w'·x_s <= ‖w'‖ ‖Σ_s u_s y_s x_s‖); inf for "hard" (the data are separable: w itself
+    is a separator, its margins >= 1 the certificate) and when the combination is exactly 0.
     """
 
     w: np.ndarray
@@ -415,26 +479,31 @@ class LinearSVMResult:
         return float(np.mean(self.predict(X) != _as_array("y", y)))
 
 
-def linear_svm(X, y, *, C: float = SOFT_MARGIN_C, seed: int = 0) -> LinearSVMResult:
+def linear_svm(X, y, *, C: float = SOFT_MARGIN_C) -> LinearSVMResult:
     """The §7 linear SVM without bias on flattened inputs: the hard-margin SVM when the training set is
     separable through the origin, otherwise the squared-hinge soft margin
     min ½‖w‖² + C Σ_s max(0, 1 - y_s w·x_s)² (a hard margin does not exist; the training error is then
     usually non-zero, as in the paper's Fig. 3b).
 
     X : (m, ...) inputs flattened to (m, p), finite, m >= 1. y : (m,) labels in {-1, +1}. C > 0.
-    seed : the random halves of the warm start (the result does not depend on it beyond rounding).
 
-    Method (exact): the hard margin is the non-negative QP min ½ αᵀ K α - 1ᵀ α over α >= 0 on the Gram
-    matrix K = G Gᵀ of the rows g_s = y_s x_s, with w = Gᵀ α. It is solved by block principal pivoting
-    (`_hard_pivoting`), started from the support vectors of the same problem on a random half of the
-    points (recursively, above WARM_START_M points) and the points that their w leaves inside the margin.
-    When the pivoting reaches the KKT conditions, w separates the training set (its margins are >= 1:
-    w is the certificate). Otherwise `hard_margin_svm` (one NNLS problem) decides, exactly: it returns
-    the hard margin, or a convex combination of the y_s x_s equal to 0, which certifies that no
-    separator exists; then the soft margin is solved by scikit-learn's `LinearSVC` (squared hinge, no
-    intercept, liblinear's primal Newton method to tol 1e-8). Every fit records its KKT residual; a
-    hard fit is accepted only with a residual <= KKT_TOL (or the rounding error of its margins, if
-    larger, up to MARGIN_TOL). BLAS runs on one thread: the experiments run one process per core.
+    Method (exact), on the rows g_s = y_s x_s restricted to the coordinates where some g_s is non-zero
+    (w is 0 on the others, for the hard and the soft margin alike):
+    1. the soft margin by the finite Newton method (`_squared_hinge`): it always exists, and its
+       support gives the two certificates below their start;
+    2. non-separability: the convex combination u = ξ / Σ_s ξ_s of the soft margin's slacks
+       ξ_s = max(0, 1 - g_s·w), polished towards Σ_s u_s g_s = 0 (`_inseparability`). When
+       ‖Σ_s u_s g_s‖ <= CERTIFICATE_TOL max_s ‖g_s‖, every separator would need ‖w'‖ >= 1 / that
+       (`LinearSVMResult.norm_bound`): the data count as not separable and the soft margin is the fit;
+    3. otherwise the hard margin: the non-negative QP min ½ αᵀ K α - 1ᵀ α over α >= 0 on the Gram
+       matrix K = G Gᵀ, w = Gᵀ α, by block principal pivoting (`_hard_pivoting`) from the soft
+       margin's support. When it reaches the KKT conditions, w separates the training set (its margins
+       are >= 1: w is the certificate). Otherwise `hard_margin_svm` (one NNLS problem) decides, exactly:
+       it returns the hard margin, or a convex combination of the g_s equal to 0, and the soft margin
+       stands.
+    Every fit records its KKT residual; a hard fit is accepted only with a residual <= KKT_TOL (or the
+    rounding error of its margins, if larger, up to MARGIN_TOL). BLAS runs on one thread: the
+    experiments run one process per core.
     """
     from threadpoolctl import threadpool_limits
 
@@ -442,42 +511,181 @@ def linear_svm(X, y, *, C: float = SOFT_MARGIN_C, seed: int = 0) -> LinearSVMRes
 
     start = time.perf_counter()
     C = check_float("C", C, 0.0, low_open=True)
-    seed = check_seed("seed", seed)
-    G, y = _signed_rows(X, y)
+    G_all, y = _signed_rows(X, y)
+    used = np.flatnonzero((G_all != 0).any(axis=0))
+    G = np.ascontiguousarray(G_all[:, used])
     with threadpool_limits(limits=1, user_api="blas"):
-        fit = _warm_hard(G, np.random.default_rng(seed))
-        if fit is None:
-            exact = hard_margin_svm(G, np.ones(len(G)), allow_inseparable=True)
-            if exact.separable:
-                alpha = _nnqp_alpha(G, exact.w)
-                fit = _Dual(exact.w, alpha, _kkt_residual(G, exact.w, alpha))
+        ridge = _Ridge(G, 1.0 / (2.0 * C))
+        soft = _squared_hinge(G, C, ridge)
+        combination = _inseparability(G, soft, ridge)[
+            1
+        ]  # ‖Σ_s u_s g_s‖ of the best convex combination u
+        fit = None
+        if combination > CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max())):
+            fit = _hard_pivoting(G, soft.alpha > 0)
+            if fit is None:
+                exact = hard_margin_svm(G, np.ones(len(G)), allow_inseparable=True)
+                if exact.separable:
+                    alpha = _nnqp_alpha(G, exact.w)
+                    fit = _Dual(exact.w, alpha, _kkt_residual(G, exact.w, alpha))
         if fit is not None:
             kind, used_C, bound = "hard", math.nan, math.inf
         else:
-            fit = _soft_margin(G, y, C)
-            kind, used_C = "soft", C
-            bound = float(fit.alpha.sum() / np.linalg.norm(fit.w)) if fit.alpha.sum() > 0 else math.inf
+            fit, kind, used_C = soft, "soft", C
+            bound = 1.0 / combination if combination > 0 else math.inf
         margins = G @ fit.w
-    return LinearSVMResult(fit.w, kind, used_C, float(np.mean(margins <= 0)), time.perf_counter() - start,
-                           fit.kkt, int(np.sum(fit.alpha > 0)), bound)
+    w = np.zeros(G_all.shape[1])
+    w[used] = fit.w
+    return LinearSVMResult(
+        w,
+        kind,
+        used_C,
+        float(np.mean(margins <= 0)),
+        time.perf_counter() - start,
+        fit.kkt,
+        int(np.sum(fit.alpha > 0)),
+        bound,
+    )
 
 
-def _soft_margin(G: np.ndarray, y: np.ndarray, C: float) -> _Dual:
-    """The squared-hinge soft margin by `LinearSVC` (liblinear), with its dual weights
-    α_s = 2C max(0, 1 - g_s·w) and KKT residual ‖w - Gᵀ α‖_∞ / max(1, ‖w‖_∞) (stationarity: the
-    other conditions hold by the construction of α)."""
-    import warnings
+class _Ridge:
+    """Ridge regression of targets b on the rows G_A of an active set A of points:
+    w = (G_Aᵀ G_A + λ I)⁻¹ G_Aᵀ b = G_Aᵀ (K_AA + λ I)⁻¹ b, by a Cholesky factor of the smaller of the two
+    matrices (p x p, kept up to date as A changes, or |A| x |A| from the Gram matrix's cached entries),
+    with one step of iterative refinement."""
 
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.svm import LinearSVC
+    def __init__(self, G: np.ndarray, lam: float):
+        self.G, self.lam = G, lam
+        self.cache = _GramCache(G)
+        self.rows = np.zeros(len(G), dtype=bool)  # the points summed in M = Σ_{s in rows} g_s g_sᵀ
+        self.M = np.zeros((G.shape[1],) * 2)
 
-    svc = LinearSVC(C=C, loss="squared_hinge", dual=False, fit_intercept=False, tol=1e-8, max_iter=10_000)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        svc.fit(y[:, None] * G, y)  # x_s = y_s g_s
-    w = svc.coef_.ravel().astype(np.float64)
-    alpha = 2 * C * np.maximum(0.0, 1.0 - G @ w)
+    def use(self, A: np.ndarray) -> None:
+        """Factor the system of the active set A (a boolean mask)."""
+        from scipy.linalg import cho_factor
+
+        self.idx = np.flatnonzero(A)
+        self.dual = len(self.idx) <= self.G.shape[1]
+        if self.dual:
+            S = self.cache.block(self.idx)
+        else:
+            add, rem = A & ~self.rows, self.rows & ~A
+            self.M += self.G[add].T @ self.G[add] - self.G[rem].T @ self.G[rem]
+            self.rows = A.copy()
+            S = self.M.copy()
+        self.S = S
+        S = S + self.lam * np.eye(len(S))
+        self.factor = cho_factor(S, check_finite=False)
+
+    def __call__(self, b: np.ndarray) -> np.ndarray:
+        """w for the targets b (one per point of A)."""
+        from scipy.linalg import cho_solve
+
+        GA = self.G[self.idx]
+        if self.dual:
+            beta = cho_solve(self.factor, b, check_finite=False)
+            beta += cho_solve(self.factor, b - self.S @ beta - self.lam * beta, check_finite=False)
+            return GA.T @ beta
+        rhs = GA.T @ b
+        w = cho_solve(self.factor, rhs, check_finite=False)
+        return w + cho_solve(self.factor, rhs - GA.T @ (GA @ w) - self.lam * w, check_finite=False)
+
+
+def _squared_hinge(G: np.ndarray, C: float, ridge: _Ridge) -> _Dual:
+    """The soft margin min ½‖w‖² + C Σ_s max(0, 1 - g_s·w)² by the finite Newton method (Mangasarian
+    2002; Keerthi & DeCoste 2005): with A the points of margin g_s·w < 1, the Newton point w̄ minimises
+    the quadratic ½‖w‖² + C Σ_{s in A} (1 - g_s·w)², the ridge regression of 1 on G_A with λ = 1/(2C);
+    when the points of margin < 1 at w̄ are A again (up to EXACT_TOL), w̄ is the optimum (the objective
+    equals that quadratic around w̄); otherwise an exact line search on the segment [w, w̄] (the
+    derivative is piecewise linear). Starts from w = 0. Dual weights α_s = 2C max(0, 1 - g_s·w) and the
+    KKT residual ‖w - Gᵀ α‖_∞ / max(1, ‖w‖_∞) (stationarity: the other conditions hold by the
+    construction of α)."""
+    w, o = np.zeros(G.shape[1]), np.zeros(len(G))
+    for _ in range(MAX_NEWTON):
+        A = o < 1.0
+        ridge.use(A)
+        w_bar = ridge(np.ones(len(ridge.idx)))
+        o_bar = G @ w_bar
+        if np.all(np.abs(o_bar[(o_bar < 1.0) != A] - 1.0) <= EXACT_TOL):
+            w, o = w_bar, o_bar
+            break
+        t = _line_search(w, w_bar - w, o, o_bar - o, C)
+        w, o = w + t * (w_bar - w), o + t * (o_bar - o)
+    else:
+        raise RuntimeError(
+            f"the finite Newton method of the soft margin did not end within {MAX_NEWTON} steps"
+        )
+    alpha = 2 * C * np.maximum(0.0, 1.0 - o)
     return _Dual(w, alpha, float(np.abs(w - G.T @ alpha).max() / max(1.0, float(np.abs(w).max()))))
+
+
+def _line_search(w: np.ndarray, d: np.ndarray, o: np.ndarray, delta: np.ndarray, C: float) -> float:
+    """The minimiser t >= 0 of the soft-margin objective on w + t d (margins o + t delta), exactly: its
+    derivative w·d + t ‖d‖² - 2C Σ_s max(0, 1 - o_s - t delta_s) delta_s is increasing and linear between
+    the points t_s = (1 - o_s) / delta_s; bisection over them, then the root on the last piece."""
+    wd, dd = float(w @ d), float(d @ d)
+
+    def slope(t: float) -> float:
+        r = 1.0 - o - t * delta
+        on = r > 0
+        return wd + t * dd - 2 * C * float(r[on] @ delta[on])
+
+    hi = 1.0
+    while slope(hi) < 0:
+        hi *= 2.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kinks = (1.0 - o) / delta
+    kinks = np.sort(kinks[(kinks > 0) & (kinks < hi)])
+    pts = np.concatenate([[0.0], kinks, [hi]])
+    i, j = 0, len(pts) - 1
+    while j - i > 1:
+        k = (i + j) // 2
+        if slope(pts[k]) < 0:
+            i = k
+        else:
+            j = k
+    s0, s1 = slope(pts[i]), slope(pts[j])
+    return float(pts[i] - s0 * (pts[j] - pts[i]) / (s1 - s0)) if s1 != s0 else float(pts[j])
+
+
+def _inseparability(G: np.ndarray, soft: _Dual, ridge: _Ridge) -> tuple[np.ndarray, float]:
+    """The best convex combination u (u >= 0, Σ_s u_s = 1; an (m,) array) found from the soft margin
+    towards Σ_s u_s g_s = 0, and ‖Σ_s u_s g_s‖ (inf and u = 0 when the soft margin has no support).
+    On the soft margin's support A, the slacks ξ_A = 1 - G_A w are the residual of the ridge regression
+    of 1 on G_A, and the iterated ridge steps ξ <- ξ - G_S (G_Sᵀ G_S + λ I)⁻¹ G_Sᵀ ξ drive ξ onto the null
+    space of G_Sᵀ (iterated Tikhonov) on a set S of points, first S = A: at most CERTIFICATE_STEPS on
+    each set, until the combination u = max(ξ, 0) / Σ_s max(ξ_s, 0) is below CERTIFICATE_TOL max_s ‖g_s‖.
+    When the steps leave negative entries, S loses those points and the steps go on from max(ξ, 0)
+    (at most CERTIFICATE_SETS sets). When the data are not separable, min_w Σ_s max(0, 1 - g_s·w)² > 0
+    and its optimal slacks are such a ξ >= 0 with Gᵀ ξ = 0 (Gordan's alternative); separable data have
+    none, so their combination stays away from 0."""
+    u_best, best = np.zeros(len(G)), math.inf
+    goal = CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max()))
+    xi = np.zeros(len(G))
+    xi[ridge.idx] = soft.alpha[ridge.idx]  # ridge holds the soft margin's last active set
+    for _ in range(CERTIFICATE_SETS):
+        S = np.flatnonzero(xi > 0)
+        if not len(S):
+            break
+        if not np.array_equal(S, ridge.idx):
+            ridge.use(xi > 0)
+        GS, x = G[S], xi[S]
+        for _ in range(CERTIFICATE_STEPS):
+            u = np.maximum(x, 0.0)
+            if u.sum() > 0:
+                u /= u.sum()
+                norm = float(np.linalg.norm(GS.T @ u))
+                if norm < best:
+                    u_best[:] = 0.0
+                    u_best[S], best = u, norm
+            if best <= goal:
+                return u_best, best
+            x = x - GS @ ridge(x)
+        if x.min() >= 0:
+            break
+        xi = np.zeros(len(G))
+        xi[S] = np.maximum(x, 0.0)
+    return u_best, best
 
 
 @dataclass(frozen=True)
@@ -493,14 +701,18 @@ def _signed_rows(X, y) -> tuple[np.ndarray, np.ndarray]:
     """G = (y_s x_s)_s as a float64 (m, p) array, after checking X (m, ...) finite and y (m,) in {-1, +1}."""
     X = _as_array("X", X)
     if X.ndim < 2 or X.shape[0] < 1 or math.prod(X.shape[1:]) < 1:
-        raise ValueError(f"X must have shape (m, ...) with m >= 1 points of dimension >= 1, got shape {X.shape}")
+        raise ValueError(
+            f"X must have shape (m, ...) with m >= 1 points of dimension >= 1, got shape {X.shape}"
+        )
     X = X.reshape(X.shape[0], -1)
     if not np.isfinite(X).all():
         raise ValueError("X must hold finite numbers only")
     y = _as_array("y", y)
     if y.shape != (X.shape[0],) or not np.isin(y, (-1.0, 1.0)).all():
-        raise ValueError(f"y must be an array of shape (m,) = ({X.shape[0]},) with labels in {{-1, +1}}, got shape "
-                         f"{y.shape}")
+        raise ValueError(
+            f"y must be an array of shape (m,) = ({X.shape[0]},) with labels in {{-1, +1}}, got shape "
+            f"{y.shape}"
+        )
     return y[:, None] * X, y
 
 
@@ -512,7 +724,12 @@ def _kkt_residual(G: np.ndarray, w: np.ndarray, alpha: np.ndarray) -> float:
 
 def _rounding(G: np.ndarray, alpha: np.ndarray) -> float:
     """The rounding error of the margins G Gᵀ α in float64: 64 eps max_s ‖g_s‖² ‖α‖₁."""
-    return 64 * np.finfo(float).eps * float((G**2).sum(axis=1).max()) * max(1.0, float(np.abs(alpha).sum()))
+    return (
+        64
+        * np.finfo(float).eps
+        * float((G**2).sum(axis=1).max())
+        * max(1.0, float(np.abs(alpha).sum()))
+    )
 
 
 def _nnqp_alpha(G: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -561,24 +778,6 @@ def _solve_block(K: np.ndarray) -> np.ndarray | None:
     return cho_solve(factor, np.ones(len(K)), check_finite=False)
 
 
-def _warm_hard(G: np.ndarray, rng: np.random.Generator) -> _Dual | None:
-    """`_hard_pivoting` from the solution on a random half of the points (recursively, above
-    WARM_START_M points): its support vectors and the points its w leaves inside the margin; at most
-    WARM_START_M points, from every point (when m <= p, so that K can be non-singular). None when the
-    pivoting fails at some level or starts with m > p points."""
-    start = np.ones(len(G), dtype=bool)
-    if len(G) <= WARM_START_M and len(G) > G.shape[1]:
-        return None
-    if len(G) > WARM_START_M:
-        half = rng.permutation(len(G))[: len(G) // 2]
-        sub = _warm_hard(G[half], rng)
-        if sub is None:
-            return None
-        start = G @ sub.w < 1.0
-        start[half[sub.alpha > 0]] = True
-    return _hard_pivoting(G, start)
-
-
 def _hard_pivoting(G: np.ndarray, start: np.ndarray) -> _Dual | None:
     """The hard-margin dual min ½ αᵀ K α - 1ᵀ α over α >= 0 by block principal pivoting (Kim & Park 2011)
     from the passive set `start` (a boolean mask): solve K_FF α_F = 1 with α = 0 off F, then move every
@@ -603,7 +802,11 @@ def _hard_pivoting(G: np.ndarray, start: np.ndarray) -> _Dual | None:
         count = int(wrong.sum())
         if count == 0:
             kkt = _kkt_residual(G, w, np.maximum(alpha, 0.0))
-            return _Dual(w, np.maximum(alpha, 0.0), kkt) if kkt <= max(KKT_TOL, _rounding(G, alpha)) else None
+            return (
+                _Dual(w, np.maximum(alpha, 0.0), kkt)
+                if kkt <= max(KKT_TOL, _rounding(G, alpha))
+                else None
+            )
         if count < best:
             best, chances = count, 3
             passive ^= wrong

@@ -1,5 +1,6 @@
 """lib.baselines: the hard-margin SVM and the minimum-norm separator of D (book/paper/fcn_comparison), and the
 §7 linear SVM `linear_svm`."""
+
 import math
 import time
 
@@ -29,7 +30,10 @@ def slsqp_svm(X, y):
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
     G = np.asarray(y, dtype=float)[:, None] * X
     res = minimize(
-        lambda w: w @ w, np.zeros(G.shape[1]), jac=lambda w: 2 * w, method="SLSQP",
+        lambda w: w @ w,
+        np.zeros(G.shape[1]),
+        jac=lambda w: 2 * w,
+        method="SLSQP",
         constraints=[{"type": "ineq", "fun": lambda w: G @ w - 1, "jac": lambda w: G}],
         options={"ftol": 1e-12, "maxiter": 1000},
     )
@@ -46,7 +50,9 @@ def test_support_enumerates_every_point_once(n, l):
     assert len(y) == support_size(n, l) == 2 * n * (l - 2) ** (n - 1)
     assert len({tuple(r) + (float(v),) for r, v in zip(idx.tolist(), y.tolist())}) == len(y)
     # each point holds exactly one discriminative pattern, the one of its label
-    assert ((idx == 0).sum(1) == (y > 0).long()).all() and ((idx == 1).sum(1) == (y < 0).long()).all()
+    assert ((idx == 0).sum(1) == (y > 0).long()).all() and (
+        (idx == 1).sum(1) == (y < 0).long()
+    ).all()
     # every sampled point lies in the support
     dist = OrthogonalPatterns(n, l, l=l)
     sidx, sy = dist.sample_indices(200, seed=3)
@@ -60,7 +66,9 @@ def test_support_inputs_match_patterns():
     P = OrthogonalPatterns(3, 7, l=5, basis="random", seed=2, dtype=torch.float64).patterns
     assert X.shape == (len(y), 3, 7) and X.dtype == torch.float64
     assert torch.equal(X, P[idx])
-    assert torch.allclose((X**2).sum((1, 2)), torch.full((len(y),), 3.0, dtype=torch.float64))  # R² = n
+    assert torch.allclose(
+        (X**2).sum((1, 2)), torch.full((len(y),), 3.0, dtype=torch.float64)
+    )  # R² = n
 
 
 # --- the hard-margin SVM ---------------------------------------------------------------------------
@@ -71,7 +79,9 @@ def test_svm_known_answer_two_points():
     res = hard_margin_svm(np.array([[2.0, 0.0], [0.0, 1.0]]), np.array([1.0, -1.0]))
     assert res.separable and res.support_vectors == 2
     np.testing.assert_allclose(res.w, [0.5, -1.0], atol=1e-12)
-    assert res.norm2 == pytest.approx(1.25, abs=1e-12) and res.margin == pytest.approx(1.0, abs=1e-12)
+    assert res.norm2 == pytest.approx(1.25, abs=1e-12) and res.margin == pytest.approx(
+        1.0, abs=1e-12
+    )
 
 
 def test_svm_known_answer_inactive_point():
@@ -115,7 +125,9 @@ def test_svm_inseparable_raises_or_reports():
     assert not res.separable and math.isinf(res.norm2) and np.isnan(res.w).all()
     # XOR through the origin is not separable either; a zero input can never have margin 1
     Xx = np.array([[1.0, 1.0], [-1.0, -1.0], [1.0, -1.0], [-1.0, 1.0]])
-    assert not hard_margin_svm(Xx, np.array([1.0, 1.0, -1.0, -1.0]), allow_inseparable=True).separable
+    assert not hard_margin_svm(
+        Xx, np.array([1.0, 1.0, -1.0, -1.0]), allow_inseparable=True
+    ).separable
     assert not hard_margin_svm(np.zeros((1, 3)), np.array([1.0]), allow_inseparable=True).separable
 
 
@@ -132,7 +144,9 @@ def test_svm_accepts_tensors_and_is_fast_at_the_paper_scale():
 # --- the minimum-norm separator of D -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("n,l", [(1, 3), (2, 3), (2, 5), (3, 4), (3, 5), (4, 4), (5, 3), (5, 5), (6, 4)])
+@pytest.mark.parametrize(
+    "n,l", [(1, 3), (2, 3), (2, 5), (3, 4), (3, 5), (4, 4), (5, 3), (5, 5), (6, 4)]
+)
 def test_min_norm_separator_reduction_matches_whole_support_qp(n, l):
     sym = min_norm_separator(n, l)
     full = min_norm_separator(n, l, method="full")
@@ -181,7 +195,11 @@ def test_sample_svm_norms_is_below_the_support():
     assert (df["ratio"] <= 1 + 1e-9).all()
     assert df.groupby("m")["ratio"].mean().is_monotonic_increasing
     big = df[df["m"] == 400]  # a large sample holds every constraint that matters: ŵ itself
-    assert np.allclose(big["ratio"], 1.0) and (big["dist"] < 1e-6).all() and (big["test_error"] == 0).all()
+    assert (
+        np.allclose(big["ratio"], 1.0)
+        and (big["dist"] < 1e-6).all()
+        and (big["test_error"] == 0).all()
+    )
 
 
 def test_bound_growth():
@@ -214,7 +232,10 @@ def test_bound_growth():
         (lambda: hard_margin_svm("abc", np.ones(1)), "X"),
         (lambda: hard_margin_svm(np.ones((2, 2)), np.ones(3)), "y"),
         (lambda: hard_margin_svm(np.ones((2, 2)), np.array([1.0, 0.0])), "y"),
-        (lambda: hard_margin_svm(np.ones((1, 2)), np.ones(1), allow_inseparable="yes"), "allow_inseparable"),
+        (
+            lambda: hard_margin_svm(np.ones((1, 2)), np.ones(1), allow_inseparable="yes"),
+            "allow_inseparable",
+        ),
         (lambda: separator_norms([], [3]), "ns"),
         (lambda: separator_norms([2], [2]), r"ls\[i\]"),
         (lambda: separator_norms([2], [3], full_max_points=-1), "full_max_points"),
@@ -232,7 +253,7 @@ def test_invalid_inputs_raise_value_error_naming_the_parameter(call, name):
         call()
 
 
-# --- the §7 linear SVM (block principal pivoting on the Gram matrix) ------------------------------------
+# --- the §7 linear SVM (finite Newton soft margin, certificates, block principal pivoting) -------------
 
 
 def _separable(m, p, seed):
@@ -242,24 +263,46 @@ def _separable(m, p, seed):
     return X, np.where(X @ w0 > 0, 1.0, -1.0)
 
 
-@pytest.mark.parametrize("m,p,seed", [(30, 40, 0), (150, 200, 1), (300, 400, 2)])
+def _noisy(m, p, seed):
+    """Labels of a linear rule flipped by noise: no separator through the origin (checked by NNLS)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, p))
+    y = np.where(X[:, 0] + 0.8 * rng.normal(size=m) > 0, 1.0, -1.0)
+    assert not hard_margin_svm(
+        X, y, allow_inseparable=True
+    ).separable  # the exact solver's certificate
+    return X, y
+
+
+def _no_nnls(*args, **kwargs):
+    raise AssertionError("linear_svm should decide these sets without the NNLS fallback")
+
+
+# m < p and m > p (the Newton steps on the Gram matrix and on the p x p normal matrix), zero coordinates
+@pytest.mark.parametrize("m,p,seed", [(30, 40, 0), (150, 200, 1), (300, 400, 2), (400, 60, 6)])
 def test_linear_svm_matches_the_exact_nnls_solver_on_separable_sets(m, p, seed, monkeypatch):
     import lib.baselines as bl
 
-    def no_nnls(*args, **kwargs):
-        raise AssertionError("the pivoting should solve these sets without the NNLS fallback")
-
-    monkeypatch.setattr(bl, "WARM_START_M", 40)  # the recursive warm start runs at these small m
-    monkeypatch.setattr(bl, "hard_margin_svm", no_nnls)
     X, y = _separable(m, p, seed)
-    fit = bl.linear_svm(X, y, seed=seed)
+    X[:, -3:] = 0.0  # coordinates no point uses: w must be 0 there
     ref = hard_margin_svm(X, y)
-    assert fit.kind == "hard" and np.isnan(fit.C) and fit.train_error == 0.0 and fit.norm_bound == math.inf
+    monkeypatch.setattr(bl, "hard_margin_svm", _no_nnls)
+    fit = bl.linear_svm(X, y)
+    assert (
+        fit.kind == "hard"
+        and np.isnan(fit.C)
+        and fit.train_error == 0.0
+        and fit.norm_bound == math.inf
+    )
     np.testing.assert_allclose(fit.w, ref.w, atol=1e-6 * max(1.0, np.abs(ref.w).max()))
+    assert np.all(fit.w[-3:] == 0.0)
     margins = y * (X @ fit.w)
+    assert margins.min() >= 1 - 1e-9  # the certificate of separability: w itself
     assert margins.min() == pytest.approx(ref.margin, abs=1e-6)
     assert fit.support_vectors == ref.support_vectors
-    assert set(np.flatnonzero(margins <= 1 + 1e-6)) == set(np.flatnonzero(y * (X @ ref.w) <= 1 + 1e-6))
+    assert set(np.flatnonzero(margins <= 1 + 1e-6)) == set(
+        np.flatnonzero(y * (X @ ref.w) <= 1 + 1e-6)
+    )
     assert 0 <= fit.kkt_residual <= 1e-9
 
 
@@ -275,34 +318,88 @@ def test_linear_svm_falls_back_to_nnls_when_the_pivoting_fails(monkeypatch):
     assert fit.kkt_residual <= 1e-6 and fit.support_vectors == ref.support_vectors
 
 
-def test_linear_svm_soft_margin_on_a_non_separable_set_is_the_squared_hinge_optimum():
-    rng = np.random.default_rng(4)
-    X = rng.normal(size=(120, 6))
-    y = np.where(X[:, 0] + 0.8 * rng.normal(size=120) > 0, 1.0, -1.0)  # label noise: no separator
-    assert not hard_margin_svm(X, y, allow_inseparable=True).separable  # the exact solver's certificate
+@pytest.mark.parametrize("m,p,seed", [(120, 6, 4), (400, 40, 7), (500, 30, 8)])
+def test_linear_svm_soft_margin_on_a_non_separable_set_is_the_squared_hinge_optimum(
+    m, p, seed, monkeypatch
+):
+    import lib.baselines as bl
+
+    X, y = _noisy(m, p, seed)
+    monkeypatch.setattr(bl, "hard_margin_svm", _no_nnls)  # the certificate decides, not the NNLS
     C = 10.0
-    fit = linear_svm(X, y, C=C)
+    fit = bl.linear_svm(X, y, C=C)
     G = y[:, None] * X
 
     def objective(w):
         xi = np.maximum(0.0, 1.0 - G @ w)
         return 0.5 * w @ w + C * xi @ xi, w - 2 * C * G.T @ xi
 
-    ref = minimize(objective, np.zeros(6), jac=True, method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-12})
+    ref = minimize(
+        objective, np.zeros(p), jac=True, method="L-BFGS-B", options={"ftol": 1e-15, "gtol": 1e-12}
+    )
     assert fit.kind == "soft" and fit.C == C and fit.train_error > 0
-    np.testing.assert_allclose(fit.w, ref.x, atol=1e-4)
-    assert fit.kkt_residual <= 1e-4  # liblinear stops at a gradient 1e-8 times the initial one, not at 0
-    assert fit.kkt_residual > 0
-    # the certificate: any separator would have norm >= norm_bound, finite here
-    assert 0 < fit.norm_bound < math.inf
+    np.testing.assert_allclose(fit.w, ref.x, atol=1e-5)
+    assert objective(fit.w)[0] <= ref.fun + 1e-9 * abs(ref.fun)
+    assert (
+        0 <= fit.kkt_residual <= 1e-9
+    )  # the finite Newton method ends at the optimum (up to rounding)
+    # the certificate: any separator would have norm >= norm_bound >= 1 / (CERTIFICATE_TOL max ||g_s||)
+    assert fit.norm_bound >= 1 / (bl.CERTIFICATE_TOL * np.linalg.norm(X, axis=1).max())
+
+
+def test_the_inseparability_certificate_is_a_convex_combination_near_zero_only_without_separator():
+    import lib.baselines as bl
+
+    rng = np.random.default_rng(11)
+    low_rank = rng.normal(size=(400, 30)) @ rng.normal(
+        size=(30, 60)
+    )  # more points than rank, as on MNIST
+    y_low = np.where(low_rank[:, 0] + 2 * rng.normal(size=400) > 0, 1.0, -1.0)
+    assert not hard_margin_svm(low_rank, y_low, allow_inseparable=True).separable
+    for X, y, separable in (
+        (*_noisy(200, 10, 9), False),
+        (low_rank, y_low, False),
+        (*_separable(200, 10, 9), True),
+    ):
+        G = y[:, None] * X
+        ridge = bl._Ridge(G, 1.0 / (2 * bl.SOFT_MARGIN_C))
+        soft = bl._squared_hinge(G, bl.SOFT_MARGIN_C, ridge)
+        u, norm = bl._inseparability(G, soft, ridge)
+        assert u.min() >= 0 and u.sum() == pytest.approx(1.0)
+        assert norm == pytest.approx(np.linalg.norm(G.T @ u), rel=1e-6, abs=1e-15)
+        R = np.linalg.norm(G, axis=1).max()
+        if (
+            separable
+        ):  # 1 <= u·(G w) <= |G^T u| |w| for the hard margin w: the combination stays away from 0
+            assert norm >= 1 / np.linalg.norm(hard_margin_svm(X, y).w)
+        else:
+            assert norm <= bl.CERTIFICATE_TOL * R
+
+
+def test_the_line_search_is_exact():
+    from lib.baselines import _line_search
+
+    rng = np.random.default_rng(10)
+    G = rng.normal(size=(50, 5))
+    w, d, C = rng.normal(size=5), rng.normal(size=5), 3.0
+
+    def phi(t):
+        return 0.5 * (w + t * d) @ (w + t * d) + C * np.sum(
+            np.maximum(0.0, 1.0 - G @ (w + t * d)) ** 2
+        )
+
+    t = _line_search(w, d, G @ w, G @ d, C)
+    grid = np.linspace(0, 4 * max(t, 1.0), 20001)
+    assert phi(t) <= min(phi(s) for s in grid) + 1e-12
+    assert t >= 0
 
 
 def test_kkt_residual_is_zero_at_the_optimum_and_positive_away_from_it():
-    from lib.baselines import _kkt_residual, _warm_hard
+    from lib.baselines import _hard_pivoting, _kkt_residual
 
     X, y = _separable(30, 40, 5)
     G = y[:, None] * X
-    fit = _warm_hard(G, np.random.default_rng(0))
+    fit = _hard_pivoting(G, np.ones(30, dtype=bool))
     assert _kkt_residual(G, fit.w, fit.alpha) <= 1e-10
     alpha = fit.alpha * 1.01  # not the optimum: the margins of the support vectors move off 1
     assert _kkt_residual(G, G.T @ alpha, alpha) > 1e-3
@@ -312,18 +409,19 @@ def test_kkt_residual_is_zero_at_the_optimum_and_positive_away_from_it():
     "X,y,match",
     [
         (np.array([[1.0, np.nan], [0.0, 1.0]]), np.array([1.0, -1.0]), "X must hold finite"),
+        (np.array([[1.0, np.inf], [0.0, 1.0]]), np.array([1.0, -1.0]), "X must hold finite"),
         (np.array([1.0, 2.0]), np.array([1.0, -1.0]), "X must have shape"),
         (np.zeros((0, 3)), np.zeros(0), "X must have shape"),
         (np.eye(3), np.array([1.0, -1.0]), r"y must be an array of shape \(m,\)"),
         (np.eye(3), np.array([1.0, -1.0, 0.0]), r"labels in \{-1, \+1\}"),
         (np.eye(2), np.array([2.0, -1.0]), r"labels in \{-1, \+1\}"),
+        (np.eye(2), np.array([1.0, np.nan]), r"labels in \{-1, \+1\}"),
         (np.eye(2), np.array([[1.0, -1.0]]), r"y must be an array of shape"),
     ],
 )
 def test_linear_svm_refuses_bad_input(X, y, match):
-    from lib.baselines import linear_svm
-
     with pytest.raises(ValueError, match=match):
         linear_svm(X, y)
-    with pytest.raises(ValueError, match="C must be"):
-        linear_svm(np.eye(2), np.array([1.0, -1.0]), C=-1.0)
+    for C in (-1.0, 0.0, math.nan, math.inf):
+        with pytest.raises(ValueError, match="C must be"):
+            linear_svm(np.eye(2), np.array([1.0, -1.0]), C=C)
