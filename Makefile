@@ -48,15 +48,9 @@ $(BIN)/.installed: requirements.txt requirements-lock.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt $${index:+--extra-index-url "$$index"}
 	touch $@
 
-# The experiments' processes and the pages' build run at the same time: the build executes one page at a
-# time (one core), so the experiments use the cores it leaves idle; a page that needs a point another
-# process is computing waits for it (the results cache's lock) instead of computing it twice.
 book: venv
-	@$(BIN)/python -m lib run all --jobs $(JOBS) & experiments=$$!; \
-	$(BIN)/jupyter-book build -W -n --keep-going .; built=$$?; \
-	wait $$experiments; computed=$$?; \
-	if [ $$computed -ne 0 ]; then echo "the experiments failed (exit $$computed)"; exit $$computed; fi; \
-	exit $$built
+	$(BIN)/python -m lib run all --jobs $(JOBS)
+	$(BIN)/jupyter-book build -W -n --keep-going .
 	@echo "Book written to $(CURDIR)/_build/html/index.html"
 
 test: venv
