@@ -174,7 +174,7 @@ glue("first_acc", acc_mean, display=False)
 glue("first_steps", float(runs["steps_to_fit"].max()), display=False)
 show(summary.to_frame())
 
-# %% mystnb={"figure": {"caption": "Training hinge loss against the GD step, one line per replica ($n=20$, $d=30$, $k=50$, $m=50$, $\\eta=0.1$). The loss starts near 1, because the small initialisation gives $N_W(x) \\approx 0$, and falls to exactly zero within a few steps for every replica. Zero is a global minimum (the log axis cannot show it, so each curve ends at its last positive value).", "name": "fig-first-loss"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Training hinge loss against the GD step, one line per replica ($n=20$, $d=30$, $k=50$, $m=50$, $\\eta=0.1$). The loss starts near 1, because the small initialisation gives $N_W(x) \\approx 0$, and falls to exactly zero within a few steps for every replica. Zero is a global minimum (the log axis cannot show it, so each curve ends at its last positive value).", "name": "fig-first-loss"}}
 fig = plotting.hinge_loss_curves(runs)
 
 # %% [markdown]

@@ -44,7 +44,7 @@ noisy = lib.run("noisy_orthogonal")
 noisy_acc = selected_accuracy(noisy, ["model", "m", "noise"])
 show(noisy_acc.pivot_table(index="noise", columns=["model", "m"], values="mean").round(3))
 
-# %% mystnb={"figure": {"caption": "Test accuracy against the noise scale (noise norm relative to the unit pattern norm), for $m = 50$ (left) and $m = 200$ (right), mean and 95% bands over seeds. Noise scale 0 is the orthogonal distribution of the previous chapter; the table above gives the numbers.", "name": "fig-noise"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the noise scale (noise norm relative to the unit pattern norm), for $m = 50$ (left) and $m = 200$ (right), mean and 95% bands over seeds. Noise scale 0 is the orthogonal distribution of the previous chapter; the table above gives the numbers.", "name": "fig-noise"}}
 fig = plotting.accuracy_vs_noise(noisy_acc)
 
 # %% [markdown]

@@ -70,7 +70,7 @@ acc = selected_accuracy(runs, ["model", "m"])
 fit = runs[runs["selected"]].groupby("model")["fitted"].mean()
 show(acc.pivot(index="m", columns="model", values="mean").round(3))
 
-# %% mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ (log axis), mean over seeds with 95% Student-t bands, each model at its validation-selected learning rate ($n=10$, $d=30$). The CNN is near-perfect from a few dozen points; every FCN needs one to two orders of magnitude more data. This agrees with the paper's claim E3 (CNN much better than FCN).", "name": "fig-cnn-vs-fcn"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ (log axis), mean over seeds with 95% Student-t bands, each model at its validation-selected learning rate ($n=10$, $d=30$). The CNN is near-perfect from a few dozen points; every FCN needs one to two orders of magnitude more data. This agrees with the paper's claim E3 (CNN much better than FCN).", "name": "fig-cnn-vs-fcn"}}
 fig = plotting.accuracy_vs_m(acc)
 # %% [markdown]
 # The table below gives, for each model, the smallest $m$ of the grid whose mean test accuracy
@@ -140,7 +140,7 @@ gap_table["FCN / CNN"] = gap_table["FCN-2 w=100"] / gap_table["CNN k=50"]
 gap_table["d^2 log d"] = [d**2 * np.log(d) for _, d in gap_table.index]
 show(gap_table.round(1))
 
-# %% mystnb={"figure": {"caption": "Test accuracy against $m$ for the CNN (solid) and the depth-2 FCN (dashed), one colour per $(n, d)$, mean and 95% bands over seeds. Left: more patches $n$ at $d = 30$; right: larger $d$ at $n = 10$. Compare how far the FCN curves move right as $n$ grows with the CNN curves; the table above gives the smallest $m$ reaching 95% (NaN: not reached within the grid).", "name": "fig-sample-gap"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against $m$ for the CNN (solid) and the depth-2 FCN (dashed), one colour per $(n, d)$, mean and 95% bands over seeds. Left: more patches $n$ at $d = 30$; right: larger $d$ at $n = 10$. Compare how far the FCN curves move right as $n$ grows with the CNN curves; the table above gives the smallest $m$ reaching 95% (NaN: not reached within the grid).", "name": "fig-sample-gap"}}
 fig = plotting.sample_gap(gap_acc, n=10, d=30)
 # %% [markdown]
 # ## Why an FCN needs more data: a shattering argument

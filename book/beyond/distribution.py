@@ -77,7 +77,7 @@ dist
 # shades of grey. {numref}`fig-samples` shows eight positive and eight negative draws with $n=10$,
 # $d=30$.
 
-# %% mystnb={"figure": {"caption": "Sixteen draws from the distribution ($n=10$, $d=30$), one row per image and one column per patch position. The number in each cell is the index of the patch's pattern. Each positive image (top) holds $p_+$ (0, blue) exactly once and never $p_-$. Each negative image (bottom) holds $p_-$ (1, orange) exactly once and never $p_+$. The spurious patterns (grey) look alike in both classes.", "name": "fig-samples"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Sixteen draws from the distribution ($n=10$, $d=30$), one row per image and one column per patch position. The number in each cell is the index of the patch's pattern. Each positive image (top) holds $p_+$ (0, blue) exactly once and never $p_-$. Each negative image (bottom) holds $p_-$ (1, orange) exactly once and never $p_+$. The spurious patterns (grey) look alike in both classes.", "name": "fig-samples"}}
 fig = plotting.pattern_samples(dist, per_class=8, seed=0)
 # %% [markdown]
 # ## The label rule, checked on many samples
@@ -113,7 +113,7 @@ show(pd.Series(checks, name="holds on 20,000 draws").to_frame())
 # differ only by sampling noise, and that gap, $\Delta_p = \hat p^+_p - \hat p^-_p$, is what the
 # generalization analysis has to control.
 
-# %% mystnb={"figure": {"caption": "Fraction of positive (blue) and negative (orange) points that contain each pattern, in a training set of $m=50$ (left) and of $m=5{,}000$ (right) points. The discriminative patterns 0 and 1 are perfectly separated. The spurious patterns 2 to 29 occur equally often in both classes on average (dashed line: the exact probability). With $m=50$ their empirical frequencies differ between the classes by chance, and with $m=5{,}000$ the difference is small.", "name": "fig-frequencies"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fraction of positive (blue) and negative (orange) points that contain each pattern, in a training set of $m=50$ (left) and of $m=5{,}000$ (right) points. The discriminative patterns 0 and 1 are perfectly separated. The spurious patterns 2 to 29 occur equally often in both classes on average (dashed line: the exact probability). With $m=50$ their empirical frequencies differ between the classes by chance, and with $m=5{,}000$ the difference is small.", "name": "fig-frequencies"}}
 fig = plotting.pattern_frequencies(dist, (50, 5000), seed=2)
 # %% tags=["remove-cell"]
 glue("p_spurious", 1 - (1 - 1 / (d - 2)) ** (n - 1), display=False)

@@ -196,7 +196,7 @@ fixed = acc_k[acc_k["eta_rule"] == "0.1"].set_index("k")
 glue("acc_fixed_khi", float(fixed.loc[fixed.index.max(), "mean"]), display=False)
 glue("acc_fixed_khi_ci", float(fixed.loc[fixed.index.max(), "ci95"]), display=False)
 
-# %% mystnb={"figure": {"caption": "Test accuracy against the number of filters per sign $k$ at $m = 20$ training points (mean and 95% CI over 20 seeds, 2,000 test points each). With $\\eta = 2/k$ (blue) accuracy rises from $k = 1$ to $k \\approx 5$ and then stays within about one percent of 1 up to $k = 1{,}000$: over-parameterization does not hurt, as Theorem 5.1 of the paper states for its own network, though the largest widths lose a few tenths of a percent. With a fixed $\\eta = 0.1$ (orange) the largest width degrades clearly: the claim needs the step size to shrink with $k$. The T-GEN bound at this $m$ is vacuous (error bound 1).", "name": "fig-gen-width"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of filters per sign $k$ at $m = 20$ training points (mean and 95% CI over 20 seeds, 2,000 test points each). With $\\eta = 2/k$ (blue) accuracy rises from $k = 1$ to $k \\approx 5$ and then stays within about one percent of 1 up to $k = 1{,}000$: over-parameterization does not hurt, as Theorem 5.1 of the paper states for its own network, though the largest widths lose a few tenths of a percent. With a fixed $\\eta = 0.1$ (orange) the largest width degrades clearly: the claim needs the step size to shrink with $k$. The T-GEN bound at this $m$ is vacuous (error bound 1).", "name": "fig-gen-width"}}
 fig = plotting.accuracy_vs_width(acc_k)
 # %% [markdown]
 # With $\eta = 2/k$, the test accuracy is {glue:text}`acc_k2:.4f` ± {glue:text}`acc_k2_ci:.4f` at
@@ -233,7 +233,7 @@ glue(
     display=False,
 )
 
-# %% mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ for three widths (mean and 95% CI over 20 seeds), with the T-GEN guarantee: the accuracy lower bound $1 - $ (test-error bound) (black) and the requirement $m_{\\text{req}}$ (dotted). The bound is correct (every measured curve lies above it) but vacuous until $m \\approx 1{,}000$, while all three widths reach 99% accuracy with a few tens of points. The three widths behave alike, as a bound without $k$ predicts.", "name": "fig-gen-samples"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against the number of training points $m$ for three widths (mean and 95% CI over 20 seeds), with the T-GEN guarantee: the accuracy lower bound $1 - $ (test-error bound) (black) and the requirement $m_{\\text{req}}$ (dotted). The bound is correct (every measured curve lies above it) but vacuous until $m \\approx 1{,}000$, while all three widths reach 99% accuracy with a few tens of points. The three widths behave alike, as a bound without $k$ predicts.", "name": "fig-gen-samples"}}
 fig = plotting.accuracy_vs_m_with_guarantee(acc_m, n=N, d=D)
 # %% [markdown]
 # With $k = 20$ the mean accuracy first reaches 99% at $m =$ {glue:text}`m99_k20`, a factor of
@@ -257,7 +257,7 @@ m_star["T-SC requirement (c_s = 1)"] = [theory.sample_complexity(int(d)) for d i
 m_star["d^2 log d"] = [d**2 * np.log(d) for d in m_star.index]
 show(m_star)
 
-# %% mystnb={"figure": {"caption": "Left: test accuracy against $m$ for several pattern dimensions $d$ ($n = d/2$, $k = 50$, mean and 95% CI over 10 seeds). Right: the measured $m^*(d)$ (smallest $m$ of the grid with mean accuracy at least 99%) against the T-SC requirement $m_{\\text{req}}(d, d, 0.05)$ (an $O(d^2 \\log d)$ curve). The measured need grows with $d$ and stays far below the bound, consistent with an upper bound of order $d^2 \\log d$; our grid is too coarse to measure the exponent.", "name": "fig-gen-sc"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: test accuracy against $m$ for several pattern dimensions $d$ ($n = d/2$, $k = 50$, mean and 95% CI over 10 seeds). Right: the measured $m^*(d)$ (smallest $m$ of the grid with mean accuracy at least 99%) against the T-SC requirement $m_{\\text{req}}(d, d, 0.05)$ (an $O(d^2 \\log d)$ curve). The measured need grows with $d$ and stays far below the bound, consistent with an upper bound of order $d^2 \\log d$; our grid is too coarse to measure the exponent.", "name": "fig-gen-sc"}}
 fig = plotting.sample_complexity_vs_d(acc_d, m_star["m_star"])
 # %% [markdown]
 # ## The pattern statistics view (PSI)
@@ -297,7 +297,7 @@ glue("psi_sminus", float(disc.loc["p_minus", "mean"]), display=False)
 glue("psi_max_small_m", float(max_summary["mean"].iloc[0]), display=False)
 glue("psi_max_large_m", float(max_summary["mean"].iloc[-1]), display=False)
 
-# %% mystnb={"figure": {"caption": "PSI. Left: the learned score $s_p$ of each spurious pattern (grey dots, all seeds, $m = 20$) against its training statistic $\\Delta_p = \\hat p^+_p - \\hat p^-_p$, with $p_+$ and $p_-$ marked; the spurious scores lie close to a line through the origin, the discriminative ones far outside. Middle: Pearson correlation between $s_p$ and $\\Delta_p$ over the spurious patterns, per seed (mean and 95% CI). Right: the largest spurious score, which shrinks as $m$ grows, because $\\Delta_p \\to 0$. This agrees with the PSI picture of the paper's earlier versions.", "name": "fig-gen-psi"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "PSI. Left: the learned score $s_p$ of each spurious pattern (grey dots, all seeds, $m = 20$) against its training statistic $\\Delta_p = \\hat p^+_p - \\hat p^-_p$, with $p_+$ and $p_-$ marked; the spurious scores lie close to a line through the origin, the discriminative ones far outside. Middle: Pearson correlation between $s_p$ and $\\Delta_p$ over the spurious patterns, per seed (mean and 95% CI). Right: the largest spurious score, which shrinks as $m$ grows, because $\\Delta_p \\to 0$. This agrees with the PSI picture of the paper's earlier versions.", "name": "fig-gen-psi"}}
 fig = plotting.psi_scores(psi, corr_summary, max_summary)
 # %% [markdown]
 # The correlation between $s_p$ and $\Delta_p$ over the spurious patterns is
@@ -326,7 +326,7 @@ show(checks.rename("holds in every run").to_frame())
 glue("two_ok_runs", int(per_run["all"].sum()), display=False)
 glue("two_runs", int(two["replica"].nunique()), display=False)
 
-# %% mystnb={"figure": {"caption": "T-PSI-2pts: learned scores $s_p$ after training on one positive and one negative point (50 seeds, $k = 50$), grouped by where pattern $p$ occurs. Patterns only in the positive point get scores at or above their tiny initial ones, patterns only in the negative point scores at or below, patterns in neither keep their initial score, and the discriminative patterns dominate, exactly as the two-point theorem of the paper's first version states.", "name": "fig-gen-psi2"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "T-PSI-2pts: learned scores $s_p$ after training on one positive and one negative point (50 seeds, $k = 50$), grouped by where pattern $p$ occurs. Patterns only in the positive point get scores at or above their tiny initial ones, patterns only in the negative point scores at or below, patterns in neither keep their initial score, and the discriminative patterns dominate, exactly as the two-point theorem of the paper's first version states.", "name": "fig-gen-psi2"}}
 fig = plotting.two_point_scores(two)
 # %% [markdown]
 # Every prediction of {prf:ref}`thm-psi-2pts` holds at once in {glue:text}`two_ok_runs` of the

@@ -176,7 +176,7 @@ glue("min_bound", float(theorem_runs["bound"].min()), display=False)
 ratio = theorem_runs["bound"] / theorem_runs["steps_to_fit"].clip(lower=1)
 glue("bound_ratio", float(ratio.min()), display=False)
 
-# %% mystnb={"figure": {"caption": "Left: fraction of runs that reach zero training hinge loss within 2,000 GD steps, against the width $k$ (95% Wilson intervals; 20 seeds per point in the full profile). Right: GD steps needed by the runs that fit (dots, one per run) and the T-OPT bound (lines; infinite, so not drawn, for $k$ below $k_{\\min}$, the dotted vertical line). From $k = 5$ up every run fits, in at most a few tens of steps; the bound holds wherever it applies but is loose by two to three orders of magnitude. The failures at $k \\le 2$ lie outside the theorem, as it predicts.", "name": "fig-opt-fit"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: fraction of runs that reach zero training hinge loss within 2,000 GD steps, against the width $k$ (95% Wilson intervals; 20 seeds per point in the full profile). Right: GD steps needed by the runs that fit (dots, one per run) and the T-OPT bound (lines; infinite, so not drawn, for $k$ below $k_{\\min}$, the dotted vertical line). From $k = 5$ up every run fits, in at most a few tens of steps; the bound holds wherever it applies but is loose by two to three orders of magnitude. The failures at $k \\le 2$ lie outside the theorem, as it predicts.", "name": "fig-opt-fit"}}
 fig = plotting.fit_rate_and_steps(rate, fit)
 # %% [markdown]
 # Over all widths, {glue:text}`fit_all` runs reached zero training loss (fraction
@@ -197,7 +197,7 @@ fig = plotting.fit_rate_and_steps(rate, fit)
 # {glue:text}`max_steps_theorem` steps, so this covers whole trajectories there) and compare its
 # maximum with $c_I$.
 
-# %% mystnb={"figure": {"caption": "Largest interference $\\max_t I(t)$ of each run against the width $k$, and the value $c_I = 1$ that the T-OPT bound assumes (dashed). Where the dots lie above the line, the assumption of the book's theorem fails and its bound is not proved for that run. The measured step counts stay far below the bound even there (see the table below).", "name": "fig-opt-interference"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Largest interference $\\max_t I(t)$ of each run against the width $k$, and the value $c_I = 1$ that the T-OPT bound assumes (dashed). Where the dots lie above the line, the assumption of the book's theorem fails and its bound is not proved for that run. The measured step counts stay far below the bound even there (see the table below).", "name": "fig-opt-interference"}}
 fig = plotting.interference_vs_width(fit)
 # %%
 interference = fit.groupby("k").agg(
@@ -245,7 +245,7 @@ show(dyn.groupby("step")["train_loss"].first().to_frame().T)
 # %% tags=["remove-cell"]
 glue("dyn_steps", last_step, display=False)
 
-# %% mystnb={"figure": {"caption": "Dot products between each filter (rows) and each pattern (columns; $p_+ = o_0$, $p_- = o_1$, then the spurious patterns) at initialisation, after one step and at the end of training (zero loss) (linear colour scale; the initial values, of order $10^{-3}$, are invisible at this scale). Top: the $w$-filters (output weight $+1$); bottom: the $u$-filters ($-1$). Training raises the $p_+$ entry (column 0) of a few $w$-filters and the $p_-$ entry (column 1) of a few $u$-filters to a few tenths (dark cells), while the spurious entries stay much smaller (faint cells): a minority of filters become detectors, as in the paper's analysis.", "name": "fig-opt-heatmaps"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Dot products between each filter (rows) and each pattern (columns; $p_+ = o_0$, $p_- = o_1$, then the spurious patterns) at initialisation, after one step and at the end of training (zero loss) (linear colour scale; the initial values, of order $10^{-3}$, are invisible at this scale). Top: the $w$-filters (output weight $+1$); bottom: the $u$-filters ($-1$). Training raises the $p_+$ entry (column 0) of a few $w$-filters and the $p_-$ entry (column 1) of a few $u$-filters to a few tenths (dark cells), while the spurious entries stay much smaller (faint cells): a minority of filters become detectors, as in the paper's analysis.", "name": "fig-opt-heatmaps"}}
 fig = plotting.filter_pattern_heatmaps(dyn, [0, 1, last_step])
 # %% tags=["remove-cell"]
 own = {"w": 0, "u": 1}
@@ -260,7 +260,7 @@ for sign in ("w", "u"):
     glue(f"share_{sign}_0", float(share.loc[(0, sign), "discriminative"]), display=False)
     glue(f"share_{sign}_end", float(share.loc[(last_step, sign), "discriminative"]), display=False)
 
-# %% mystnb={"figure": {"caption": "Left: the max-pooling winners of the filters on the points of their own class: the share of (filter, point) pairs whose winner is the filter's discriminative pattern ($p_+$ for $w$, $p_-$ for $u$), a spurious pattern, or no active patch. The discriminative share grows during the first steps, but only a minority of filters become detectors; the others keep winning on spurious patterns. Right: the largest dot product with the discriminative pattern and the largest absolute dot product with a spurious pattern, over the filters of each sign: the detectors grow until the loss is zero, the spurious dot products stay several times smaller. This is the mechanism of the proof sketch: a few detectors carry the margin.", "name": "fig-opt-winners"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the max-pooling winners of the filters on the points of their own class: the share of (filter, point) pairs whose winner is the filter's discriminative pattern ($p_+$ for $w$, $p_-$ for $u$), a spurious pattern, or no active patch. The discriminative share grows during the first steps, but only a minority of filters become detectors; the others keep winning on spurious patterns. Right: the largest dot product with the discriminative pattern and the largest absolute dot product with a spurious pattern, over the filters of each sign: the detectors grow until the loss is zero, the spurious dot products stay several times smaller. This is the mechanism of the proof sketch: a few detectors carry the margin.", "name": "fig-opt-winners"}}
 fig = plotting.detector_winners(dyn, share)
 # %% [markdown]
 # The run reaches zero loss after {glue:text}`dyn_steps` steps. The share of (filter, own-class point)
@@ -307,7 +307,7 @@ glue("out_big_init_acc", float(big_init["test_accuracy"]), display=False)
 big_lr = outside.xs(out["init_std"].min(), level="init_std").iloc[-1]
 glue("out_big_lr_acc", float(big_lr["test_accuracy"]), display=False)
 
-# %% mystnb={"figure": {"caption": "Outside the theorem's assumptions ($k = 200$, $m = 20$, 20 seeds; mean and 95% CI). Left: largest interference, far above $c_I = 1$ for large $\\sigma_g$ or large $\\eta$. Middle: GD steps to zero loss (runs that fit). Right: test accuracy. Optimization survives: every run still reaches zero training loss, though a large initialisation needs many more steps. What breaks is generalization, which the optimization theorem does not promise.", "name": "fig-opt-outside"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Outside the theorem's assumptions ($k = 200$, $m = 20$, 20 seeds; mean and 95% CI). Left: largest interference, far above $c_I = 1$ for large $\\sigma_g$ or large $\\eta$. Middle: GD steps to zero loss (runs that fit). Right: test accuracy. Optimization survives: every run still reaches zero training loss, though a large initialisation needs many more steps. What breaks is generalization, which the optimization theorem does not promise.", "name": "fig-opt-outside"}}
 fig = plotting.outside_regime(out)
 
 # %% [markdown]

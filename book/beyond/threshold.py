@@ -102,7 +102,7 @@ assert table["k*"].notna().all(), "some search found no k <= 8d^3 that works"
 assert (table["k*"] <= table["8d^3"] / 10).all(), "k* above a tenth of 8d^3"
 show(wide.astype(int).rename_axis(columns=None))
 
-# %% mystnb={"figure": {"caption": "The smallest number of channels $k^*$ at which at least 95% of the seeds reach 99% test accuracy, against $d$ on log-log axes, for LW_CNN with the theorem's steps and with relaxed steps, and for Adam end to end. Each marker is the first passing $k$ of the search, its bar reaches down to the last failing $k$ below it. The solid line is Theorem 5.1's $8d^3$, the dashed line the $k$ at which a lucky filter of each sign exists with probability 0.95. Look at the distance between the markers and the two lines, and at how flat the markers are.", "name": "fig-k-threshold"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The smallest number of channels $k^*$ at which at least 95% of the seeds reach 99% test accuracy, against $d$ on log-log axes, for LW_CNN with the theorem's steps and with relaxed steps, and for Adam end to end. Each marker is the first passing $k$ of the search, its bar reaches down to the last failing $k$ below it. The solid line is Theorem 5.1's $8d^3$, the dashed line the $k$ at which a lucky filter of each sign exists with probability 0.95. Look at the distance between the markers and the two lines, and at how flat the markers are.", "name": "fig-k-threshold"}}
 fig = plotting.channel_threshold_figure(table, LABELS)
 
 # %%

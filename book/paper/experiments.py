@@ -211,7 +211,7 @@ pages.glue_facts(
 )
 side3a.round(3)
 
-# %% mystnb={"figure": {"caption": "Fig. 3a, ours beside the paper's. Test error against the number of training points $m$: our mean over seeds (dots and line) with a band of one standard deviation, and the paper's values (open diamonds, read off its figure, ±0.01). Look at whether ConvPool stays far below both baselines at every $m$, and whether each line passes through the diamonds of its colour.", "name": "fig-paper-3a"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3a, ours beside the paper's. Test error against the number of training points $m$: our mean over seeds (dots and line) with a band of one standard deviation, and the paper's values (open diamonds, read off its figure, ±0.01). Look at whether ConvPool stays far below both baselines at every $m$, and whether each line passes through the diamonds of its colour.", "name": "fig-paper-3a"}}
 fig = plotting.paper_figure(fig3a, "fig3a")
 # %% [markdown]
 # Measured: {glue:text}`fig3a_ours`. Verdict: **{glue:text}`fig3a_verdict`**. Where ours differ from
@@ -259,7 +259,7 @@ pd.concat(
     axis=1,
 ).dropna(subset=["paper"]).reset_index().round(3)
 
-# %% mystnb={"figure": {"caption": "Fig. 3b, ours beside the paper's: as Fig. 3a with noise $v$ on every patch (uniform direction, norm uniform on $[0, 1]$). Look at ConvPool near zero from $m = 100$ on, and at whether our MLP and SVM curves pass through the paper's bars.", "name": "fig-paper-3b"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3b, ours beside the paper's: as Fig. 3a with noise $v$ on every patch (uniform direction, norm uniform on $[0, 1]$). Look at ConvPool near zero from $m = 100$ on, and at whether our MLP and SVM curves pass through the paper's bars.", "name": "fig-paper-3b"}}
 fig = plotting.paper_figure(fig3b, "fig3b")
 # %% [markdown]
 # Measured: {glue:text}`fig3b_ours`. Verdict: **{glue:text}`fig3b_verdict`**. Where ours differ from
@@ -291,7 +291,7 @@ pages.glue_facts(
 )
 side5.round(3)
 
-# %% mystnb={"figure": {"caption": "Fig. 5, ours beside the paper's: test error against the number of patches $n$ at $m = 50$ (noise of norm uniform on $[0, 1]$), the MLP's width adjusted at each $n$ to keep ConvPool's parameter count. Look at the baselines climbing to chance (0.5) as $n$ grows while ConvPool rises only slightly.", "name": "fig-paper-5"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 5, ours beside the paper's: test error against the number of patches $n$ at $m = 50$ (noise of norm uniform on $[0, 1]$), the MLP's width adjusted at each $n$ to keep ConvPool's parameter count. Look at the baselines climbing to chance (0.5) as $n$ grows while ConvPool rises only slightly.", "name": "fig-paper-5"}}
 fig = plotting.paper_figure(fig5, "fig5", x="n")
 # %% [markdown]
 # Measured: {glue:text}`fig5_ours`. Verdict: **{glue:text}`fig5_verdict`**. Where ours differ from the
@@ -345,7 +345,7 @@ pd.concat(
     axis=1,
 ).dropna(subset=["paper"]).reset_index().round(3)
 
-# %% mystnb={"figure": {"caption": "Fig. 3c, ours beside the paper's: test error against $m$ on the MNIST task (our SVM only up to $m = 1{,}000$). Look at whether ConvPool stays below both baselines at every $m$, and at where each of our curves sits against the diamonds of its colour.", "name": "fig-paper-3c"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3c, ours beside the paper's: test error against $m$ on the MNIST task (our SVM only up to $m = 1{,}000$). Look at whether ConvPool stays below both baselines at every $m$, and at where each of our curves sits against the diamonds of its colour.", "name": "fig-paper-3c"}}
 fig = plotting.paper_figure(fig3c, "fig3c")
 # %% [markdown]
 # Measured: {glue:text}`fig3c_ours`. Verdict: **{glue:text}`fig3c_verdict`**. Where ours differ from
@@ -380,7 +380,7 @@ both.groupby(["m", "model"]).agg(
     train_error=("train_error", "mean"),
 ).unstack("model").round(4)
 
-# %% mystnb={"figure": {"caption": "Fig. 3a's setting: ConvPool trained end to end with Adam against LW_CNN (Algorithm 1, relaxed steps) on the same training sets, with the paper's ConvPool values (diamonds). Look at the gap between the two ConvPool curves at the smallest $m$.", "name": "fig-paper-lw"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Fig. 3a's setting: ConvPool trained end to end with Adam against LW_CNN (Algorithm 1, relaxed steps) on the same training sets, with the paper's ConvPool values (diamonds). Look at the gap between the two ConvPool curves at the smallest $m$.", "name": "fig-paper-lw"}}
 fig = plotting.paper_figure(
     fig3a[(fig3a.model == "ConvPool") & fig3a.m.isin(lw.m.unique())], "fig3a", extra=lw
 )

@@ -148,7 +148,7 @@ glue("ratio_max", float(norms["ratio"].max()), display=False)
 gap = (full["norm2_full"] - full["norm2"]).abs().max()
 glue("full_gap", float(gap), display=False)
 
-# %% mystnb={"figure": {"caption": "$\\|\\hat w\\|^2$ of the minimum-norm separator of $D$ against the number of patches $n$. Filled markers: the symmetry-reduced QP, one colour per number of patterns $l$ (shifted sideways a little so that they do not hide each other). Open circles: the QP on the whole support, where it was solved. The grey band is the range from the paper's lower bound $n$ (Proposition 6.1) to our upper bound $2n$. Look at where the points fall inside the band, and whether this depends on $l$.", "name": "fig-min-norm-separator"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "$\\|\\hat w\\|^2$ of the minimum-norm separator of $D$ against the number of patches $n$. Filled markers: the symmetry-reduced QP, one colour per number of patterns $l$ (shifted sideways a little so that they do not hide each other). Open circles: the QP on the whole support, where it was solved. The grey band is the range from the paper's lower bound $n$ (Proposition 6.1) to our upper bound $2n$. Look at where the points fall inside the band, and whether this depends on $l$.", "name": "fig-min-norm-separator"}}
 fig, ax = plotting.separator_norm_figure(norms)
 
 # %% [markdown]
@@ -186,7 +186,7 @@ glue("svm_err_100", float(by_m["test_error"].mean()[100]), display=False)
 glue("svm_seconds_1000", float(by_m["seconds"].mean()[1000]), display=False)
 glue("svm_sv_max", int(svm["support_vectors"].max()), display=False)
 
-# %% mystnb={"figure": {"caption": "Hard-margin SVMs (no bias) on $m$ points of $D$ ($n = 10$, $d = l = 20$, random orthogonal patterns). Left: $\\|w_m\\|^2$ relative to the whole support's $\\|\\hat w\\|^2 = 2n$, one thin line per sample and their mean in bold. Right: the mean relative distance from $w_m$ to $\\hat w$ and the mean test error on 1,000 fresh points. Look at how $\\|w_m\\|^2$ approaches its ceiling from below, and at the test error once $w_m = \\hat w$.", "name": "fig-svm-norm-vs-m"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Hard-margin SVMs (no bias) on $m$ points of $D$ ($n = 10$, $d = l = 20$, random orthogonal patterns). Left: $\\|w_m\\|^2$ relative to the whole support's $\\|\\hat w\\|^2 = 2n$, one thin line per sample and their mean in bold. Right: the mean relative distance from $w_m$ to $\\hat w$ and the mean test error on 1,000 fresh points. Look at how $\\|w_m\\|^2$ approaches its ceiling from below, and at the test error once $w_m = \\hat w$.", "name": "fig-svm-norm-vs-m"}}
 fig, axes = plotting.svm_norm_vs_m_figure(svm)
 
 # %% [markdown]
@@ -223,7 +223,7 @@ glue("slope_r05", slopes[0.5], display=False)
 glue("slope_r1", slopes[1.0], display=False)
 glue("slope_r15", slopes[1.5], display=False)
 
-# %% mystnb={"figure": {"caption": "The sample-complexity upper bounds of §6 with their unknown constants set to 1 (log–log axes). Left: against $n$ at fixed $d = 20$, the FCN/SVM bound $\\|\\hat w\\|^2 R^2$ (measured $\\|\\hat w\\|^2$, $R^2 = n$) and the CNN bound $d$ of Theorem 5.1. Right: against $d$ when $n = d^r$ for three exponents $r$, the CNN's $d$ dashed. Compare the slopes only: the heights and crossing points depend on the unknown constants.", "name": "fig-bound-growth"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The sample-complexity upper bounds of §6 with their unknown constants set to 1 (log–log axes). Left: against $n$ at fixed $d = 20$, the FCN/SVM bound $\\|\\hat w\\|^2 R^2$ (measured $\\|\\hat w\\|^2$, $R^2 = n$) and the CNN bound $d$ of Theorem 5.1. Right: against $d$ when $n = d^r$ for three exponents $r$, the CNN's $d$ dashed. Compare the slopes only: the heights and crossing points depend on the unknown constants.", "name": "fig-bound-growth"}}
 fig, axes = plotting.bound_growth_figure(bounds)
 
 # %% [markdown]
@@ -307,7 +307,7 @@ glue("sgd_converged", f"{int(by_n['converged'].sum())}/{len(by_n)}", display=Fal
 glue("sgd_ours", fcn_sgd.ours, display=False)
 glue("sgd_verdict", fcn_sgd.verdict, display=False)
 
-# %% mystnb={"figure": {"caption": "The leaky-ReLU network of Brutzkus et al. (2018) trained by SGD on $D$, with LW_CNN on the same samples. Left: the number of non-zero SGD updates against $n$ ($m = 200$) on log–log axes, one dot per run, with the bound's leading term $2n^2/\\alpha^2$ dashed and the fitted power law dotted. Middle and right: the test errors of both networks against $n$ and against $m$ (means, 95% CI bars). Compare the slope of the updates with the dashed line's slope of 2, and see where the two networks' errors part.", "name": "fig-fcn-sgd"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The leaky-ReLU network of Brutzkus et al. (2018) trained by SGD on $D$, with LW_CNN on the same samples. Left: the number of non-zero SGD updates against $n$ ($m = 200$) on log–log axes, one dot per run, with the bound's leading term $2n^2/\\alpha^2$ dashed and the fitted power law dotted. Middle and right: the test errors of both networks against $n$ and against $m$ (means, 95% CI bars). Compare the slope of the updates with the dashed line's slope of 2, and see where the two networks' errors part.", "name": "fig-fcn-sgd"}}
 fig, axes = plotting.fcn_sgd_figure(by_n, by_m, slope=slope_upd)
 
 # %% [markdown]

@@ -184,7 +184,7 @@ inside.groupby(["d", "k"])[["lucky_plus", "lucky_minus"]].agg(["min", "mean", "m
 glue("l52_ours", l52.ours, display=False)
 glue("l52_verdict", l52.verdict, display=False)
 
-# %% mystnb={"figure": {"caption": "Lemma 5.2. Lucky-filter counts over seeds for each $d$, with the lemma's interval $[k/(4d), k/d]$ shaded and the expected count $(1-2^{1-d})k/(2(d-1))$ dashed: look at whether the histograms sit inside the shaded band and around the dashed line.", "name": "fig-lucky-counts"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Lemma 5.2. Lucky-filter counts over seeds for each $d$, with the lemma's interval $[k/(4d), k/d]$ shaded and the expected count $(1-2^{1-d})k/(2(d-1))$ dashed: look at whether the histograms sit inside the shaded band and around the dashed line.", "name": "fig-lucky-counts"}}
 fig = plotting.lucky_count_figure(inside)
 # %% [markdown]
 # Lemma 5.2, measured: {glue:text}`l52_ours`. Verdict by the rule "the runs with *both* counts inside
@@ -216,7 +216,7 @@ glue("l55_ours", l55.ours, display=False)
 trajectory = lib.run("lw_trajectory")
 rg = theory.regime(4, 513, 50)
 
-# %% mystnb={"figure": {"caption": "Left: the first phase at $d = 4$, $k = 513$, over all seeds: the smallest own-pattern score of any lucky filter against its lower bound $t\\eta_1/9$, the largest score of any channel against $2\\eta_1 t$, and the largest other score of a lucky filter against $r$ (symmetric-log axis). Right: the second-layer loss $L_2$ against the step $T_2$ on log axes. Look at the gaps between each solid line and its dashed bound, and at the slope of $L_2$.", "name": "fig-lemma-trajectory"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Left: the first phase at $d = 4$, $k = 513$, over all seeds: the smallest own-pattern score of any lucky filter against its lower bound $t\\eta_1/9$, the largest score of any channel against $2\\eta_1 t$, and the largest other score of a lucky filter against $r$ (symmetric-log axis). Right: the second-layer loss $L_2$ against the step $T_2$ on log axes. Look at the gaps between each solid line and its dashed bound, and at the slope of $L_2$.", "name": "fig-lemma-trajectory"}}
 fig = plotting.lemma_trajectory_figure(trajectory, rg.lr1, rg.radius)
 # %% [markdown]
 # ## Part 3: the certificate, zero loss, and the second phase
@@ -276,7 +276,7 @@ glue("gen_verdict", gen.verdict, display=False)
 glue("gen_c_all", claims.bound_constant(claims.in_theorem(samples)), display=False)
 glue("gen_one_class", float(bad.one_class.mean()) if len(bad) else float("nan"), display=False)
 
-# %% mystnb={"figure": {"caption": "Test error of LW_CNN against the sample size $m$ for each $d$ at $k = 8d^3+1$: mean over seeds (points, 95% CI bars) with a band of one standard deviation, and $c\\sqrt{d/m}$ dashed, with $c$ fitted at the smallest $m \\ge 100$ and the smallest $d$. Only $m \\ge 100$ is inside the theorem's regime of $m$. Look at whether the measured errors there stay under the dashed curves.", "name": "fig-gen-m"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test error of LW_CNN against the sample size $m$ for each $d$ at $k = 8d^3+1$: mean over seeds (points, 95% CI bars) with a band of one standard deviation, and $c\\sqrt{d/m}$ dashed, with $c$ fitted at the smallest $m \\ge 100$ and the smallest $d$. Only $m \\ge 100$ is inside the theorem's regime of $m$. Look at whether the measured errors there stay under the dashed curves.", "name": "fig-gen-m"}}
 fig = plotting.error_against_figure(samples, "m", c=c, xlabel="training points $m$")
 # %% [markdown]
 # Measured: {glue:text}`gen_ours`; verdict by the rule "at $m \ge 100$, where the theorem's probability
@@ -306,7 +306,7 @@ for name, cl in (("kfree", kfree), ("nfree", nfree)):
     glue(f"{name}_ours", cl.ours, display=False)
     glue(f"{name}_verdict", cl.verdict, display=False)
 
-# %% mystnb={"figure": {"caption": "Test error of LW_CNN against the number of channels $k$ (from $8d^3+1$ to $8\\cdot 8d^3+1$, left) and against the number of patches $n$ (right), at $m = 8$ (top, outside the theorem's regime of $m$: a quarter of the runs get a one-class half-sample) and at $m = 128$ (bottom, inside). Look at whether either curve rises in the bottom row.", "name": "fig-k-n-free"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test error of LW_CNN against the number of channels $k$ (from $8d^3+1$ to $8\\cdot 8d^3+1$, left) and against the number of patches $n$ (right), at $m = 8$ (top, outside the theorem's regime of $m$: a quarter of the runs get a one-class half-sample) and at $m = 128$ (bottom, inside). Look at whether either curve rises in the bottom row.", "name": "fig-k-n-free"}}
 fig = plotting.k_n_free_figure(widths, patches)
 # %% [markdown]
 # Against $k$: {glue:text}`kfree_ours` — verdict **{glue:text}`kfree_verdict`**. Against $n$:
@@ -402,7 +402,7 @@ glue("jt_last_const", float(last["constant"]), display=False)
 glue("jt_ours", jt.ours, display=False)
 glue("jt_verdict", jt.verdict, display=False)
 
-# %% mystnb={"figure": {"caption": "The second phase of LW_CNN from $a^{(0)} = 0$, inside Theorem 5.1's regime. Left: the margin gap $1 - \\gamma(a^{(t)})/\\hat\\gamma$ against the step $t$ on log–log axes, mean over runs per $d$. Solid lines use Ji and Telgarsky's schedule, dashed lines Algorithm 1's constant step, and the dotted line is $1/t$. Right: the steps the schedule needs to reach 50%, 90% and 99% of $\\hat\\gamma$ against $d$ (one dot per run, means joined), with $d \\ln m_2$ dashed. Compare the solid lines' slope with the dotted one, and the 50% steps with the dashed line.", "name": "fig-jt-second-phase"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The second phase of LW_CNN from $a^{(0)} = 0$, inside Theorem 5.1's regime. Left: the margin gap $1 - \\gamma(a^{(t)})/\\hat\\gamma$ against the step $t$ on log–log axes, mean over runs per $d$. Solid lines use Ji and Telgarsky's schedule, dashed lines Algorithm 1's constant step, and the dotted line is $1/t$. Right: the steps the schedule needs to reach 50%, 90% and 99% of $\\hat\\gamma$ against $d$ (one dot per run, means joined), with $d \\ln m_2$ dashed. Compare the solid lines' slope with the dotted one, and the 50% steps with the dashed line.", "name": "fig-jt-second-phase"}}
 fig, axes = plotting.jt_margin_figure(phase2)
 
 # %% [markdown]

@@ -119,7 +119,7 @@ print("alpha   :", alpha.numpy())
 print("N(x_I)  :", net(X)[0].numpy())
 print("channels:", tuple(net.W.shape[1:]), "(k, d)")
 
-# %% mystnb={"figure": {"caption": "The shattered set for $n = 4$ ($d = 8$, $2^{n-1} = 8$ points). Left: each row is a point $x_I$, each column a patch position; position $j < n$ holds one pattern of its own pair (one hue, the two patterns in two shades), and the last position holds $o_1$ (blue) or $o_2$ (vermilion), whichever label the point should have under $D$. Right: the response of the unit-weight channel $s_I$ to the point $x_{I'}$. Look at the anti-diagonal: a channel responds to every point except the complement of its own, which is what makes the linear system of the proof solvable.", "name": "fig-shattered-set"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The shattered set for $n = 4$ ($d = 8$, $2^{n-1} = 8$ points). Left: each row is a point $x_I$, each column a patch position; position $j < n$ holds one pattern of its own pair (one hue, the two patterns in two shades), and the last position holds $o_1$ (blue) or $o_2$ (vermilion), whichever label the point should have under $D$. Right: the response of the unit-weight channel $s_I$ to the point $x_{I'}$. Look at the anti-diagonal: a channel responds to every point except the complement of its own, which is what makes the linear system of the proof solvable.", "name": "fig-shattered-set"}}
 fig, axes = plotting.shattered_set(
     shattering.pattern_indices(4, last=[1, -1, 1, 1, -1, -1, 1, -1]).numpy(),
     shattering.response_matrix(4),
@@ -275,7 +275,7 @@ assert mem["test_error"].between(0.4, 0.6).all()  # chance on D
 lw = demo[(demo["model"] == "LW_CNN") & (demo["m"] >= M)]
 assert (lw["train_error"] == 0).all() and lw["test_error"].mean() < 0.05
 
-# %% mystnb={"figure": {"caption": "Error of two zero-training-error rules of the same network class against the number $m$ of training points taken from the shattered set ($n = 8$, $d = 16$), mean and 95% interval over seeds. Left: the shattered points not in the training set. Right: fresh points of $D$. The dashed line is chance. Look at the gap between the two rules at equal (zero) training error: the construction is wrong on every unseen shattered point and at chance on $D$, while LW_CNN is right on both once it has a handful of points.", "name": "fig-memorisation"}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Error of two zero-training-error rules of the same network class against the number $m$ of training points taken from the shattered set ($n = 8$, $d = 16$), mean and 95% interval over seeds. Left: the shattered points not in the training set. Right: fresh points of $D$. The dashed line is chance. Look at the gap between the two rules at equal (zero) training error: the construction is wrong on every unseen shattered point and at chance on $D$, while LW_CNN is right on both once it has a handful of points.", "name": "fig-memorisation"}}
 fig, axes = plotting.memorisation_errors(errors[errors["where"] != "train"])
 
 # %% [markdown]
