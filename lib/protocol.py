@@ -190,12 +190,11 @@ LW = {name: getattr(LayerwiseSettings(), name) for name in ("T1", "lr1", "radius
 def figure_settings(figure: str, profile: str) -> FigureSettings:
     """The book's settings of §7 `figure` in `profile`. Quick: fewer x values and 5 seeds (the selection
     on 3); full: every x value of the paper and 10 seeds (the selection on 5). Fig. 3c [U]: 5 seeds in
-    both profiles (the selection on 3), the SVM up to m = 1,000 (one exact fit at m = 5,000 took
-    160-210 s on the 2-core machine, five of them most of the book's time budget), and the budget rule
-    fixed before its full-profile run: 50 epochs of minibatches of 32, at most MNIST_MAX_STEPS Adam steps
-    (all 50 epochs up to m = 1,280; 12.7 epochs at m = 5,000 and 6.4 at m = 10,000). The cap is the
-    largest of 1,000, 2,000, 3,000 whose estimated full-profile cost (about 50 ms of one core per Adam
-    step of both networks on 5 replicas, plus the SVM fits) stays within about 300 s on 2 cores."""
+    both profiles (the selection on 3), the SVM up to m = 1,000 (above it one exact fit is too slow for
+    the book's build), and the budget rule fixed before its full-profile run: 50 epochs of minibatches
+    of 32, at most MNIST_MAX_STEPS Adam steps (all 50 epochs up to m = 1,280; 12.7 epochs at m = 5,000
+    and 6.4 at m = 10,000), the largest cap of 1,000, 2,000 and 3,000 that fits the book's time
+    budget."""
     figure = check_choice("figure", figure, FIGURES)
     full = check_choice("profile", profile, ("quick", "full")) == "full"
     seeds = dict(seeds=10, selection_seeds=5) if full else dict(seeds=5, selection_seeds=3)

@@ -128,8 +128,8 @@ counts
 #   epochs at $m = 5{,}000$ and 6.4 at $m = 10{,}000$), {glue:text}`s_mnist_seeds` seeds in the full
 #   profile (the paper's 5), its step size and radius chosen by the same rule at $m = 100$, $n = 4$ over
 #   3 repetitions. The SVM is fitted up to $m$ = {glue:text}`s_svm_max_m:,`: above it the number of
-#   training points passes the input dimension $nd = 3{,}136$, and one exact fit at $m = 5{,}000$ took
-#   160 to 210 s on the book's 2-core machine (the sets there are separable, with a tiny margin), so the
+#   training points passes the input dimension $nd = 3{,}136$, and one exact fit at $m = 5{,}000$ takes
+#   minutes on the book's 2-core machine (the sets there are separable, with a tiny margin), so the
 #   five fits of each larger $m$ would take most of the book's time budget. Fig. 3c's SVM curve
 #   therefore stops at $m = 1{,}000$, where the paper's continues to $10{,}000$.
 # ```
