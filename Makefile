@@ -48,8 +48,11 @@ $(BIN)/.installed: requirements.txt requirements-lock.txt pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.txt $${index:+--extra-index-url "$$index"}
 	touch $@
 
+# The experiments first (the pages read their results), then the pages, JOBS at a time, into the
+# execution cache (scripts/execute_pages.py), then Sphinx, which finds every page executed.
 book: venv
 	$(BIN)/python -m lib run all --jobs $(JOBS)
+	$(BIN)/python scripts/execute_pages.py --jobs $(JOBS)
 	$(BIN)/jupyter-book build -W -n --keep-going .
 	@echo "Book written to $(CURDIR)/_build/html/index.html"
 

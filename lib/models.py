@@ -353,10 +353,13 @@ class ConvPool(Replicated):
             1, 2
         )  # (1 or R, n, m): the pattern of patch j of point s
         n, m = index.shape[1], index.shape[2]
+        by_pattern = T.transpose(1, 2)  # (R, U, k): row p holds the scores of pattern p
+        if self._may_use_buffers() and 2**U <= n * m // 2 and (R << U) * C <= self.SUBSET_SCORES:
+            return self._pool_subsets(by_pattern.contiguous(), index)  # fewer subsets than patches
         rows = index + torch.arange(0, R * U, U, device=T.device).view(
             R, 1, 1
         )  # (R, n, m): rows of the table
-        by_pattern = T.transpose(1, 2).reshape(
+        by_pattern = by_pattern.reshape(
             R * U, C
         )  # row r U + p: the scores of pattern p in replica r
         tags = (
@@ -377,6 +380,38 @@ class ConvPool(Replicated):
         return values.transpose(1, 2).contiguous(), best_long
 
     PATTERN_SCORES = 1 << 22  # the pattern-table path gathers at most this many scores at a time
+    SUBSET_SCORES = 1 << 25  # ... and holds at most this many maxima of subsets of the patterns
+
+    def _pool_subsets(
+        self, by_pattern: torch.Tensor, index: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`pooled_patterns` through the subsets of the U patterns, when there are fewer of them (2^U)
+        than patches: a point's pooled score max_j w_i . x[j] is the max of channel i's table row over
+        the set of patterns the point shows, so the max (and its lowest winning pattern) of every
+        subset is built once per channel, one pattern at a time (the subsets whose highest pattern is
+        p extend those of patterns below p), and each point takes its subset's entry. The values are
+        the same maxima as the position-by-position path's, bit for bit, and ties go to the lower
+        pattern index as there. Taken without autograd (it writes into work buffers) and when the
+        R 2^U k maxima fit SUBSET_SCORES. by_pattern: (R, U, k), the scores of pattern p in row p; index:
+        (1 or R, n, m), the pattern of every patch."""
+        R, U, C = by_pattern.shape
+        B, _, m = index.shape
+        bits = torch.zeros(B, m, U, dtype=torch.long, device=index.device)
+        bits.scatter_(2, index.transpose(1, 2), 1)
+        subsets = (bits << torch.arange(U, device=index.device)).sum(2)  # (1 or R, m): point's set
+        rows = (subsets + torch.arange(0, R << U, 1 << U, device=index.device).view(R, 1)).view(-1)
+        top = self._buffer("subset_max", (R, 1 << U, C), by_pattern.dtype)
+        win = self._buffer("subset_winner", (R, 1 << U, C), torch.uint8)  # U <= 255
+        top[:, 0], win[:, 0] = -torch.inf, 0
+        tags = torch.arange(U, dtype=torch.uint8, device=index.device)
+        for p in range(U):  # the subsets with highest pattern p: {p} joined to a subset below p
+            low, score = 1 << p, by_pattern[:, p : p + 1]
+            torch.where(score > top[:, :low], tags[p], win[:, :low], out=win[:, low : 2 * low])
+            torch.maximum(top[:, :low], score, out=top[:, low : 2 * low])
+        values = top.view(R << U, C).index_select(0, rows).view(R, m, C)
+        best = win.view(R << U, C).index_select(0, rows).view(R, m, C)
+        best_long = torch.empty((R, C, m), dtype=torch.long, device=best.device)
+        return values.transpose(1, 2).contiguous(), best_long.copy_(best.transpose(1, 2))
 
     def _pool_rows(
         self, by_pattern: torch.Tensor, rows: torch.Tensor, tags: torch.Tensor

@@ -454,14 +454,19 @@ def train_layerwise(
                 on_step(t, model, out, ctx)
             if t < T1:
                 model.W.sub_(model.backward(ctx, grad_out)[0].mul_(lr1_t))
+        # phase 2 in the span of S_2's features: a^(t) = a^(0) + z^T beta^(t), so N = z a^(0) + K beta
+        # with the Gram matrix K = z z^T (m2 x m2) instead of two products with z (m2 x k) per step
         z = model.features(X[:, m1:])  # (R, m2, k): S_2 through the frozen first layer
-        zT = z.transpose(1, 2).contiguous()
+        start_out = batched_mv(z, model.a)
+        gram = torch.stack([z[r] @ z[r].T for r in range(R)])
+        beta = torch.zeros_like(start_out)
         for t in range(T2 + 1):
-            out = batched_mv(z, model.a)
+            out = start_out + batched_mv(gram, beta)
             value, grad_out = loss_and_grad(out, y2, "logistic")
             loss2.append(value)
             if t < T2:
-                model.a.sub_(batched_mv(zT, grad_out).mul_(lr2_t))
+                beta.sub_(grad_out.mul_(lr2_t))
+        model.a.add_(batched_mv(z.transpose(1, 2).contiguous(), beta))
         finite = torch.isfinite(torch.stack(loss1)).all() & torch.isfinite(torch.stack(loss2)).all()
     if not bool(finite):
         with torch.no_grad():

@@ -8,7 +8,7 @@ from lib.distributions import NoisyOrthogonalPatterns, OrthogonalPatterns
 from lib.samples import training_sets
 from lib.xor_network import xor_cnn
 from lib.fastpaths import PatternTable, PositionMajor, unique_rows
-from lib.models import FullyConnected
+from lib.models import ConvPool, FullyConnected
 from lib.training import TrainingDivergedError, train
 
 
@@ -96,17 +96,35 @@ def test_pattern_table_is_built_for_inputs_with_few_distinct_patches():
     assert isinstance(xor_cnn(7, 2).prepare(X), PatternTable)
 
 
+@pytest.fixture
+def subset_calls(monkeypatch):
+    """Counts the pattern-table path's passes through the subsets of the patterns (2^U <= n m / 2)."""
+    calls = []
+    original = ConvPool._pool_subsets
+
+    def spy(self, by_pattern, index):
+        calls.append(by_pattern.shape[1])  # U
+        return original(self, by_pattern, index)
+
+    monkeypatch.setattr(ConvPool, "_pool_subsets", spy)
+    return calls
+
+
+@pytest.mark.parametrize("d, subsets", [(11, False), (5, True)])
 @pytest.mark.parametrize("shared", [True, False])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_pattern_search_pools_like_the_general_path(shared, dtype):
-    """Same max-pooled values (bit for bit), the same winning pattern, and the same gradients."""
-    dist = OrthogonalPatterns(9, 11, dtype=dtype)
+def test_pattern_search_pools_like_the_general_path(shared, dtype, d, subsets, subset_calls):
+    """Same max-pooled values (bit for bit), the same winning pattern, and the same gradients, both
+    patch by patch (2^11 subsets of 11 patterns: more than the patches) and through the subsets."""
+    dist = OrthogonalPatterns(9, d, dtype=dtype)
     X = dist.sample(40, seed=0)[0] if shared else training_sets(dist, 40, 0, 5)[0]
-    net = xor_cnn(11, 6, replicas=5, init_std=1.0, seed=3, dtype=dtype)
+    net = xor_cnn(d, 6, replicas=5, init_std=1.0, seed=3, dtype=dtype)
     values, winners, patches, n = net.pooled(X)
     table = net.prepare(X)
     assert isinstance(table, PatternTable)
-    fast, best = net.pooled_patterns(table)
+    with torch.no_grad():
+        fast, best = net.pooled_patterns(table)
+    assert bool(subset_calls) == subsets
     assert torch.equal(fast, values)
     idx = X.argmax(-1).expand(5, 40, 9)  # basis index of each patch
     basis_of_row = table.patterns.argmax(-1)  # basis index of each row of the table
@@ -121,16 +139,19 @@ def test_pattern_search_pools_like_the_general_path(shared, dtype):
         assert torch.equal(a, b)
 
 
-def test_pattern_search_breaks_ties_by_pattern_index():
-    """Two present patterns with equal scores: the lower index in the table wins (the value is the same)."""
-    # points {e2, e1, e3} and {e1, e0}, twice: the patches repeat, so the table path is taken
-    X = torch.eye(4)[torch.tensor([[2, 1, 3], [1, 1, 0], [2, 1, 3], [1, 1, 0]])]
+@pytest.mark.parametrize("copies, subsets", [(2, False), (8, True)])
+def test_pattern_search_breaks_ties_by_pattern_index(copies, subsets, subset_calls):
+    """Two present patterns with equal scores: the lower index in the table wins (the value is the same),
+    patch by patch and through the subsets (2^4 subsets: at most half the patches of 8 copies)."""
+    # points {e2, e1, e3} and {e1, e0}, `copies` times: the patches repeat, so the table path is taken
+    X = torch.eye(4)[torch.tensor([[2, 1, 3], [1, 1, 0]]).repeat(copies, 1)]
     net = xor_cnn(4, 1, replicas=2)
     with torch.no_grad():
         net.W[:, 0].copy_(torch.tensor([0.5, 0.5, 0.5, 0.5]))  # w: every pattern ties
         net.W[:, 1].copy_(torch.tensor([0.2, 0.2, 0.1, 0.0]))  # u: e0 and e1 tie at the top
     table = net.prepare(X)
-    values, best = net.pooled_patterns(table)
+    with torch.no_grad():
+        values, best = net.pooled_patterns(table)
     rows = table.patterns.argmax(-1).tolist()  # basis index of each table row
     assert sorted(rows) == [0, 1, 2, 3]
     present = [{2, 1, 3}, {1, 0}]
@@ -140,11 +161,12 @@ def test_pattern_search_breaks_ties_by_pattern_index():
             top = max(float(scores[b]) for b in present[s])
             expected = min(rows.index(b) for b in present[s] if float(scores[b]) == top)
             assert int(best[0, c, s]) == expected
-    assert best[0].tolist() != [
+    assert best[0, :, :2].tolist() != [
         [rows.index(1), rows.index(0)],
         [rows.index(1), rows.index(0)],
     ]  # not the basis order
     assert torch.equal(values, net.pooled(X)[0])
+    assert bool(subset_calls) == subsets
 
 
 @pytest.mark.parametrize("shared", [True, False])
@@ -294,3 +316,27 @@ def test_pattern_search_in_chunks_of_points_equals_one_pass(monkeypatch):
         net.W[0, 0, 0] = float("nan")
     best = net.pooled_patterns(table)[1]
     assert ((best >= 0) & (best < table.patterns.shape[0])).all()
+
+
+def test_pattern_subsets_within_their_memory_cap(monkeypatch, subset_calls):
+    """Through the subsets only when the R 2^U k subset maxima fit ConvPool.SUBSET_SCORES, and without
+    autograd; patch by patch otherwise, with the same values and winners. A NaN score stays a NaN
+    value with a valid winner."""
+    X = training_sets(OrthogonalPatterns(6, 4), 50, 0, 3)[0]
+    net = xor_cnn(4, 5, replicas=3, init_std=1.0, seed=2)
+    table = net.prepare(X)
+    with torch.no_grad():
+        subsets = net.pooled_patterns(table)
+        monkeypatch.setattr(type(net), "SUBSET_SCORES", 3 * 16 * 10 - 1)
+        rows = net.pooled_patterns(table)
+    assert subset_calls == [4] and all(
+        torch.equal(a, b) for a, b in zip(subsets, rows, strict=True)
+    )
+    monkeypatch.setattr(type(net), "SUBSET_SCORES", 1 << 25)
+    assert all(torch.equal(a, b) for a, b in zip(net.pooled_patterns(table), rows, strict=True))
+    assert subset_calls == [4]  # autograd on: patch by patch
+    with torch.no_grad():
+        net.W[0, 0, 0] = float("nan")
+        values, best = net.pooled_patterns(table)
+    assert subset_calls == [4, 4]
+    assert values[0, 0].isnan().any() and ((best >= 0) & (best < 4)).all()
