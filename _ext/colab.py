@@ -55,9 +55,10 @@ def setup_cell(url: str, branch: str, page: str, root: str = COLAB_ROOT) -> str:
 
 def pages(root: Path = ROOT) -> list[str]:
     """Every page of `root`/_toc.yml whose source is a `.py` file, in the book's order."""
+    # the parser Jupyter Book reads _toc.yml with
     from sphinx_external_toc.parsing import (
         parse_toc_yaml,
-    )  # the parser Jupyter Book reads _toc.yml with
+    )
 
     return [doc for doc in parse_toc_yaml(root / "_toc.yml") if (root / f"{doc}.py").is_file()]
 
@@ -113,9 +114,8 @@ def _add_button(app: Sphinx, pagename: str, templatename: str, context: dict, do
 
 
 def setup(app: Sphinx) -> dict:
-    app.connect(
-        "html-page-context", _add_button, priority=502
-    )  # after the theme's launch buttons (501)
+    # after the theme's launch buttons (501)
+    app.connect("html-page-context", _add_button, priority=502)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

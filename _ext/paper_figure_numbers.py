@@ -79,7 +79,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", _read)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    app.connect(
-        "env-get-updated", _renumber, priority=900
-    )  # after Sphinx numbers the figures (500)
+    # after Sphinx numbers the figures (500)
+    app.connect("env-get-updated", _renumber, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

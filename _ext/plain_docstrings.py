@@ -27,9 +27,8 @@ from sphinx.application import Sphinx
 STATIC = Path(__file__).parent / "static"
 
 _UNDERLINE = re.compile(r"-{3,}")
-_STRUCTURED_LINE = re.compile(
-    r"(\s|[-*] |\w[\w, ]* : )"
-)  # indented, a list item, or "name : description"
+# indented, a list item, or "name : description"
+_STRUCTURED_LINE = re.compile(r"(\s|[-*] |\w[\w, ]* : )")
 _MARKED = re.compile(r"`(?P<code>[^`]+)`|\*\*(?P<bold>[^*]+)\*\*")
 _ENUMERATOR = re.compile(r"(\d+|[A-Za-z#])[.)]\s|\(\w+\)\s")  # would open a reST enumerated list
 _RST_SPECIAL = re.compile(r"([\\*`|_\[\]<>:])")

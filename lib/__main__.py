@@ -267,9 +267,8 @@ def _run_all(parser: argparse.ArgumentParser, args: argparse.Namespace, profile:
             "interrupted: every point finished so far is cached; rerun to resume", file=sys.stderr
         )
         return 130
-    processes = (
-        1 if device.startswith("cuda") else args.jobs
-    )  # a GPU's points are computed in this process
+    # a GPU's points are computed in this process
+    processes = 1 if device.startswith("cuda") else args.jobs
     print(
         f"all experiments [{profile}] on {device}: {seconds:.1f} s computing in {processes} process(es)"
     )

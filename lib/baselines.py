@@ -103,15 +103,13 @@ def hard_margin_svm(X, y, *, allow_inseparable: bool = False) -> SVMResult:
             u = np.maximum(u, 0.0)
         r = E @ u - f
         rr = float(r @ r)
-        if (
-            rr <= 1e-24 * scale**2
-        ):  # E u = f: the origin is the convex combination G^T u of the y_s x_s
+        # E u = f: the origin is the convex combination G^T u of the y_s x_s
+        if rr <= 1e-24 * scale**2:
             if np.linalg.norm(G.T @ u) <= 1e-10 * scale and abs(u.sum() - 1.0) <= 1e-10:
                 return _inseparable(m, p, allow_inseparable, start)
             continue
-        alpha = (
-            u / rr
-        )  # the dual weights: w = G^T alpha = -r[:p] / r[p] (r[p] = -|r|^2 at the optimum)
+        # the dual weights: w = G^T alpha = -r[:p] / r[p] (r[p] = -|r|^2 at the optimum)
+        alpha = u / rr
         w = G.T @ alpha
         if _kkt_ok(G, w, alpha):
             margins = G @ w
@@ -349,9 +347,8 @@ def sample_svm_norms(
     test_m = check_int("test_m", test_m, 1)
     dist = OrthogonalPatterns(n, d, l=l, basis=basis, dtype=torch.float64)
     best = min_norm_separator(n, l)
-    w_hat = (
-        (torch.as_tensor(best.coef) @ dist.patterns).reshape(-1).numpy()
-    )  # ŵ in input coordinates
+    # ŵ in input coordinates
+    w_hat = (torch.as_tensor(best.coef) @ dist.patterns).reshape(-1).numpy()
     rows = []
     for m in ms:
         for seed in seeds:
@@ -517,9 +514,8 @@ def linear_svm(X, y, *, C: float = SOFT_MARGIN_C) -> LinearSVMResult:
     with threadpool_limits(limits=1, user_api="blas"):
         ridge = _Ridge(G, 1.0 / (2.0 * C))
         soft = _squared_hinge(G, C, ridge)
-        combination = _inseparability(G, soft, ridge)[
-            1
-        ]  # ‖Σ_s u_s g_s‖ of the best convex combination u
+        # ‖Σ_s u_s g_s‖ of the best convex combination u
+        combination = _inseparability(G, soft, ridge)[1]
         fit = None
         if combination > CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max())):
             fit = _hard_pivoting(G, soft.alpha > 0)

@@ -64,10 +64,11 @@ from lib.sweep import check_device
 from lib.theory import regime
 from lib.training import loss_and_grad, train, train_layerwise
 
+# the §7 settings benchmarked
 FIG3A, FIG3C = (
     figure_settings("fig3a", "full"),
     figure_settings("fig3c", "full"),
-)  # the §7 settings benchmarked
+)
 BATCH_SIZE = FIG3A.batch_size  # the §7 figures' minibatch size
 
 
@@ -417,9 +418,10 @@ def run_vmap(
         for _ in range(w.baseline_steps):
             a.grad = grad_a(a.detach(), z, rows(y, slice(m1, None)))
             opt.step()
+        # noqa: E731
         final_loss = lambda: vmap(second_layer_loss, in_dims=(0, 0, x_dim))(
             a, z, rows(y, slice(m1, None))
-        )  # noqa: E731
+        )
     else:
         W.requires_grad_(True)
         a.requires_grad_(True)
@@ -467,9 +469,8 @@ def measure(
             (fn(w, X, y, steps, device) for _ in range(repeats)), key=lambda run: run[0]
         )
         fixed = math.nan
-        if (
-            impl == "trainer"
-        ):  # the losses the baselines must reach: after as many steps as they run
+        # the losses the baselines must reach: after as many steps as they run
+        if impl == "trainer":
             reference = loss
             if not w.layerwise:  # the steps' time: less that of a shorter run (same preparation)
                 short, reference = min(

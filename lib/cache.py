@@ -55,9 +55,8 @@ _PARSED: dict[
     tuple[Path, int, int], tuple[bytes, frozenset[str]]
 ] = {}  # (file, mtime, size) -> (digest, imports)
 MAX_ENTRY_BYTES = 1 << 28  # 256 MiB: far above any real entry (the largest tables hold a few MB)
-DATA_FILES = {
-    "mnist.py": ROOT / "data" / "mnist_digits.npz"
-}  # lib module -> the data file it reads
+# lib module -> the data file it reads
+DATA_FILES = {"mnist.py": ROOT / "data" / "mnist_digits.npz"}
 _HELD_LOCKS: set[int] = set()  # descriptors of the lock files this process holds
 
 

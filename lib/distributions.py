@@ -254,9 +254,8 @@ def stack_samples(dist, m: int, seeds: list[int]) -> tuple[torch.Tensor, torch.T
     return torch.stack([X for X, _ in sets]), torch.stack([y for _, y in sets])
 
 
-NOISE_SEED_OFFSET = (
-    10**9
-)  # the noise of `NoisyOrthogonalPatterns.sample(m, seed)` comes from seed + this
+# the noise of `NoisyOrthogonalPatterns.sample(m, seed)` comes from seed + this
+NOISE_SEED_OFFSET = 10**9
 
 
 NOISE_LAWS = ("gaussian", "ball", "radial-uniform")  # the laws of the patch noise v, by name

@@ -34,9 +34,8 @@ class PatternTable:
         if X.numel() == 0:
             return None
         limit = min(cls.MAX_PATTERNS, n * m // 2)
-        head = X[0].reshape(-1, d)[
-            : 64 * cls.MAX_PATTERNS
-        ]  # a cheap first look: noisy inputs fail here
+        # a cheap first look: noisy inputs fail here
+        head = X[0].reshape(-1, d)[: 64 * cls.MAX_PATTERNS]
         if unique_rows(head)[0].shape[0] > limit:
             return None
         patterns, index = unique_rows(X.reshape(-1, d))
@@ -72,9 +71,8 @@ def unique_rows(rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     for j in range(rows.shape[1] - 1, -1, -1):
         order = order[torch.sort(rows[order, j], stable=True)[1]]
     ranked = rows[order]
-    first = torch.ones(
-        rows.shape[0], dtype=torch.bool, device=rows.device
-    )  # the first row of each group
+    # the first row of each group
+    first = torch.ones(rows.shape[0], dtype=torch.bool, device=rows.device)
     first[1:] = (ranked[1:] != ranked[:-1]).any(1)
     inverse = torch.empty_like(order)
     inverse[order] = torch.cumsum(first, 0) - 1

@@ -62,19 +62,19 @@ from lib.distributions import NOISE_LAWS, NoisyOrthogonalPatterns, OrthogonalPat
 MAX_GRID = 2**23  # points of the convolved grid in `separator_error` (memory: ~16 bytes each)
 GRID_STEP = 1 / 1024  # the target bracket step of the sum ξ_1 + ... + ξ_n (in units of `scale`)
 MIN_LOG2_K = 14  # and ξ's grid step is at most 2^-14
-FIT_SEED_OFFSET = (
-    2 * 10**6
-)  # the fitting sample of `linear_floor(..., seed)` comes from seed + this
+# the fitting sample of `linear_floor(..., seed)` comes from seed + this
+FIT_SEED_OFFSET = 2 * 10**6
 EVAL_SEED_OFFSET = 3 * 10**6  # its evaluation chunk i from seed + this + i SEED_STRIDE
 SEED_STRIDE = 10**6  # so `linear_floor`'s seeds are below it: two seeds never share a chunk
 EVAL_CHUNK = 25_000  # points per evaluation chunk
 SMOOTH_STARTS = 3  # starts of the smoothed 0-1 fit: the least-squares direction and two random ones
 SMOOTH_TAU = 0.1  # its temperature, as a fraction of the spread of the margins at the start
 MAX_EVAL = 10**7  # evaluation points at most (the chunks' seeds stay below the noise's seed offset)
+# `svm_errors`: those of the §7 figures
 SVM_TRAIN_SEED_OFFSET, SVM_TEST_SEED_OFFSET = (
     1_000,
     1_000_000,
-)  # `svm_errors`: those of the §7 figures
+)
 
 
 def _gl_nodes(order: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -102,14 +102,12 @@ def coordinate_survival(law: str, d: int, x: np.ndarray) -> np.ndarray:
         return stats.norm.sf(x * math.sqrt(d))
     if law == "ball":
         a = (d + 1) / 2
-        return special.betainc(
-            a, a, np.clip((1 - x) / 2, 0, 1)
-        )  # P(B > (x+1)/2) = I_{(1-x)/2}(a, a)
+        # P(B > (x+1)/2) = I_{(1-x)/2}(a, a)
+        return special.betainc(a, a, np.clip((1 - x) / 2, 0, 1))
     a = (d - 1) / 2
     ax = np.clip(np.abs(x), 0, 1)
-    grid = np.unique(
-        np.concatenate([ax.ravel(), np.linspace(0, 1, 65), 2.0 ** -np.arange(7, 60)])
-    )  # grid[0] = 0
+    # grid[0] = 0
+    grid = np.unique(np.concatenate([ax.ravel(), np.linspace(0, 1, 65), 2.0 ** -np.arange(7, 60)]))
     nodes, weights = _gl_nodes()
     lo, hi = grid[:-1], grid[1:]
     lo_pos = np.where(lo > 0, lo, np.nan)  # the first cell, [0, grid[1]], is never needed
@@ -161,17 +159,15 @@ def separator_error(n: int, d: int, law: str, scale: float) -> SeparatorError:
     while 2 * n * K > MAX_GRID and K > 16:
         K //= 2
     grid = np.arange(-K, K + 1) / K
-    mass = np.clip(
-        -np.diff(coordinate_survival(law, d, grid)), 0, None
-    )  # P(ξ in cell k), k = 0..2K-1
+    # P(ξ in cell k), k = 0..2K-1
+    mass = np.clip(-np.diff(coordinate_survival(law, d, grid)), 0, None)
     length = n * (2 * K - 1) + 1
     size = 1 << (length - 1).bit_length()
     pmf = np.clip(np.fft.irfft(np.fft.rfft(mass, size) ** n, size)[:length], 0, None)
     tail = np.concatenate([np.cumsum(pmf[::-1])[::-1], [0.0]])  # tail[i] = P(index of the sum >= i)
     # the lower sum is -n + i/K, the upper one -n + (i + n)/K: P(sum > t) from the first i past t
-    first_lo = min(
-        length, math.floor((t + n) * K + 1e-9) + 1
-    )  # the rounding margins keep the bounds
+    # the rounding margins keep the bounds
+    first_lo = min(length, math.floor((t + n) * K + 1e-9) + 1)
     first_hi = min(length, max(0, math.floor((t + n) * K - 1e-9) + 1 - n))
     return SeparatorError(float(min(1.0, tail[first_lo])), float(min(1.0, tail[first_hi])))
 

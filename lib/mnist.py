@@ -210,9 +210,8 @@ class MnistPatterns(PatternRows):
         ]
         label_digit = torch.where(y > 0, self.positive_digit, self.negative_digit).long()
         digits = spurious.scatter(1, where[:, None], label_digit[:, None])
-        u = torch.rand(
-            m, self.n, generator=g, dtype=torch.float64
-        )  # the image within the digit's pool
+        # the image within the digit's pool
+        u = torch.rand(m, self.n, generator=g, dtype=torch.float64)
         size = self._size[digits]
         k = torch.minimum((u * size).long(), size - 1)
         images = self._flat[self._offset[digits] + k]

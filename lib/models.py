@@ -143,9 +143,8 @@ class Replicated(nn.Module):
             raise ValueError(f"X must be a real tensor, got dtype {X.dtype}")
         param = next(self.parameters())
         cast = X.to(dtype=param.dtype, device=param.device)
-        if (
-            finite and not torch.isfinite(cast).all()
-        ):  # checked in the model's dtype: 1e39 is inf in float32
+        # checked in the model's dtype: 1e39 is inf in float32
+        if finite and not torch.isfinite(cast).all():
             if torch.isfinite(X).all():
                 raise ValueError(
                     f"X holds values up to {float(X.abs().max()):.3g} that overflow the model's dtype "
@@ -175,10 +174,11 @@ def _largest_tag_at_max(
     where an equality test makes a slow bool pass. `in_place`: scores is a work buffer, overwritten.
     NaN scores give an arbitrary integer (callers clamp it to a valid index)."""
     with torch.no_grad():
+        # float16, bfloat16: exactly, in float32
         if scores.dtype not in (
             torch.float32,
             torch.float64,
-        ):  # float16, bfloat16: exactly, in float32
+        ):
             scores, values, in_place = scores.float(), values.float(), True
         diff = (
             scores.sub_(values.unsqueeze(dim))
@@ -289,9 +289,8 @@ class ConvPool(Replicated):
         m = patches.shape[1] // n
         R, C = self.replicas, self.k
         W, P = self.W, patches.transpose(1, 2)
-        if (
-            R == 1
-        ):  # BLAS computes a batch of one by another kernel than a batch (see `_bmm`): use a pair
+        # BLAS computes a batch of one by another kernel than a batch (see `_bmm`): use a pair
+        if R == 1:
             W, P = W.expand(2, -1, -1), P.expand(2, -1, -1)
         buffered = self._may_use_buffers()
         if not buffered:
@@ -300,9 +299,8 @@ class ConvPool(Replicated):
             scores = self._buffer("scores", (W.shape[0], C, n * m), patches.dtype)
             torch.matmul(W, P, out=scores)  # (R, k, n*m): one batched GEMM
         scores = scores[:R].view(R, C, n, m)
-        values = scores.amax(
-            dim=2
-        )  # position-major: a reduction across contiguous rows of m scores
+        # position-major: a reduction across contiguous rows of m scores
+        values = scores.amax(dim=2)
         # first arg-max: the largest tag n - j among the positions j that reach the max
         tags = torch.arange(n, 0, -1, dtype=torch.int32, device=scores.device).view(1, 1, n, 1)
         winners = (
@@ -345,26 +343,21 @@ class ConvPool(Replicated):
             raise ValueError(
                 f"inputs have patches of dimension {inputs.patterns.shape[1]}, but the model has d={self.d}"
             )
-        T = torch.matmul(
-            self.W, inputs.patterns.to(self.W).T
-        )  # (R, k, U): every score of the model
+        # (R, k, U): every score of the model
+        T = torch.matmul(self.W, inputs.patterns.to(self.W).T)
         R, C, U = T.shape
-        index = inputs.index.to(T.device).transpose(
-            1, 2
-        )  # (1 or R, n, m): the pattern of patch j of point s
+        # (1 or R, n, m): the pattern of patch j of point s
+        index = inputs.index.to(T.device).transpose(1, 2)
         n, m = index.shape[1], index.shape[2]
         by_pattern = T.transpose(1, 2)  # (R, U, k): row p holds the scores of pattern p
         if self._may_use_buffers() and 2**U <= n * m // 2 and (R << U) * C <= self.SUBSET_SCORES:
             return self._pool_subsets(by_pattern.contiguous(), index)  # fewer subsets than patches
-        rows = index + torch.arange(0, R * U, U, device=T.device).view(
-            R, 1, 1
-        )  # (R, n, m): rows of the table
-        by_pattern = by_pattern.reshape(
-            R * U, C
-        )  # row r U + p: the scores of pattern p in replica r
-        tags = (
-            (U - index).to(torch.int32).unsqueeze(3)
-        )  # (1 or R, n, m, 1): the lowest p wins a tie
+        # (R, n, m): rows of the table
+        rows = index + torch.arange(0, R * U, U, device=T.device).view(R, 1, 1)
+        # row r U + p: the scores of pattern p in replica r
+        by_pattern = by_pattern.reshape(R * U, C)
+        # (1 or R, n, m, 1): the lowest p wins a tie
+        tags = (U - index).to(torch.int32).unsqueeze(3)
         chunk = max(1, self.PATTERN_SCORES // (R * n * C))  # points at a time
         values, best = [], []
         for start in range(0, m, chunk):
@@ -470,26 +463,22 @@ class ConvPool(Replicated):
         is a scatter-add into a (k, U) table, times O. dL/da_i = sum_s grad_out[s] z_i(x_s)."""
         z, values = ctx[0], ctx[1]
         R, C, m = values.shape
-        coef = (grad_out[:, None, :] * self.a[:, :, None]).masked_fill_(
-            values <= 0, 0.0
-        )  # no gradient when inactive
+        # no gradient when inactive
+        coef = (grad_out[:, None, :] * self.a[:, :, None]).masked_fill_(values <= 0, 0.0)
         if len(ctx) == 4:  # pattern-table path: ctx = (z, values, best pattern, patterns)
             best, patterns = ctx[2], ctx[3].to(coef)
             table = torch.zeros(R, C, patterns.shape[0], dtype=coef.dtype, device=coef.device)
             grad_W = torch.matmul(table.scatter_add_(2, best, coef), patterns)
         else:
             winners, patches, n = ctx[2], ctx[3], ctx[4]
-            rows = winners * m + torch.arange(
-                m, device=winners.device
-            )  # row of x_{s, j*} in patches
-            if (
-                patches.shape[0] > 1
-            ):  # one training set per replica: patches of replica r start at r*m*n
+            # row of x_{s, j*} in patches
+            rows = winners * m + torch.arange(m, device=winners.device)
+            # one training set per replica: patches of replica r start at r*m*n
+            if patches.shape[0] > 1:
                 rows = rows + torch.arange(0, R * m * n, m * n, device=winners.device).view(R, 1, 1)
             bags, weights = rows.reshape(R * C, m), coef.reshape(R * C, m)
-            if (
-                R == 1
-            ):  # as in `pooled`: one replica's bags are summed as two, so the result does not depend on R
+            # as in `pooled`: one replica's bags are summed as two, so the result does not depend on R
+            if R == 1:
                 bags, weights = bags.repeat(2, 1), weights.repeat(2, 1)
             grad_W = nn.functional.embedding_bag(
                 bags, patches.reshape(-1, self.d), per_sample_weights=weights, mode="sum"
@@ -548,9 +537,8 @@ class FullyConnected(Replicated):
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layer_seeds = [
-                s * 1000 + layer for s in seeds
-            ]  # distinct streams per layer and replica
+            # distinct streams per layer and replica
+            layer_seeds = [s * 1000 + layer for s in seeds]
             self.weights.append(
                 nn.Parameter(_normal((fan_out, fan_in), fan_in**-0.5, layer_seeds, dtype, device))
             )
@@ -567,9 +555,8 @@ class FullyConnected(Replicated):
         for layer, (W, b) in enumerate(zip(self.weights, self.biases)):
             acts.append(h)
             z = _bmm(h.expand(self.replicas, -1, -1), W.transpose(1, 2), bias=b[:, None, :])
-            h = (
-                z if layer == last else z.relu_()
-            )  # in place: z is fresh, and one 20 MB tensor fewer per layer
+            # in place: z is fresh, and one 20 MB tensor fewer per layer
+            h = z if layer == last else z.relu_()
         return h.squeeze(2), acts
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:

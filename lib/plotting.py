@@ -359,9 +359,8 @@ def error_against_figure(
         s = g.groupby(x).test_error.agg(["mean", "std"]).reset_index()
         half = g.groupby(x).test_error.apply(_ci_half).to_numpy()
         color = f"C{i}"
-        below = np.minimum(
-            half, s["mean"].to_numpy()
-        )  # an error rate is >= 0: bars and bands stop at 0
+        # an error rate is >= 0: bars and bands stop at 0
+        below = np.minimum(half, s["mean"].to_numpy())
         ax.errorbar(
             s[x],
             s["mean"],

@@ -324,9 +324,8 @@ def select(s: FigureSettings, device: str = "cpu") -> pd.DataFrame:
             net = ConvPool(
                 dist.d, s.k, replicas=len(reps), radius=1.0, seed=model_seeds, device=device
             )
-            with (
-                torch.no_grad()
-            ):  # each replica's own radius (the sphere init scales linearly with r)
+            # each replica's own radius (the sphere init scales linearly with r)
+            with torch.no_grad():
                 net.W.mul_(
                     torch.tensor(
                         [r for _, r, _ in reps], dtype=net.W.dtype, device=net.W.device

@@ -222,9 +222,8 @@ def train(
                 if not evaluate:
                     finite = finite & torch.isfinite(value).all()
             elif now:
-                full_out = model.forward_train(inputs)[
-                    0
-                ]  # X was checked above: no finiteness check per step
+                # X was checked above: no finiteness check per step
+                full_out = model.forward_train(inputs)[0]
                 value = loss_and_grad(full_out, y, loss)[0]
                 fit_now = margins_ok(full_out, y)
             if now:
@@ -239,9 +238,8 @@ def train(
                 snapshots.append(
                     (t, {k: v.detach().clone().cpu() for k, v in model.named_parameters()})
                 )
-            if now and (
-                t >= steps or (t // eval_every) % sync_every == 0
-            ):  # the only host-device syncs
+            # the only host-device syncs
+            if now and (t >= steps or (t // eval_every) % sync_every == 0):
                 all_finite, all_done = torch.stack([finite, done.all()]).tolist()
                 if not all_finite:
                     _raise_diverged(history, loss_steps, lr_t, restore())

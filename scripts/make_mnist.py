@@ -41,6 +41,7 @@ NPZ_SHA256 = "f1cc6a4f9394a6281be023756fa9a5e73c4120f8e067810c6f94b5266e87f0e2" 
 CONTENT_SHA256 = "bc6b63550c8a82f6ecccd9458252069fb030ee802997b8242e71d5146b0cbf0e"  # images.tobytes() + labels.tobytes(): independent of zlib's version
 CLASS_COUNTS = (1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978)
 SIDE = 28
+# the package's release date; any fixed value makes the zip reproducible
 FIXED_DATE = (
     2017,
     8,
@@ -48,7 +49,7 @@ FIXED_DATE = (
     0,
     0,
     0,
-)  # the package's release date; any fixed value makes the zip reproducible
+)
 
 
 def sha256(data: bytes) -> str:

@@ -57,9 +57,8 @@ if __name__ == "__main__":
     jobs = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     register()
     print(json.dumps({"code_version": code_version()}), flush=True)
-    barrier = os.environ.get(
-        "TOY_BARRIER"
-    )  # optional: wait for this file, to start two runs together
+    # optional: wait for this file, to start two runs together
+    barrier = os.environ.get("TOY_BARRIER")
     while barrier and not os.path.exists(barrier):
         time.sleep(0.01)
     df = sweep.run(NAME, "quick", jobs=jobs, device="cpu", cache=ResultsCache(cache_dir))

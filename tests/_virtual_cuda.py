@@ -153,9 +153,8 @@ def _run(func, args, kwargs):
     elif func in (aten._to_copy.default,):
         to_cuda = isinstance(args[0], VirtualCuda)
     if func is aten.copy_.default and _same_memory(_unwrap(args[0]), _unwrap(args[1])):
-        return args[
-            0
-        ]  # a view copied onto itself (a composite op's out= path): nothing to do, as on a GPU
+        # a view copied onto itself (a composite op's out= path): nothing to do, as on a GPU
+        return args[0]
     owners = {id(t.elem): t for t in virtual}
     out = func(*tree_map(_unwrap, args), **tree_map(_unwrap, kwargs))
     if func in (aten.copy_.default,):  # copy_ into its first argument keeps that argument's device
@@ -240,9 +239,8 @@ def virtual_cuda():
     """Within the block torch sees one (virtual) GPU, see the module docstring."""
     torch._C._ensureCUDADeviceGuardSet()  # a no-op CUDA device guard where torch has no CUDA (as FakeTensorMode)
     lift_cpu_only = torch._C._only_lift_cpu_tensors()
-    torch._C._set_only_lift_cpu_tensors(
-        True
-    )  # torch.tensor(..., device="cuda"): made on the CPU, then moved
+    # torch.tensor(..., device="cuda"): made on the CPU, then moved
+    torch._C._set_only_lift_cpu_tensors(True)
     try:
         with (
             mock.patch.object(torch.cuda, "is_available", return_value=True),

@@ -97,9 +97,8 @@ def test_mlp_matching_parameter_count():
 
 def test_soft_margin_svm_on_a_non_separable_toy():
     X = np.array([[1.0, 0.0], [2.0, 0.5], [-1.0, 0.2], [-1.5, -0.3], [0.5, 0.1]])
-    y = np.array(
-        [1.0, 1.0, -1.0, -1.0, -1.0]
-    )  # the last point sits among the positives: no separator
+    # the last point sits among the positives: no separator
+    y = np.array([1.0, 1.0, -1.0, -1.0, -1.0])
     fit = linear_svm(X, y)
     assert fit.kind == "soft" and fit.C == 1e4
     assert fit.train_error == pytest.approx(0.2)
@@ -118,9 +117,8 @@ def test_ball_noise_has_norm_at_most_one_and_the_gaussian_default_is_unchanged()
     clean = ball.to_inputs(ball.sample_indices(2000, seed=4)[0])
     norms = (X - clean).norm(dim=-1)
     assert float(norms.max()) <= 1.0 + 1e-12
-    assert float(norms.mean()) == pytest.approx(
-        20 / 21, abs=0.01
-    )  # E||v|| = d/(d+1) in the unit ball
+    # E||v|| = d/(d+1) in the unit ball
+    assert float(norms.mean()) == pytest.approx(20 / 21, abs=0.01)
     gauss = NoisyOrthogonalPatterns(4, 6, noise=0.3)
     assert gauss.noise_law == "gaussian"
     Xg, _ = gauss.sample(5, seed=0)

@@ -66,9 +66,8 @@ def test_support_inputs_match_patterns():
     P = OrthogonalPatterns(3, 7, l=5, basis="random", seed=2, dtype=torch.float64).patterns
     assert X.shape == (len(y), 3, 7) and X.dtype == torch.float64
     assert torch.equal(X, P[idx])
-    assert torch.allclose(
-        (X**2).sum((1, 2)), torch.full((len(y),), 3.0, dtype=torch.float64)
-    )  # R² = n
+    # R² = n
+    assert torch.allclose((X**2).sum((1, 2)), torch.full((len(y),), 3.0, dtype=torch.float64))
 
 
 # --- the hard-margin SVM ---------------------------------------------------------------------------
@@ -340,9 +339,8 @@ def test_linear_svm_soft_margin_on_a_non_separable_set_is_the_squared_hinge_opti
     assert fit.kind == "soft" and fit.C == C and fit.train_error > 0
     np.testing.assert_allclose(fit.w, ref.x, atol=1e-5)
     assert objective(fit.w)[0] <= ref.fun + 1e-9 * abs(ref.fun)
-    assert (
-        0 <= fit.kkt_residual <= 1e-9
-    )  # the finite Newton method ends at the optimum (up to rounding)
+    # the finite Newton method ends at the optimum (up to rounding)
+    assert 0 <= fit.kkt_residual <= 1e-9
     # the certificate: any separator would have norm >= norm_bound >= 1 / (CERTIFICATE_TOL max ||g_s||)
     assert fit.norm_bound >= 1 / (bl.CERTIFICATE_TOL * np.linalg.norm(X, axis=1).max())
 
@@ -351,9 +349,8 @@ def test_the_inseparability_certificate_is_a_convex_combination_near_zero_only_w
     import lib.baselines as bl
 
     rng = np.random.default_rng(11)
-    low_rank = rng.normal(size=(400, 30)) @ rng.normal(
-        size=(30, 60)
-    )  # more points than rank, as on MNIST
+    # more points than rank, as on MNIST
+    low_rank = rng.normal(size=(400, 30)) @ rng.normal(size=(30, 60))
     y_low = np.where(low_rank[:, 0] + 2 * rng.normal(size=400) > 0, 1.0, -1.0)
     assert not hard_margin_svm(low_rank, y_low, allow_inseparable=True).separable
     for X, y, separable in (
@@ -368,9 +365,8 @@ def test_the_inseparability_certificate_is_a_convex_combination_near_zero_only_w
         assert u.min() >= 0 and u.sum() == pytest.approx(1.0)
         assert norm == pytest.approx(np.linalg.norm(G.T @ u), rel=1e-6, abs=1e-15)
         R = np.linalg.norm(G, axis=1).max()
-        if (
-            separable
-        ):  # 1 <= u·(G w) <= |G^T u| |w| for the hard margin w: the combination stays away from 0
+        # 1 <= u·(G w) <= |G^T u| |w| for the hard margin w: the combination stays away from 0
+        if separable:
             assert norm >= 1 / np.linalg.norm(hard_margin_svm(X, y).w)
         else:
             assert norm <= bl.CERTIFICATE_TOL * R

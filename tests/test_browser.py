@@ -346,9 +346,8 @@ def test_scorecard_has_one_row_per_claim(reports):
         pytest.skip("no book/use/scorecard page in _toc.yml yet")
     from lib.claims import SECTIONS
 
-    expected = sum(
-        section.startswith("beyond/") for section in SECTIONS.values()
-    )  # Part II's claims
+    # Part II's claims
+    expected = sum(section.startswith("beyond/") for section in SECTIONS.values())
     verdict_tables = [
         t
         for t in reports["book/use/scorecard"]["tables"]

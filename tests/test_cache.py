@@ -82,6 +82,7 @@ def test_code_version_covers_only_the_code_an_experiment_imports(tmp_path, monke
     name = "lib.experiments.paper_figures"
     before = code_version(name)
     assert before == code_version(name) and len(before) == 16
+    # verdicts and the paper's values: above
     for untouched in (
         "plotting.py",
         "experiments/lw_theory.py",
@@ -91,7 +92,7 @@ def test_code_version_covers_only_the_code_an_experiment_imports(tmp_path, monke
         "paper_values.py",
         "compare.py",
         "present.py",
-    ):  # verdicts and the paper's values: above
+    ):
         _edit(copy / untouched)
         assert code_version(name) == before, untouched
     assert code_version("lib.experiments.lw_theory") != code_version("lib.experiments.setting")

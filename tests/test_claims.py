@@ -41,9 +41,8 @@ def _lemma_rows(d=4, k=513, runs=40, P=None, **extra):
 
 def test_lucky_filters_fails_on_a_wrong_probability_and_holds_on_the_lemmas():
     assert claims.lucky_filters(_lemma_rows()).holds
-    wrong = claims.lucky_filters(
-        _lemma_rows(P=0.8 * lucky_probability(4))
-    )  # the mean count 20% low
+    # the mean count 20% low
+    wrong = claims.lucky_filters(_lemma_rows(P=0.8 * lucky_probability(4)))
     assert not wrong.holds and "s.e." in wrong.ours
     outside = _lemma_rows(k=40, P=0.5 * lucky_probability(4))  # counts mostly below k/(4d) = 2.5
     outside["lucky_plus"] = 0
@@ -124,9 +123,8 @@ def test_k_and_n_free_fail_on_growth_like_sqrt(by, fn):
 
     assert fn(table(lambda v: 1.0)).holds
     assert not fn(table(lambda v: math.sqrt(v))).holds  # errors growing like sqrt(n) at m = 200
-    outside = table(lambda v: math.sqrt(v)).assign(
-        m=8
-    )  # the same growth outside the theorem: not judged
+    # the same growth outside the theorem: not judged
+    outside = table(lambda v: math.sqrt(v)).assign(m=8)
     assert fn(pd.concat([table(lambda v: 1.0), outside])).holds
 
 
@@ -191,9 +189,8 @@ def test_paper_figure_fails_three_bands_away_and_holds_inside_the_band():
 def test_figure_claims_follow_their_rule():
     good = claims.paper_figure(_fake("fig3a", 0.0, 0.3), "fig3a")
     assert good.holds and good.id == "FIG3A" and "4/4" in good.ours
-    far = claims.paper_figure(
-        _fake("fig3a", 0.06, 0.3), "fig3a"
-    )  # ordered, but ConvPool 0.06 above bands of 0
+    # ordered, but ConvPool 0.06 above bands of 0
+    far = claims.paper_figure(_fake("fig3a", 0.06, 0.3), "fig3a")
     assert not far.holds and "m = 50: ours 0.060" in far.ours
     tied = _fake("fig3a", 0.0, 0.3)
     tied.loc[tied.m == 200, "test_error"] = (
@@ -256,12 +253,10 @@ def _opt(fitted, steps=10, bound=100.0):
 
 
 def test_gd_fits_is_a_fraction_with_a_wilson_interval():
-    assert (
-        claims.gd_fits(_opt([True] * 40)).verdict == "holds"
-    )  # 40/40: the interval's lower end 0.91
-    assert (
-        claims.gd_fits(_opt([True] * 19 + [False])).verdict == "partly"
-    )  # 0.95, but the interval reaches 0.76
+    # 40/40: the interval's lower end 0.91
+    assert claims.gd_fits(_opt([True] * 40)).verdict == "holds"
+    # 0.95, but the interval reaches 0.76
+    assert claims.gd_fits(_opt([True] * 19 + [False])).verdict == "partly"
     assert claims.gd_fits(_opt([True] * 15 + [False] * 5)).verdict == "fails"
 
 
@@ -334,9 +329,8 @@ def _psi(signs):
 
 def test_pattern_statistics_needs_correlated_scores():
     assert claims.pattern_statistics(_psi([1] * 6)).verdict == "holds"
-    assert (
-        claims.pattern_statistics(_psi([1, 1, 1, 1, -1])).verdict == "partly"
-    )  # mean 0.6, interval wide
+    # mean 0.6, interval wide
+    assert claims.pattern_statistics(_psi([1, 1, 1, 1, -1])).verdict == "partly"
     assert claims.pattern_statistics(_psi([1, -1] * 4)).verdict == "fails"
 
 
@@ -386,9 +380,8 @@ def _stars(fcn):
 
 def test_gap_grows_fails_on_a_constant_ratio():
     assert claims.gap_grows(_stars({5: 100.0, 20: 1000.0}), 10).verdict == "holds"
-    assert (
-        claims.gap_grows(_stars({5: 100.0, 20: math.nan}), 10).verdict == "holds"
-    )  # not reached: at least m_max
+    # not reached: at least m_max
+    assert claims.gap_grows(_stars({5: 100.0, 20: math.nan}), 10).verdict == "holds"
     assert claims.gap_grows(_stars({5: 100.0, 20: 120.0}), 10).verdict == "fails"
 
 

@@ -85,9 +85,8 @@ def test_set_replaces_a_settings_field(toy, capsys):
     assert "2 points, 0 from the cache" in capsys.readouterr().out
     assert main(["show", toy, "--profile", "quick", "--set", "first=7", "--format", "csv"]) == 0
     assert capsys.readouterr().out.splitlines()[1:] == ["70,cpu,7", "80,cpu,8"]
-    assert (
-        main(["show", toy, "--profile", "quick", "--format", "csv"]) == 1
-    )  # the plain grid: not computed
+    # the plain grid: not computed
+    assert main(["show", toy, "--profile", "quick", "--format", "csv"]) == 1
 
 
 def test_module_entry_point(tmp_path):

@@ -38,9 +38,8 @@ EXPECTED = [toy.value(i) for i in range(toy.POINTS)]
 def log(monkeypatch, tmp_path) -> Path:
     """Register the toy experiment in a copy of the registry; return the log of computed points."""
     monkeypatch.setattr(sweep, "REGISTRY", dict(sweep.REGISTRY))
-    monkeypatch.setattr(
-        lib.cache, "_CODE_VERSION", None
-    )  # recompute: lib/ may change during a session
+    # recompute: lib/ may change during a session
+    monkeypatch.setattr(lib.cache, "_CODE_VERSION", None)
     toy.register()
     path = tmp_path / "log"
     monkeypatch.setenv("TOY_LOG", str(path))
@@ -277,9 +276,8 @@ def test_damaged_or_foreign_entries_are_recomputed(tmp_path, log):
     files[3].write_text(files[4].read_text())  # a valid entry of another configuration
     df = rerun(cache)
     assert df.attrs["cached_points"] == toy.POINTS - 4
-    assert (
-        sorted(started(log)[toy.POINTS :]) == damaged
-    )  # exactly the damaged points are recomputed
+    # exactly the damaged points are recomputed
+    assert sorted(started(log)[toy.POINTS :]) == damaged
     assert df["value"].tolist() == EXPECTED and not marker.exists()
     assert rerun(cache).attrs["cached_points"] == toy.POINTS
 

@@ -123,7 +123,6 @@ def test_killed_worker_loses_no_stored_point(cluster, registered, tmp_path):
     assert 2 <= len(kept) < toy.POINTS and kept <= stored_points(cache)
     done = sweep.run(toy.NAME, "quick", device="cpu", cache=cache, scheduler=c.scheduler_address)
     assert done["value"].tolist() == EXPECTED and stored_points(cache) == set(range(toy.POINTS))
-    assert not kept & {
-        i for _, i in computed(log, killed["at"])
-    }  # no stored point was computed again
+    # no stored point was computed again
+    assert not kept & {i for _, i in computed(log, killed["at"])}
     assert {i for _, i in computed(log, start)} == set(range(toy.POINTS))

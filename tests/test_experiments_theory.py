@@ -48,9 +48,8 @@ def test_detector_counts_and_interference_match_their_definitions():
     for r in range(3):
         worst = 0.0
         for s in range(X.shape[1]):
-            filters = (
-                net.W[r, 6:] if y[r, s] > 0 else net.W[r, :6]
-            )  # u (output -1) or w (output +1)
+            # u (output -1) or w (output +1)
+            filters = net.W[r, 6:] if y[r, s] > 0 else net.W[r, :6]
             worst = max(
                 worst, sum(max(float(torch.relu(f.detach() @ x)) for x in X[r, s]) for f in filters)
             )

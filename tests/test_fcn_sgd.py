@@ -68,9 +68,10 @@ def test_step_and_forward_follow_the_formulas():
     slope = np.array([1.0, 0.25, 0.25, 1.0])
     np.testing.assert_allclose(net.W, before + 0.1 * np.outer(net.a * slope, x))
     net.W[:] = 0.0
+    # sign(0) = -1
     assert (
         net.error(x[None], np.array([1.0])) == 1.0 and net.error(x[None], np.array([-1.0])) == 0.0
-    )  # sign(0) = -1
+    )
 
 
 @pytest.mark.parametrize(

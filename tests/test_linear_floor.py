@@ -59,9 +59,8 @@ def test_coordinate_survival_is_the_law_of_the_sampled_noise(law):
     v = noise_vectors((20_000, 20), law, 1.0, torch.Generator().manual_seed(2))
     cdf = lambda x: 1 - coordinate_survival(law, 20, x)  # noqa: E731
     assert stats.kstest(v[:, 3].numpy(), cdf).pvalue > 0.01
-    other = (
-        "ball" if law == "radial-uniform" else "radial-uniform"
-    )  # the check has power (a law far off)
+    # the check has power (a law far off)
+    other = "ball" if law == "radial-uniform" else "radial-uniform"
     assert (
         stats.kstest(v[:, 3].numpy(), lambda x: 1 - coordinate_survival(other, 20, x)).pvalue < 1e-6
     )
@@ -72,9 +71,8 @@ def test_separator_error_closed_forms():
         assert separator_error(10, 20, law, 0.0) == SeparatorError(0.0, 0.0)  # no noise: separable
     assert separator_error(3, 20, "ball", 0.2) == SeparatorError(0.0, 0.0)  # 3 * 0.2 < 1/√2 surely
     assert separator_error(3, 20, "gaussian", 0.2).low > 0  # the Gaussian's tail is never empty
-    g = separator_error(
-        10, 20, "gaussian", 1.0
-    )  # ξ sums to N(0, n/d): P(Z > √(d/n) / √2) = P(Z > 1)
+    # ξ sums to N(0, n/d): P(Z > √(d/n) / √2) = P(Z > 1)
+    g = separator_error(10, 20, "gaussian", 1.0)
     assert g.low == g.high == pytest.approx(float(stats.norm.sf(1.0)), abs=1e-15)
     for law in NOISE_LAWS:  # n = 1: G(1/√2) inside the bracket
         for d, scale in ((5, 1.0), (20, 2.0)):
@@ -148,9 +146,8 @@ def test_clopper_pearson_is_scipys_exact_interval():
 def test_svm_errors_rows():
     df = svm_errors(3, 8, "radial-uniform", 1.0, seeds=2, d=5, test_size=300)
     assert list(df.seed) == [0, 1] and set(df.svm) <= {"hard", "soft"}
-    assert (
-        df.test_error.between(0, 1).all() and (df.train_error == 0).all()
-    )  # 8 points in R^15: separable
+    # 8 points in R^15: separable
+    assert df.test_error.between(0, 1).all() and (df.train_error == 0).all()
 
 
 @pytest.mark.parametrize(

@@ -32,9 +32,8 @@ def test_stored_file_hash_and_contents():
     assert load_mnist() is load_mnist()  # read once per process
     assert images.shape == (10000, 784) and images.dtype == torch.uint8
     assert torch.bincount(labels, minlength=10).tolist() == CLASS_COUNTS
-    assert torch.equal(
-        labels, labels.sort().values
-    )  # stored class by class, in the package's order
+    # stored class by class, in the package's order
+    assert torch.equal(labels, labels.sort().values)
     assert int(images.max()) == 255 and int(images.min()) == 0
     assert len(torch.unique(images, dim=0)) == 10000  # no two digits identical
 
@@ -43,9 +42,8 @@ def test_labels_are_plausible():
     images, labels = load_mnist()
     bright = (images > 128).sum(1).double()
     mean_bright = torch.stack([bright[labels == c].mean() for c in range(10)])
-    assert (
-        mean_bright[1] == mean_bright.min() and mean_bright[1] < 0.6 * mean_bright[0]
-    )  # a 1 is thin
+    # a 1 is thin
+    assert mean_bright[1] == mean_bright.min() and mean_bright[1] < 0.6 * mean_bright[0]
     assert mean_bright[0] == mean_bright.max()  # a 0 is the most ink
     mean = torch.stack([images[labels == c].double().mean(0) for c in range(10)]).view(10, 28, 28)
     assert mean[0, 14, 14] < 0.5 * mean[0].max()  # the hole of the 0

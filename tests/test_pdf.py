@@ -68,9 +68,8 @@ def printed_code_lines(html: str) -> list[str]:
 
 
 def test_the_pdf_has_bookmarks_from_the_headings(reader):
-    titles = [
-        squeeze(title) for title in outline_titles(reader.outline)
-    ]  # Chromium may drop a space
+    # Chromium may drop a space
+    titles = [squeeze(title) for title in outline_titles(reader.outline)]
     assert len(titles) >= 10, titles
     for heading in (
         "Max-pooling networks: a literate reproduction",
@@ -90,9 +89,8 @@ def test_every_page_has_its_number(reader):
 
 def test_long_code_lines_are_printed_whole(reader):
     lines = printed_code_lines(PRINTED_HTML.read_text(encoding="utf-8"))[:LONGEST]
-    assert lines and len(lines[0]) > 95, lines[
-        :1
-    ]  # at least one line wider than the printed code box
+    # at least one line wider than the printed code box
+    assert lines and len(lines[0]) > 95, lines[:1]
     text = squeeze("".join(page.extract_text() for page in reader.pages))
     missing = [line for line in lines if squeeze(line) not in text]
     assert not missing, missing

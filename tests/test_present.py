@@ -95,9 +95,8 @@ def test_scorecard_links_each_row_to_its_section_from_the_page_and_counts_partly
     )
     assert "1 of 3 claims hold; 1 partly hold: B; 1 fail: C." in part1
     assert 'style="background:#9a6700">partly</span>' in part1 and "\\(k &gt; 8d^3\\)" in part1
-    assert (
-        "x x" in part1 and " …<details>" in part1
-    )  # the measurement shortened, the full numbers in details
+    # the measurement shortened, the full numbers in details
+    assert "x x" in part1 and " …<details>" in part1
     assert '<a href="../paper/lw_cnn_theory.html#inside">' in scorecard(
         card, "use/scorecard", "claims"
     )
@@ -142,9 +141,8 @@ def test_explore_data_means_sds_and_the_papers_points_within_the_grid():
     assert data["curves"]["2|1"]["ConvPool"]["mean"] == [0.2, 0.2]
     assert data["curves"]["2|1"]["ConvPool"]["sd"] == [pytest.approx(0.1414, abs=1e-4)] * 2
     assert data["curves"]["2|1"]["SVM"]["mean"] == [None, None]
-    assert data["paper"]["10|1"] == {
-        "MLP": [[10, 0.4, 0.02], [50, 0.3, 0.01]]
-    }  # m = 1000 is off the grid
+    # m = 1000 is off the grid
+    assert data["paper"]["10|1"] == {"MLP": [[10, 0.4, 0.02], [50, 0.3, 0.01]]}
     assert data["paper"]["2|1"] == {}
 
 
@@ -173,9 +171,8 @@ def test_explore_points_cut_the_candidates_to_fig3b_choice(monkeypatch):
     from lib.experiments import paper_figures
     from lib.sweep import settings_for
 
-    monkeypatch.setattr(
-        paper_figures, "selection", lambda s: s
-    )  # no training: the choice below is given
+    # no training: the choice below is given
+    monkeypatch.setattr(paper_figures, "selection", lambda s: s)
     monkeypatch.setattr(
         paper_figures,
         "chosen",

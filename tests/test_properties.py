@@ -220,9 +220,8 @@ def test_samples_satisfy_the_label_rule(dist, m, seed):
     assert X.shape == (m, dist.n, dist.d) and X.dtype == dist.dtype and torch.equal(y, y2)
     assert ((y == 1) | (y == -1)).all()
     has_plus, has_minus = (idx == 0).any(1), (idx == 1).any(1)
-    assert torch.equal(has_plus, y > 0) and torch.equal(
-        has_minus, y < 0
-    )  # y = +1 iff p_plus occurs
+    # y = +1 iff p_plus occurs
+    assert torch.equal(has_plus, y > 0) and torch.equal(has_minus, y < 0)
     assert torch.equal((idx <= 1).sum(1), torch.full((m,), dist.copies))
     assert torch.equal(X, dist.patterns[idx])  # every patch is a pattern
 
@@ -517,9 +516,10 @@ def test_huge_learning_rates_fit_or_stop_with_a_clear_error(problem, lr, loss):
 def _bad_labels(y: torch.Tensor) -> st.SearchStrategy:
     m = y.shape[-1]
     return st.one_of(
+        # one label not in {-1, +1}
         st.sampled_from([0.0, 2.0, -2.0, 0.5, math.nan, math.inf]).map(
             lambda v: torch.cat([y[..., :-1], torch.full_like(y[..., -1:], v)], -1)
-        ),  # one label not in {-1, +1}
+        ),
         st.just(y[..., :-1]) if m > 1 else st.just(torch.ones(2)),
         st.just(torch.ones(m + 1)),
         st.just(y.tolist()),

@@ -101,9 +101,8 @@ def test_built_html_links_match_the_environment():
     if not url:
         for page in pages:
             text = page.read_text(encoding="utf-8")
-            assert "mybinder.org/v2/" not in text, (
-                page
-            )  # a launch link (the prose may name mybinder.org)
+            # a launch link (the prose may name mybinder.org)
+            assert "mybinder.org/v2/" not in text, page
             assert "source-repository-button" not in text, page
             assert "github.com/executablebooks/jupyter-book" not in text, page
             assert "github.com/maxpool-repro" not in text, page
@@ -137,9 +136,8 @@ def test_binder_environment():
     ]
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in lines
     constraints = [ln.split(maxsplit=1)[1] for ln in lines if ln.startswith("-c ")]
-    assert [(binder / path).resolve() for path in constraints] == [
-        ROOT / "requirements-lock.txt"
-    ]  # the same versions
+    # the same versions
+    assert [(binder / path).resolve() for path in constraints] == [ROOT / "requirements-lock.txt"]
     assert "-e .[book]" in lines  # the book's tools, no test tools and no Dask
     assert os.access(binder / "start", os.X_OK) and "BOOK_PROFILE" in (binder / "start").read_text()
     post_build = binder / "postBuild"
@@ -247,9 +245,8 @@ def test_api_page_covers_the_package():
     }
     page = (ROOT / "book" / "use" / "api.md").read_text()
     listed = re.findall(r"^   (lib\.\w+\.\w+)$", page, flags=re.M)
-    assert sorted(listed) == sorted(
-        f"{defined_in[name]}.{name}" for name in exported
-    )  # each where it is defined
+    # each where it is defined
+    assert sorted(listed) == sorted(f"{defined_in[name]}.{name}" for name in exported)
     modules = re.findall(r"^\.\. automodule:: (\S+)$", page, flags=re.M)
     assert sorted(modules) == sorted(f"lib.{m}" for m in MODULES)
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -274,11 +271,12 @@ def test_docstring_prose_parses_as_plain_rest_and_keeps_its_text():
 
     parser = Parser()
     settings = frontend.get_default_settings(Parser)
+    # collect every message
     settings.report_level, settings.halt_level, settings.warning_stream = (
         1,
         5,
         False,
-    )  # collect every message
+    )
     checked = 0
     for where, doc in _docstrings():
         for block in plain_docstrings._blocks(doc.splitlines()):

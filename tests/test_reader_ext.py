@@ -85,9 +85,8 @@ def test_colab_notebook_starts_with_the_setup_cell(tmp_path):
     assert '"--no-deps"' in first and URL in first and "'book/paper'" in first
     assert notebook["cells"][0]["metadata"]["tags"] == ["colab-setup"]
     assert all(not cell.get("outputs") for cell in notebook["cells"])
-    assert (
-        "torch" not in first.split("--no-deps")[1].split("\n")[0]
-    )  # nothing installed besides the package
+    # nothing installed besides the package
+    assert "torch" not in first.split("--no-deps")[1].split("\n")[0]
 
 
 def test_setup_cell_does_nothing_outside_colab(tmp_path):
@@ -130,9 +129,8 @@ def test_setup_cell_on_a_faked_colab(tmp_path):
         text=True,
         check=True,
     ).stdout.strip()
-    Path(site, "host.pth").write_text(
-        sysconfig.get_paths()["purelib"] + "\n"
-    )  # Colab's own packages
+    # Colab's own packages
+    Path(site, "host.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     fake = tmp_path / "fake" / "google" / "colab"
     fake.mkdir(parents=True)
     (fake.parent / "__init__.py").write_text("")
@@ -189,9 +187,8 @@ def test_colab_button_joins_the_launch_menu_of_notebook_pages():
         URL, "book/paper/setting"
     )
     intro = context()
-    colab._add_button(
-        App, "book/intro", "page.html", intro, None
-    )  # a MyST page: no generated notebook
+    # a MyST page: no generated notebook
+    colab._add_button(App, "book/intro", "page.html", intro, None)
     assert [b["text"] for b in intro["header_buttons"][0]["buttons"]] == ["Binder"]
     App.config.html_theme_options = {}  # no repository address: no button
     plain = context()

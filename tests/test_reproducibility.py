@@ -127,9 +127,8 @@ def test_replica_alone_is_bit_identical_to_the_same_replica_in_a_batch():
         for shape in shapes:
             eight = outcome(kind, shape, 8, SEED, shared=False)
             for r in (0, 5):
-                alone = outcome(kind, shape, 1, SEED + r, shared=False, test_seed=SEED)[
-                    0
-                ]  # the seeds of replica r
+                # the seeds of replica r
+                alone = outcome(kind, shape, 1, SEED + r, shared=False, test_seed=SEED)[0]
                 assert identical(alone, eight[r]), (kind, shape, r)
 
 

@@ -68,9 +68,8 @@ def test_a_negative_integer_is_refused_before_any_point_is_computed(name, monkey
     def never(*args, **kwargs):
         raise AssertionError("a point was computed")
 
-    monkeypatch.setitem(
-        sweep.REGISTRY, name, dataclasses.replace(exp, grid=never, compute=never)
-    )  # nor listed
+    # nor listed
+    monkeypatch.setitem(sweep.REGISTRY, name, dataclasses.replace(exp, grid=never, compute=never))
     with pytest.raises(ValueError, match=field):
         sweep.run(name, "quick", device="cpu", cache=ResultsCache(tmp_path), **{field: -1})
     assert not any(tmp_path.rglob("*"))

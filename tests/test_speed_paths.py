@@ -77,16 +77,14 @@ def test_pattern_table_is_built_for_inputs_with_few_distinct_patches():
     X, _ = OrthogonalPatterns(5, 7).sample(20, seed=0)
     for inputs in (
         X,
-        OrthogonalPatterns(5, 7, basis="random", seed=1).sample(20, seed=0)[
-            0
-        ],  # orthonormal, not the standard basis
+        # orthonormal, not the standard basis
+        OrthogonalPatterns(5, 7, basis="random", seed=1).sample(20, seed=0)[0],
         X * 2,  # scaled patterns
     ):
         table = PatternTable.of(inputs.unsqueeze(0))
         assert table.patterns.shape == (7, 7) and table.presence.shape == (1, 7, 20)
-        assert torch.equal(
-            torch.unique(inputs.reshape(-1, 7), dim=0), table.patterns
-        )  # the distinct patches
+        # the distinct patches
+        assert torch.equal(torch.unique(inputs.reshape(-1, 7), dim=0), table.patterns)
         # pattern p is present in point s iff some patch of s equals patterns[p]
         equal = (inputs[:, :, None, :] == table.patterns[None, None]).all(-1).any(1)  # (m, U)
         assert torch.equal(table.presence[0].T, equal)
@@ -161,10 +159,11 @@ def test_pattern_search_breaks_ties_by_pattern_index(copies, subsets, subset_cal
             top = max(float(scores[b]) for b in present[s])
             expected = min(rows.index(b) for b in present[s] if float(scores[b]) == top)
             assert int(best[0, c, s]) == expected
+    # not the basis order
     assert best[0, :, :2].tolist() != [
         [rows.index(1), rows.index(0)],
         [rows.index(1), rows.index(0)],
-    ]  # not the basis order
+    ]
     assert torch.equal(values, net.pooled(X)[0])
     assert bool(subset_calls) == subsets
 

@@ -121,9 +121,8 @@ def test_overrides_replace_a_settings_field(monkeypatch, tmp_path):
         3.0,
         6.0,
     ]
-    assert (
-        tripled.attrs["cached_points"] == 0 and (tripled["scale"] == 3.0).all()
-    )  # cached under their new values
+    # cached under their new values
+    assert tripled.attrs["cached_points"] == 0 and (tripled["scale"] == 3.0).all()
     assert sweep.cached_points("scaled", "quick", cache, "cpu", scale=3.0) == (3, 3)
     with pytest.raises(
         ValueError, match="'seeds' is no setting of Scaled; the settings are: scale"

@@ -72,9 +72,8 @@ def test_search_brackets_the_threshold_of_a_monotone_function(resolution):
             lambda k: calls.append(k) or k >= k0, k_max=512, resolution=resolution
         )
         assert k0 <= k_star <= k0 + max(1.0, resolution * k0)
-        assert [k for k, _ in probes] == calls and len(set(calls)) == len(
-            calls
-        )  # each k probed once
+        # each k probed once
+        assert [k for k, _ in probes] == calls and len(set(calls)) == len(calls)
         assert all(ok == (k >= k0) for k, ok in probes)
         j = math.ceil(math.log2(k0))  # k doubles from 2 up to the first power of 2 >= k0
         assert calls[:j] == [2**i for i in range(1, j + 1)]
@@ -211,10 +210,11 @@ def _row(**over):
     [
         (_row(test_error=0.01), "works"),
         (_row(test_error=0.0, lucky_plus=0), "works"),  # works without lucky filters: not a failure
+        # the first step to break wins
         (
             _row(lucky_plus=0, lucky_stopped=1.0, train_error=0.5),
             th.MODES[0],
-        ),  # the first step to break wins
+        ),
         (_row(lucky_minus=0), th.MODES[0]),
         (_row(lucky_stopped=1.0, train_error=0.5), th.MODES[1]),
         (_row(train_error=0.01), th.MODES[2]),
@@ -267,17 +267,14 @@ def test_second_layer_fit_on_constructed_features():
     y = torch.tensor([1.0, 1.0, -1.0, -1.0])
     detectors = torch.tensor([[1.0, 0.1], [0.9, 0.2], [0.1, 1.0], [0.2, 0.8]])  # a = (1, -1) fits
     assert th.second_layer_can_fit(detectors, y)
-    same = torch.tensor(
-        [[1.0, 1.0], [0.5, 0.5], [1.0, 1.0], [2.0, 2.0]]
-    )  # a positive and a negative share z
+    # a positive and a negative share z
+    same = torch.tensor([[1.0, 1.0], [0.5, 0.5], [1.0, 1.0], [2.0, 2.0]])
     assert not th.second_layer_can_fit(same, y)
-    zero_negatives = torch.tensor(
-        [[1.0, 0.0], [2.0, 0.0], [0.0, 0.0], [0.0, 0.0]]
-    )  # N = 0 -> sign -1: correct
+    # N = 0 -> sign -1: correct
+    zero_negatives = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
     assert th.second_layer_can_fit(zero_negatives, y)
-    assert not th.second_layer_can_fit(
-        torch.zeros(4, 3), y
-    )  # every output 0: the positives are wrong
+    # every output 0: the positives are wrong
+    assert not th.second_layer_can_fit(torch.zeros(4, 3), y)
     assert th.second_layer_can_fit(torch.zeros(2, 3), -torch.ones(2))
 
 
@@ -297,21 +294,18 @@ class _Frozen:
 def test_lucky_watch_sees_a_lucky_filter_stop_detecting():
     model = _Frozen(torch.tensor([[1.0, -1.0, 1.0]]))
     watch = LuckyWatch(torch.eye(3))
-    model.table = torch.tensor(
-        [[[0.5, 0.0, 0.1], [0.0, 0.4, 0.1], [0.1, 0.0, 0.3]]]
-    )  # channels 0, 1 lucky
+    # channels 0, 1 lucky
+    model.table = torch.tensor([[[0.5, 0.0, 0.1], [0.0, 0.4, 0.1], [0.1, 0.0, 0.3]]])
     watch(0, model, None, None)
     assert watch.lucky[0].tolist() == [[True, False, False]] and watch.lucky[1].tolist() == [
         [False, True, False]
     ]
     assert not watch.stopped().any()
-    model.table = torch.tensor(
-        [[[0.5, 0.0, 0.1], [0.0, 0.4, 0.9], [0.1, 0.0, 0.3]]]
-    )  # channel 1 now prefers o_3
+    # channel 1 now prefers o_3
+    model.table = torch.tensor([[[0.5, 0.0, 0.1], [0.0, 0.4, 0.9], [0.1, 0.0, 0.3]]])
     watch(1, model, None, None)
-    model.table = torch.tensor(
-        [[[0.5, 0.0, 0.1], [0.0, 0.4, 0.1], [0.1, 0.0, 0.3]]]
-    )  # and back: it did stop once
+    # and back: it did stop once
+    model.table = torch.tensor([[[0.5, 0.0, 0.1], [0.0, 0.4, 0.1], [0.1, 0.0, 0.3]]])
     watch(2, model, None, None)
     assert watch.stopped().tolist() == [True]
     with pytest.raises(ValueError, match="no step"):

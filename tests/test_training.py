@@ -57,9 +57,8 @@ def test_per_replica_training_sets_and_snapshots():
     res = train(net, X, y, lr=0.2, steps=500, record_every=2, loss="hinge")
     assert res.fitted.all()
     steps = [s for s, _ in res.snapshots]
-    assert (
-        steps[0] == 0 and steps[-1] == res.steps_run and set(res.snapshots[0][1]) == {"W"}
-    )  # the fixed second layer is not a parameter
+    # the fixed second layer is not a parameter
+    assert steps[0] == 0 and steps[-1] == res.steps_run and set(res.snapshots[0][1]) == {"W"}
 
 
 def test_loss_and_grad_values():

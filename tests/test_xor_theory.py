@@ -85,9 +85,8 @@ def test_sample_complexity_grows_like_d2_log_d():
     values = {d: theory.sample_complexity(d) for d in (10, 20, 40, 80)}
     for d in (10, 20, 40):
         ratio = values[2 * d] / values[d]
-        assert (
-            4 < ratio < 6
-        )  # (2d)^2 log(2d) / (d^2 log d), with the (d - 1)^2 and constant inside log
+        # (2d)^2 log(2d) / (d^2 log d), with the (d - 1)^2 and constant inside log
+        assert 4 < ratio < 6
     assert theory.sample_complexity(30) == theory.sample_size_requirement(30, 30)
 
 

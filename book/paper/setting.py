@@ -99,9 +99,8 @@ dist = OrthogonalPatterns(n=10, d=20, basis="random", seed=0, dtype=torch.float6
 idx, y = dist.sample_indices(20_000, seed=1)
 X = dist.to_inputs(idx)  # (m, n, d): patch j of point s is patterns[idx[s, j]]
 count_o1, count_o2 = (idx == 0).sum(1), (idx == 1).sum(1)
-assert torch.equal(
-    count_o1 + count_o2, torch.ones_like(count_o1)
-)  # exactly one discriminative patch
+# exactly one discriminative patch
+assert torch.equal(count_o1 + count_o2, torch.ones_like(count_o1))
 assert torch.equal(torch.where(count_o1 == 1, 1.0, -1.0).double(), y)  # ... and it is the label's
 
 # %% tags=["remove-cell"]
@@ -308,9 +307,8 @@ params = runs.groupby("regime", sort=False).first()[
     ["d", "n", "l", "basis", "k", "m", "T1", "T2", "lr1", "radius", "lr2", "replicas", "test_size"]
 ]
 thm = params.loc["theorem"]
-assert thm.k > 8 * thm.d**3 and thm.lr1 <= 1 / (
-    4 * thm.k * (thm.T1 + 1)
-)  # Theorem 5.1's conditions
+# Theorem 5.1's conditions
+assert thm.k > 8 * thm.d**3 and thm.lr1 <= 1 / (4 * thm.k * (thm.T1 + 1))
 assert thm.radius <= thm.lr1 / 200 and thm.lr2 < 8 * thm.k
 params.T.rename_axis("parameter").map(lambda v: f"{v:.4g}" if isinstance(v, float) else v)
 

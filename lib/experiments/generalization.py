@@ -224,9 +224,8 @@ def gen_psi(*, n, d, k, m, replicas, eta_rule, init_std, steps, seed, device) ->
         seed=seed,
         device=device,
     )
-    rows = _pattern_rows(
-        run.net, run.dist, run.X.argmax(-1), run.y
-    )  # standard-basis patterns: index = argmax
+    # standard-basis patterns: index = argmax
+    rows = _pattern_rows(run.net, run.dist, run.X.argmax(-1), run.y)
     rows["fitted"] = run.res.fitted.numpy()[rows["replica"]]
     return rows
 

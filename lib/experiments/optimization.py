@@ -141,14 +141,12 @@ def opt_dynamics(*, n, d, k, m, eta_rule, init_std, steps, seed, device) -> pd.D
     for step, snap in res.snapshots:
         net.load_state_dict({**net.state_dict(), **snap})
         values, winners, _, _ = net.pooled(X)
-        win_pattern = torch.gather(idx.T[None].expand(2 * k, n, m), 1, winners[0][:, None, :])[
-            :, 0
-        ]  # (2k, m)
+        # (2k, m)
+        win_pattern = torch.gather(idx.T[None].expand(2 * k, n, m), 1, winners[0][:, None, :])[:, 0]
         dots = net.tables(dist.patterns)[0]  # (2k, P)
         pos = (y[0] > 0).expand(k, m)
-        own = torch.cat(
-            [pos, ~pos]
-        )  # (2k, m): the filter's own-class points (positive for w, negative for u)
+        # (2k, m): the filter's own-class points (positive for w, negative for u)
+        own = torch.cat([pos, ~pos])
         active = values[0] > 0
         wins = torch.stack(
             [((win_pattern == p) & active & own).sum(1) for p in range(d)], 1

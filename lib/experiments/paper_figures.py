@@ -96,9 +96,8 @@ def run_point(s: FigureSettings, device: str = "cpu") -> pd.DataFrame:
             cache.put(_replica_config(s, rep, device), rows, {"device": device})
             found[rep] = (rows, {})
     rows = pd.concat([found[rep][0] for rep in reps], ignore_index=True)
-    order = {
-        name: i for i, name in enumerate(MODELS)
-    }  # models first, then seeds, as one batched run gives them
+    # models first, then seeds, as one batched run gives them
+    order = {name: i for i, name in enumerate(MODELS)}
     return rows.sort_values("model", key=lambda col: col.map(order), kind="stable").reset_index(
         drop=True
     )

@@ -43,11 +43,12 @@ from lib.theory import regime
 from lib.training import train_layerwise
 
 SCHEDULES = ("J&T", "constant")
+# fractions of the maximum margin whose first-reach step t_level is recorded
 LEVELS = (
     0.5,
     0.9,
     0.99,
-)  # fractions of the maximum margin whose first-reach step t_level is recorded
+)
 
 
 def second_layer_gd(

@@ -53,9 +53,8 @@ from lib.theory import LuckyWatch, detector_sets, lucky_channels, regime
 from lib.training import split_sample, train_layerwise
 
 CHOICES = ("theorem", "relaxed", "adam")
-THEOREM = dict(
-    T1=50, T2=500, lr2_factor=4.0
-)  # the §5 chapter's T_1, eta_2 = 4k, and T_2 of its sweeps
+# the §5 chapter's T_1, eta_2 = 4k, and T_2 of its sweeps
+THEOREM = dict(T1=50, T2=500, lr2_factor=4.0)
 MAX_TEST_ERROR = 0.01  # a seed "works" at test accuracy >= 99%
 SHARE = 0.95  # k passes when at least this share of the seeds work
 MODES = (
