@@ -119,13 +119,8 @@ class LemmaMonitor:
         other = torch.where(lucky & ~mask, T, -torch.inf).amax(dim=(1, 2))  # (R,)
         values = ctx[1]  # (R, k, m_1): max_j w_i . x[j] on S_1
         y = self.y1.to(values.device).expand(R, -1)
-        pos_pt, neg_pt = (y > 0).unsqueeze(1), (y < 0).unsqueeze(1)
-        wins_pos = (
-            ((values == T[..., POS : POS + 1]) | ~pos_pt | ~plus.unsqueeze(-1)).all(-1).all(-1)
-        )
-        wins_neg = (
-            ((values == T[..., NEG : NEG + 1]) | ~neg_pt | ~minus.unsqueeze(-1)).all(-1).all(-1)
-        )
+        wins_pos = self._wins(values, T[..., POS], plus, y > 0)
+        wins_neg = self._wins(values, T[..., NEG], minus, y < 0)
         norms = model.W.detach().norm(dim=-1).amax(-1)
         lr1, r = self.lr1, self.radius
         tol = 1e-9 * lr1  # rounding of sums of O(t) terms of size eta_1
@@ -144,6 +139,18 @@ class LemmaMonitor:
         self.own_min.append(own.amin(-1).cpu())
         self.other_max.append(other.cpu())
         self.score_max.append(T.amax(dim=(1, 2)).cpu())
+
+    @staticmethod
+    def _wins(
+        values: torch.Tensor, own: torch.Tensor, filters: torch.Tensor, points: torch.Tensor
+    ) -> torch.Tensor:
+        """(R,) whether max_j w_i . x[j] = w_i . o (the filter's own pattern o wins, `own` holding
+        w_i . o, (R, k)) for every filter i in `filters` (R, k) on every point of `points` (R, m_1), a
+        check on the lucky filters' rows of `values` (R, k, m_1) only."""
+        r, i = filters.nonzero(as_tuple=True)
+        lost = ((values[r, i] != own[r, i].unsqueeze(-1)) & points[r]).any(-1)
+        failed = torch.zeros(values.shape[0], dtype=torch.long, device=values.device)
+        return failed.index_add_(0, r, lost.long()) == 0
 
 
 def certificate(
