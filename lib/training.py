@@ -440,7 +440,7 @@ def train_layerwise(
     y = y if y.dim() == 2 else y.unsqueeze(0)
     y1, y2 = y[:, :m1], y[:, m1:]
     start = time.perf_counter()
-    loss1, loss2 = [], []
+    loss1 = []
     initial = [p.detach().clone() for p in (model.W, model.a)]
     with torch.no_grad():
         inputs1 = model.prepare(X[:, :m1])
@@ -453,19 +453,22 @@ def train_layerwise(
             if t < T1:
                 model.W.sub_(model.backward(ctx, grad_out)[0].mul_(lr1_t))
         # phase 2 in the span of S_2's features: a^(t) = a^(0) + z^T beta^(t), so N = z a^(0) + K beta
-        # with the Gram matrix K = z z^T (m2 x m2) instead of two products with z (m2 x k) per step
+        # with the Gram matrix K = z z^T (m2 x m2) instead of two products with z (m2 x k) per step;
+        # the step is that of `loss_and_grad` (the sigmoid in float64), the losses are taken at the end
         z = model.features(X[:, m1:])  # (R, m2, k): S_2 through the frozen first layer
         start_out = batched_mv(z, model.a)
         gram = torch.stack([z[r] @ z[r].T for r in range(R)])
         beta = torch.zeros_like(start_out)
+        outs = torch.empty((T2 + 1, *start_out.shape), dtype=dtype, device=device)
+        minus_y = -y2.double()
         for t in range(T2 + 1):
-            out = start_out + batched_mv(gram, beta)
-            value, grad_out = loss_and_grad(out, y2, "logistic")
-            loss2.append(value)
+            out = torch.add(start_out, (gram * beta.unsqueeze(1)).sum(-1), out=outs[t])
             if t < T2:
-                beta.sub_(grad_out.mul_(lr2_t))
+                step = minus_y * torch.sigmoid(minus_y * out.double()) / (m - m1)
+                beta.sub_(step.to(dtype).mul_(lr2_t))
         model.a.add_(batched_mv(z.transpose(1, 2).contiguous(), beta))
-        finite = torch.isfinite(torch.stack(loss1)).all() & torch.isfinite(torch.stack(loss2)).all()
+        loss2 = torch.nn.functional.softplus(-(y2 * outs).double()).mean(-1).to(dtype)
+        finite = torch.isfinite(torch.stack(loss1)).all() & torch.isfinite(loss2).all()
     if not bool(finite):
         with torch.no_grad():
             for p, g in zip((model.W, model.a), initial):
@@ -476,7 +479,7 @@ def train_layerwise(
         )
     return LayerwiseResult(
         loss1=torch.stack(loss1).cpu(),
-        loss2=torch.stack(loss2).cpu(),
+        loss2=loss2.cpu(),
         m1=m1,
         m2=m - m1,
         seconds=time.perf_counter() - start,

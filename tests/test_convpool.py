@@ -12,6 +12,7 @@ from lib import theory
 from lib.distributions import OrthogonalPatterns
 from lib.fastpaths import PatternTable, PositionMajor
 from lib.models import ConvPool
+from lib.samples import training_sets
 
 
 def eq1_loop(net: ConvPool, X: torch.Tensor) -> torch.Tensor:
@@ -302,3 +303,16 @@ def test_eq3_gradient_against_autograd_on_the_eq1_loop():
         out, ctx = small.forward_train(small.prepare(X))
         grad_W = small.backward(ctx, loss_and_grad(out, y.unsqueeze(0), "logistic")[1])[0][0]
     torch.testing.assert_close(grad_W, W.grad, rtol=0, atol=1e-12)
+
+
+def test_train_layerwise_is_bit_identical_for_replica_counts_from_two_up():
+    """Algorithm 1 gives a replica the same numbers in a batch of 2 as in a batch of 3 (both phases)."""
+    X, y = training_sets(lib.OrthogonalPatterns(n=6, d=4, dtype=torch.float64), 40, 0, 3)
+    runs = []
+    for R in (2, 3):
+        net = ConvPool(4, 65, replicas=R, radius=1e-3, seed=[7, 8, 9][:R], dtype=torch.float64)
+        res = lib.train_layerwise(net, X[:R], y[:R], T1=20, T2=300, lr1=1e-3, lr2=260.0)
+        runs.append((net, res))
+    (two, res2), (three, res3) = runs
+    assert torch.equal(two.W, three.W[:2]) and torch.equal(two.a, three.a[:2])
+    assert torch.equal(res2.loss1, res3.loss1[:, :2]) and torch.equal(res2.loss2, res3.loss2[:, :2])
