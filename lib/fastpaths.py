@@ -34,8 +34,12 @@ class PatternTable:
         if X.numel() == 0:
             return None
         limit = min(cls.MAX_PATTERNS, n * m // 2)
-        # a cheap first look: noisy inputs fail here
+        # a cheap first look, where noisy patches and digits fail: rows with distinct projections on
+        # a fixed direction are distinct, so more than `limit` distinct projections rule the table out
         head = X[0].reshape(-1, d)[: 64 * cls.MAX_PATTERNS]
+        direction = torch.linspace(1.0, 2.0, d, dtype=torch.float64, device=X.device)
+        if torch.unique(head.to(torch.float64) @ direction).numel() > limit:
+            return None
         if unique_rows(head)[0].shape[0] > limit:
             return None
         patterns, index = unique_rows(X.reshape(-1, d))

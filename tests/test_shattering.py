@@ -183,7 +183,7 @@ def test_experiments_registered_and_small_points():
 
     quick, full = (get("vc_shattering").points(p) for p in ("quick", "full"))
     assert [p["n"] for p in quick] == [2, 3, 4, 5, 6, 7, 8] == [p["n"] for p in full]
-    assert all(p["count"] >= 10_000 for p in full if p["labellings"] == "random")
+    assert all(p["count"] >= 2_000 for p in full if p["labellings"] == "random")
     row = vc.vc_shattering(n=3, labellings="all", count=16, seed=0, device="cpu")
     assert row["realised"].item() == row["labellings tried"].item() == 16
     demo = vc.vc_memorisation(n=4, m=4, k=16, T1=2, T2=5, seeds=2, seed=0, device="cpu")

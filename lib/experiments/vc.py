@@ -37,7 +37,7 @@ class ShatteringSettings(Settings):
     random_ns: tuple[int, ...] = integers(
         (6, 7, 8), "n checked on random labellings", 2, shattering.MAX_N, empty=True
     )
-    random_count: int = integer(10_000, "random labellings per n", 1, 10**6)
+    random_count: int = integer(2_000, "random labellings per n", 1, 10**6)
 
     def validate(self) -> None:
         if not self.exhaustive_ns and not self.random_ns:
@@ -45,7 +45,7 @@ class ShatteringSettings(Settings):
 
 
 def _shattering_settings(profile: str) -> ShatteringSettings:
-    return ShatteringSettings(random_count=10_000 if profile == "full" else 1_000)
+    return ShatteringSettings(random_count=2_000 if profile == "full" else 1_000)
 
 
 def _shattering_grid(s: ShatteringSettings) -> list[dict]:
