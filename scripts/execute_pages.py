@@ -1,13 +1,14 @@
 """Execute the book's notebook pages, several at a time, into Jupyter Book's execution cache:
 
-    python scripts/execute_pages.py --jobs 2     # from the repository root, before jupyter-book build
+    python scripts/execute_pages.py --jobs 2     # from the repository root, before the build
 
 Jupyter Book executes the pages one after another, each in a fresh kernel; most of a page's time is
 its kernel importing torch, pandas and seaborn and reading the results cache, on one core. This runs
 `--jobs` pages at once, each exactly as Jupyter Book would (the page read by the reader that
 _config.yml gives its suffix, executed in its own folder with the timeout and `allow_errors` of
-_config.yml), and stores each executed page in the execution cache (`_build/.jupyter_cache`), keyed
-by its code cells and kernel, where `jupyter-book build` then finds it and executes nothing. A page
+_config.yml), and stores each executed page in the execution cache of the profile ($BOOK_PROFILE:
+`_build/.jupyter_cache/<profile>`, the cache _ext/profile_banner.py gives the build), keyed by its
+code cells and kernel, where `jupyter-book build` then finds it and executes nothing. A page
 whose cache entry is current is skipped. A page that fails is not stored: its error is printed and
 the script exits with 1 (`make book` stops there; the build itself would run the page again and
 fail the same way).
@@ -28,7 +29,10 @@ from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / "_build" / ".jupyter_cache"  # jupyter-book's default execution cache
+sys.path.insert(0, str(ROOT / "_ext"))
+from profile_banner import cache_path  # noqa: E402
+
+from lib.sweep import current_profile  # noqa: E402
 
 
 def toc_files(entry: dict | list) -> list[str]:
@@ -88,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     if config["execute"]["execute_notebooks"] != "cache":
         print("execute_notebooks is not 'cache' in _config.yml: nothing to do")
         return 0
-    cache = get_cache(str(CACHE))
+    cache = get_cache(str(cache_path(ROOT / "_build", current_profile())))
     todo = []
     for path in notebook_pages(config):
         try:

@@ -33,6 +33,24 @@ def test_banner_only_in_the_quick_profile():
     assert "announcement" not in options  # the given options are not changed
 
 
+def test_each_profile_has_its_own_execution_cache(monkeypatch, tmp_path):
+    """A page's code is the same in both profiles, so their executed pages live in separate caches;
+    a cache named in _config.yml is kept."""
+    from types import SimpleNamespace
+
+    app = SimpleNamespace(outdir=str(tmp_path / "_build" / "html"))
+    paths = {}
+    for profile in ("quick", "full"):
+        monkeypatch.setenv("BOOK_PROFILE", profile)
+        config = SimpleNamespace(html_theme_options={}, nb_execution_cache_path="")
+        profile_banner._apply(app, config)
+        paths[profile] = config.nb_execution_cache_path
+    assert paths == {p: str(tmp_path / "_build" / ".jupyter_cache" / p) for p in ("quick", "full")}
+    named = SimpleNamespace(html_theme_options={}, nb_execution_cache_path="/somewhere")
+    profile_banner._apply(app, named)
+    assert named.nb_execution_cache_path == "/somewhere"
+
+
 def _figure(figid: str, caption: str) -> nodes.figure:
     figure = nodes.figure(ids=[figid])
     figure += nodes.caption(text=caption)
