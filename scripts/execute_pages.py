@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="pages at once")
     args = parser.parse_args(argv)
     if args.jobs < 1:
-        raise SystemExit(f"--jobs must be at least 1, got {args.jobs}")
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     if config["execute"]["execute_notebooks"] != "cache":
         print("execute_notebooks is not 'cache' in _config.yml: nothing to do")
