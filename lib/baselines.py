@@ -426,17 +426,18 @@ def _int_list(name: str, values, low: int) -> list[int]:
 SOFT_MARGIN_C = 1e4  # the soft margin's C when the training set has no separator through the origin
 KKT_TOL = 1e-9  # the pivoting's hard-margin fit is accepted when its KKT residual is at most this
 MAX_PIVOTS = 100  # cap on the block principal pivoting steps of the hard-margin dual solver
-MAX_NEWTON = (
-    500  # cap on the Newton steps of the soft margin (a finite method: far fewer in practice)
+MAX_NEWTON = 500  # cap on the Newton steps of one stage of the soft margin (a finite method: far fewer in practice)
+CONTINUATION = (
+    4  # the soft margin at C is reached through C 10^-4, C 10^-3, ..., C, each from the last
 )
 EXACT_TOL = 1e-10  # a Newton point is the optimum when the points it moves across margin 1 move by at most this
 CERTIFICATE_TOL = (
     1e-10  # no separator: a convex combination of the g_s of norm <= this times max_s ‖g_s‖
 )
-CERTIFICATE_STEPS = (
-    50  # cap on the steps that polish the certificate of non-separability on one set
+CERTIFICATE_SETS = 30  # cap on the sets of points on which the certificate is sought
+RANK_TOL = (
+    1e-10  # the certificate's projection: singular values of G_S below this times the largest are 0
 )
-CERTIFICATE_SETS = 10  # cap on the sets of points that the polishing tries
 
 
 @dataclass(frozen=True)
@@ -486,16 +487,19 @@ def linear_svm(X, y, *, C: float = SOFT_MARGIN_C) -> LinearSVMResult:
 
     Method (exact), on the rows g_s = y_s x_s restricted to the coordinates where some g_s is non-zero
     (w is 0 on the others, for the hard and the soft margin alike):
-    1. the soft margin by the finite Newton method (`_squared_hinge`): it always exists, and its
-       support gives the two certificates below their start;
-    2. non-separability: the convex combination u = ξ / Σ_s ξ_s of the soft margin's slacks
-       ξ_s = max(0, 1 - g_s·w), polished towards Σ_s u_s g_s = 0 (`_inseparability`). When
-       ‖Σ_s u_s g_s‖ <= CERTIFICATE_TOL max_s ‖g_s‖, every separator would need ‖w'‖ >= 1 / that
-       (`LinearSVMResult.norm_bound`): the data count as not separable and the soft margin is the fit;
-    3. otherwise the hard margin: the non-negative QP min ½ αᵀ K α - 1ᵀ α over α >= 0 on the Gram
-       matrix K = G Gᵀ, w = Gᵀ α, by block principal pivoting (`_hard_pivoting`) from the soft
-       margin's support. When it reaches the KKT conditions, w separates the training set (its margins
-       are >= 1: w is the certificate). Otherwise `hard_margin_svm` (one NNLS problem) decides, exactly:
+    1. the soft margin by the finite Newton method (`_squared_hinge`), reached through C 10^-4, ..., C
+       (each stage started from the last one's optimum): it always exists, and its support is where the
+       two searches below start;
+    2. the hard margin: the non-negative QP min ½ αᵀ K α - 1ᵀ α over α >= 0 on the Gram matrix
+       K = G Gᵀ, w = Gᵀ α, by block principal pivoting (`_hard_pivoting`) from the soft margin's
+       support. When it reaches the KKT conditions, w separates the training set (its margins are
+       >= 1: w is the certificate) and is the fit;
+    3. otherwise non-separability: a convex combination u of the g_s (u >= 0, Σ_s u_s = 1) with
+       ‖Σ_s u_s g_s‖ <= CERTIFICATE_TOL max_s ‖g_s‖, found by projecting the soft margin's slacks onto
+       the null space of G_Sᵀ on shrinking sets S of points (`_inseparability`). Every separator would
+       need ‖w'‖ >= 1 / ‖Σ_s u_s g_s‖ (`LinearSVMResult.norm_bound`): the data count as not separable
+       and the soft margin is the fit;
+    4. when neither is reached, `hard_margin_svm` (one NNLS problem, slow at large m) decides exactly:
        it returns the hard margin, or a convex combination of the g_s equal to 0, and the soft margin
        stands.
     Every fit records its KKT residual; a hard fit is accepted only with a residual <= KKT_TOL (or the
@@ -512,14 +516,11 @@ def linear_svm(X, y, *, C: float = SOFT_MARGIN_C) -> LinearSVMResult:
     used = np.flatnonzero((G_all != 0).any(axis=0))
     G = np.ascontiguousarray(G_all[:, used])
     with threadpool_limits(limits=1, user_api="blas"):
-        ridge = _Ridge(G, 1.0 / (2.0 * C))
-        soft = _squared_hinge(G, C, ridge)
-        # ‖Σ_s u_s g_s‖ of the best convex combination u
-        combination = _inseparability(G, soft, ridge)[1]
-        fit = None
-        if combination > CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max())):
-            fit = _hard_pivoting(G, soft.alpha > 0)
-            if fit is None:
+        soft = _squared_hinge(G, C)
+        fit, combination = _hard_pivoting(G, soft.alpha > 0), math.inf
+        if fit is None:
+            combination = _inseparability(G, soft)[1]
+            if combination > CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max())):
                 exact = hard_margin_svm(G, np.ones(len(G)), allow_inseparable=True)
                 if exact.separable:
                     alpha = _nnqp_alpha(G, exact.w)
@@ -550,16 +551,17 @@ class _Ridge:
     matrices (p x p, kept up to date as A changes, or |A| x |A| from the Gram matrix's cached entries),
     with one step of iterative refinement."""
 
-    def __init__(self, G: np.ndarray, lam: float):
-        self.G, self.lam = G, lam
+    def __init__(self, G: np.ndarray):
+        self.G = G
         self.cache = _GramCache(G)
         self.rows = np.zeros(len(G), dtype=bool)  # the points summed in M = Σ_{s in rows} g_s g_sᵀ
         self.M = np.zeros((G.shape[1],) * 2)
 
-    def use(self, A: np.ndarray) -> None:
-        """Factor the system of the active set A (a boolean mask)."""
+    def use(self, A: np.ndarray, lam: float) -> None:
+        """Factor the system of the active set A (a boolean mask) and the ridge λ = `lam`."""
         from scipy.linalg import cho_factor
 
+        self.lam = lam
         self.idx = np.flatnonzero(A)
         self.dual = len(self.idx) <= self.G.shape[1]
         if self.dual:
@@ -587,30 +589,37 @@ class _Ridge:
         return w + cho_solve(self.factor, rhs - GA.T @ (GA @ w) - self.lam * w, check_finite=False)
 
 
-def _squared_hinge(G: np.ndarray, C: float, ridge: _Ridge) -> _Dual:
+def _squared_hinge(G: np.ndarray, C: float) -> _Dual:
     """The soft margin min ½‖w‖² + C Σ_s max(0, 1 - g_s·w)² by the finite Newton method (Mangasarian
-    2002; Keerthi & DeCoste 2005): with A the points of margin g_s·w < 1, the Newton point w̄ minimises
-    the quadratic ½‖w‖² + C Σ_{s in A} (1 - g_s·w)², the ridge regression of 1 on G_A with λ = 1/(2C);
-    when the points of margin < 1 at w̄ are A again (up to EXACT_TOL), w̄ is the optimum (the objective
+    2002; Keerthi & DeCoste 2005), through the constants C 10^-CONTINUATION, ..., C 10^-1, C: each stage
+    starts from the optimum of the last (from w = 0 at the first), so that at a large C the Newton
+    steps start near their end (from w = 0 they crawl: hundreds of line searches on MNIST). At one C,
+    with A the points of margin g_s·w < 1, the Newton point w̄ minimises the quadratic
+    ½‖w‖² + C Σ_{s in A} (1 - g_s·w)², the ridge regression of 1 on G_A with λ = 1/(2C); when the
+    points of margin < 1 at w̄ are A again (up to EXACT_TOL), w̄ is that stage's optimum (the objective
     equals that quadratic around w̄); otherwise an exact line search on the segment [w, w̄] (the
-    derivative is piecewise linear). Starts from w = 0. Dual weights α_s = 2C max(0, 1 - g_s·w) and the
-    KKT residual ‖w - Gᵀ α‖_∞ / max(1, ‖w‖_∞) (stationarity: the other conditions hold by the
-    construction of α)."""
+    derivative is piecewise linear). Every stage ends at its exact optimum, so the last one's is the
+    soft margin at C whatever the path. Dual weights α_s = 2C max(0, 1 - g_s·w) and the KKT residual
+    ‖w - Gᵀ α‖_∞ / max(1, ‖w‖_∞) (stationarity: the other conditions hold by the construction of α)."""
+    ridge = _Ridge(G)
     w, o = np.zeros(G.shape[1]), np.zeros(len(G))
-    for _ in range(MAX_NEWTON):
-        A = o < 1.0
-        ridge.use(A)
-        w_bar = ridge(np.ones(len(ridge.idx)))
-        o_bar = G @ w_bar
-        if np.all(np.abs(o_bar[(o_bar < 1.0) != A] - 1.0) <= EXACT_TOL):
-            w, o = w_bar, o_bar
-            break
-        t = _line_search(w, w_bar - w, o, o_bar - o, C)
-        w, o = w + t * (w_bar - w), o + t * (o_bar - o)
-    else:
-        raise RuntimeError(
-            f"the finite Newton method of the soft margin did not end within {MAX_NEWTON} steps"
-        )
+    for stage in range(CONTINUATION, -1, -1):
+        c = C / 10.0**stage
+        for _ in range(MAX_NEWTON):
+            A = o < 1.0
+            ridge.use(A, 1.0 / (2.0 * c))
+            w_bar = ridge(np.ones(len(ridge.idx)))
+            o_bar = G @ w_bar
+            if np.all(np.abs(o_bar[(o_bar < 1.0) != A] - 1.0) <= EXACT_TOL):
+                w, o = w_bar, o_bar
+                break
+            t = _line_search(w, w_bar - w, o, o_bar - o, c)
+            w, o = w + t * (w_bar - w), o + t * (o_bar - o)
+        else:
+            raise RuntimeError(
+                f"the finite Newton method of the soft margin did not end within {MAX_NEWTON} steps at "
+                f"C = {c:g}"
+            )
     alpha = 2 * C * np.maximum(0.0, 1.0 - o)
     return _Dual(w, alpha, float(np.abs(w - G.T @ alpha).max() / max(1.0, float(np.abs(w).max()))))
 
@@ -644,40 +653,37 @@ def _line_search(w: np.ndarray, d: np.ndarray, o: np.ndarray, delta: np.ndarray,
     return float(pts[i] - s0 * (pts[j] - pts[i]) / (s1 - s0)) if s1 != s0 else float(pts[j])
 
 
-def _inseparability(G: np.ndarray, soft: _Dual, ridge: _Ridge) -> tuple[np.ndarray, float]:
+def _inseparability(G: np.ndarray, soft: _Dual) -> tuple[np.ndarray, float]:
     """The best convex combination u (u >= 0, Σ_s u_s = 1; an (m,) array) found from the soft margin
     towards Σ_s u_s g_s = 0, and ‖Σ_s u_s g_s‖ (inf and u = 0 when the soft margin has no support).
-    On the soft margin's support A, the slacks ξ_A = 1 - G_A w are the residual of the ridge regression
-    of 1 on G_A, and the iterated ridge steps ξ <- ξ - G_S (G_Sᵀ G_S + λ I)⁻¹ G_Sᵀ ξ drive ξ onto the null
-    space of G_Sᵀ (iterated Tikhonov) on a set S of points, first S = A: at most CERTIFICATE_STEPS on
-    each set, until the combination u = max(ξ, 0) / Σ_s max(ξ_s, 0) is below CERTIFICATE_TOL max_s ‖g_s‖.
-    When the steps leave negative entries, S loses those points and the steps go on from max(ξ, 0)
-    (at most CERTIFICATE_SETS sets). When the data are not separable, min_w Σ_s max(0, 1 - g_s·w)² > 0
-    and its optimal slacks are such a ξ >= 0 with Gᵀ ξ = 0 (Gordan's alternative); separable data have
-    none, so their combination stays away from 0."""
+    When the data are not separable, min_w Σ_s max(0, 1 - g_s·w)² > 0 and its optimal slacks ξ >= 0
+    satisfy Gᵀ ξ = 0 (Gordan's alternative); the soft margin's slacks at a large C are near them.
+    On a set S of points (first the soft margin's support), ξ_S is projected onto the null space of
+    G_Sᵀ, x = ξ_S - G_S z with z the least-squares solution of G_S z = ξ_S (QR with column pivoting,
+    numerical rank at RANK_TOL), so that G_Sᵀ x = 0 up to rounding; u = max(x, 0) / Σ_s max(x_s, 0). When x has negative entries, S
+    loses those points and the projection is repeated from max(x, 0) (at most CERTIFICATE_SETS sets),
+    until ‖G_Sᵀ u‖ <= CERTIFICATE_TOL max_s ‖g_s‖. Separable data have no such u: for any separator w',
+    1 <= Σ_s u_s g_s·w' <= ‖Σ_s u_s g_s‖ ‖w'‖, so their combination stays away from 0."""
+    from scipy.linalg import lstsq
+
     u_best, best = np.zeros(len(G)), math.inf
     goal = CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max()))
-    xi = np.zeros(len(G))
-    xi[ridge.idx] = soft.alpha[ridge.idx]  # ridge holds the soft margin's last active set
+    xi = soft.alpha.copy()  # 2C times the slacks
     for _ in range(CERTIFICATE_SETS):
         S = np.flatnonzero(xi > 0)
         if not len(S):
             break
-        if not np.array_equal(S, ridge.idx):
-            ridge.use(xi > 0)
-        GS, x = G[S], xi[S]
-        for _ in range(CERTIFICATE_STEPS):
-            u = np.maximum(x, 0.0)
-            if u.sum() > 0:
-                u /= u.sum()
-                norm = float(np.linalg.norm(GS.T @ u))
-                if norm < best:
-                    u_best[:] = 0.0
-                    u_best[S], best = u, norm
-            if best <= goal:
-                return u_best, best
-            x = x - GS @ ridge(x)
-        if x.min() >= 0:
+        GS = G[S]
+        z = lstsq(GS, xi[S], cond=RANK_TOL, lapack_driver="gelsy", check_finite=False)[0]
+        x = xi[S] - GS @ z
+        u = np.maximum(x, 0.0)
+        if u.sum() > 0:
+            u /= u.sum()
+            norm = float(np.linalg.norm(GS.T @ u))
+            if norm < best:
+                u_best[:] = 0.0
+                u_best[S], best = u, norm
+        if best <= goal or x.min() >= 0:
             break
         xi = np.zeros(len(G))
         xi[S] = np.maximum(x, 0.0)

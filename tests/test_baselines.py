@@ -359,9 +359,8 @@ def test_the_inseparability_certificate_is_a_convex_combination_near_zero_only_w
         (*_separable(200, 10, 9), True),
     ):
         G = y[:, None] * X
-        ridge = bl._Ridge(G, 1.0 / (2 * bl.SOFT_MARGIN_C))
-        soft = bl._squared_hinge(G, bl.SOFT_MARGIN_C, ridge)
-        u, norm = bl._inseparability(G, soft, ridge)
+        soft = bl._squared_hinge(G, bl.SOFT_MARGIN_C)
+        u, norm = bl._inseparability(G, soft)
         assert u.min() >= 0 and u.sum() == pytest.approx(1.0)
         assert norm == pytest.approx(np.linalg.norm(G.T @ u), rel=1e-6, abs=1e-15)
         R = np.linalg.norm(G, axis=1).max()
