@@ -12,7 +12,7 @@ anything that is no regular file (a symlink is never followed), a file above MAX
 that cannot be read. A process that computes a point can hold `lock(config)` (an fcntl lock released by
 the kernel even when the process is killed, never passed on to a forked child), so a second process
 running the same sweep waits for the entry instead of computing it again. The code hash of a module
-that reads a data file (`DATA_FILES`: lib/mnist.py reads data/mnist_digits.npz) also covers that
+that reads a data file (`DATA_FILES`: lib/mnist.py reads data/mnist.npz) also covers that
 file's bytes, so a result is never served from a cache filled with another version of the data. A
 cache directory that cannot be written raises `CacheError` (an OSError) with one line saying what is
 wrong. No pickle: entries are plain JSON, and tables hold only bools, numbers and strings.
@@ -56,7 +56,7 @@ _PARSED: dict[
 ] = {}  # (file, mtime, size) -> (digest, imports)
 MAX_ENTRY_BYTES = 1 << 28  # 256 MiB: far above any real entry (the largest tables hold a few MB)
 # lib module -> the data file it reads
-DATA_FILES = {"mnist.py": ROOT / "data" / "mnist_digits.npz"}
+DATA_FILES = {"mnist.py": ROOT / "data" / "mnist.npz"}
 _HELD_LOCKS: set[int] = set()  # descriptors of the lock files this process holds
 
 

@@ -5,8 +5,7 @@ o_1, ..., o_l, stored 0-based as the rows of `patterns`: row 0 is the positive p
 row 1 the negative pattern o_2 (`p_minus`), rows 2..l-1 the spurious patterns. A point with y = +1
 holds o_1 once and never o_2; a point with y = -1 holds o_2 once and never o_1; every other position
 holds a spurious pattern drawn uniformly with replacement, with the same law for both labels (§3).
-`NoisyOrthogonalPatterns` is the book's own variant (Part II); `split_by_class` splits an image set
-into the disjoint pools of the MNIST task (`lib.mnist`).
+`NoisyOrthogonalPatterns` is the book's own variant (Part II).
 """
 
 from __future__ import annotations
@@ -318,19 +317,3 @@ class NoisyOrthogonalPatterns(OrthogonalPatterns):
     def __repr__(self) -> str:
         law = "" if self.noise_law == "gaussian" else f", noise_law={self.noise_law!r}"
         return f"NoisyOrthogonalPatterns(n={self.n}, d={self.d}, noise={self.noise}{law}, copies={self.copies})"
-
-
-def split_by_class(
-    labels: torch.Tensor, split_seed: int, test_fraction: float
-) -> tuple[dict[int, torch.Tensor], dict[int, torch.Tensor]]:
-    """Disjoint train/test pools of a labelled image set: for each class c in 0..9, its rows in a
-    random order drawn from `split_seed`, the first round(test_fraction * count) in the test pool and
-    the others in the train pool. Returns ({c: train rows}, {c: test rows})."""
-    g = torch.Generator().manual_seed(split_seed)
-    train, test = {}, {}
-    for c in range(10):
-        rows = (labels == c).nonzero().flatten()
-        rows = rows[torch.randperm(len(rows), generator=g)]
-        cut = int(round(len(rows) * test_fraction))
-        test[c], train[c] = rows[:cut], rows[cut:]
-    return train, test

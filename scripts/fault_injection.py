@@ -5,7 +5,7 @@
 kill-9 / kill-TERM: a `--jobs 2` run of a toy sweep (tests/_toy_sweep.py, six points of 30 s each) is
     killed while its two workers compute; no worker may survive it by more than WORKER_GRACE seconds,
     and a rerun must finish every point, with the values of a clean run, within RERUN_LIMIT seconds.
-corrupt-data: a copy of data/mnist_digits.npz with shuffled labels must be refused on load.
+corrupt-data: a copy of data/mnist.npz with shuffled labels must be refused on load.
 hostile-cache: entries that are a symlink to /dev/zero, a directory or a truncated file must read as
     missing, at once.
 bad-value / bad-cache / bad-scheduler: a ValueError while computing, a cache directory that is a file,
@@ -161,7 +161,7 @@ def corrupt_data(tmp: Path) -> str:
 
     with np.load(lib.mnist.MNIST_FILE) as z:
         images, labels = z["images"], z["labels"]
-    bad = tmp / "mnist_digits.npz"
+    bad = tmp / "mnist.npz"
     np.savez(bad, images=images, labels=np.random.default_rng(0).permutation(labels))
     good = lib.mnist.MNIST_FILE
     lib.mnist.load_mnist.cache_clear()

