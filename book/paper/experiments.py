@@ -132,13 +132,13 @@ counts
 #   $m$ = {glue:text}`s_mnist_full_epochs_m:,.0f`, {glue:text}`s_mnist_epochs_5000:.1f` epochs
 #   at $m = 5{,}000$ and {glue:text}`s_mnist_epochs_10000:.1f` at $m = 10{,}000$),
 #   {glue:text}`s_mnist_seeds` seeds in the full profile (the paper's 5), its step size and radius chosen by the same rule at $m = 100$, $n = 4$ over
-#   3 repetitions. The SVM is fitted up to $m$ = {glue:text}`s_svm_max_m:,`: one exact fit at
-#   $m = 5{,}000$ takes about 12 s on the book's 2-core machine, but at $m = 10{,}000$, past the input
-#   dimension $nd = 3{,}136$, the training sets sit at the edge of separability (some are not separable
-#   through the origin, others are with a margin near $10^{-4}$) and one exact fit takes from about a
-#   minute to over ten, so the five fits would take most of the book's time budget. Fig. 3c's SVM curve
-#   therefore stops at $m = 5{,}000$, where the paper's continues to $10{,}000$; a reader gets the last
-#   point with `python -m lib run fig3c --set svm_max_m=10000`.
+#   3 repetitions. The SVM is fitted up to $m$ = {glue:text}`s_svm_max_m:,`: at $m = 5{,}000$ the
+#   training sets are separable and one exact fit takes under half a minute on the book's 2-core
+#   machine, but at $m = 10{,}000$, past the input dimension $nd = 3{,}136$, they are not, and one exact
+#   fit (the soft margin and its certificate that no separator exists) takes well over a minute, so the
+#   five fits would take most of the book's time budget. Fig. 3c's SVM curve therefore stops at
+#   $m = 5{,}000$, where the paper's continues to $10{,}000$; a reader gets the last point with
+#   `python -m lib run fig3c --set svm_max_m=10000`.
 # ```
 #
 # Every knob of Fig. 3a in one object, with the book's values (`lib.settings_for("fig3a")`; the other
