@@ -71,9 +71,15 @@ def describe_differences(table: pd.DataFrame) -> str:
     )
 
 
+# a run whose training error ends at least this high never learned (labels are balanced)
+CHANCE_TRAIN_ERROR = 0.4
+
+
 def describe_fit(df: pd.DataFrame, x: str) -> str:
     """Where ConvPool leaves training points misclassified, in words: the values of the x axis `x`, and
-    at the largest of them the epochs its step budget allowed and its mean training error."""
+    at the largest of them the epochs its step budget allowed and its mean training error; then the
+    runs that never left chance (training error >= CHANCE_TRAIN_ERROR), by seed, x and training error,
+    since one such run moves a mean of five far more than a slow fit does."""
     conv = df[df.model == "ConvPool"]
     unfit = conv[conv.train_error > 0]
     if unfit.empty:
@@ -84,6 +90,9 @@ def describe_fit(df: pd.DataFrame, x: str) -> str:
         f"ConvPool leaves training points misclassified at {x} = {', '.join(f'{v:,}' for v in sorted(unfit[x].unique()))}; "
         f"at {x} = {worst[x].iloc[0]:,} its budget allows {epochs:.1f} epochs and its mean training error is "
         f"{worst.train_error.mean():.3f}"
+    ) + "".join(
+        f"; run at chance: seed {r.seed} at {x} = {getattr(r, x):,} (training error {r.train_error:.3f})"
+        for r in unfit[unfit.train_error >= CHANCE_TRAIN_ERROR].itertuples()
     )
 
 

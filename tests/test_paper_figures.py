@@ -252,3 +252,7 @@ def test_describe_fit_names_where_convpool_does_not_fit():
     assert compare.describe_fit(pd.DataFrame(rows).assign(train_error=0.0), "m").startswith(
         "ConvPool fits every"
     )
+    assert "at chance" not in text
+    rows[-1]["train_error"] = 0.499  # seed 1 at m = 10,000 never left chance
+    text = compare.describe_fit(pd.DataFrame(rows), "m")
+    assert text.endswith("; run at chance: seed 1 at m = 10,000 (training error 0.499)")
