@@ -426,18 +426,17 @@ def _int_list(name: str, values, low: int) -> list[int]:
 SOFT_MARGIN_C = 1e4  # the soft margin's C when the training set has no separator through the origin
 KKT_TOL = 1e-9  # the pivoting's hard-margin fit is accepted when its KKT residual is at most this
 MAX_PIVOTS = 100  # cap on the block principal pivoting steps of the hard-margin dual solver
-MAX_NEWTON = 500  # cap on the Newton steps of one stage of the soft margin (a finite method: far fewer in practice)
-CONTINUATION = (
-    4  # the soft margin at C is reached through C 10^-4, C 10^-3, ..., C, each from the last
-)
+# cap on the Newton steps of one stage of the soft margin (a finite method: far fewer in practice)
+MAX_NEWTON = 500
+# the soft margin at C is reached through C 10^-4, C 10^-3, ..., C, each stage from the last optimum
+CONTINUATION = 4
 EXACT_TOL = 1e-10  # a Newton point is the optimum when the points it moves across margin 1 move by at most this
 CERTIFICATE_TOL = (
     1e-10  # no separator: a convex combination of the g_s of norm <= this times max_s ‖g_s‖
 )
 CERTIFICATE_SETS = 30  # cap on the sets of points on which the certificate is sought
-RANK_TOL = (
-    1e-10  # the certificate's projection: singular values of G_S below this times the largest are 0
-)
+# the certificate's projection: singular values of G_S below this times the largest count as 0
+RANK_TOL = 1e-10
 
 
 @dataclass(frozen=True)
@@ -520,7 +519,7 @@ def linear_svm(X, y, *, C: float = SOFT_MARGIN_C) -> LinearSVMResult:
         fit, combination = _hard_pivoting(G, soft.alpha > 0), math.inf
         if fit is None:
             combination = _inseparability(G, soft)[1]
-            if combination > CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max())):
+            if combination > _certificate_goal(G):
                 exact = hard_margin_svm(G, np.ones(len(G)), allow_inseparable=True)
                 if exact.separable:
                     alpha = _nnqp_alpha(G, exact.w)
@@ -660,14 +659,15 @@ def _inseparability(G: np.ndarray, soft: _Dual) -> tuple[np.ndarray, float]:
     satisfy Gᵀ ξ = 0 (Gordan's alternative); the soft margin's slacks at a large C are near them.
     On a set S of points (first the soft margin's support), ξ_S is projected onto the null space of
     G_Sᵀ, x = ξ_S - G_S z with z the least-squares solution of G_S z = ξ_S (QR with column pivoting,
-    numerical rank at RANK_TOL), so that G_Sᵀ x = 0 up to rounding; u = max(x, 0) / Σ_s max(x_s, 0). When x has negative entries, S
-    loses those points and the projection is repeated from max(x, 0) (at most CERTIFICATE_SETS sets),
-    until ‖G_Sᵀ u‖ <= CERTIFICATE_TOL max_s ‖g_s‖. Separable data have no such u: for any separator w',
-    1 <= Σ_s u_s g_s·w' <= ‖Σ_s u_s g_s‖ ‖w'‖, so their combination stays away from 0."""
+    numerical rank at RANK_TOL), so that G_Sᵀ x = 0 up to rounding; u = max(x, 0) / Σ_s max(x_s, 0).
+    When x has negative entries, S loses those points and the projection is repeated from max(x, 0)
+    (at most CERTIFICATE_SETS sets), until ‖G_Sᵀ u‖ <= `_certificate_goal(G)`. Separable data have
+    no such u: for any separator w', 1 <= Σ_s u_s g_s·w' <= ‖Σ_s u_s g_s‖ ‖w'‖, so their combination
+    stays away from 0."""
     from scipy.linalg import lstsq
 
     u_best, best = np.zeros(len(G)), math.inf
-    goal = CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max()))
+    goal = _certificate_goal(G)
     xi = soft.alpha.copy()  # 2C times the slacks
     for _ in range(CERTIFICATE_SETS):
         S = np.flatnonzero(xi > 0)
@@ -688,6 +688,12 @@ def _inseparability(G: np.ndarray, soft: _Dual) -> tuple[np.ndarray, float]:
         xi = np.zeros(len(G))
         xi[S] = np.maximum(x, 0.0)
     return u_best, best
+
+
+def _certificate_goal(G: np.ndarray) -> float:
+    """The size below which ‖Σ_s u_s g_s‖ certifies that no separator exists:
+    CERTIFICATE_TOL max_s ‖g_s‖."""
+    return CERTIFICATE_TOL * float(np.sqrt((G**2).sum(axis=1).max()))
 
 
 @dataclass(frozen=True)

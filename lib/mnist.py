@@ -33,10 +33,8 @@ MNIST_SHA256 = (
 )
 SIDE = 28
 MNIST_DIM = SIDE * SIDE  # d = 784
-TRAIN_IMAGES, TEST_IMAGES = (
-    60_000,
-    10_000,
-)  # MNIST's training set (rows 0..59,999), then its test set
+# MNIST's training set (rows 0..59,999 of the stored digits), then its test set
+TRAIN_IMAGES, TEST_IMAGES = 60_000, 10_000
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,8 +44,8 @@ def load_mnist() -> tuple[torch.Tensor, torch.Tensor]:
     0..59,999), then its test set. Read-only: do not modify in place.
 
     The file is checked on this first read: `images` uint8 (70000, 28, 28), `labels` integers
-    (70000,) in 0..9, then its SHA-256 against MNIST_SHA256 (a ValueError naming the file, both hashes and how to
-    regenerate it otherwise), so a damaged or edited file is never used. Its hash is also part of the
+    (70000,) in 0..9, then its SHA-256 against MNIST_SHA256 (a ValueError naming the file, both
+    hashes and how to regenerate it otherwise), so a damaged or edited file is never used. Its hash is also part of the
     cache key of every result computed from it (`lib.cache.DATA_FILES`)."""
     if not MNIST_FILE.is_file():
         raise FileNotFoundError(
@@ -60,11 +58,7 @@ def load_mnist() -> tuple[torch.Tensor, torch.Tensor]:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise FileNotFoundError(f"{MNIST_FILE} is not a readable MNIST archive: {exc}") from exc
     regenerate = "regenerate it with scripts/make_mnist.py (see data/README.md)"
-    if (
-        images.dtype != np.uint8
-        or images.ndim != 3
-        or images.shape != (TRAIN_IMAGES + TEST_IMAGES, SIDE, SIDE)
-    ):
+    if images.dtype != np.uint8 or images.shape != (TRAIN_IMAGES + TEST_IMAGES, SIDE, SIDE):
         raise ValueError(
             f"{MNIST_FILE}: images must be uint8 of shape ({TRAIN_IMAGES + TEST_IMAGES}, {SIDE}, {SIDE}), got {images.dtype} "
             f"{images.shape}; {regenerate}"
