@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -426,6 +427,8 @@ def _int_list(name: str, values, low: int) -> list[int]:
 SOFT_MARGIN_C = 1e4  # the soft margin's C when the training set has no separator through the origin
 KKT_TOL = 1e-9  # the pivoting's hard-margin fit is accepted when its KKT residual is at most this
 MAX_PIVOTS = 100  # cap on the block principal pivoting steps of the hard-margin dual solver
+# conjugate-gradient steps towards the soft margin's first (approximate) Newton point
+CG_STEPS = 30
 # cap on the Newton steps of one stage of the soft margin (a finite method: far fewer in practice)
 MAX_NEWTON = 500
 # the soft margin at C is reached through C 10^-4, C 10^-3, ..., C, each stage from the last optimum
@@ -435,8 +438,15 @@ CERTIFICATE_TOL = (
     1e-10  # no separator: a convex combination of the g_s of norm <= this times max_s ‖g_s‖
 )
 CERTIFICATE_SETS = 30  # cap on the sets of points on which the certificate is sought
-# the certificate's projection: singular values of G_S below this times the largest count as 0
+# the certificate's projection: diagonal entries of R (QR with column pivoting of G_S) below this
+# times the largest count as 0
 RANK_TOL = 1e-10
+# the soft margin's p x p systems are updated (not factored again) when at most p / this points change
+LOW_RANK_SHARE = 8
+# a solve is accepted when its residual is at most this times the right-hand side (max norms), ...
+REFINED_TOL = 1e-13
+# ... within this many steps of iterative refinement
+REFINEMENTS = 4
 
 
 @dataclass(frozen=True)
@@ -547,45 +557,110 @@ def linear_svm(X, y, *, C: float = SOFT_MARGIN_C) -> LinearSVMResult:
 class _Ridge:
     """Ridge regression of targets b on the rows G_A of an active set A of points:
     w = (G_Aᵀ G_A + λ I)⁻¹ G_Aᵀ b = G_Aᵀ (K_AA + λ I)⁻¹ b, by a Cholesky factor of the smaller of the two
-    matrices (p x p, kept up to date as A changes, or |A| x |A| from the Gram matrix's cached entries),
-    with one step of iterative refinement."""
+    matrices (|A| x |A| from the Gram matrix's cached entries, or p x p). In the p x p form, when A
+    differs from the last factored set B (same λ) in k <= p / LOW_RANK_SHARE points, the system is that
+    factor plus the rank-k change Σ_{s in A\\B} g_s g_sᵀ - Σ_{s in B\\A} g_s g_sᵀ, solved by the
+    Sherman-Morrison-Woodbury formula instead of a new factorisation. Every solve is refined
+    iteratively until its residual is at rounding level (`_refined`)."""
 
     def __init__(self, G: np.ndarray):
         self.G = G
         self.cache = _GramCache(G)
         self.rows = np.zeros(len(G), dtype=bool)  # the points summed in M = Σ_{s in rows} g_s g_sᵀ
         self.M = np.zeros((G.shape[1],) * 2)
+        self.base = None  # (B, λ) of the p x p factor, the set B as a boolean mask
 
     def use(self, A: np.ndarray, lam: float) -> None:
-        """Factor the system of the active set A (a boolean mask) and the ridge λ = `lam`."""
-        from scipy.linalg import cho_factor
+        """Prepare the system of the active set A (a boolean mask) and the ridge λ = `lam`."""
+        from scipy.linalg import LinAlgWarning, lu_factor
 
-        self.lam = lam
+        self.lam, self.A = lam, A.copy()
         self.idx = np.flatnonzero(A)
-        self.dual = len(self.idx) <= self.G.shape[1]
-        if self.dual:
-            S = self.cache.block(self.idx)
+        self.dual, self.change = False, None
+        p, n = self.G.shape[1], len(self.idx)
+        if self.base is not None and self.base[1] == lam:
+            changed = np.flatnonzero(A != self.base[0])
+            if not len(changed):
+                return
+            if len(changed) <= p // LOW_RANK_SHARE:
+                from scipy.linalg import cho_solve
+
+                U = self.G[changed].T
+                sign = np.where(A[changed], 1.0, -1.0)
+                Y = cho_solve(self.factor, U, check_finite=False)
+                with warnings.catch_warnings():  # a singular change fails its refinement instead
+                    warnings.simplefilter("ignore", LinAlgWarning)
+                    self.change = (U, Y, lu_factor(np.diag(sign) + U.T @ Y, check_finite=False))
+                return
+        # otherwise the cheaper factorisation (multiply-adds: new Gram entries or M's update, Cholesky)
+        new = int(np.sum(self.cache.where[self.idx] < 0))
+        dual_cost = new * (len(self.cache.points) + new) * p + n**3 / 3
+        primal_cost = min(int(np.sum(A != self.rows)), n) * p * p + p**3 / 3
+        if dual_cost <= primal_cost:
+            self.dual, self.base = True, None  # the p x p factor is gone
+            self.S = self.cache.block(self.idx)
+            self.factor = _cholesky(self.S + lam * np.eye(n))
         else:
-            add, rem = A & ~self.rows, self.rows & ~A
-            self.M += self.G[add].T @ self.G[add] - self.G[rem].T @ self.G[rem]
-            self.rows = A.copy()
-            S = self.M.copy()
-        self.S = S
-        S = S + self.lam * np.eye(len(S))
-        self.factor = cho_factor(S, check_finite=False)
+            self._factor_primal()
+
+    def _factor_primal(self) -> None:
+        """Factor G_Aᵀ G_A + λ I (M kept up to date as A changes)."""
+        A = self.A
+        add, rem = A & ~self.rows, self.rows & ~A
+        if add.sum() + rem.sum() > A.sum():
+            self.M = _outer(self.G[A])
+        else:
+            self.M += _outer(self.G[add]) - _outer(self.G[rem])
+        self.rows = A.copy()
+        self.factor = _cholesky(self.M + self.lam * np.eye(len(self.M)))
+        self.base, self.change = (A.copy(), self.lam), None
+
+    def _solve(self, rhs: np.ndarray) -> np.ndarray:
+        """An approximate solution of the p x p or |A| x |A| system for the right-hand side rhs."""
+        from scipy.linalg import cho_solve, lu_solve
+
+        y = cho_solve(self.factor, rhs, check_finite=False)
+        if self.change is None:
+            return y
+        U, Y, cap = self.change
+        return y - Y @ lu_solve(cap, U.T @ y, check_finite=False)
 
     def __call__(self, b: np.ndarray) -> np.ndarray:
         """w for the targets b (one per point of A)."""
-        from scipy.linalg import cho_solve
-
         GA = self.G[self.idx]
         if self.dual:
-            beta = cho_solve(self.factor, b, check_finite=False)
-            beta += cho_solve(self.factor, b - self.S @ beta - self.lam * beta, check_finite=False)
-            return GA.T @ beta
-        rhs = GA.T @ b
-        w = cho_solve(self.factor, rhs, check_finite=False)
-        return w + cho_solve(self.factor, rhs - GA.T @ (GA @ w) - self.lam * w, check_finite=False)
+            return GA.T @ self._refined(b, lambda v: self.S @ v + self.lam * v)
+        return self._refined(GA.T @ b, lambda v: GA.T @ (GA @ v) + self.lam * v)
+
+    def _refined(self, rhs: np.ndarray, system) -> np.ndarray:
+        """The solution x of system(x) = rhs, by `_solve` and iterative refinement until the residual is
+        at most REFINED_TOL times the right-hand side (max norms); a Woodbury solve that does not get
+        there within REFINEMENTS steps is replaced by a new factorisation."""
+        size = float(np.abs(rhs).max())
+        for _ in range(2):
+            x = self._solve(rhs)
+            for _ in range(REFINEMENTS):
+                r = rhs - system(x)
+                if np.abs(r).max() <= REFINED_TOL * size:
+                    return x
+                x = x + self._solve(r)
+            if self.change is None:
+                return x
+            self._factor_primal()
+        return x
+
+
+def _outer(GB: np.ndarray) -> np.ndarray:
+    """G_Bᵀ G_B for the rows G_B (one array, so that numpy computes the symmetric product by BLAS syrk,
+    half the work of a general product)."""
+    return GB.T @ GB
+
+
+def _cholesky(S: np.ndarray):
+    """The Cholesky factor of the symmetric positive definite matrix S, as `scipy.linalg.cho_factor`."""
+    from scipy.linalg import cho_factor
+
+    return cho_factor(S, check_finite=False)
 
 
 def _squared_hinge(G: np.ndarray, C: float) -> _Dual:
@@ -600,8 +675,18 @@ def _squared_hinge(G: np.ndarray, C: float) -> _Dual:
     derivative is piecewise linear). Every stage ends at its exact optimum, so the last one's is the
     soft margin at C whatever the path. Dual weights α_s = 2C max(0, 1 - g_s·w) and the KKT residual
     ‖w - Gᵀ α‖_∞ / max(1, ‖w‖_∞) (stationarity: the other conditions hold by the construction of α)."""
+    from scipy.sparse.linalg import LinearOperator, cg
+
     ridge = _Ridge(G)
-    w, o = np.zeros(G.shape[1]), np.zeros(len(G))
+    # the start: from w = 0 (where every point is active) the exact line search towards an approximate
+    # first Newton point, CG_STEPS conjugate-gradient steps on (Gᵀ G + λ I) w̄ = Gᵀ 1, as forming Gᵀ G
+    # for every point would cost more than the rest of the method
+    c, p = C / 10.0**CONTINUATION, G.shape[1]
+    normal = LinearOperator((p, p), matvec=lambda v: G.T @ (G @ v) + v / (2.0 * c), dtype=G.dtype)
+    w_bar = cg(normal, G.sum(axis=0), maxiter=CG_STEPS)[0]
+    o_bar = G @ w_bar
+    t = _line_search(np.zeros(p), w_bar, np.zeros(len(G)), o_bar, c)
+    w, o = t * w_bar, t * o_bar
     for stage in range(CONTINUATION, -1, -1):
         c = C / 10.0**stage
         for _ in range(MAX_NEWTON):
@@ -654,28 +739,48 @@ def _line_search(w: np.ndarray, d: np.ndarray, o: np.ndarray, delta: np.ndarray,
 
 def _inseparability(G: np.ndarray, soft: _Dual) -> tuple[np.ndarray, float]:
     """The best convex combination u (u >= 0, Σ_s u_s = 1; an (m,) array) found from the soft margin
-    towards Σ_s u_s g_s = 0, and ‖Σ_s u_s g_s‖ (inf and u = 0 when the soft margin has no support).
+    towards Σ_s u_s g_s = 0, and ‖Σ_s u_s g_s‖ (inf and u = 0 when the soft margin has no support;
+    the soft margin's slacks normalised to sum 1 when nothing closer to 0 is found).
     When the data are not separable, min_w Σ_s max(0, 1 - g_s·w)² > 0 and its optimal slacks ξ >= 0
     satisfy Gᵀ ξ = 0 (Gordan's alternative); the soft margin's slacks at a large C are near them.
-    On a set S of points (first the soft margin's support), ξ_S is projected onto the null space of
-    G_Sᵀ, x = ξ_S - G_S z with z the least-squares solution of G_S z = ξ_S (QR with column pivoting,
-    numerical rank at RANK_TOL), so that G_Sᵀ x = 0 up to rounding; u = max(x, 0) / Σ_s max(x_s, 0).
-    When x has negative entries, S loses those points and the projection is repeated from max(x, 0)
-    (at most CERTIFICATE_SETS sets), until ‖G_Sᵀ u‖ <= `_certificate_goal(G)`. Separable data have
-    no such u: for any separator w', 1 <= Σ_s u_s g_s·w' <= ‖Σ_s u_s g_s‖ ‖w'‖, so their combination
-    stays away from 0."""
-    from scipy.linalg import lstsq
+    With S the soft margin's support, one QR factorisation with column pivoting G_S P = Q R (numerical
+    rank r at RANK_TOL) gives the null space of G_Sᵀ, spanned by the last |S| - r columns Z of Q. The
+    slacks ξ_S are projected onto it, x = Z Zᵀ ξ_S, so that G_Sᵀ x = 0 up to rounding, and
+    u = max(x, 0) / Σ_s max(x_s, 0). When x has negative entries, those points are dropped: the null
+    space of G_Tᵀ for the remaining points T is {x = Z c : x_s = 0 off T}, so the projection is
+    repeated from max(x, 0) onto that subspace (a small least-squares problem in c), at most
+    CERTIFICATE_SETS times, until ‖G_Sᵀ u‖ <= `_certificate_goal(G)`. Separable data have no such u:
+    for any separator w', 1 <= Σ_s u_s g_s·w' <= ‖Σ_s u_s g_s‖ ‖w'‖, so their combination stays away
+    from 0."""
+    from scipy.linalg import lstsq, qr
+    from scipy.linalg.lapack import dormqr
 
     u_best, best = np.zeros(len(G)), math.inf
+    S = np.flatnonzero(soft.alpha > 0)
+    if not len(S):
+        return u_best, best
+    GS = G[S]
+    xi = soft.alpha[S] / soft.alpha[S].sum()  # the first candidate: the slacks themselves
+    u_best[S], best = xi, float(np.linalg.norm(GS.T @ xi))
+    (H, tau), R = qr(GS, mode="raw", pivoting=True, check_finite=False)[:2]
+    diag = np.abs(np.diag(R))
+    r = int(np.sum(diag > RANK_TOL * diag[0]))
+    if r == len(S):  # G_Sᵀ has no null space: the soft margin's support is linearly independent
+        return u_best, best
+
+    def Q(c: np.ndarray, trans: str) -> np.ndarray:
+        """Q c (trans "N") or Qᵀ c (trans "T") for the (|S|, j) array c."""
+        return dormqr("L", trans, H, tau, c, max(1, 64 * c.shape[1] * 4))[0]
+
     goal = _certificate_goal(G)
-    xi = soft.alpha.copy()  # 2C times the slacks
+    dropped = np.zeros(len(S), dtype=bool)
+    W = np.zeros((0, len(S) - r))  # rows of Z at the dropped points
     for _ in range(CERTIFICATE_SETS):
-        S = np.flatnonzero(xi > 0)
-        if not len(S):
-            break
-        GS = G[S]
-        z = lstsq(GS, xi[S], cond=RANK_TOL, lapack_driver="gelsy", check_finite=False)[0]
-        x = xi[S] - GS @ z
+        c = Q(xi[:, None], "T")[r:, 0]
+        if len(W):  # the part of c with Z c = 0 at the dropped points
+            c -= W.T @ lstsq(W.T, c, cond=RANK_TOL, check_finite=False)[0]
+        x = Q(np.concatenate([np.zeros(r), c])[:, None], "N")[:, 0]
+        x[dropped] = 0.0
         u = np.maximum(x, 0.0)
         if u.sum() > 0:
             u /= u.sum()
@@ -683,10 +788,14 @@ def _inseparability(G: np.ndarray, soft: _Dual) -> tuple[np.ndarray, float]:
             if norm < best:
                 u_best[:] = 0.0
                 u_best[S], best = u, norm
-        if best <= goal or x.min() >= 0:
+        new = (x < 0) & ~dropped
+        if best <= goal or not new.any():
             break
-        xi = np.zeros(len(G))
-        xi[S] = np.maximum(x, 0.0)
+        E = np.zeros((len(S), int(new.sum())))
+        E[np.flatnonzero(new), np.arange(E.shape[1])] = 1.0
+        W = np.vstack([W, Q(E, "T")[r:].T])
+        dropped |= new
+        xi = u
     return u_best, best
 
 
@@ -792,8 +901,11 @@ def _hard_pivoting(G: np.ndarray, start: np.ndarray) -> _Dual | None:
     point of F with α_s < 0 out and every other point with margin g_s·w < 1 in; when three such full
     exchanges in a row do not lower the number of misplaced points, move only the misplaced point of
     largest index (Murty's rule, which ends). Returns None when it does not reach the KKT conditions to
-    KKT_TOL within MAX_PIVOTS steps or K_FF is singular (the caller then uses `hard_margin_svm`)."""
+    KKT_TOL within MAX_PIVOTS steps or K_FF is singular (the caller then uses `hard_margin_svm`), as
+    it is from the start when `start` holds more points than G has columns (K_FF has rank <= p)."""
     m = len(G)
+    if start.sum() > G.shape[1]:
+        return None
     cache = _GramCache(G)
     passive = start.copy()
     best, chances = m + 1, 3

@@ -371,6 +371,46 @@ def test_the_inseparability_certificate_is_a_convex_combination_near_zero_only_w
             assert norm <= bl.CERTIFICATE_TOL * R
 
 
+def test_the_ridge_solves_are_exact_through_low_rank_changes_and_either_factorisation():
+    """`_Ridge` against a direct solve of (G_Aᵀ G_A + λ I) w = G_Aᵀ 1 along a sequence of active sets:
+    a first factorisation, small changes (the Woodbury path, with points added and removed, including
+    the only points that use some coordinates, so that the change is nearly singular), a new λ, a large
+    change, and sets smaller than p (the |A| x |A| Gram form)."""
+    import lib.baselines as bl
+
+    rng = np.random.default_rng(12)
+    m, p = 400, 60
+    G = rng.normal(size=(m, p))
+    G[:3, -2:] = 0.0
+    G[3:, -2:] = 0.0
+    G[0, -2:], G[1, -1] = 5.0, 3.0  # coordinates used by points 0 and 1 only
+    ridge = bl._Ridge(G)
+    A = np.ones(m, dtype=bool)
+    steps = []
+    for lam, flips in [
+        (0.5, []),
+        (0.5, [0, 1, 7]),  # removes the only users of two coordinates
+        (0.5, [0, 1, 20, 21]),
+        (0.05, [5]),
+        (0.05, list(range(100, 300))),  # larger than p / LOW_RANK_SHARE: factored again
+        (0.05, list(range(40, 100)) + list(range(300, 400))),  # |A| = 40 < p: the Gram form
+        (5e-5, [3]),
+    ]:
+        A[flips] = ~A[flips]
+        ridge.use(A, lam)
+        GA = G[A]
+        K, rhs = GA.T @ GA + lam * np.eye(p), GA.T @ np.ones(len(GA))
+        w, ref = ridge(np.ones(int(A.sum()))), np.linalg.solve(K, rhs)
+        # (after the solve: a Woodbury solve that needed a new factorisation no longer counts)
+        steps.append((ridge.dual, ridge.change is not None))
+        # a backward-stable solution: residual at rounding level, distance within the condition number
+        assert np.abs(K @ w - rhs).max() <= 1e-13 * (np.abs(K).max() * np.abs(w).max() + 1)
+        assert np.abs(w - ref).max() <= 1e-14 * np.linalg.cond(K) * np.abs(ref).max()
+    # every path was taken: Woodbury updates, p x p and Gram factorisations
+    assert any(change for _, change in steps) and any(d for d, _ in steps)
+    assert any(not d and not change for d, change in steps)
+
+
 def test_the_line_search_is_exact():
     from lib.baselines import _line_search
 
