@@ -438,6 +438,8 @@ CERTIFICATE_TOL = (
     1e-10  # no separator: a convex combination of the g_s of norm <= this times max_s ‖g_s‖
 )
 CERTIFICATE_SETS = 30  # cap on the sets of points on which the certificate is sought
+# when neither certificate is found at C, the soft margin at 10 C, ..., 10^this C is tried
+LARGER_C = 2
 # the certificate's projection: diagonal entries of R (QR with column pivoting of G_S) below this
 # times the largest count as 0
 RANK_TOL = 1e-10
@@ -508,9 +510,12 @@ def linear_svm(X, y, *, C: float = SOFT_MARGIN_C) -> LinearSVMResult:
        the null space of G_Sᵀ on shrinking sets S of points (`_inseparability`). Every separator would
        need ‖w'‖ >= 1 / ‖Σ_s u_s g_s‖ (`LinearSVMResult.norm_bound`): the data count as not separable
        and the soft margin is the fit;
-    4. when neither is reached, `hard_margin_svm` (one NNLS problem, slow at large m) decides exactly:
-       it returns the hard margin, or a convex combination of the g_s equal to 0, and the soft margin
-       stands.
+    4. when neither is reached (a separable set of tiny margin, on which the soft margin at C may
+       misclassify points), 2 and 3 again from the soft margin at 10 C, ..., 10^LARGER_C C (each
+       started from the last);
+    5. when still neither is reached, `hard_margin_svm` (one NNLS problem, slow at large m) decides
+       exactly: it returns the hard margin, or a convex combination of the g_s equal to 0, and the soft
+       margin stands.
     Every fit records its KKT residual; a hard fit is accepted only with a residual <= KKT_TOL (or the
     rounding error of its margins, if larger, up to MARGIN_TOL). BLAS runs on one thread: the
     experiments run one process per core.
@@ -525,15 +530,23 @@ def linear_svm(X, y, *, C: float = SOFT_MARGIN_C) -> LinearSVMResult:
     used = np.flatnonzero((G_all != 0).any(axis=0))
     G = np.ascontiguousarray(G_all[:, used])
     with threadpool_limits(limits=1, user_api="blas"):
+        goal = _certificate_goal(G)
         soft = _squared_hinge(G, C)
-        fit, combination = _hard_pivoting(G, soft.alpha > 0), math.inf
-        if fit is None:
-            combination = _inseparability(G, soft)[1]
-            if combination > _certificate_goal(G):
-                exact = hard_margin_svm(G, np.ones(len(G)), allow_inseparable=True)
-                if exact.separable:
-                    alpha = _nnqp_alpha(G, exact.w)
-                    fit = _Dual(exact.w, alpha, _kkt_residual(G, exact.w, alpha))
+        fit, combination, dual = _hard_pivoting(G, soft.alpha > 0), math.inf, soft
+        for larger in range(LARGER_C + 1):
+            if fit is not None:
+                break
+            combination = min(combination, _inseparability(G, dual, goal)[1])
+            if combination <= goal or larger == LARGER_C:
+                break
+            # separable with a tiny margin? The soft margin at 10^(larger+1) C, from the last one
+            dual = _squared_hinge(G, C * 10.0 ** (larger + 1), start=dual.w)
+            fit = _hard_pivoting(G, dual.alpha > 0)
+        if fit is None and combination > goal:
+            exact = hard_margin_svm(G, np.ones(len(G)), allow_inseparable=True)
+            if exact.separable:
+                alpha = _nnqp_alpha(G, exact.w)
+                fit = _Dual(exact.w, alpha, _kkt_residual(G, exact.w, alpha))
         if fit is not None:
             kind, used_C, bound = "hard", math.nan, math.inf
         else:
@@ -663,7 +676,7 @@ def _cholesky(S: np.ndarray):
     return cho_factor(S, check_finite=False)
 
 
-def _squared_hinge(G: np.ndarray, C: float) -> _Dual:
+def _squared_hinge(G: np.ndarray, C: float, *, start: np.ndarray | None = None) -> _Dual:
     """The soft margin min ½‖w‖² + C Σ_s max(0, 1 - g_s·w)² by the finite Newton method (Mangasarian
     2002; Keerthi & DeCoste 2005), through the constants C 10^-CONTINUATION, ..., C 10^-1, C: each stage
     starts from the optimum of the last (from w = 0 at the first), so that at a large C the Newton
@@ -674,21 +687,27 @@ def _squared_hinge(G: np.ndarray, C: float) -> _Dual:
     equals that quadratic around w̄); otherwise an exact line search on the segment [w, w̄] (the
     derivative is piecewise linear). Every stage ends at its exact optimum, so the last one's is the
     soft margin at C whatever the path. Dual weights α_s = 2C max(0, 1 - g_s·w) and the KKT residual
-    ‖w - Gᵀ α‖_∞ / max(1, ‖w‖_∞) (stationarity: the other conditions hold by the construction of α)."""
+    ‖w - Gᵀ α‖_∞ / max(1, ‖w‖_∞) (stationarity: the other conditions hold by the construction of α).
+    With `start` (a w), the one stage at C from there."""
     from scipy.sparse.linalg import LinearOperator, cg
 
     ridge = _Ridge(G)
-    # the start: from w = 0 (where every point is active) the exact line search towards an approximate
-    # first Newton point, CG_STEPS conjugate-gradient steps on (Gᵀ G + λ I) w̄ = Gᵀ 1, as forming Gᵀ G
-    # for every point would cost more than the rest of the method
-    c, p = C / 10.0**CONTINUATION, G.shape[1]
-    normal = LinearOperator((p, p), matvec=lambda v: G.T @ (G @ v) + v / (2.0 * c), dtype=G.dtype)
-    w_bar = cg(normal, G.sum(axis=0), maxiter=CG_STEPS)[0]
-    o_bar = G @ w_bar
-    t = _line_search(np.zeros(p), w_bar, np.zeros(len(G)), o_bar, c)
-    w, o = t * w_bar, t * o_bar
-    for stage in range(CONTINUATION, -1, -1):
-        c = C / 10.0**stage
+    if start is not None:
+        w, o, constants = start, G @ start, [C]
+    else:
+        # from w = 0 (where every point is active) the exact line search towards an approximate first
+        # Newton point, CG_STEPS conjugate-gradient steps on (Gᵀ G + λ I) w̄ = Gᵀ 1, as forming Gᵀ G
+        # for every point would cost more than the rest of the method
+        c, p = C / 10.0**CONTINUATION, G.shape[1]
+        normal = LinearOperator(
+            (p, p), matvec=lambda v: G.T @ (G @ v) + v / (2.0 * c), dtype=G.dtype
+        )
+        w_bar = cg(normal, G.sum(axis=0), maxiter=CG_STEPS)[0]
+        o_bar = G @ w_bar
+        t = _line_search(np.zeros(p), w_bar, np.zeros(len(G)), o_bar, c)
+        w, o = t * w_bar, t * o_bar
+        constants = [C / 10.0**stage for stage in range(CONTINUATION, -1, -1)]
+    for c in constants:
         for _ in range(MAX_NEWTON):
             A = o < 1.0
             ridge.use(A, 1.0 / (2.0 * c))
@@ -737,7 +756,7 @@ def _line_search(w: np.ndarray, d: np.ndarray, o: np.ndarray, delta: np.ndarray,
     return float(pts[i] - s0 * (pts[j] - pts[i]) / (s1 - s0)) if s1 != s0 else float(pts[j])
 
 
-def _inseparability(G: np.ndarray, soft: _Dual) -> tuple[np.ndarray, float]:
+def _inseparability(G: np.ndarray, soft: _Dual, goal: float) -> tuple[np.ndarray, float]:
     """The best convex combination u (u >= 0, Σ_s u_s = 1; an (m,) array) found from the soft margin
     towards Σ_s u_s g_s = 0, and ‖Σ_s u_s g_s‖ (inf and u = 0 when the soft margin has no support;
     the soft margin's slacks normalised to sum 1 when nothing closer to 0 is found).
@@ -749,7 +768,7 @@ def _inseparability(G: np.ndarray, soft: _Dual) -> tuple[np.ndarray, float]:
     u = max(x, 0) / Σ_s max(x_s, 0). When x has negative entries, those points are dropped: the null
     space of G_Tᵀ for the remaining points T is {x = Z c : x_s = 0 off T}, so the projection is
     repeated from max(x, 0) onto that subspace (a small least-squares problem in c), at most
-    CERTIFICATE_SETS times, until ‖G_Sᵀ u‖ <= `_certificate_goal(G)`. Separable data have no such u:
+    CERTIFICATE_SETS times, until ‖G_Sᵀ u‖ <= `goal` (`_certificate_goal(G)`). Separable data have no such u:
     for any separator w', 1 <= Σ_s u_s g_s·w' <= ‖Σ_s u_s g_s‖ ‖w'‖, so their combination stays away
     from 0."""
     from scipy.linalg import lstsq, qr
@@ -770,9 +789,8 @@ def _inseparability(G: np.ndarray, soft: _Dual) -> tuple[np.ndarray, float]:
 
     def Q(c: np.ndarray, trans: str) -> np.ndarray:
         """Q c (trans "N") or Qᵀ c (trans "T") for the (|S|, j) array c."""
-        return dormqr("L", trans, H, tau, c, max(1, 64 * c.shape[1] * 4))[0]
+        return dormqr("L", trans, H[:, : len(tau)], tau, c, max(1, 256 * c.shape[1]))[0]
 
-    goal = _certificate_goal(G)
     dropped = np.zeros(len(S), dtype=bool)
     W = np.zeros((0, len(S) - r))  # rows of Z at the dropped points
     for _ in range(CERTIFICATE_SETS):

@@ -317,6 +317,28 @@ def test_linear_svm_falls_back_to_nnls_when_the_pivoting_fails(monkeypatch):
     assert fit.kkt_residual <= 1e-6 and fit.support_vectors == ref.support_vectors
 
 
+def test_linear_svm_tries_larger_constants_before_the_nnls(monkeypatch):
+    """A separable set on which the pivoting from the soft margin's support fails (forced here on the
+    first attempt, as on a set of tiny margin): the soft margin at 10 C, 100 C leads to the hard margin,
+    without the NNLS."""
+    import lib.baselines as bl
+
+    X, y = _separable(300, 40, 13)
+    ref = hard_margin_svm(X, y)
+    pivoting, starts = bl._hard_pivoting, []
+
+    def first_fails(G, start):
+        starts.append(int(start.sum()))
+        return None if len(starts) == 1 else pivoting(G, start)
+
+    monkeypatch.setattr(bl, "_hard_pivoting", first_fails)
+    monkeypatch.setattr(bl, "hard_margin_svm", _no_nnls)
+    fit = bl.linear_svm(X, y, C=1.0)
+    assert len(starts) > 1 and fit.kind == "hard"  # (the support shrinks as C grows: 62, 43, 39)
+    np.testing.assert_allclose(fit.w, ref.w, atol=1e-6 * max(1.0, np.abs(ref.w).max()))
+    assert fit.kkt_residual <= 1e-9 and fit.support_vectors == ref.support_vectors
+
+
 @pytest.mark.parametrize("m,p,seed", [(120, 6, 4), (400, 40, 7), (500, 30, 8)])
 def test_linear_svm_soft_margin_on_a_non_separable_set_is_the_squared_hinge_optimum(
     m, p, seed, monkeypatch
@@ -353,14 +375,20 @@ def test_the_inseparability_certificate_is_a_convex_combination_near_zero_only_w
     low_rank = rng.normal(size=(400, 30)) @ rng.normal(size=(30, 60))
     y_low = np.where(low_rank[:, 0] + 2 * rng.normal(size=400) > 0, 1.0, -1.0)
     assert not hard_margin_svm(low_rank, y_low, allow_inseparable=True).separable
+    # fewer support vectors than dimensions, linearly dependent: a point twice, with both labels
+    few = rng.normal(size=(12, 40))
+    few[1] = few[0]
+    y_few = np.where(rng.normal(size=12) > 0, 1.0, -1.0)
+    y_few[:2] = (1.0, -1.0)
     for X, y, separable in (
         (*_noisy(200, 10, 9), False),
         (low_rank, y_low, False),
+        (few, y_few, False),
         (*_separable(200, 10, 9), True),
     ):
         G = y[:, None] * X
         soft = bl._squared_hinge(G, bl.SOFT_MARGIN_C)
-        u, norm = bl._inseparability(G, soft)
+        u, norm = bl._inseparability(G, soft, bl._certificate_goal(G))
         assert u.min() >= 0 and u.sum() == pytest.approx(1.0)
         assert norm == pytest.approx(np.linalg.norm(G.T @ u), rel=1e-6, abs=1e-15)
         R = np.linalg.norm(G, axis=1).max()

@@ -111,13 +111,14 @@ counts
 # - **SVM**: the exact hard-margin SVM without bias when the training set is separable, otherwise the
 #   soft margin $\min \tfrac12\|w\|^2 + C\sum_s \max(0, 1 - y_s w\cdot x_s)^2$ with $C = 10^4$
 #   (squared hinge, no intercept), whose training error we report. The soft margin is solved first,
-#   exactly, by the finite Newton method; its slacks, polished onto the null space of its support,
+#   exactly, by the finite Newton method. From its support vectors the hard margin is sought on the
+#   Gram matrix by block principal pivoting; when it is found, its margins $\ge 1$ are the certificate
+#   of separability. Otherwise the soft margin's slacks, projected onto the null space of its support,
 #   give a convex combination of the points $y_s x_s$ that is zero to rounding when no separator
-#   exists (a certificate: any separator would need a norm above $10^{10}/\max_s\|x_s\|$). Without
-#   such a certificate the hard margin is solved on the Gram matrix by block principal pivoting from
-#   the soft margin's support vectors (its margins $\ge 1$ are the certificate of separability), and
-#   where that fails the non-negative least-squares solver of {doc}`fcn_comparison` decides exactly.
-#   Every fit records its KKT residual (`lib.baselines.linear_svm`).
+#   exists (a certificate: any separator would need a norm above $10^{10}/\max_s\|x_s\|$), and the
+#   soft margin is the fit. Where neither certificate is found, the non-negative least-squares solver
+#   of {doc}`fcn_comparison` decides exactly. Every fit records its KKT residual
+#   (`lib.baselines.linear_svm`).
 # - **Fig. 5's $m$**, which the paper does not state: $m = 50$. At $n = 10$ the paper's Fig. 5 values
 #   (ConvPool 0.018, MLP 0.44) lie between its Fig. 3b values at $m = 10$ and $m = 100$, so we take
 #   a sample size in between.
@@ -133,12 +134,12 @@ counts
 #   at $m = 5{,}000$ and {glue:text}`s_mnist_epochs_10000:.1f` at $m = 10{,}000$),
 #   {glue:text}`s_mnist_seeds` seeds in the full profile (the paper's 5), its step size and radius chosen by the same rule at $m = 100$, $n = 4$ over
 #   3 repetitions. The SVM is fitted up to $m$ = {glue:text}`s_svm_max_m:,`: at $m = 5{,}000$ the
-#   training sets are separable and one exact fit takes under half a minute on the book's 2-core
-#   machine, but at $m = 10{,}000$, past the input dimension $nd = 3{,}136$, they are not, and one exact
-#   fit (the soft margin and its certificate that no separator exists) takes well over a minute, so the
-#   five fits would take most of the book's time budget. Fig. 3c's SVM curve therefore stops at
-#   $m = 5{,}000$, where the paper's continues to $10{,}000$; a reader gets the last point with
-#   `python -m lib run fig3c --set svm_max_m=10000`.
+#   training sets are separable and one exact fit takes a quarter of a minute on the book's 2-core
+#   machine; at $m = 10{,}000$, past the input dimension $nd = 3{,}136$, they are not, and one exact
+#   fit (the soft margin and its certificate that no separator exists) takes about twice as long. Its
+#   five fits would cost more than that point's networks and take the full build past 15 minutes on
+#   2 cores, so Fig. 3c's SVM curve stops at $m = 5{,}000$, where the paper's continues to $10{,}000$;
+#   a reader gets the last point with `python -m lib run fig3c --set svm_max_m=10000`.
 # ```
 #
 # Every knob of Fig. 3a in one object, with the book's values (`lib.settings_for("fig3a")`; the other
@@ -358,7 +359,7 @@ fig = plotting.paper_figure(fig3c, "fig3c")
 # %% [markdown]
 # Measured: {glue:text}`fig3c_ours`. Verdict: **{glue:text}`fig3c_verdict`**. Where ours differ from
 # the paper: {glue:text}`fig3c_diff`. The SVM fits: {glue:text}`fig3c_svm_kinds` (largest KKT residual
-# {glue:text}`fig3c_svm_kkt:.1e`); of the network
+# {glue:text}`fig3c_svm_kkt:.1e`; the longest fit took {glue:text}`fig3c_svm_seconds:.0f` s); of the network
 # runs, {glue:text}`fig3c_net_train_zero:.0%` fit their training sets. {glue:text}`fig3c_fit`. Computing the figure's points
 # took {glue:text}`fig3c_seconds:.0f` s, its selection runs {glue:text}`fig3c_sel_seconds:.0f` s.
 #
