@@ -9,6 +9,10 @@ Workloads (ConvPool of Eq. 1, trained second layer, logistic loss; R seeds batch
   one epoch (ceil(m / b) = 313 steps) of minibatch Adam.
 - lw: Algorithm 1 (LW_CNN) in float64 at d = 6, k = 13,824, n = 10, m = 64, R = 10, with Theorem 5.1's
   eta_1 and r for T_1 = 50 (`lib.theory.regime`), T_2 = 500 second-layer steps, eta_2 = 4k.
+- svm: §7's exact linear SVM (`lib.baselines.linear_svm`, BLAS on one thread, as in the build) on
+  Fig. 3c's first training set at m = 5,000 (separable: the hard margin) and m = 10,000 (the soft
+  margin and its certificate that no separator exists), one fit each; its target, one fit at
+  m = 10,000 within SVM_TARGET_SECONDS on one core, and the kind and KKT residual of each fit.
 
 Each is run three ways, side by side in one process: the batched `lib.train` / `lib.train_layerwise`
 ("trainer"); (a) "nn.Module": a plain `torch.nn.Module` (`Conv1d` with kernel = stride = d, ReLU, amax
@@ -70,6 +74,9 @@ FIG3A, FIG3C = (
     figure_settings("fig3c", "full"),
 )
 BATCH_SIZE = FIG3A.batch_size  # the §7 figures' minibatch size
+# the SVM's training sizes (Fig. 3c's two largest m; --quick: a small one) and its target per fit
+SVM_SIZES, SVM_QUICK_SIZES = (5_000, 10_000), (500,)
+SVM_TARGET_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -561,8 +568,38 @@ FOOTER = (
     "speed-up: the run's seconds / the trainer's. 'of mm': GFLOP/s / the plain torch.mm rate of the\n"
     "workload's dtype. loss gap: max over seeds of |trainer - run| full training loss after the timed\n"
     "steps (same initial weights and minibatches, so ~0; lw: L_2 at the end).\n"
-    "targets: trainer >= 10x nn.Module and >= 2x vmap on fig3a-*; mnist trainer >= 40% of the float32 mm rate."
+    "targets: trainer >= 10x nn.Module and >= 2x vmap on fig3a-*; mnist trainer >= 40% of the float32 mm rate;\n"
+    f"svm: one exact fit at m = 10,000 within {SVM_TARGET_SECONDS} s."
 )
+
+
+def svm_fits(quick: bool) -> list[dict]:
+    """One `linear_svm` fit on Fig. 3c's first training set (seed 0 of the full profile) at each m of
+    SVM_SIZES (SVM_QUICK_SIZES with `quick`): m, kind, seconds, KKT residual."""
+    from lib.baselines import linear_svm
+    from lib.protocol import distribution, sample_sets
+
+    rows = []
+    for m in SVM_QUICK_SIZES if quick else SVM_SIZES:
+        X, y = sample_sets(distribution(FIG3C), m, [FIG3C.seed], TRAIN_SEED_OFFSET)
+        fit = linear_svm(X[0], y[0])
+        rows.append({"m": m, "kind": fit.kind, "seconds": fit.seconds, "kkt": fit.kkt_residual})
+    return rows
+
+
+def svm_table(rows: list[dict]) -> str:
+    """The SVM's lines of the report, each with the target where it applies (m = 10,000)."""
+    lines = [
+        "exact linear SVM on Fig. 3c's first training set (lib.baselines.linear_svm, BLAS on one thread):",
+        f"{'workload':<14} {'m':>6} {'kind':<6} {'seconds':>8} {'KKT':>9}  target",
+    ]
+    for r in rows:
+        target = f"<= {SVM_TARGET_SECONDS} s" if r["m"] == 10_000 else ""
+        line = (
+            f"{'svm':<14} {r['m']:>6} {r['kind']:<6} {r['seconds']:8.2f} {r['kkt']:9.1e}  {target}"
+        )
+        lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def _mib(nbytes: int) -> str:
@@ -607,6 +644,7 @@ def main(argv: list[str] | None = None) -> int:
             row(result, trainer, mm[torch.float64 if w.layerwise else torch.float32], w.steps),
             flush=True,
         )
+    print("\n" + svm_table(svm_fits(args.quick)), flush=True)
     print(f"\nload average at the end: {_load()}\n{FOOTER}")
     return 0
 

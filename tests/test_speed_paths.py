@@ -268,6 +268,9 @@ def test_bench_quick_prints_every_workload(capsys):
         assert [line[1] for line in lines] == list(IMPLS), w.name
         assert all(float(line[-1]) < 1e-4 for line in lines[1:]), (w.name, lines)
     assert "plain torch.mm: float32" in out and "targets:" in out
+    # the exact SVM's line: Fig. 3c's first training set at the quick size, a hard margin at optimum
+    (svm,) = [line.split() for line in out.splitlines() if line.startswith("svm ")]
+    assert svm[1] == "500" and svm[2] == "hard" and float(svm[3]) > 0 and float(svm[4]) <= 1e-9
 
 
 def test_table_path_needs_repeated_patches_whatever_the_replica_count():
