@@ -768,9 +768,9 @@ def _inseparability(G: np.ndarray, soft: _Dual, goal: float) -> tuple[np.ndarray
     u = max(x, 0) / Σ_s max(x_s, 0). When x has negative entries, those points are dropped: the null
     space of G_Tᵀ for the remaining points T is {x = Z c : x_s = 0 off T}, so the projection is
     repeated from max(x, 0) onto that subspace (a small least-squares problem in c), at most
-    CERTIFICATE_SETS times, until ‖G_Sᵀ u‖ <= `goal` (`_certificate_goal(G)`). Separable data have no such u:
-    for any separator w', 1 <= Σ_s u_s g_s·w' <= ‖Σ_s u_s g_s‖ ‖w'‖, so their combination stays away
-    from 0."""
+    CERTIFICATE_SETS times, until ‖G_Sᵀ u‖ <= `goal` (`_certificate_goal(G)`). Separable data have
+    no such u: for any separator w', 1 <= Σ_s u_s g_s·w' <= ‖Σ_s u_s g_s‖ ‖w'‖, so their combination
+    stays away from 0."""
     from scipy.linalg import lstsq, qr
     from scipy.linalg.lapack import dormqr
 

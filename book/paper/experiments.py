@@ -135,9 +135,8 @@ counts
 #   3 repetitions. The SVM is fitted at every $m$: up to $m = 5{,}000$ the training sets are
 #   separable (hard margin); at $m = 10{,}000$, past the input dimension $nd = 3{,}136$, they may not
 #   be, and then the fit is the soft margin with its certificate that no separator exists (the
-#   sentence below the figure counts each kind). Those five fits cost more than the networks of that
-#   point; a reader in a hurry skips the SVM above some $m$ with
-#   `python -m lib run fig3c --set svm_max_m=5000`.
+#   sentence below the figure counts each kind and gives the longest fit's seconds). A reader in a
+#   hurry skips the SVM above some $m$ with `python -m lib run fig3c --set svm_max_m=5000`.
 # ```
 #
 # Every knob of Fig. 3a in one object, with the book's values (`lib.settings_for("fig3a")`; the other
